@@ -1,0 +1,269 @@
+//! The control catalog (embedded, plus scenario additions and overrides) and the resolution
+//! of a control-set name into concrete controls with numbers.
+
+use super::{
+    BlockReach, ControlDef, ControlSetDef, ControlUse, Credential, EffectDef, EffectEnd,
+    EffectKind, ParamValue, ResponseAction, ScopeDef,
+};
+use crate::error::{Error, Result};
+use crate::model::{Protocol, RelationKind};
+use std::collections::BTreeMap;
+
+const EMBEDDED: &str = include_str!("../../data/controls.yaml");
+
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    pub controls: Vec<ControlDef>,
+}
+
+impl Catalog {
+    pub fn builtin() -> Result<Catalog> {
+        let controls: Vec<ControlDef> = serde_saphyr::from_str(EMBEDDED)
+            .map_err(|e| Error::Catalog(format!("controls: {e}")))?;
+        Ok(Catalog { controls })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&ControlDef> {
+        self.controls.iter().find(|c| c.id == id)
+    }
+
+    /// The catalog with a scenario's (or controls file's) definitions applied: a known id
+    /// is overridden field by field, a new id is added.
+    pub fn with_overrides(&self, defs: &[ControlDef]) -> Catalog {
+        let mut out = self.clone();
+        for d in defs {
+            match out.controls.iter_mut().find(|c| c.id == d.id) {
+                Some(c) => merge(c, d),
+                None => out.controls.push(d.clone()),
+            }
+        }
+        out
+    }
+}
+
+fn merge(base: &mut ControlDef, over: &ControlDef) {
+    if over.name.is_some() {
+        base.name = over.name.clone();
+    }
+    if over.pillar.is_some() {
+        base.pillar = over.pillar;
+    }
+    if over.principle.is_some() {
+        base.principle = over.principle;
+    }
+    if !over.mitigations.is_empty() {
+        base.mitigations = over.mitigations.clone();
+    }
+    if over.description.is_some() {
+        base.description = over.description.clone();
+    }
+    for (k, v) in &over.parameters {
+        base.parameters.insert(k.clone(), v.clone());
+    }
+    for (k, v) in &over.params {
+        base.params.insert(k.clone(), *v);
+    }
+    if over.effects.is_some() {
+        base.effects = over.effects.clone();
+    }
+    if over.scope.is_some() {
+        base.scope = over.scope.clone();
+    }
+    if over.coverage.is_some() {
+        base.coverage = over.coverage;
+    }
+    if over.cost.is_some() {
+        base.cost = over.cost;
+    }
+}
+
+/// One effect with every number resolved.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ResolvedEffect {
+    pub kind: EffectKind,
+    pub techniques: Vec<String>,
+    pub relations: Vec<RelationKind>,
+    pub credentials: Vec<Credential>,
+    pub at_pep: Option<bool>,
+    pub on: EffectEnd,
+    /// e for harden, d for detect, fraction for standing, mean delay hours for respond.
+    pub value: f64,
+    pub action: ResponseAction,
+    pub protocols: u8,
+    pub reach: BlockReach,
+    pub allow_from: Vec<String>,
+    pub privileged_only: bool,
+    pub shared_local_admin: bool,
+    pub stack: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ResolvedControl {
+    pub id: String,
+    pub name: String,
+    pub coverage: f64,
+    pub scope: ScopeDef,
+    pub params: BTreeMap<String, f64>,
+    pub effects: Vec<ResolvedEffect>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ResolvedSet {
+    pub name: String,
+    pub description: String,
+    pub controls: Vec<ResolvedControl>,
+}
+
+/// Resolves a control-set name: `none`, a set the scenario defines, or control ids joined
+/// with `+` (e.g. `C01+C14`).
+pub fn resolve_set(name: &str, sets: &[ControlSetDef], catalog: &Catalog) -> Result<ResolvedSet> {
+    let uses = uses_of(name, sets, catalog, &mut Vec::new())?;
+    let description = sets
+        .iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.description.clone())
+        .unwrap_or_default();
+    let controls = uses
+        .iter()
+        .map(|u| resolve_control(u, catalog))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ResolvedSet {
+        name: name.to_string(),
+        description,
+        controls,
+    })
+}
+
+fn uses_of(
+    name: &str,
+    sets: &[ControlSetDef],
+    catalog: &Catalog,
+    chain: &mut Vec<String>,
+) -> Result<Vec<ControlUse>> {
+    if name == "none" {
+        return Ok(Vec::new());
+    }
+    if chain.iter().any(|c| c == name) {
+        return Err(Error::UnknownControlSet {
+            name: name.to_string(),
+            hint: format!("`extends` forms a cycle: {} -> {name}", chain.join(" -> ")),
+        });
+    }
+    if let Some(set) = sets.iter().find(|s| s.name == name) {
+        chain.push(name.to_string());
+        let mut uses = match &set.extends {
+            Some(parent) => uses_of(parent, sets, catalog, chain)?,
+            None => Vec::new(),
+        };
+        chain.pop();
+        for u in &set.controls {
+            match uses.iter_mut().find(|x| x.id == u.id) {
+                Some(x) => *x = u.clone(),
+                None => uses.push(u.clone()),
+            }
+        }
+        uses.retain(|u| !set.without.contains(&u.id));
+        return Ok(uses);
+    }
+    let ids: Vec<&str> = name.split('+').map(str::trim).collect();
+    if ids.iter().all(|id| catalog.get(id).is_some()) {
+        return Ok(ids.into_iter().map(ControlUse::from_id).collect());
+    }
+    let mut known: Vec<&str> = vec!["none"];
+    known.extend(sets.iter().map(|s| s.name.as_str()));
+    Err(Error::UnknownControlSet {
+        name: name.to_string(),
+        hint: format!(
+            "use `none`, a set the scenario defines ({}), or catalog ids joined with `+` such as C01+C14 (see `ztsim controls`)",
+            known.join(", ")
+        ),
+    })
+}
+
+fn resolve_control(u: &ControlUse, catalog: &Catalog) -> Result<ResolvedControl> {
+    let def = catalog
+        .get(&u.id)
+        .ok_or_else(|| Error::Usage(format!("unknown control `{}`", u.id)))?;
+    let mut params: BTreeMap<String, f64> = def
+        .parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value))
+        .collect();
+    for (k, v) in def.params.iter().chain(u.params.iter()) {
+        params.insert(k.clone(), *v);
+    }
+    let number = |v: &Option<ParamValue>, what: &str| -> Result<f64> {
+        match v {
+            Some(ParamValue::Number(x)) => Ok(*x),
+            Some(ParamValue::Param(p)) => params
+                .get(p)
+                .copied()
+                .ok_or_else(|| Error::Usage(format!("control {}: unknown parameter `{p}`", u.id))),
+            None => Err(Error::Usage(format!(
+                "control {}: effect needs `{what}`",
+                u.id
+            ))),
+        }
+    };
+    let effects = def
+        .effects
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .map(|e: &EffectDef| {
+            let value = match e.kind {
+                EffectKind::Harden => number(&e.e, "e")?,
+                EffectKind::Detect => number(&e.d, "d")?,
+                EffectKind::Standing => number(&e.fraction, "fraction")?,
+                EffectKind::Respond => number(&e.delay_hours, "delay_hours")?,
+                EffectKind::Remove | EffectKind::Block => 1.0,
+            };
+            Ok(ResolvedEffect {
+                kind: e.kind,
+                techniques: e.techniques.clone(),
+                relations: e.relations.clone(),
+                credentials: e.credentials.clone(),
+                at_pep: e.at_pep,
+                on: e.on,
+                value,
+                action: e.action.unwrap_or_default(),
+                protocols: Protocol::mask_of(&e.protocols),
+                reach: e.reach.unwrap_or_default(),
+                allow_from: e.allow_from.clone(),
+                privileged_only: e.privileged_only,
+                shared_local_admin: e.shared_local_admin,
+                stack: e.stack.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ResolvedControl {
+        id: def.id.clone(),
+        name: def.name.clone().unwrap_or_else(|| def.id.clone()),
+        coverage: u.coverage.or(def.coverage).unwrap_or(1.0),
+        scope: u
+            .scope
+            .clone()
+            .or_else(|| def.scope.clone())
+            .unwrap_or_default(),
+        params,
+        effects,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalog_parses_and_resolves() {
+        let c = Catalog::builtin().unwrap();
+        assert!(c.get("C01").is_some());
+        for def in &c.controls {
+            let s = resolve_set(&def.id, &[], &c).unwrap();
+            assert_eq!(s.controls.len(), 1);
+        }
+        assert!(resolve_set("C01+C14", &[], &c).is_ok());
+        assert!(resolve_set("nonsense", &[], &c).is_err());
+        assert!(resolve_set("none", &[], &c).unwrap().controls.is_empty());
+    }
+}

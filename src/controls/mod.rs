@@ -1,0 +1,350 @@
+//! Zero Trust controls as data. A control is a list of declarative effects (remove, harden,
+//! detect, respond, standing, block) with a scope and a coverage; nothing about a specific
+//! control is written in the engine. The built-in catalog is an embedded YAML file
+//! (`data/controls.yaml`); scenarios and controls files add controls or override
+//! parameters. [`crate::plan`] turns a control set into per-edge numbers for the engine.
+
+mod catalog;
+
+pub use catalog::{Catalog, ResolvedControl, ResolvedEffect, ResolvedSet, resolve_set};
+
+use crate::model::{AssetKind, Pillar, Protocol, RelationKind};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Principle {
+    VerifyExplicitly,
+    LeastPrivilege,
+    AssumeBreach,
+}
+
+impl Principle {
+    pub fn name(self) -> &'static str {
+        match self {
+            Principle::VerifyExplicitly => "verify explicitly",
+            Principle::LeastPrivilege => "least privilege",
+            Principle::AssumeBreach => "assume breach",
+        }
+    }
+}
+
+/// Pillar of a control: the six asset pillars plus the cross-cutting ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlPillar {
+    Identities,
+    Devices,
+    Applications,
+    Data,
+    Infrastructure,
+    Networks,
+    Visibility,
+    Automation,
+}
+
+impl From<Pillar> for ControlPillar {
+    fn from(p: Pillar) -> Self {
+        match p {
+            Pillar::Identities => ControlPillar::Identities,
+            Pillar::Devices => ControlPillar::Devices,
+            Pillar::Applications => ControlPillar::Applications,
+            Pillar::Data => ControlPillar::Data,
+            Pillar::Infrastructure => ControlPillar::Infrastructure,
+            Pillar::Networks => ControlPillar::Networks,
+        }
+    }
+}
+
+/// A parameter of a control with its provenance: a published `source` or a stated
+/// `assumption`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamDef {
+    pub value: f64,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub assumption: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A number in an effect: literal, or the name of one of the control's parameters.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Number(f64),
+    Param(String),
+}
+
+impl<'de> Deserialize<'de> for ParamValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ParamValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or the name of a parameter")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Number(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ParamValue, E> {
+                Ok(ParamValue::Param(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectKind {
+    /// Attack edges disappear.
+    Remove,
+    /// Success probability is multiplied by 1 − e.
+    Harden,
+    /// Detection probability d per attempt, combined as 1 − Π(1 − dᵢ).
+    Detect,
+    /// Containment after a detection, with a mean delay.
+    Respond,
+    /// Privileged edges exist only a fraction of the time (JIT).
+    Standing,
+    /// Network flows on the listed protocols are blocked into covered segments or devices.
+    Block,
+}
+
+/// Which end of an attack edge must be covered for the effect to apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectEnd {
+    Source,
+    #[default]
+    Target,
+    /// Either end covered.
+    Either,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseAction {
+    /// Isolate devices and disable identities involved in the detected step.
+    #[default]
+    Contain,
+    /// Revoke sessions and tokens only: token footholds end, device footholds stay.
+    RevokeTokens,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockReach {
+    /// Flows from other segments only (macro-segmentation).
+    #[default]
+    CrossSegment,
+    /// Every flow, inside the segment too (micro-segmentation, ring-fencing).
+    All,
+}
+
+/// One effect of a control. Which fields apply depends on `kind`; validation checks them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectDef {
+    pub kind: EffectKind,
+    /// ATT&CK technique ids the effect acts on; a parent id covers its sub-techniques.
+    #[serde(default)]
+    pub techniques: Vec<String>,
+    /// Relations the effect acts on (edges derived from them).
+    #[serde(default)]
+    pub relations: Vec<RelationKind>,
+    #[serde(default)]
+    pub on: EffectEnd,
+    /// harden: efficacy e in [0, 1].
+    #[serde(default)]
+    pub e: Option<ParamValue>,
+    /// detect: probability d in [0, 1].
+    #[serde(default)]
+    pub d: Option<ParamValue>,
+    /// standing: fraction of time the edge exists.
+    #[serde(default)]
+    pub fraction: Option<ParamValue>,
+    /// respond: mean hours from detection to containment.
+    #[serde(default)]
+    pub delay_hours: Option<ParamValue>,
+    #[serde(default)]
+    pub action: Option<ResponseAction>,
+    /// block: protocols blocked.
+    #[serde(default)]
+    pub protocols: Vec<Protocol>,
+    #[serde(default)]
+    pub reach: Option<BlockReach>,
+    /// block: segments still allowed in (management, privileged access workstations).
+    #[serde(default)]
+    pub allow_from: Vec<String>,
+    /// Only edges whose source identity is privileged (tier 0 or 1).
+    #[serde(default)]
+    pub privileged_only: bool,
+    /// Only edges that use one of these credential materials.
+    #[serde(default)]
+    pub credentials: Vec<Credential>,
+    /// Only edges that pass (true) or skip (false) a policy enforcement point.
+    #[serde(default)]
+    pub at_pep: Option<bool>,
+    /// Only pass-the-hash edges that use the shared local administrator password.
+    #[serde(default)]
+    pub shared_local_admin: bool,
+    /// harden: effects in the same stack do not multiply; the strongest applies.
+    #[serde(default)]
+    pub stack: Option<String>,
+}
+
+/// Credential material an attack step uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    Password,
+    Hash,
+    Token,
+}
+
+impl Credential {
+    pub fn name(self) -> &'static str {
+        match self {
+            Credential::Password => "password",
+            Credential::Hash => "hash",
+            Credential::Token => "token",
+        }
+    }
+}
+
+/// Which assets a control covers before the coverage fraction is applied.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeDef {
+    #[serde(default)]
+    pub kinds: Vec<AssetKind>,
+    #[serde(default)]
+    pub pillars: Vec<Pillar>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub segments: Vec<String>,
+    #[serde(default)]
+    pub tiers: Vec<u8>,
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Only crown-jewel data and the assets hosting them.
+    #[serde(default)]
+    pub crown_jewels: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlDef {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub pillar: Option<ControlPillar>,
+    #[serde(default)]
+    pub principle: Option<Principle>,
+    #[serde(default)]
+    pub mitigations: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, ParamDef>,
+    /// Parameter overrides by name (value only), for tuning a catalog control.
+    #[serde(default)]
+    pub params: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub effects: Option<Vec<EffectDef>>,
+    #[serde(default)]
+    pub scope: Option<ScopeDef>,
+    #[serde(default)]
+    pub coverage: Option<f64>,
+    /// Relative cost of deploying the control [assumption].
+    #[serde(default)]
+    pub cost: Option<f64>,
+}
+
+/// A named set of controls, optionally extending a preset or another set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlSetDef {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub extends: Option<String>,
+    #[serde(default)]
+    pub controls: Vec<ControlUse>,
+    /// Control ids removed from what `extends` brings.
+    #[serde(default)]
+    pub without: Vec<String>,
+}
+
+/// A control in a set: an id alone, or an id with scope, coverage and parameter overrides.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ControlUse {
+    pub id: String,
+    pub coverage: Option<f64>,
+    pub scope: Option<ScopeDef>,
+    pub params: BTreeMap<String, f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ControlUseFull {
+    id: String,
+    #[serde(default)]
+    coverage: Option<f64>,
+    #[serde(default)]
+    scope: Option<ScopeDef>,
+    #[serde(default)]
+    params: BTreeMap<String, f64>,
+}
+
+impl<'de> Deserialize<'de> for ControlUse {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ControlUse;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a control id, or a map with id, coverage, scope and params")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ControlUse, E> {
+                Ok(ControlUse::from_id(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ControlUse, A::Error> {
+                let full = ControlUseFull::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(ControlUse {
+                    id: full.id,
+                    coverage: full.coverage,
+                    scope: full.scope,
+                    params: full.params,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl ControlUse {
+    pub fn from_id(id: &str) -> Self {
+        ControlUse {
+            id: id.to_string(),
+            coverage: None,
+            scope: None,
+            params: BTreeMap::new(),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! ztsim: a Zero Trust digital-estate simulator.
+//!
+//! Data flows one way: a scenario file ([`scenario`]) compiles into an estate ([`estate`]:
+//! an ECS world, a relation graph and a frozen attack graph); a control set ([`controls`])
+//! becomes a plan of per-edge weights ([`plan`]); the engine ([`sim`]) plays trials, many
+//! in parallel ([`montecarlo`]); statistics ([`stats`], [`summary`]) become reports
+//! ([`report`]). See ARCHITECTURE.md.
+
+pub mod attacker;
+pub mod controls;
+pub mod error;
+pub mod estate;
+pub mod limits;
+pub mod model;
+pub mod montecarlo;
+pub mod output;
+pub mod pipeline;
+pub mod plan;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+pub mod sim;
+pub mod stats;
+pub mod summary;
+pub mod techniques;
+
+pub use error::{Error, Result};

@@ -1,0 +1,119 @@
+//! The whole flow in library calls, for the CLI and for tests: scenario file → estate →
+//! control plans → Monte Carlo → summary → files. Each step is its own module; this one
+//! only strings them together.
+
+use crate::controls::{Catalog, resolve_set};
+use crate::error::{Diagnostic, Error, Result};
+use crate::estate::{self, Estate};
+use crate::limits::Limits;
+use crate::montecarlo::{RunOptions, SetRun, run_sets};
+use crate::plan::{self, ControlPlan};
+use crate::scenario::{LoadedScenario, load_scenario_str, locate_all, read_scenario_text};
+use crate::summary::{Summary, summarize};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The embedded default scenario for `ztsim demo`.
+pub const DEMO_SCENARIO: &str = include_str!("../scenarios/hybrid-cloud.yaml");
+
+pub struct Prepared {
+    pub loaded: LoadedScenario,
+    pub estate: Arc<Estate>,
+    pub catalog: Catalog,
+}
+
+impl Prepared {
+    pub fn from_file(path: &Path, limits: &Limits) -> Result<Prepared> {
+        let text = read_scenario_text(path, limits)?;
+        Prepared::from_str(&text, &path.display().to_string(), limits)
+    }
+
+    pub fn from_str(text: &str, origin: &str, limits: &Limits) -> Result<Prepared> {
+        let mut p = Prepared::from_loaded(load_scenario_str(text, origin, limits)?)?;
+        p.loaded.warnings = locate_all(text, std::mem::take(&mut p.loaded.warnings));
+        Ok(p)
+    }
+
+    /// Compiles a loaded scenario. Warnings it adds carry paths but no line numbers; use
+    /// [`Prepared::from_str`] to have them located.
+    pub fn from_loaded(mut loaded: LoadedScenario) -> Result<Prepared> {
+        let catalog = Catalog::builtin()?.with_overrides(&loaded.scenario.controls);
+        let estate = Arc::new(estate::compile(&loaded.scenario));
+        let none = plan::build(&estate, &resolve_set("none", &[], &catalog)?, 0);
+        let reach = crate::sim::engine::reachable_set(&estate, &none);
+        for (i, &o) in estate.objectives.iter().enumerate() {
+            if !reach.contains(o as usize) {
+                let node = estate.node(o);
+                let path = if loaded.scenario.attacker.objectives.is_empty() {
+                    format!("assets[{}].crown_jewel", node.asset.unwrap_or(0))
+                } else {
+                    format!("attacker.objectives[{i}]")
+                };
+                loaded.warnings.push(
+                    Diagnostic::warning(path, format!("objective `{}` cannot be reached from any entry point, even with no controls", node.id))
+                        .with_hint("check entry vectors, reachability rules and the relations that lead to it"),
+                );
+            }
+        }
+        Ok(Prepared {
+            loaded,
+            estate,
+            catalog,
+        })
+    }
+
+    /// The control sets to run when the user names none: `none` and every set the
+    /// scenario defines.
+    pub fn default_sets(&self) -> Vec<String> {
+        std::iter::once("none".to_string())
+            .chain(
+                self.loaded
+                    .scenario
+                    .control_sets
+                    .iter()
+                    .map(|s| s.name.clone()),
+            )
+            .collect()
+    }
+
+    pub fn plans(&self, names: &[String], seed: u64) -> Result<Vec<Arc<ControlPlan>>> {
+        let mut seen = std::collections::HashSet::new();
+        names
+            .iter()
+            .filter(|n| seen.insert(n.as_str()))
+            .map(|n| {
+                let set = resolve_set(n, &self.loaded.scenario.control_sets, &self.catalog)?;
+                Ok(Arc::new(plan::build(&self.estate, &set, seed)))
+            })
+            .collect()
+    }
+
+    pub fn simulate(&self, names: &[String], opt: &RunOptions) -> Result<(Summary, Vec<SetRun>)> {
+        let plans = self.plans(names, opt.seed)?;
+        let runs = run_sets(&self.estate, &plans, opt)?;
+        let threads = if opt.threads == 0 {
+            rayon::current_num_threads()
+        } else {
+            opt.threads
+        };
+        let summary = summarize(
+            &self.estate,
+            &runs,
+            &self.loaded.origin,
+            self.loaded.source_hash,
+            opt.seed,
+            threads,
+        );
+        Ok((summary, runs))
+    }
+}
+
+/// Writes `summary.json` and `trials.csv` into `dir`, each atomically.
+pub fn write_outputs(dir: &Path, summary: &Summary, runs: &[SetRun]) -> Result<()> {
+    crate::output::ensure_dir(dir)?;
+    let json =
+        serde_json::to_vec_pretty(summary).map_err(|e| Error::Usage(format!("json: {e}")))?;
+    crate::output::write_atomic(&dir.join("summary.json"), &json)?;
+    crate::output::write_atomic(&dir.join("trials.csv"), &crate::report::trials_csv(runs)?)?;
+    Ok(())
+}

@@ -1,0 +1,338 @@
+//! Controls applied: a resolved control set turned into per-edge numbers on a compiled
+//! estate. The attack graph itself never changes; a plan is a mask and a set of weights
+//! (success probability, detection, response) plus an edited reachability matrix.
+
+use crate::controls::{BlockReach, EffectEnd, EffectKind, ResolvedSet, ResponseAction, ScopeDef};
+use crate::estate::{AttackEdge, Estate, NO_SOURCE, NodeId, flags};
+use crate::model::{AssetKind, MfaStrength};
+use crate::scenario::Strategy;
+use crate::techniques::TechniqueCatalog;
+use fixedbitset::FixedBitSet;
+use std::collections::HashMap;
+
+/// Efficacy of an identity's own MFA enrollment against password sign-ins [source: Google/
+/// NYU/UCSD 2019 for SMS 0.76 and app prompts 0.90; Google 2019 security keys ~1.0, taken
+/// as 0.99; OTP 0.80 is an assumption between the two].
+pub fn mfa_efficacy(m: MfaStrength) -> f64 {
+    match m {
+        MfaStrength::None => 0.0,
+        MfaStrength::Sms => 0.76,
+        MfaStrength::Otp => 0.80,
+        MfaStrength::Push => 0.90,
+        MfaStrength::PhishingResistant => 0.99,
+    }
+}
+
+/// Standing fraction of an eligible (JIT) right when no control says otherwise [assumption].
+pub const ELIGIBLE_STANDING: f64 = 0.1;
+/// Detection probability of an EDR agent on a device with no EDR control [assumption].
+pub const AGENT_DETECTION: f64 = 0.5;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Response {
+    pub mean_hours: f32,
+    pub action: ResponseAction,
+}
+
+pub struct ControlPlan {
+    pub name: String,
+    pub set: ResolvedSet,
+    /// Effective success probability per edge (0 when removed).
+    pub p: Vec<f32>,
+    pub detect: Vec<f32>,
+    pub respond: Vec<Option<Response>>,
+    /// Segment reachability after block effects.
+    pub reach: Vec<u8>,
+    /// Per node: protocols blocked inbound unless from an allow-listed segment.
+    pub blocked_in: Vec<u8>,
+    pub allow_segments: FixedBitSet,
+    /// Expected hours from each node to the nearest objective (shortest-time strategy).
+    pub dist_to_objective: Vec<f32>,
+    /// Which nodes each control covers, in set order.
+    pub covered: Vec<FixedBitSet>,
+}
+
+impl ControlPlan {
+    pub fn covered_count(&self, control: usize) -> usize {
+        self.covered[control].count_ones(..)
+    }
+}
+
+/// Deterministic coverage draw for (seed, control, node): the same node is covered by the
+/// same control in every set of a run, so comparisons stay paired.
+fn coverage_draw(seed: u64, control: &str, node: &str) -> f64 {
+    let mut h = crate::rng::fnv1a(control.as_bytes()) ^ seed.rotate_left(17);
+    h ^= crate::rng::fnv1a(node.as_bytes()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (crate::rng::mix64(h) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn in_scope(est: &Estate, n: NodeId, sc: &ScopeDef, cj_hosts: &FixedBitSet) -> bool {
+    let node = est.node(n);
+    if node.virtual_kind.is_some() || n == crate::estate::INTERNET {
+        return false;
+    }
+    (sc.kinds.is_empty() || sc.kinds.contains(&node.kind))
+        && (sc.pillars.is_empty() || sc.pillars.contains(&node.kind.pillar()))
+        && (sc.tags.is_empty() || sc.tags.iter().any(|t| node.tags.contains(t)))
+        && (sc.segments.is_empty()
+            || sc.segments.iter().any(|s| {
+                est.index
+                    .get(s)
+                    .is_some_and(|&sn| sn == node.segment || sn == n)
+            }))
+        && (sc.tiers.is_empty() || node.kind.is_identity() && sc.tiers.contains(&node.tier))
+        && (sc.ids.is_empty() || sc.ids.contains(&node.id))
+        && (!sc.crown_jewels || cj_hosts.contains(n as usize))
+}
+
+/// Crown jewels, the assets they are hosted on, and the segments both sit in.
+fn crown_jewel_zone(est: &Estate) -> FixedBitSet {
+    let mut z = FixedBitSet::with_capacity(est.nodes.len());
+    for (i, n) in est.nodes.iter().enumerate() {
+        if n.crown_jewel {
+            z.insert(i);
+            z.insert(n.segment as usize);
+        }
+    }
+    for e in &est.edges {
+        if e.relation == Some(crate::model::RelationKind::HostedOn)
+            && e.src != NO_SOURCE
+            && z.contains(e.dst as usize)
+        {
+            z.insert(e.src as usize);
+            z.insert(est.node(e.src).segment as usize);
+        }
+    }
+    z.set(crate::estate::INTERNET as usize, false);
+    z
+}
+
+fn edge_matches(
+    tc: &TechniqueCatalog,
+    e: &AttackEdge,
+    fx: &crate::controls::ResolvedEffect,
+) -> bool {
+    if e.has(flags::FREE) {
+        return false;
+    }
+    (fx.techniques.is_empty() || fx.techniques.iter().any(|t| tc.matches(t, e.tech)))
+        && (fx.relations.is_empty() || e.relation.is_some_and(|r| fx.relations.contains(&r)))
+        && (fx.credentials.is_empty() || e.cred.is_some_and(|c| fx.credentials.contains(&c)))
+        && fx.at_pep.is_none_or(|want| e.has(flags::PEP) == want)
+        && (!fx.privileged_only || e.has(flags::PRIVILEGED))
+        && (!fx.shared_local_admin || e.has(flags::SHARED_LOCAL_ADMIN))
+}
+
+fn end_covered(e: &AttackEdge, on: EffectEnd, cov: &FixedBitSet) -> bool {
+    let src = e.src != NO_SOURCE && cov.contains(e.src as usize);
+    let dst = cov.contains(e.dst as usize);
+    match on {
+        EffectEnd::Source => src,
+        EffectEnd::Target => dst,
+        EffectEnd::Either => src || dst,
+    }
+}
+
+pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
+    let tc = TechniqueCatalog::builtin();
+    let n_edges = est.edges.len();
+    let n_nodes = est.nodes.len();
+    let cj = crown_jewel_zone(est);
+
+    let covered: Vec<FixedBitSet> = set
+        .controls
+        .iter()
+        .map(|c| {
+            let mut bs = FixedBitSet::with_capacity(n_nodes);
+            for n in 0..n_nodes as NodeId {
+                if in_scope(est, n, &c.scope, &cj)
+                    && (c.coverage >= 1.0
+                        || coverage_draw(seed, &c.id, &est.node(n).id) < c.coverage)
+                {
+                    bs.insert(n as usize);
+                }
+            }
+            bs
+        })
+        .collect();
+
+    // Harden: stacked effects keep the strongest per stack; the rest multiply.
+    let mut factor: Vec<f64> = vec![1.0; n_edges];
+    let mut stacks: HashMap<(usize, &str), f64> = HashMap::new();
+    let mut detect_miss: Vec<f64> = est.edges.iter().map(|e| 1.0 - e.noise as f64).collect();
+    let mut respond: Vec<Option<Response>> = vec![None; n_edges];
+    let mut standing: Vec<Option<f64>> = vec![None; n_edges];
+    let mut removed = FixedBitSet::with_capacity(n_edges);
+    let mut reach = est.reach.clone();
+    let mut blocked_in = vec![0u8; n_nodes];
+    let mut allow_segments = FixedBitSet::with_capacity(est.segment_count as usize);
+    let s_us = est.segment_count as usize;
+
+    // Baselines that come from the estate, not from controls.
+    for (i, e) in est.edges.iter().enumerate() {
+        if e.has(flags::PEP)
+            && e.cred == Some(crate::controls::Credential::Password)
+            && e.src != NO_SOURCE
+        {
+            let m = mfa_efficacy(est.node(e.src).mfa);
+            if m > 0.0 {
+                stacks.insert((i, "mfa"), m);
+            }
+        }
+        if !e.has(flags::FREE) {
+            let agent = |n: NodeId| n != NO_SOURCE && est.node(n).edr;
+            if agent(e.src) || agent(e.dst) {
+                detect_miss[i] *= 1.0 - AGENT_DETECTION;
+            }
+            if let Some(h) = est.manual_response_hours {
+                respond[i] = Some(Response {
+                    mean_hours: h as f32,
+                    action: ResponseAction::Contain,
+                });
+            }
+        }
+    }
+
+    for (ci, c) in set.controls.iter().enumerate() {
+        let cov = &covered[ci];
+        for fx in &c.effects {
+            if fx.kind == EffectKind::Block {
+                for a in &fx.allow_from {
+                    if let Some(&sn) = est.index.get(a.as_str()) {
+                        allow_segments.insert(sn as usize);
+                    }
+                }
+                for n in cov.ones() {
+                    let node = &est.nodes[n];
+                    if node.kind == AssetKind::Segment {
+                        let allowed_from = |s: usize| {
+                            fx.allow_from
+                                .iter()
+                                .any(|a| est.index.get(a.as_str()) == Some(&(s as NodeId)))
+                        };
+                        for from in 0..s_us {
+                            let same = from == n;
+                            if (same && fx.reach == BlockReach::All || !same) && !allowed_from(from)
+                            {
+                                reach[from * s_us + n] &= !fx.protocols;
+                            }
+                        }
+                    } else {
+                        blocked_in[n] |= fx.protocols;
+                    }
+                }
+                continue;
+            }
+            for (i, e) in est.edges.iter().enumerate() {
+                if !edge_matches(tc, e, fx) || !end_covered(e, fx.on, cov) {
+                    continue;
+                }
+                match fx.kind {
+                    EffectKind::Remove => {
+                        removed.insert(i);
+                    }
+                    EffectKind::Harden => match &fx.stack {
+                        Some(st) => {
+                            let slot = stacks.entry((i, st.as_str())).or_insert(0.0);
+                            *slot = slot.max(fx.value);
+                        }
+                        None => factor[i] *= 1.0 - fx.value,
+                    },
+                    EffectKind::Detect => detect_miss[i] *= 1.0 - fx.value,
+                    EffectKind::Respond => {
+                        let r = Response {
+                            mean_hours: fx.value as f32,
+                            action: fx.action,
+                        };
+                        respond[i] = Some(match respond[i] {
+                            Some(old)
+                                if old.mean_hours <= r.mean_hours
+                                    && old.action == ResponseAction::Contain =>
+                            {
+                                old
+                            }
+                            _ => r,
+                        });
+                    }
+                    EffectKind::Standing => {
+                        if e.has(flags::PRIVILEGED) {
+                            standing[i] =
+                                Some(standing[i].map_or(fx.value, |s: f64| s.min(fx.value)));
+                        }
+                    }
+                    EffectKind::Block => {}
+                }
+            }
+        }
+    }
+    for ((i, _), e) in &stacks {
+        factor[*i] *= 1.0 - e;
+    }
+    let p: Vec<f32> = est
+        .edges
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            if removed.contains(i) {
+                return 0.0;
+            }
+            let st = standing[i].unwrap_or(if e.has(flags::ELIGIBLE) {
+                ELIGIBLE_STANDING
+            } else {
+                1.0
+            });
+            (e.p as f64 * factor[i] * st) as f32
+        })
+        .collect();
+    let detect = detect_miss.iter().map(|m| (1.0 - m) as f32).collect();
+    let dist_to_objective = if est.profile.strategy == Strategy::ShortestTime {
+        distances_to_objectives(est, &p)
+    } else {
+        Vec::new()
+    };
+    ControlPlan {
+        name: set.name.clone(),
+        set: set.clone(),
+        p,
+        detect,
+        respond,
+        reach,
+        blocked_in,
+        allow_segments,
+        dist_to_objective,
+        covered,
+    }
+}
+
+/// Dijkstra from the objectives over reversed edges, weighted by expected hours per
+/// success (mean time / p). Ignores preconditions: a heuristic for the attacker's choice.
+fn distances_to_objectives(est: &Estate, p: &[f32]) -> Vec<f32> {
+    use std::cmp::Reverse;
+    let n = est.nodes.len();
+    let mut rev: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
+    for (i, e) in est.edges.iter().enumerate() {
+        if e.src != NO_SOURCE && p[i] > 0.0 && e.src != e.dst {
+            rev[e.dst as usize].push((e.src, (e.mean_hours.max(0.01) / p[i]).max(1e-3)));
+        }
+    }
+    let mut dist = vec![f32::INFINITY; n];
+    let mut heap = std::collections::BinaryHeap::new();
+    for &o in &est.objectives {
+        dist[o as usize] = 0.0;
+        heap.push(Reverse((0u32, o)));
+    }
+    while let Some(Reverse((d_bits, u))) = heap.pop() {
+        let d = f32::from_bits(d_bits);
+        if d > dist[u as usize] {
+            continue;
+        }
+        for &(v, w) in &rev[u as usize] {
+            let nd = d + w;
+            if nd < dist[v as usize] {
+                dist[v as usize] = nd;
+                heap.push(Reverse((nd.to_bits(), v)));
+            }
+        }
+    }
+    dist
+}

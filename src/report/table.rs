@@ -1,0 +1,111 @@
+use super::terminal_safe;
+use crate::summary::{SetSummary, Summary};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+fn hours(x: Option<f64>) -> String {
+    match x {
+        Some(h) if h < 1.0 => format!("{:.0} min", h * 60.0),
+        Some(h) if h < 48.0 => format!("{h:.1} h"),
+        Some(h) => format!("{:.1} d", h / 24.0),
+        None => "not reached".into(),
+    }
+}
+
+fn pct(p: f64) -> String {
+    format!("{:.1}%", p * 100.0)
+}
+
+/// The human-readable summary: one column per control set.
+pub fn summary_table(s: &Summary) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    let mut header = vec![Cell::new("metric")];
+    header.extend(
+        s.control_sets
+            .iter()
+            .map(|c| Cell::new(terminal_safe(&c.name))),
+    );
+    t.set_header(header);
+    type Row = (&'static str, fn(&SetSummary) -> String);
+    let rows: Vec<Row> = vec![
+        ("blast radius, assets (mean [95% CI])", |c| {
+            format!(
+                "{:.1} [{:.1}, {:.1}]",
+                c.blast_radius.mean, c.blast_radius.ci95[0], c.blast_radius.ci95[1]
+            )
+        }),
+        ("blast radius p50 / p90 / max", |c| {
+            format!(
+                "{:.0} / {:.0} / {:.0}",
+                c.blast_radius.p50, c.blast_radius.p90, c.blast_radius.max
+            )
+        }),
+        ("value-weighted blast radius (mean)", |c| {
+            format!("{:.1}", c.blast_radius_value.mean)
+        }),
+        ("P(crown jewel) [95% CI]", |c| {
+            format!(
+                "{} [{}, {}]",
+                pct(c.crown_jewel.probability),
+                pct(c.crown_jewel.ci95[0]),
+                pct(c.crown_jewel.ci95[1])
+            )
+        }),
+        ("time to crown jewel p50 / p90", |c| {
+            format!(
+                "{} / {}",
+                hours(c.time_to_crown_jewel_hours.p50),
+                hours(c.time_to_crown_jewel_hours.p90)
+            )
+        }),
+        ("records exposed (mean)", |c| {
+            format!("{:.0}", c.records_exposed.mean)
+        }),
+        ("records exfiltrated (mean)", |c| {
+            format!("{:.0}", c.records_exfiltrated.mean)
+        }),
+        ("detected (share of trials)", |c| {
+            pct(c.detected.probability)
+        }),
+        ("time to detect p50", |c| hours(c.time_to_detect_hours.p50)),
+        ("fully contained (share)", |c| pct(c.contained.probability)),
+        ("time to contain p50", |c| {
+            hours(c.time_to_contain_hours.p50)
+        }),
+        ("breakout time p50", |c| hours(c.breakout_hours.p50)),
+        ("attack steps per trial", |c| {
+            format!("{:.1}", c.work.steps_per_trial)
+        }),
+    ];
+    for (label, f) in rows {
+        let mut row = vec![Cell::new(label)];
+        row.extend(
+            s.control_sets
+                .iter()
+                .map(|c| Cell::new(f(c)).set_alignment(CellAlignment::Right)),
+        );
+        t.add_row(row);
+    }
+    for pillar in crate::model::Pillar::ALL {
+        let mut row = vec![Cell::new(format!("  {} (mean)", pillar.name()))];
+        row.extend(s.control_sets.iter().map(|c| {
+            Cell::new(format!(
+                "{:.2}",
+                c.by_pillar.get(pillar.name()).copied().unwrap_or(0.0)
+            ))
+            .set_alignment(CellAlignment::Right)
+        }));
+        t.add_row(row);
+    }
+    format!(
+        "{}\nscenario: {} ({} assets, {} attack edges); {} trials, seed {}, horizon {} h\n{t}\n",
+        "ztsim: blast radius by control set",
+        terminal_safe(&s.scenario),
+        s.assets,
+        s.attack_edges,
+        s.trials,
+        s.seed,
+        s.horizon_hours
+    )
+}

@@ -1,0 +1,165 @@
+//! Maps field paths (`assets[3].kind`) back to `line:column` in the source text. Only run on
+//! the error path: loading itself goes straight into typed structs, and a path is all a
+//! check needs to name a field. Works for YAML and JSON (JSON is YAML flow syntax).
+
+use saphyr_parser_shim::{Event, Parser};
+use std::collections::HashMap;
+
+mod saphyr_parser_shim {
+    pub use serde_saphyr::granit_parser::{Event, Parser};
+}
+
+pub struct Locator<'a> {
+    text: &'a str,
+}
+
+enum Frame {
+    Map {
+        key: Option<String>,
+        expecting_key: bool,
+    },
+    Seq {
+        index: usize,
+    },
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Locator { text }
+    }
+
+    /// Line and column (1-based) of the node at each path, when found. A path that names a
+    /// missing child resolves to its nearest existing ancestor.
+    pub fn locate(&self, paths: &[String]) -> Vec<Option<(usize, usize)>> {
+        let mut wanted: HashMap<&str, Option<(usize, usize)>> = HashMap::new();
+        for p in paths {
+            let mut cur = p.as_str();
+            loop {
+                wanted.entry(cur).or_insert(None);
+                match parent(cur) {
+                    Some(par) => cur = par,
+                    None => break,
+                }
+            }
+        }
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut path_parts: Vec<String> = Vec::new();
+        for item in Parser::new_from_str(self.text) {
+            let Ok((event, span)) = item else { break };
+            let at = (span.start.line(), span.start.col() + 1);
+            let is_node = matches!(
+                event,
+                Event::Scalar(..)
+                    | Event::MappingStart(..)
+                    | Event::SequenceStart(..)
+                    | Event::Alias(..)
+            );
+            if !is_node {
+                if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+                    stack.pop();
+                    path_parts.pop();
+                    bump_after_value(&mut stack, &mut path_parts);
+                }
+                continue;
+            }
+            // A scalar in key position names the next value; it is not a node of its own.
+            if let Some(Frame::Map { key, expecting_key }) = stack.last_mut()
+                && *expecting_key
+            {
+                if let Event::Scalar(v, ..) = &event {
+                    *key = Some(v.to_string());
+                    *expecting_key = false;
+                    // Record the key's own position for its value path, in case the value is
+                    // empty; a later value node overwrites it with the value's position.
+                    let p = join(&path_parts, Some(v));
+                    if let Some(slot) = wanted.get_mut(p.as_str())
+                        && slot.is_none()
+                    {
+                        *slot = Some(at);
+                    }
+                }
+                continue;
+            }
+            let here = match stack.last() {
+                Some(Frame::Map { key, .. }) => join(&path_parts, key.as_deref()),
+                Some(Frame::Seq { index }) => format!("{}[{index}]", join(&path_parts, None)),
+                None => String::new(),
+            };
+            if let Some(slot) = wanted.get_mut(here.as_str()) {
+                *slot = Some(at);
+            }
+            match event {
+                Event::MappingStart(..) => {
+                    stack.push(Frame::Map {
+                        key: None,
+                        expecting_key: true,
+                    });
+                    path_parts.push(here);
+                }
+                Event::SequenceStart(..) => {
+                    stack.push(Frame::Seq { index: 0 });
+                    path_parts.push(here);
+                }
+                _ => bump_after_value(&mut stack, &mut path_parts),
+            }
+        }
+        paths
+            .iter()
+            .map(|p| {
+                let mut cur = p.as_str();
+                loop {
+                    if let Some(Some(at)) = wanted.get(cur) {
+                        return Some(*at);
+                    }
+                    cur = parent(cur)?;
+                }
+            })
+            .collect()
+    }
+}
+
+fn bump_after_value(stack: &mut [Frame], _parts: &mut [String]) {
+    match stack.last_mut() {
+        Some(Frame::Map { expecting_key, .. }) => *expecting_key = true,
+        Some(Frame::Seq { index }) => *index += 1,
+        None => {}
+    }
+}
+
+fn join(parts: &[String], key: Option<&str>) -> String {
+    let base = parts.last().map(String::as_str).unwrap_or("");
+    match key {
+        Some(k) if base.is_empty() => k.to_string(),
+        Some(k) => format!("{base}.{k}"),
+        None => base.to_string(),
+    }
+}
+
+fn parent(path: &str) -> Option<&str> {
+    if path.is_empty() {
+        return None;
+    }
+    let cut = path.rfind(['.', '[']).unwrap_or(0);
+    Some(&path[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_fields_in_yaml_and_json() {
+        let y = "name: x\nassets:\n  - id: a\n    kind: user\n  - id: b\n    kind: laptop\n";
+        let l = Locator::new(y);
+        let got = l.locate(&[
+            "assets[1].kind".into(),
+            "name".into(),
+            "assets[1].nope".into(),
+        ]);
+        assert_eq!(got, vec![Some((6, 11)), Some((1, 7)), Some((5, 5))]);
+        let j =
+            "{\n \"name\": \"x\",\n \"assets\": [\n  {\"id\": \"a\", \"kind\": \"user\"}\n ]\n}";
+        let got = Locator::new(j).locate(&["assets[0].kind".into()]);
+        assert_eq!(got, vec![Some((4, 22))]);
+    }
+}

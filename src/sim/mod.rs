@@ -1,0 +1,382 @@
+//! The simulation: one engine for batch Monte Carlo and for step-by-step tabletop play.
+//!
+//! A scenario's estate lives in a bevy_ecs [`World`]: one entity per asset with a component
+//! per pillar. A trial's dynamic state lives in the world's [`Trial`] resource. A
+//! [`Schedule`] of chained systems advances one tick: every event due in a time window
+//! (batch: a slice of the horizon; tabletop: one attacker action or a duration), then
+//! records the timeline, tests for the end, and (tabletop only) mirrors compromise and
+//! containment onto the entities as components.
+
+pub mod engine;
+pub mod state;
+
+pub use state::{EndReason, Happening, JournalEntry, TrialState};
+
+use crate::estate::{Estate, NodeId};
+use crate::model::{AssetKind, MfaStrength};
+use crate::plan::ControlPlan;
+use crate::rng::TrialKey;
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::SingleThreadedExecutor;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Every asset entity carries its node id and display name.
+#[derive(Component, Clone, Debug)]
+pub struct Asset {
+    pub node: NodeId,
+    pub kind: AssetKind,
+    pub name: String,
+}
+
+#[derive(Component, Clone, Debug)]
+pub struct Identity {
+    pub tier: u8,
+    pub mfa: MfaStrength,
+}
+
+#[derive(Component, Clone, Debug)]
+pub struct Device {
+    pub edr: bool,
+}
+
+#[derive(Component, Clone, Debug)]
+pub struct Application;
+
+#[derive(Component, Clone, Debug)]
+pub struct DataStore {
+    pub records: u64,
+    pub crown_jewel: bool,
+}
+
+#[derive(Component, Clone, Debug)]
+pub struct Infrastructure;
+
+#[derive(Component, Clone, Debug)]
+pub struct NetworkSegment;
+
+/// Mirrored in tabletop mode: the attacker holds this asset.
+#[derive(Component, Clone, Debug)]
+#[component(storage = "SparseSet")]
+pub struct Compromised {
+    pub bits: u8,
+}
+
+/// Mirrored in tabletop mode: the defender contained this asset.
+#[derive(Component, Clone, Debug)]
+#[component(storage = "SparseSet")]
+pub struct Contained;
+
+/// The trial being played: estate, control plan, luck and state.
+#[derive(Resource)]
+pub struct Trial {
+    pub est: Arc<Estate>,
+    pub plan: Arc<ControlPlan>,
+    pub seed: u64,
+    pub key: TrialKey,
+    pub st: TrialState,
+}
+
+impl Trial {
+    pub fn ctx(&self) -> engine::Ctx<'_> {
+        engine::Ctx {
+            est: &self.est,
+            plan: &self.plan,
+            key: self.key,
+            certain: false,
+        }
+    }
+}
+
+/// What the next schedule run should cover.
+#[derive(Resource, Clone, Copy, Debug)]
+pub struct Tick {
+    /// Process events up to this time (hours).
+    pub until: f64,
+    /// Stop after this many finished attack steps (tabletop `step`).
+    pub max_actions: Option<u32>,
+    /// Steps finished by the last run.
+    pub actions_done: u32,
+    /// Record a timeline sample at the end of this tick (batch).
+    pub sample: bool,
+}
+
+/// Present in tabletop mode: keep entity components in step with the trial state.
+#[derive(Resource, Default)]
+pub struct MirrorStatus {
+    pub entities: Vec<Option<Entity>>,
+}
+
+fn advance_system(mut trial: ResMut<Trial>, mut tick: ResMut<Tick>) {
+    let t = &mut *trial;
+    let cx = engine::Ctx {
+        est: &t.est,
+        plan: &t.plan,
+        key: t.key,
+        certain: false,
+    };
+    tick.actions_done = engine::advance(&cx, &mut t.st, tick.until, tick.max_actions);
+}
+
+fn timeline_system(mut trial: ResMut<Trial>, tick: Res<Tick>) {
+    if tick.sample {
+        let c = trial.st.m.compromised;
+        trial.st.m.timeline.push(c);
+    }
+}
+
+fn mirror_system(mut commands: Commands, mut trial: ResMut<Trial>, mirror: Res<MirrorStatus>) {
+    let changed = std::mem::take(&mut trial.st.changed);
+    for n in changed {
+        let Some(Some(entity)) = mirror.entities.get(n as usize) else {
+            continue;
+        };
+        let b = trial.st.bits[n as usize];
+        let mut ec = commands.entity(*entity);
+        if b != 0 || trial.st.ever.contains(n as usize) {
+            ec.insert(Compromised { bits: b });
+        }
+        if trial.st.contained.contains(n as usize) {
+            ec.insert(Contained);
+        }
+    }
+}
+
+fn clear_changed_system(mut trial: ResMut<Trial>) {
+    trial.st.changed.clear();
+}
+
+/// Per-trial results, compact: one row of `trials.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrialOutcome {
+    pub trial: u32,
+    pub compromised: u32,
+    pub value: f64,
+    pub by_kind: Vec<u32>,
+    pub records_exposed: u64,
+    pub records_exfiltrated: u64,
+    pub crown_jewel_hours: Option<f64>,
+    pub first_foothold_hours: Option<f64>,
+    pub breakout_hours: Option<f64>,
+    pub detect_hours: Option<f64>,
+    pub contain_hours: Option<f64>,
+    pub blast_at_contain: Option<u32>,
+    pub steps_attempted: u32,
+    pub steps_succeeded: u32,
+    pub end_hours: f64,
+    pub end: EndReason,
+    pub timeline: Vec<u32>,
+    /// (technique index, successes) for techniques that succeeded at least once.
+    pub techniques: Vec<(u16, u32)>,
+}
+
+/// A bevy_ecs world holding one estate, and the schedule that plays trials on it. One per
+/// worker thread; reused across trials.
+pub struct Engine {
+    pub world: World,
+    schedule: Schedule,
+    pub entities: Vec<Option<Entity>>,
+    /// Trials (of this engine) in which each node was compromised.
+    pub node_hits: Vec<u32>,
+}
+
+impl Engine {
+    pub fn new(est: Arc<Estate>, plan: Arc<ControlPlan>, seed: u64) -> Engine {
+        let mut world = World::new();
+        let mut entities = vec![None; est.nodes.len()];
+        for (i, n) in est.nodes.iter().enumerate() {
+            if n.virtual_kind.is_some() {
+                continue;
+            }
+            let asset = Asset {
+                node: i as NodeId,
+                kind: n.kind,
+                name: n.name.clone(),
+            };
+            let mut e = world.spawn(asset);
+            match n.kind.pillar() {
+                crate::model::Pillar::Identities => {
+                    e.insert(Identity {
+                        tier: n.tier,
+                        mfa: n.mfa,
+                    });
+                }
+                crate::model::Pillar::Devices => {
+                    e.insert(Device { edr: n.edr });
+                }
+                crate::model::Pillar::Applications => {
+                    e.insert(Application);
+                }
+                crate::model::Pillar::Data => {
+                    e.insert(DataStore {
+                        records: n.records,
+                        crown_jewel: n.crown_jewel,
+                    });
+                }
+                crate::model::Pillar::Infrastructure => {
+                    e.insert(Infrastructure);
+                }
+                crate::model::Pillar::Networks => {
+                    e.insert(NetworkSegment);
+                }
+            }
+            entities[i] = Some(e.id());
+        }
+        let st = TrialState::new(
+            est.nodes.len(),
+            est.edges.len(),
+            est.segment_count as usize,
+            AssetKind::ALL.len(),
+            est.tech_count,
+        );
+        world.insert_resource(Trial {
+            key: TrialKey::new(seed, 0),
+            est,
+            plan,
+            seed,
+            st,
+        });
+        world.insert_resource(Tick {
+            until: 0.0,
+            max_actions: None,
+            actions_done: 0,
+            sample: false,
+        });
+        let mut schedule = Schedule::default();
+        schedule.set_executor(SingleThreadedExecutor::new());
+        schedule.add_systems(
+            (
+                advance_system,
+                timeline_system,
+                mirror_system.run_if(resource_exists::<MirrorStatus>),
+                clear_changed_system.run_if(not(resource_exists::<MirrorStatus>)),
+            )
+                .chain(),
+        );
+        let n = entities.len();
+        Engine {
+            world,
+            schedule,
+            entities,
+            node_hits: vec![0; n],
+        }
+    }
+
+    pub fn trial(&self) -> &Trial {
+        self.world.resource::<Trial>()
+    }
+
+    pub fn trial_mut(&mut self) -> Mut<'_, Trial> {
+        self.world.resource_mut::<Trial>()
+    }
+
+    pub fn set_plan(&mut self, plan: Arc<ControlPlan>) {
+        self.trial_mut().plan = plan;
+    }
+
+    /// Resets the state and places the attacker for trial `index`.
+    pub fn begin(&mut self, index: u64, journaling: bool) {
+        let mut t = self.trial_mut();
+        let t = &mut *t;
+        t.key = TrialKey::new(t.seed, index);
+        t.st.reset(index);
+        t.st.journaling = journaling;
+        let cx = engine::Ctx {
+            est: &t.est,
+            plan: &t.plan,
+            key: t.key,
+            certain: false,
+        };
+        engine::start(&cx, &mut t.st);
+    }
+
+    /// One tick of the schedule: every event due up to `until`, or `max_actions` steps.
+    pub fn tick(&mut self, until: f64, max_actions: Option<u32>, sample: bool) -> u32 {
+        *self.world.resource_mut::<Tick>() = Tick {
+            until,
+            max_actions,
+            actions_done: 0,
+            sample,
+        };
+        self.schedule.run(&mut self.world);
+        self.world.resource::<Tick>().actions_done
+    }
+
+    /// Plays trial `index` to its end in batch mode, with `points` + 1 timeline samples.
+    pub fn run_trial(&mut self, index: u64, points: usize) -> TrialOutcome {
+        self.begin(index, false);
+        let horizon = self.trial().est.horizon_hours;
+        let points = points.max(1);
+        self.trial_mut().st.m.timeline.push(0);
+        // The first sample (time zero) holds what the attacker starts with.
+        let c = self.trial().st.m.compromised;
+        self.trial_mut().st.m.timeline[0] = c;
+        for i in 1..=points {
+            let until = horizon * i as f64 / points as f64;
+            self.tick(until, None, true);
+            if self.trial().st.ended.is_some() {
+                break;
+            }
+        }
+        let mut t = self.trial_mut();
+        let st = &mut t.st;
+        let last = *st.m.timeline.last().unwrap_or(&0);
+        while st.m.timeline.len() < points + 1 {
+            st.m.timeline.push(last);
+        }
+        if st.ended.is_none() {
+            st.ended = Some(EndReason::Horizon);
+        }
+        let out = outcome(st, index as u32);
+        let mut seen: Vec<NodeId> = st
+            .touched
+            .iter()
+            .copied()
+            .filter(|&n| st.ever.contains(n as usize))
+            .collect();
+        drop(t);
+        seen.sort_unstable();
+        seen.dedup();
+        for n in seen {
+            self.node_hits[n as usize] += 1;
+        }
+        out
+    }
+}
+
+pub fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
+    let m = &st.m;
+    TrialOutcome {
+        trial,
+        compromised: m.compromised,
+        value: m.value,
+        by_kind: m.by_kind.clone(),
+        records_exposed: m.records_exposed,
+        records_exfiltrated: m.records_exfiltrated,
+        crown_jewel_hours: m.crown_jewel_at,
+        first_foothold_hours: m.first_foothold_at,
+        breakout_hours: match (m.first_foothold_at, m.first_lateral_at) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        },
+        detect_hours: m.first_detect_at,
+        contain_hours: if st.live_owned == 0 {
+            m.contained_at
+        } else {
+            None
+        },
+        blast_at_contain: m.blast_at_contain,
+        steps_attempted: m.steps_attempted,
+        steps_succeeded: m.steps_succeeded,
+        end_hours: st.now,
+        end: st.ended.unwrap_or(EndReason::Horizon),
+        timeline: m.timeline.clone(),
+        techniques: m
+            .tech_successes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(i, c)| (i as u16, *c))
+            .collect(),
+    }
+}

@@ -1,0 +1,289 @@
+//! Statistics over a run: per control set, the distributions, proportions and survival
+//! curves users read, as one serializable [`Summary`] (the `--json` output and
+//! `summary.json`). Computed sequentially from outcomes in trial order, so the bytes do not
+//! depend on the thread count; wall-clock timing lives apart, under `timing`.
+
+use crate::estate::Estate;
+use crate::model::{AssetKind, Pillar};
+use crate::montecarlo::SetRun;
+use crate::stats::{self, Distribution, Proportion};
+use crate::techniques::TechniqueCatalog;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    pub ztsim_version: String,
+    pub scenario: String,
+    pub scenario_file: String,
+    /// FNV-1a of the scenario text, hex.
+    pub scenario_hash: String,
+    pub seed: u64,
+    pub trials: u32,
+    pub horizon_hours: f64,
+    pub assets: usize,
+    pub attack_edges: usize,
+    pub attacker: crate::attacker::Profile,
+    pub control_sets: Vec<SetSummary>,
+    pub timing: Timing,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Timing {
+    /// Wall time spent simulating, all sets.
+    pub seconds: f64,
+    pub threads: usize,
+    pub per_set_seconds: Vec<f64>,
+    pub steps_per_second: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ControlEntry {
+    pub id: String,
+    pub name: String,
+    pub coverage: f64,
+    /// Assets the control covers in this estate.
+    pub covered_assets: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Quantiles {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TimeToEvent {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    /// Trials in which the event happened before the horizon.
+    pub events: usize,
+    /// Kaplan–Meier survival (share of trials without the event yet) as [hours, share].
+    pub survival: Vec<[f64; 2]>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Timeline {
+    pub hours: Vec<f64>,
+    pub mean: Vec<f64>,
+    pub ci95_lo: Vec<f64>,
+    pub ci95_hi: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Work {
+    pub steps_attempted: u64,
+    pub steps_succeeded: u64,
+    pub steps_per_trial: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SetSummary {
+    pub name: String,
+    pub description: String,
+    pub controls: Vec<ControlEntry>,
+    /// Assets compromised by the end of a trial.
+    pub blast_radius: Distribution,
+    /// Sum of the business value of compromised assets.
+    pub blast_radius_value: Distribution,
+    pub by_kind: BTreeMap<String, f64>,
+    pub by_pillar: BTreeMap<String, f64>,
+    pub records_exposed: Distribution,
+    pub records_exfiltrated: Distribution,
+    pub crown_jewel: Proportion,
+    pub time_to_crown_jewel_hours: TimeToEvent,
+    pub time_to_detect_hours: TimeToEvent,
+    pub time_to_contain_hours: TimeToEvent,
+    pub detected: Proportion,
+    pub contained: Proportion,
+    /// Hours from the first foothold to the second (eCrime "breakout time").
+    pub breakout_hours: Quantiles,
+    pub blast_radius_at_containment: Option<Distribution>,
+    pub work: Work,
+    /// Successful steps by ATT&CK id, over all trials.
+    pub techniques: BTreeMap<String, u64>,
+    pub end_reasons: BTreeMap<String, u64>,
+    pub timeline: Timeline,
+    /// Share of trials in which each asset was compromised (assets hit at least once).
+    pub asset_compromise_rate: BTreeMap<String, f64>,
+}
+
+pub fn summarize(
+    est: &Estate,
+    runs: &[SetRun],
+    scenario_file: &str,
+    scenario_hash: u64,
+    seed: u64,
+    threads: usize,
+) -> Summary {
+    let trials = runs.first().map_or(0, |r| r.outcomes.len()) as u32;
+    let seconds: f64 = runs.iter().map(|r| r.seconds).sum();
+    let steps: u64 = runs
+        .iter()
+        .flat_map(|r| &r.outcomes)
+        .map(|o| o.steps_attempted as u64)
+        .sum();
+    Summary {
+        ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: est.name.clone(),
+        scenario_file: scenario_file.to_string(),
+        scenario_hash: format!("{scenario_hash:016x}"),
+        seed,
+        trials,
+        horizon_hours: est.horizon_hours,
+        assets: est.counted_assets(),
+        attack_edges: est.edges.len(),
+        attacker: est.profile.clone(),
+        control_sets: runs.iter().map(|r| summarize_set(est, r)).collect(),
+        timing: Timing {
+            seconds,
+            threads,
+            per_set_seconds: runs.iter().map(|r| r.seconds).collect(),
+            steps_per_second: if seconds > 0.0 {
+                steps as f64 / seconds
+            } else {
+                0.0
+            },
+        },
+    }
+}
+
+fn time_to_event(obs: &[Option<f64>], horizon: f64) -> TimeToEvent {
+    let s = stats::kaplan_meier(obs, horizon);
+    TimeToEvent {
+        p50: s.quantile(0.5),
+        p90: s.quantile(0.9),
+        events: s.events,
+        survival: s.points.iter().map(|&(t, v)| [t, v]).collect(),
+    }
+}
+
+fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
+    let o = &r.outcomes;
+    let n = o.len().max(1) as f64;
+    let h = est.horizon_hours;
+    let f = |g: &dyn Fn(&crate::sim::TrialOutcome) -> f64| o.iter().map(g).collect::<Vec<f64>>();
+    let mut by_kind = BTreeMap::new();
+    let mut by_pillar: BTreeMap<String, f64> = Pillar::ALL
+        .iter()
+        .map(|p| (p.name().to_string(), 0.0))
+        .collect();
+    for k in AssetKind::ALL {
+        if !k.counts_in_blast_radius() {
+            continue;
+        }
+        let total: u64 = o.iter().map(|t| t.by_kind[k.index()] as u64).sum();
+        if est.nodes.iter().any(|x| x.kind == *k && x.counts()) {
+            by_kind.insert(k.name().to_string(), total as f64 / n);
+        }
+        *by_pillar.entry(k.pillar().name().to_string()).or_default() += total as f64 / n;
+    }
+    let tc = TechniqueCatalog::builtin();
+    let mut techniques = BTreeMap::new();
+    for t in o {
+        for &(i, c) in &t.techniques {
+            *techniques.entry(tc.get(i).id.clone()).or_insert(0u64) += c as u64;
+        }
+    }
+    let mut end_reasons = BTreeMap::new();
+    for t in o {
+        *end_reasons.entry(t.end.name().to_string()).or_insert(0u64) += 1;
+    }
+    let points = o.first().map_or(0, |t| t.timeline.len());
+    let mut tl = Timeline {
+        hours: (0..points)
+            .map(|i| {
+                if points > 1 {
+                    h * i as f64 / (points - 1) as f64
+                } else {
+                    0.0
+                }
+            })
+            .collect(),
+        mean: Vec::new(),
+        ci95_lo: Vec::new(),
+        ci95_hi: Vec::new(),
+    };
+    for i in 0..points {
+        let m = stats::mean_ci(&f(&|t| t.timeline[i] as f64));
+        tl.mean.push(m.mean);
+        tl.ci95_lo.push(m.ci95[0]);
+        tl.ci95_hi.push(m.ci95[1]);
+    }
+    let contained_at: Vec<f64> = o
+        .iter()
+        .filter_map(|t| t.blast_at_contain.map(|b| b as f64))
+        .collect();
+    let breakout: Vec<f64> = {
+        let mut v: Vec<f64> = o.iter().filter_map(|t| t.breakout_hours).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let k = |pred: &dyn Fn(&crate::sim::TrialOutcome) -> bool| {
+        o.iter().filter(|t| pred(t)).count() as u64
+    };
+    let attempted: u64 = o.iter().map(|t| t.steps_attempted as u64).sum();
+    let mut asset_compromise_rate = BTreeMap::new();
+    for (i, hits) in r.node_hits.iter().enumerate() {
+        let node = &est.nodes[i];
+        if *hits > 0 && node.counts() {
+            asset_compromise_rate.insert(node.id.clone(), *hits as f64 / n);
+        }
+    }
+    SetSummary {
+        name: r.plan.name.clone(),
+        description: r.plan.set.description.clone(),
+        controls: r
+            .plan
+            .set
+            .controls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ControlEntry {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                coverage: c.coverage,
+                covered_assets: r.plan.covered_count(i),
+            })
+            .collect(),
+        blast_radius: stats::distribution(&f(&|t| t.compromised as f64)),
+        blast_radius_value: stats::distribution(&f(&|t| t.value)),
+        by_kind,
+        by_pillar,
+        records_exposed: stats::distribution(&f(&|t| t.records_exposed as f64)),
+        records_exfiltrated: stats::distribution(&f(&|t| t.records_exfiltrated as f64)),
+        crown_jewel: stats::wilson(k(&|t| t.crown_jewel_hours.is_some()), o.len() as u64),
+        time_to_crown_jewel_hours: time_to_event(
+            &o.iter().map(|t| t.crown_jewel_hours).collect::<Vec<_>>(),
+            h,
+        ),
+        time_to_detect_hours: time_to_event(
+            &o.iter().map(|t| t.detect_hours).collect::<Vec<_>>(),
+            h,
+        ),
+        time_to_contain_hours: time_to_event(
+            &o.iter().map(|t| t.contain_hours).collect::<Vec<_>>(),
+            h,
+        ),
+        detected: stats::wilson(k(&|t| t.detect_hours.is_some()), o.len() as u64),
+        contained: stats::wilson(k(&|t| t.contain_hours.is_some()), o.len() as u64),
+        breakout_hours: Quantiles {
+            p50: stats::quantile_sorted(&breakout, 0.5),
+            p90: stats::quantile_sorted(&breakout, 0.9),
+        },
+        blast_radius_at_containment: if contained_at.is_empty() {
+            None
+        } else {
+            Some(stats::distribution(&contained_at))
+        },
+        work: Work {
+            steps_attempted: attempted,
+            steps_succeeded: o.iter().map(|t| t.steps_succeeded as u64).sum(),
+            steps_per_trial: attempted as f64 / n,
+        },
+        techniques,
+        end_reasons,
+        timeline: tl,
+        asset_compromise_rate,
+    }
+}

@@ -1,0 +1,106 @@
+//! The ATT&CK technique catalog ztsim's attack steps use, as embedded data
+//! (`data/techniques.yaml`). ATT&CK ids, names, tactics and mitigations: MITRE ATT&CK
+//! v18.1, (c) The MITRE Corporation. Success probability, time and noise are ztsim's
+//! defaults, overridable per scenario.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Technique {
+    pub id: String,
+    pub name: String,
+    pub tactic: String,
+    pub mitigations: Vec<String>,
+    /// Base success probability of one attempt.
+    pub p: f64,
+    /// Mean hours one attempt takes (exponential).
+    pub mean_hours: f64,
+    /// Probability an attempt is detected with no control in place.
+    pub noise: f64,
+    /// The move it makes, in words.
+    #[serde(rename = "move")]
+    pub movement: String,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Index of a technique in the catalog; stable for a given ztsim version.
+pub type TechId = u16;
+
+pub struct TechniqueCatalog {
+    pub list: Vec<Technique>,
+    index: HashMap<String, TechId>,
+}
+
+const EMBEDDED: &str = include_str!("../data/techniques.yaml");
+
+impl TechniqueCatalog {
+    pub fn builtin() -> &'static TechniqueCatalog {
+        static CATALOG: OnceLock<TechniqueCatalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            // The embedded file is checked by a unit test; failing here is a build defect.
+            TechniqueCatalog::parse(EMBEDDED).unwrap_or_else(|e| panic!("{e}"))
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<TechniqueCatalog> {
+        let list: Vec<Technique> =
+            serde_saphyr::from_str(text).map_err(|e| Error::Catalog(format!("techniques: {e}")))?;
+        let index = list
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i as TechId))
+            .collect();
+        Ok(TechniqueCatalog { list, index })
+    }
+
+    pub fn id(&self, attack_id: &str) -> Option<TechId> {
+        self.index.get(attack_id).copied()
+    }
+
+    /// The catalog index of a technique ztsim's own rules name; those are in the catalog by
+    /// construction (unit-tested).
+    pub fn must(&self, attack_id: &str) -> TechId {
+        self.id(attack_id)
+            .unwrap_or_else(|| panic!("technique {attack_id} missing from data/techniques.yaml"))
+    }
+
+    pub fn get(&self, id: TechId) -> &Technique {
+        &self.list[id as usize]
+    }
+
+    /// Whether `pattern` (a technique id, or a parent id like `T1021`) names technique `id`.
+    pub fn matches(&self, pattern: &str, id: TechId) -> bool {
+        let t = &self.list[id as usize].id;
+        t == pattern || (t.starts_with(pattern) && t.as_bytes().get(pattern.len()) == Some(&b'.'))
+    }
+
+    /// Whether a pattern names at least one catalog technique.
+    pub fn known_pattern(&self, pattern: &str) -> bool {
+        (0..self.list.len()).any(|i| self.matches(pattern, i as TechId))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalog_is_valid() {
+        let c = TechniqueCatalog::builtin();
+        assert!(c.list.len() >= 25);
+        for t in &c.list {
+            assert!((0.0..=1.0).contains(&t.p), "{}", t.id);
+            assert!((0.0..=1.0).contains(&t.noise), "{}", t.id);
+            assert!(t.mean_hours >= 0.0, "{}", t.id);
+            assert!(t.id.starts_with('T'));
+        }
+        assert!(c.matches("T1021", c.must("T1021.002")));
+        assert!(!c.matches("T1021.00", c.must("T1021.002")));
+        assert!(c.known_pattern("T1550"));
+    }
+}
