@@ -1070,6 +1070,29 @@ pub fn compile(s: &Scenario) -> Estate {
             }
         }
     }
+    // Adversary-in-the-middle (LLMNR/NBT-NS poisoning, NTLM relay): a foothold in a segment
+    // catches the hashes of identities signing in on devices there.
+    let mut aitm: Vec<(NodeId, NodeId)> = sessions
+        .iter()
+        .filter(|(dev, _)| b.nodes[*dev as usize].segment != INTERNET)
+        .map(|&(dev, ident)| (b.nodes[dev as usize].segment, ident))
+        .collect();
+    aitm.sort_unstable();
+    aitm.dedup();
+    for (seg, ident) in aitm {
+        b.edge(
+            seg,
+            ident,
+            "T1557",
+            bits::ACCESS,
+            bits::HASH,
+            0,
+            Some(Credential::Hash),
+            None,
+            0,
+            1.0,
+        );
+    }
     // An identity provider's administrators can mint tokens for every identity it serves.
     let idps: Vec<NodeId> = (0..b.nodes.len() as NodeId)
         .filter(|&n| kind_of(&b, n) == AssetKind::IdentityProvider)

@@ -45,7 +45,11 @@ pub struct ControlPlan {
     pub reach: Vec<u8>,
     /// Per node: protocols blocked inbound unless from an allow-listed segment.
     pub blocked_in: Vec<u8>,
+    /// Per node: protocols no longer reachable from the internet despite exposure.
+    pub unexposed: Vec<u8>,
     pub allow_segments: FixedBitSet,
+    /// Edges that pass a policy enforcement point under this plan.
+    pub pep: FixedBitSet,
     /// Expected hours from each node to the nearest objective (shortest-time strategy).
     pub dist_to_objective: Vec<f32>,
     /// Which nodes each control covers, in set order.
@@ -110,6 +114,7 @@ fn crown_jewel_zone(est: &Estate) -> FixedBitSet {
 fn edge_matches(
     tc: &TechniqueCatalog,
     e: &AttackEdge,
+    pep: bool,
     fx: &crate::controls::ResolvedEffect,
 ) -> bool {
     if e.has(flags::FREE) {
@@ -118,7 +123,7 @@ fn edge_matches(
     (fx.techniques.is_empty() || fx.techniques.iter().any(|t| tc.matches(t, e.tech)))
         && (fx.relations.is_empty() || e.relation.is_some_and(|r| fx.relations.contains(&r)))
         && (fx.credentials.is_empty() || e.cred.is_some_and(|c| fx.credentials.contains(&c)))
-        && fx.at_pep.is_none_or(|want| e.has(flags::PEP) == want)
+        && fx.at_pep.is_none_or(|want| pep == want)
         && (!fx.privileged_only || e.has(flags::PRIVILEGED))
         && (!fx.shared_local_admin || e.has(flags::SHARED_LOCAL_ADMIN))
 }
@@ -165,12 +170,29 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
     let mut removed = FixedBitSet::with_capacity(n_edges);
     let mut reach = est.reach.clone();
     let mut blocked_in = vec![0u8; n_nodes];
+    let mut unexposed = vec![0u8; n_nodes];
+    // Enforcement first: it decides which steps the identity checks below apply to.
+    let mut pep = FixedBitSet::with_capacity(n_edges);
+    for (i, e) in est.edges.iter().enumerate() {
+        if e.has(flags::PEP) {
+            pep.insert(i);
+        }
+    }
+    for (ci, c) in set.controls.iter().enumerate() {
+        for fx in c.effects.iter().filter(|f| f.kind == EffectKind::Enforce) {
+            for (i, e) in est.edges.iter().enumerate() {
+                if edge_matches(tc, e, pep.contains(i), fx) && end_covered(e, fx.on, &covered[ci]) {
+                    pep.insert(i);
+                }
+            }
+        }
+    }
     let mut allow_segments = FixedBitSet::with_capacity(est.segment_count as usize);
     let s_us = est.segment_count as usize;
 
     // Baselines that come from the estate, not from controls.
     for (i, e) in est.edges.iter().enumerate() {
-        if e.has(flags::PEP)
+        if pep.contains(i)
             && e.cred == Some(crate::controls::Credential::Password)
             && e.src != NO_SOURCE
         {
@@ -204,7 +226,13 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
                 }
                 for n in cov.ones() {
                     let node = &est.nodes[n];
-                    if node.kind == AssetKind::Segment {
+                    if fx.reach == BlockReach::Internet {
+                        if node.kind == AssetKind::Segment {
+                            reach[n] &= !fx.protocols;
+                        } else {
+                            unexposed[n] |= fx.protocols;
+                        }
+                    } else if node.kind == AssetKind::Segment {
                         let allowed_from = |s: usize| {
                             fx.allow_from
                                 .iter()
@@ -223,13 +251,20 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
                 }
                 continue;
             }
+            if fx.kind == EffectKind::Enforce {
+                continue;
+            }
             for (i, e) in est.edges.iter().enumerate() {
-                if !edge_matches(tc, e, fx) || !end_covered(e, fx.on, cov) {
+                if !edge_matches(tc, e, pep.contains(i), fx) || !end_covered(e, fx.on, cov) {
                     continue;
                 }
                 match fx.kind {
                     EffectKind::Remove => {
-                        removed.insert(i);
+                        if fx.share >= 1.0
+                            || coverage_draw(seed, &c.id, &format!("edge:{i}")) < fx.share
+                        {
+                            removed.insert(i);
+                        }
                     }
                     EffectKind::Harden => match &fx.stack {
                         Some(st) => {
@@ -255,12 +290,9 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
                         });
                     }
                     EffectKind::Standing => {
-                        if e.has(flags::PRIVILEGED) {
-                            standing[i] =
-                                Some(standing[i].map_or(fx.value, |s: f64| s.min(fx.value)));
-                        }
+                        standing[i] = Some(standing[i].map_or(fx.value, |s: f64| s.min(fx.value)));
                     }
-                    EffectKind::Block => {}
+                    EffectKind::Block | EffectKind::Enforce => {}
                 }
             }
         }
@@ -298,7 +330,9 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
         respond,
         reach,
         blocked_in,
+        unexposed,
         allow_segments,
+        pep,
         dist_to_objective,
         covered,
     }

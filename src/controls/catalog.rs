@@ -10,17 +10,26 @@ use crate::model::{Protocol, RelationKind};
 use std::collections::BTreeMap;
 
 const EMBEDDED: &str = include_str!("../../data/controls.yaml");
+const PRESETS: &str = include_str!("../../data/presets.yaml");
 
 #[derive(Clone, Debug)]
 pub struct Catalog {
     pub controls: Vec<ControlDef>,
+    /// Maturity presets (CISA ZTMM stages), as control sets.
+    pub presets: Vec<ControlSetDef>,
 }
 
 impl Catalog {
     pub fn builtin() -> Result<Catalog> {
         let controls: Vec<ControlDef> = serde_saphyr::from_str(EMBEDDED)
             .map_err(|e| Error::Catalog(format!("controls: {e}")))?;
-        Ok(Catalog { controls })
+        let presets: Vec<ControlSetDef> =
+            serde_saphyr::from_str(PRESETS).map_err(|e| Error::Catalog(format!("presets: {e}")))?;
+        Ok(Catalog { controls, presets })
+    }
+
+    pub fn preset(&self, name: &str) -> Option<&ControlSetDef> {
+        self.presets.iter().find(|p| p.name == name)
     }
 
     pub fn get(&self, id: &str) -> Option<&ControlDef> {
@@ -95,6 +104,8 @@ pub struct ResolvedEffect {
     pub privileged_only: bool,
     pub shared_local_admin: bool,
     pub stack: Option<String>,
+    /// remove: share of matching edges removed.
+    pub share: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -120,6 +131,7 @@ pub fn resolve_set(name: &str, sets: &[ControlSetDef], catalog: &Catalog) -> Res
     let uses = uses_of(name, sets, catalog, &mut Vec::new())?;
     let description = sets
         .iter()
+        .chain(catalog.presets.iter())
         .find(|s| s.name == name)
         .and_then(|s| s.description.clone())
         .unwrap_or_default();
@@ -149,7 +161,11 @@ fn uses_of(
             hint: format!("`extends` forms a cycle: {} -> {name}", chain.join(" -> ")),
         });
     }
-    if let Some(set) = sets.iter().find(|s| s.name == name) {
+    if let Some(set) = sets
+        .iter()
+        .find(|s| s.name == name)
+        .or_else(|| catalog.preset(name))
+    {
         chain.push(name.to_string());
         let mut uses = match &set.extends {
             Some(parent) => uses_of(parent, sets, catalog, chain)?,
@@ -165,19 +181,66 @@ fn uses_of(
         uses.retain(|u| !set.without.contains(&u.id));
         return Ok(uses);
     }
-    let ids: Vec<&str> = name.split('+').map(str::trim).collect();
-    if ids.iter().all(|id| catalog.get(id).is_some()) {
-        return Ok(ids.into_iter().map(ControlUse::from_id).collect());
+    // `base+part+part`: each part a control id, or `pillar:stage` (raise one pillar to a
+    // stage: its controls of that pillar replace the base's).
+    let mut parts = name.split('+').map(str::trim);
+    let first = parts.next().unwrap_or_default();
+    let mut uses = if catalog.get(first).is_some() {
+        vec![ControlUse::from_id(first)]
+    } else if sets.iter().any(|s| s.name == first)
+        || catalog.preset(first).is_some()
+        || first == "none"
+    {
+        uses_of(first, sets, catalog, chain)?
+    } else {
+        return Err(unknown(name, first, sets, catalog));
+    };
+    for part in parts {
+        if let Some((pillar, stage)) = part.split_once(':') {
+            let Some(p) = parse_pillar(pillar) else {
+                return Err(unknown(name, part, sets, catalog));
+            };
+            let raised = uses_of(stage, sets, catalog, chain)?;
+            let of_pillar = |u: &ControlUse| catalog.get(&u.id).and_then(|c| c.pillar) == Some(p);
+            uses.retain(|u| !of_pillar(u));
+            uses.extend(raised.into_iter().filter(of_pillar));
+        } else if catalog.get(part).is_some() {
+            if !uses.iter().any(|u| u.id == part) {
+                uses.push(ControlUse::from_id(part));
+            }
+        } else {
+            return Err(unknown(name, part, sets, catalog));
+        }
     }
+    Ok(uses)
+}
+
+fn parse_pillar(s: &str) -> Option<super::ControlPillar> {
+    use super::ControlPillar::*;
+    Some(match s {
+        "identity" | "identities" => Identities,
+        "device" | "devices" | "endpoints" => Devices,
+        "application" | "applications" | "apps" => Applications,
+        "data" => Data,
+        "infrastructure" => Infrastructure,
+        "network" | "networks" => Networks,
+        "visibility" => Visibility,
+        "automation" => Automation,
+        _ => return None,
+    })
+}
+
+fn unknown(name: &str, part: &str, sets: &[ControlSetDef], catalog: &Catalog) -> Error {
     let mut known: Vec<&str> = vec!["none"];
     known.extend(sets.iter().map(|s| s.name.as_str()));
-    Err(Error::UnknownControlSet {
+    known.extend(catalog.presets.iter().map(|s| s.name.as_str()));
+    Error::UnknownControlSet {
         name: name.to_string(),
         hint: format!(
-            "use `none`, a set the scenario defines ({}), or catalog ids joined with `+` such as C01+C14 (see `ztsim controls`)",
+            "`{part}` is not a control set, preset, control id or pillar:stage; use one of {} or catalog ids joined with `+` such as C01+C14, or a pillar raise such as initial+identity:advanced (see `ztsim controls`)",
             known.join(", ")
         ),
-    })
+    }
 }
 
 fn resolve_control(u: &ControlUse, catalog: &Catalog) -> Result<ResolvedControl> {
@@ -216,7 +279,11 @@ fn resolve_control(u: &ControlUse, catalog: &Catalog) -> Result<ResolvedControl>
                 EffectKind::Detect => number(&e.d, "d")?,
                 EffectKind::Standing => number(&e.fraction, "fraction")?,
                 EffectKind::Respond => number(&e.delay_hours, "delay_hours")?,
-                EffectKind::Remove | EffectKind::Block => 1.0,
+                EffectKind::Remove | EffectKind::Block | EffectKind::Enforce => 1.0,
+            };
+            let share = match &e.share {
+                Some(v) => number(&Some(v.clone()), "share")?,
+                None => 1.0,
             };
             Ok(ResolvedEffect {
                 kind: e.kind,
@@ -233,6 +300,7 @@ fn resolve_control(u: &ControlUse, catalog: &Catalog) -> Result<ResolvedControl>
                 privileged_only: e.privileged_only,
                 shared_local_admin: e.shared_local_admin,
                 stack: e.stack.clone(),
+                share,
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -121,6 +121,9 @@ pub enum EffectKind {
     Standing,
     /// Network flows on the listed protocols are blocked into covered segments or devices.
     Block,
+    /// Matching steps go through a policy enforcement point (the policy engine sees them,
+    /// so MFA and conditional access apply).
+    Enforce,
 }
 
 /// Which end of an attack edge must be covered for the effect to apply.
@@ -152,6 +155,8 @@ pub enum BlockReach {
     CrossSegment,
     /// Every flow, inside the segment too (micro-segmentation, ring-fencing).
     All,
+    /// Flows from the internet only (exposure removed, e.g. by ZTNA).
+    Internet,
 }
 
 /// One effect of a control. Which fields apply depends on `kind`; validation checks them.
@@ -204,6 +209,10 @@ pub struct EffectDef {
     /// harden: effects in the same stack do not multiply; the strongest applies.
     #[serde(default)]
     pub stack: Option<String>,
+    /// remove: share of the matching edges removed (drawn per edge, deterministically);
+    /// default all.
+    #[serde(default)]
+    pub share: Option<ParamValue>,
 }
 
 /// Credential material an attack step uses.

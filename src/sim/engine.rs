@@ -330,7 +330,7 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8) {
     if old == 0 {
         st.touched.push(n);
         st.changed.push(n);
-        if n != INTERNET && node.virtual_kind.is_none() {
+        if holdable(node) {
             st.live_owned += 1;
             st.m.contained_at = None;
         }
@@ -466,7 +466,7 @@ pub fn contain(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     journal(st, Happening::Contained { node: n });
     let node = cx.est.node(n);
     let b = st.bits[ni];
-    if b != 0 && n != INTERNET && node.virtual_kind.is_none() {
+    if b != 0 && holdable(node) {
         st.live_owned -= 1;
     }
     if node.kind.gives_foothold() && b & (bits::ACCESS | bits::ADMIN) != 0 {
@@ -480,8 +480,16 @@ pub fn contain(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     }
 }
 
+/// Whether holding the node counts as a live foothold of the attacker's. Segments follow
+/// from the devices in them, virtual nodes from real ones, and the internet is always there.
+fn holdable(node: &crate::estate::Node) -> bool {
+    node.virtual_kind.is_none()
+        && node.kind != crate::model::AssetKind::Segment
+        && node.id != "internet"
+}
+
 /// Revokes an identity's sessions and tokens; passwords and hashes stay valid.
-pub fn revoke(_cx: &Ctx, st: &mut TrialState, n: NodeId) {
+pub fn revoke(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     let ni = n as usize;
     let b = st.bits[ni];
     let nb = b & !(bits::TOKEN | bits::SIGNED_IN);
@@ -491,7 +499,7 @@ pub fn revoke(_cx: &Ctx, st: &mut TrialState, n: NodeId) {
     st.bits[ni] = nb;
     st.changed.push(n);
     journal(st, Happening::Revoked { node: n });
-    if nb == 0 {
+    if nb == 0 && holdable(cx.est.node(n)) {
         st.live_owned -= 1;
         if st.live_owned == 0 {
             st.m.contained_at = Some(st.now);
