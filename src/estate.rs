@@ -411,8 +411,8 @@ pub fn compile(s: &Scenario) -> Estate {
     } else {
         HTTPS
     };
-    for t in 0..s_us {
-        reach[t] &= internet_in;
+    for r in &mut reach[..s_us] {
+        *r &= internet_in;
     }
 
     let asset_node = |b: &Builder, i: usize| b.index[&s.assets[i].id];

@@ -11,9 +11,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let werr = |source: std::io::Error| Error::Write {
+    let werr = |cause: std::io::Error| Error::Write {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     let mut tmp = tempfile::Builder::new()
         .prefix(".ztsim-")
@@ -28,9 +28,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Creates an output directory (and parents), with a clear error when it cannot.
 pub fn ensure_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+    std::fs::create_dir_all(dir).map_err(|cause| Error::Write {
         path: dir.to_path_buf(),
-        source,
+        cause,
     })
 }
 

@@ -240,8 +240,7 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
                         };
                         for from in 0..s_us {
                             let same = from == n;
-                            if (same && fx.reach == BlockReach::All || !same) && !allowed_from(from)
-                            {
+                            if (!same || fx.reach == BlockReach::All) && !allowed_from(from) {
                                 reach[from * s_us + n] &= !fx.protocols;
                             }
                         }

@@ -31,9 +31,9 @@ pub fn load_scenario_file(path: &Path, limits: &Limits) -> Result<LoadedScenario
 /// Reads a scenario file as UTF-8 text, refusing files over the size limit before reading.
 pub fn read_scenario_text(path: &Path, limits: &Limits) -> Result<String> {
     let origin = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+    let meta = std::fs::metadata(path).map_err(|cause| Error::Read {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     if meta.len() > limits.max_file_bytes {
         return Err(Error::Invalid(Diagnostics {
@@ -51,20 +51,30 @@ pub fn read_scenario_text(path: &Path, limits: &Limits) -> Result<String> {
             ],
         }));
     }
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+    let bytes = std::fs::read(path).map_err(|cause| Error::Read {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = at
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        let mut d = Diagnostic::error(
+            "",
+            format!("file is not UTF-8 text (invalid byte at offset {at})"),
+        )
+        .with_hint("save the file as UTF-8");
+        d.line = line;
+        d.column = column;
         Error::Invalid(Diagnostics {
             file: origin.clone(),
-            items: vec![Diagnostic::error(
-                "",
-                format!(
-                    "file is not UTF-8 text (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            )],
+            items: vec![d],
         })
     })?;
     Ok(text)
@@ -101,6 +111,21 @@ pub(crate) fn parse_typed<T: DeserializeOwned>(
     limits: &Limits,
 ) -> std::result::Result<T, Diagnostic> {
     if let Some(d) = limits.check_text(text) {
+        return Err(d);
+    }
+    if text.trim().is_empty() {
+        let mut d = Diagnostic::error("", "file is empty")
+            .with_hint("a scenario needs at least `name:` and `assets:`");
+        d.line = 1;
+        d.column = 1;
+        return Err(d);
+    }
+    if !is_json && let Some((line, column, msg)) = super::yaml_syntax_error(text) {
+        let mut d = Diagnostic::error("", format!("YAML syntax error: {msg}")).with_hint(
+            "check the indentation and unclosed brackets or quotes at or above this line",
+        );
+        d.line = line;
+        d.column = column;
         return Err(d);
     }
     if is_json {
@@ -143,16 +168,39 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
     strip_position(s.lines().next().unwrap_or(&s))
 }
 
-/// serde_json and serde-saphyr append " at line X column Y"; the diagnostic carries those.
+/// serde_json and serde-saphyr append " at line X column Y" (the diagnostic carries those)
+/// and name Rust types; users want neither.
 fn strip_position(msg: &str) -> String {
     let msg = msg.trim();
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
+    let msg = match msg.rfind(" at line ") {
+        Some(i) => &msg[..i],
+        None => msg,
+    };
+    friendly(msg)
+}
+
+pub(crate) fn friendly(msg: &str) -> String {
+    let mut m = msg
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .replace("duplicate mapping key: ", "duplicate key: ");
+    for (rust, words) in [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected u64", "expected a non-negative whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a string", "expected text"),
+    ] {
+        m = m.replace(rust, words);
     }
+    m
 }
 
 fn clean_path(p: &str) -> String {
+    // serde-saphyr names a key it could not attribute `?`.
+    let p = p.trim_end_matches(".?").trim_end_matches('?');
     if p == "." {
         String::new()
     } else {
@@ -190,6 +238,12 @@ pub(crate) fn with_field_hint(mut d: Diagnostic) -> Diagnostic {
 /// the document itself cannot be read as a tree (syntax error): the first error stands.
 fn tolerant_decode(text: &str, is_json: bool, limits: &Limits) -> Option<Vec<Diagnostic>> {
     let tree: serde_json::Value = parse_typed(text, is_json, limits).ok()?;
+    if tree.is_null() {
+        let mut d = Diagnostic::error("", "file has no content (only comments or blank lines)")
+            .with_hint("a scenario needs at least `name:` and `assets:`");
+        (d.line, d.column) = (1, 1);
+        return Some(vec![d]);
+    }
     let serde_json::Value::Object(mut top) = tree else {
         return Some(vec![
             Diagnostic::error("", "a scenario must be a mapping with `name` and `assets`")
@@ -197,8 +251,10 @@ fn tolerant_decode(text: &str, is_json: bool, limits: &Limits) -> Option<Vec<Dia
         ]);
     };
     let mut diags = Vec::new();
-    // Decode each list on its own, item by item; then the rest of the document with the
-    // lists emptied, so its own problems show too.
+    // Decode each list item by item; keep the good items (and where they came from) so the
+    // semantic checks can run on what is left.
+    let mut kept: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut broken_ids: Vec<String> = Vec::new();
     for section in [
         "segments",
         "reachability",
@@ -208,46 +264,97 @@ fn tolerant_decode(text: &str, is_json: bool, limits: &Limits) -> Option<Vec<Dia
         "controls",
         "control_sets",
     ] {
-        let Some(value) = top.get_mut(section) else {
-            continue;
-        };
-        let serde_json::Value::Array(items) = value else {
+        let Some(serde_json::Value::Array(items)) = top.get_mut(section) else {
             continue;
         };
         let items = std::mem::take(items);
+        let mut good = Vec::new();
+        let mut origin = Vec::new();
         for (i, item) in items.into_iter().enumerate() {
-            let prefix = format!("{section}[{i}]");
             let r = match section {
-                "segments" => check_item::<super::SegmentDef>(item),
-                "reachability" => check_item::<super::ReachDef>(item),
-                "assets" => check_item::<super::AssetDef>(item),
-                "relations" => check_item::<super::RelationDef>(item),
-                "techniques" => check_item::<super::TechniqueOverride>(item),
-                "controls" => check_item::<crate::controls::ControlDef>(item),
-                _ => check_item::<crate::controls::ControlSetDef>(item),
+                "segments" => check_item::<super::SegmentDef>(&item),
+                "reachability" => check_item::<super::ReachDef>(&item),
+                "assets" => check_item::<super::AssetDef>(&item),
+                "relations" => check_item::<super::RelationDef>(&item),
+                "techniques" => check_item::<super::TechniqueOverride>(&item),
+                "controls" => check_item::<crate::controls::ControlDef>(&item),
+                _ => check_item::<crate::controls::ControlSetDef>(&item),
             };
-            if let Err((path, msg)) = r {
-                let full = if path.is_empty() || path == "." {
-                    prefix
-                } else {
-                    format!("{prefix}.{path}")
-                };
-                diags.push(with_field_hint(Diagnostic::error(full, msg)));
+            match r {
+                Ok(()) => {
+                    good.push(item);
+                    origin.push(i);
+                }
+                Err((path, msg)) => {
+                    let prefix = format!("{section}[{i}]");
+                    let full = if path.is_empty() {
+                        prefix
+                    } else {
+                        format!("{prefix}.{path}")
+                    };
+                    diags.push(with_field_hint(Diagnostic::error(full, msg)));
+                    for key in ["id", "name"] {
+                        if let Some(id) = item.get(key).and_then(|v| v.as_str()) {
+                            broken_ids.push(id.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        top.insert(section.to_string(), serde_json::Value::Array(good));
+        kept.push((section, origin));
+    }
+    match serde_path_to_error::deserialize::<_, Scenario>(serde_json::Value::Object(top)) {
+        Err(e) => {
+            let path = clean_path(&e.path().to_string());
+            diags.push(with_field_hint(Diagnostic::error(
+                path,
+                friendly(&e.into_inner().to_string()),
+            )));
+        }
+        Ok(partial) => {
+            // Semantic problems among the items that did decode, with their paths mapped
+            // back to the original indices; complaints about ids of broken items would only
+            // repeat the structural error, so they are left out.
+            for mut d in validate(&partial, limits) {
+                if broken_ids
+                    .iter()
+                    .any(|id| d.message.contains(&format!("`{id}`")))
+                {
+                    continue;
+                }
+                for (section, origin) in &kept {
+                    let head = format!("{section}[");
+                    if let Some(rest) = d.path.strip_prefix(&head)
+                        && let Some((idx, tail)) = rest.split_once(']')
+                        && let Ok(k) = idx.parse::<usize>()
+                        && let Some(orig) = origin.get(k)
+                    {
+                        d.path = format!("{section}[{orig}]{tail}");
+                    }
+                }
+                diags.push(d);
             }
         }
     }
-    if let Err((path, msg)) = check_item::<Scenario>(serde_json::Value::Object(top)) {
-        diags.push(with_field_hint(Diagnostic::error(clean_path(&path), msg)));
+    if diags.iter().any(Diagnostic::is_error) {
+        Some(diags)
+    } else {
+        None
     }
-    if diags.is_empty() { None } else { Some(diags) }
 }
 
 fn check_item<T: DeserializeOwned>(
-    v: serde_json::Value,
+    v: &serde_json::Value,
 ) -> std::result::Result<(), (String, String)> {
     serde_path_to_error::deserialize::<_, T>(v)
         .map(|_| ())
-        .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+        .map_err(|e| {
+            (
+                clean_path(&e.path().to_string()),
+                friendly(&e.into_inner().to_string()),
+            )
+        })
 }
 
 /// Fills in line and column from the field path where the parser did not give them.

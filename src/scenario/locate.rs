@@ -2,12 +2,8 @@
 //! the error path: loading itself goes straight into typed structs, and a path is all a
 //! check needs to name a field. Works for YAML and JSON (JSON is YAML flow syntax).
 
-use saphyr_parser_shim::{Event, Parser};
+use saphyr_parser::{Event, Parser};
 use std::collections::HashMap;
-
-mod saphyr_parser_shim {
-    pub use serde_saphyr::granit_parser::{Event, Parser};
-}
 
 pub struct Locator<'a> {
     text: &'a str,
@@ -69,8 +65,8 @@ impl<'a> Locator<'a> {
                 if let Event::Scalar(v, ..) = &event {
                     *key = Some(v.to_string());
                     *expecting_key = false;
-                    // Record the key's own position for its value path, in case the value is
-                    // empty; a later value node overwrites it with the value's position.
+                    // A field is located at its key: that is where a misspelt or misplaced
+                    // field is, and it is on the value's line for scalar values.
                     let p = join(&path_parts, Some(v));
                     if let Some(slot) = wanted.get_mut(p.as_str())
                         && slot.is_none()
@@ -85,7 +81,9 @@ impl<'a> Locator<'a> {
                 Some(Frame::Seq { index }) => format!("{}[{index}]", join(&path_parts, None)),
                 None => String::new(),
             };
-            if let Some(slot) = wanted.get_mut(here.as_str()) {
+            if let Some(slot) = wanted.get_mut(here.as_str())
+                && slot.is_none()
+            {
                 *slot = Some(at);
             }
             match event {
@@ -156,10 +154,23 @@ mod tests {
             "name".into(),
             "assets[1].nope".into(),
         ]);
-        assert_eq!(got, vec![Some((6, 11)), Some((1, 7)), Some((5, 5))]);
+        assert_eq!(got, vec![Some((6, 5)), Some((1, 1)), Some((5, 5))]);
         let j =
             "{\n \"name\": \"x\",\n \"assets\": [\n  {\"id\": \"a\", \"kind\": \"user\"}\n ]\n}";
         let got = Locator::new(j).locate(&["assets[0].kind".into()]);
-        assert_eq!(got, vec![Some((4, 22))]);
+        assert_eq!(got, vec![Some((4, 15))]);
     }
+}
+
+/// A strict syntax check of YAML text: the first error, with its 1-based line and column.
+/// serde-saphyr's own parser recovers from some indentation mistakes (a mis-indented key is
+/// dropped or folded into a neighbouring value); a scenario must never be read that way.
+pub fn yaml_syntax_error(text: &str) -> Option<(usize, usize, String)> {
+    for item in Parser::new_from_str(text) {
+        if let Err(e) = item {
+            let m = e.marker();
+            return Some((m.line(), m.col() + 1, e.info().to_string()));
+        }
+    }
+    None
 }

@@ -9,7 +9,7 @@ mod validate;
 pub use load::{
     LoadedScenario, load_scenario_file, load_scenario_str, locate_all, read_scenario_text,
 };
-pub use locate::Locator;
+pub use locate::{Locator, yaml_syntax_error};
 pub use validate::validate;
 
 use crate::model::{AppRole, AssetKind, MfaStrength, Os, Protocol, RelationKind, Sensitivity};

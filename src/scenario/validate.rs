@@ -24,6 +24,15 @@ struct Validator<'a> {
     limits: &'a Limits,
 }
 
+fn article(word: &str) -> &'static str {
+    // "a user", "an admin": kind names starting with u sound like "you".
+    if word.starts_with(['a', 'e', 'i', 'o']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 fn kind_list(kinds: &[AssetKind]) -> String {
     kinds
         .iter()
@@ -77,6 +86,12 @@ impl Validator<'_> {
         self.text("name".into(), &s.name);
         if s.name.trim().is_empty() {
             self.err("name".into(), "scenario name is empty".into(), None);
+        }
+        if s.assets.is_empty() {
+            self.out.push(
+                Diagnostic::warning("assets", "the estate has no assets: there is nothing to attack")
+                    .with_hint("list identities, devices, applications, data and infrastructure under `assets:`"),
+            );
         }
         if s.assets.len() > self.limits.max_assets {
             self.err(
@@ -155,6 +170,28 @@ impl Validator<'_> {
 
         for (i, r) in s.relations.iter().enumerate() {
             let (from_ok, to_ok) = relation_kinds(r.kind);
+            let (fk, tk) = (kinds.get(r.from.as_str()), kinds.get(r.to.as_str()));
+            if let (Some(fk), Some(tk)) = (fk, tk)
+                && !(from_ok.contains(fk) && to_ok.contains(tk))
+                && from_ok.contains(tk)
+                && to_ok.contains(fk)
+            {
+                self.err(
+                    format!("relations[{i}].from"),
+                    format!(
+                        "a {} relation goes from ({}) to ({}), but `{}` is {} {fk} and `{}` is {} {tk}",
+                        r.kind,
+                        kind_list(from_ok),
+                        kind_list(to_ok),
+                        r.from,
+                        article(fk.name()),
+                        r.to,
+                        article(tk.name())
+                    ),
+                    Some("`from` and `to` look swapped".into()),
+                );
+                continue;
+            }
             self.reference(
                 format!("relations[{i}].from"),
                 &r.from,
@@ -315,7 +352,10 @@ impl Validator<'_> {
                 {
                     self.err(
                         path,
-                        format!("`{id}` is a {k}, which cannot be used here"),
+                        format!(
+                            "`{id}` is {} {k}, which cannot be used here",
+                            article(k.name())
+                        ),
                         Some(format!("expected one of: {}", kind_list(allowed))),
                     );
                 }

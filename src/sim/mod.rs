@@ -318,8 +318,8 @@ impl Engine {
                 break;
             }
         }
-        let mut t = self.trial_mut();
-        let st = &mut t.st;
+        let trial = self.world.resource_mut::<Trial>().into_inner();
+        let st = &mut trial.st;
         let last = *st.m.timeline.last().unwrap_or(&0);
         while st.m.timeline.len() < points + 1 {
             st.m.timeline.push(last);
@@ -334,7 +334,6 @@ impl Engine {
             .copied()
             .filter(|&n| st.ever.contains(n as usize))
             .collect();
-        drop(t);
         seen.sort_unstable();
         seen.dedup();
         for n in seen {
