@@ -32,6 +32,12 @@ pub enum Command {
     /// Run the embedded default scenario (a hybrid-cloud enterprise) and print the result.
     #[command(after_help = "Example:\n  ztsim demo --trials 2000")]
     Demo(DemoArgs),
+    /// Compare control sets on common random numbers: paired differences with CIs, and
+    /// with --ablate, what each control of a preset is worth.
+    #[command(
+        after_help = "Examples:\n  ztsim compare scenarios/flat-ad.yaml --controls traditional --controls initial --controls advanced --controls optimal\n  ztsim compare scenarios/hybrid-cloud.yaml --controls initial --controls initial+identities:advanced --baseline initial\n  ztsim compare scenarios/hybrid-cloud.yaml --ablate optimal --trials 2000 --json"
+    )]
+    Compare(CompareArgs),
     /// Check a scenario file and report every problem with file:line:column.
     #[command(
         after_help = "Exit codes: 0 valid (warnings may be printed), 2 invalid.\nExample:\n  ztsim validate scenarios/flat-ad.yaml"
@@ -106,6 +112,21 @@ pub struct RunArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Scenario file (YAML or JSON).
+    pub scenario: PathBuf,
+    /// The set the others are compared with (default: the first --controls).
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Also run, for every control of this preset or set, the preset without it and the
+    /// control alone, and rank the controls by marginal value.
+    #[arg(long, value_name = "PRESET")]
+    pub ablate: Option<String>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct DemoArgs {
     #[command(flatten)]
     pub sim: SimArgs,
@@ -156,6 +177,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             )?;
             simulate(&prep, &a.sim)
         }
+        Command::Compare(a) => compare(&a),
         Command::Validate(a) => validate(&a),
         Command::Techniques => techniques(),
         Command::Controls(a) => controls(&a),
@@ -170,13 +192,7 @@ fn print_warnings(prep: &Prepared) {
 
 fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
     print_warnings(prep);
-    let sim = &prep.loaded.scenario.simulation;
-    let opt = RunOptions {
-        trials: a.trials.unwrap_or(sim.trials).max(1),
-        seed: a.seed.unwrap_or(sim.seed),
-        threads: a.threads,
-        timeline_points: 48,
-    };
+    let opt = run_options(prep, a);
     let sets = if a.controls.is_empty() {
         prep.default_sets()
     } else {
@@ -184,7 +200,7 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
     };
     let (summary, runs) = prep.simulate(&sets, &opt)?;
     if let Some(dir) = &a.out {
-        pipeline::write_outputs(dir, &summary, &runs)
+        pipeline::write_outputs(dir, &prep.estate, &summary, &runs)
             .with_context(|| format!("writing results to {}", dir.display()))?;
     }
     let mut out = std::io::stdout().lock();
@@ -201,6 +217,50 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
         if let Some(dir) = &a.out {
             writeln!(out, "wrote {}/summary.json and trials.csv", dir.display())?;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_options(prep: &Prepared, a: &SimArgs) -> RunOptions {
+    let sim = &prep.loaded.scenario.simulation;
+    RunOptions {
+        trials: a.trials.unwrap_or(sim.trials).max(1),
+        seed: a.seed.unwrap_or(sim.seed),
+        threads: a.threads,
+        timeline_points: 48,
+    }
+}
+
+fn compare(a: &CompareArgs) -> Result<ExitCode> {
+    let prep = Prepared::from_file(&a.scenario, &a.sim.limits.limits())?;
+    print_warnings(&prep);
+    let opt = run_options(&prep, &a.sim);
+    let mut sets = a.sim.controls.clone();
+    if sets.is_empty() && a.ablate.is_none() {
+        sets = prep.default_sets();
+    }
+    if sets.is_empty() {
+        sets.push("none".into());
+    }
+    let (report, runs) = ztsim::compare::compare(
+        &prep,
+        &sets,
+        a.baseline.as_deref(),
+        a.ablate.as_deref(),
+        &opt,
+    )?;
+    if let Some(dir) = &a.sim.out {
+        pipeline::write_outputs(dir, &prep.estate, &report.summary, &runs)
+            .and_then(|_| pipeline::write_json(&dir.join("comparison.json"), &report))
+            .with_context(|| format!("writing results to {}", dir.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if a.sim.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", ztsim::report::summary_table(&report.summary))?;
+        write!(out, "{}", ztsim::report::comparison_table(&report))?;
     }
     Ok(ExitCode::SUCCESS)
 }

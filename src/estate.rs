@@ -1259,3 +1259,70 @@ fn default_value(a: &AssetDef) -> f64 {
     let base = a.kind.default_value();
     if a.crown_jewel { base.max(100.0) } else { base }
 }
+
+/// A plain, serializable picture of the estate for reports, plots and exports: its assets
+/// (with segment and pillar) and the scenario's relations.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct EstateView {
+    pub name: String,
+    pub assets: Vec<AssetView>,
+    pub relations: Vec<RelationView>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct AssetView {
+    pub id: String,
+    pub name: String,
+    pub kind: AssetKind,
+    pub pillar: crate::model::Pillar,
+    /// The segment's id (`internet` for cloud-hosted assets).
+    pub segment: String,
+    pub crown_jewel: bool,
+    pub value: f64,
+    pub tier: u8,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct RelationView {
+    pub from: String,
+    pub to: String,
+    #[serde(rename = "type")]
+    pub kind: RelationKind,
+}
+
+impl Estate {
+    pub fn view(&self) -> EstateView {
+        let assets = self
+            .nodes
+            .iter()
+            .filter(|n| n.virtual_kind.is_none())
+            .map(|n| AssetView {
+                id: n.id.clone(),
+                name: n.name.clone(),
+                kind: n.kind,
+                pillar: n.kind.pillar(),
+                segment: self.nodes[n.segment as usize].id.clone(),
+                crown_jewel: n.crown_jewel,
+                value: n.value,
+                tier: n.tier,
+            })
+            .collect();
+        let relations = self
+            .relations
+            .edge_indices()
+            .filter_map(|e| {
+                let (a, b) = self.relations.edge_endpoints(e)?;
+                Some(RelationView {
+                    from: self.nodes[self.relations[a] as usize].id.clone(),
+                    to: self.nodes[self.relations[b] as usize].id.clone(),
+                    kind: self.relations[e],
+                })
+            })
+            .collect();
+        EstateView {
+            name: self.name.clone(),
+            assets,
+            relations,
+        }
+    }
+}

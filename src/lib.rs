@@ -7,6 +7,7 @@
 //! ([`report`]). See ARCHITECTURE.md.
 
 pub mod attacker;
+pub mod compare;
 pub mod controls;
 pub mod error;
 pub mod estate;

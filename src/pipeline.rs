@@ -108,12 +108,22 @@ impl Prepared {
     }
 }
 
-/// Writes `summary.json` and `trials.csv` into `dir`, each atomically.
-pub fn write_outputs(dir: &Path, summary: &Summary, runs: &[SetRun]) -> Result<()> {
+/// Writes `summary.json`, `trials.csv` and `estate.json` (the estate's assets and
+/// relations, for redrawing plots without the scenario) into `dir`, each atomically.
+pub fn write_outputs(
+    dir: &Path,
+    estate: &Estate,
+    summary: &Summary,
+    runs: &[SetRun],
+) -> Result<()> {
     crate::output::ensure_dir(dir)?;
-    let json =
-        serde_json::to_vec_pretty(summary).map_err(|e| Error::Usage(format!("json: {e}")))?;
-    crate::output::write_atomic(&dir.join("summary.json"), &json)?;
+    write_json(&dir.join("summary.json"), summary)?;
+    write_json(&dir.join("estate.json"), &estate.view())?;
     crate::output::write_atomic(&dir.join("trials.csv"), &crate::report::trials_csv(runs)?)?;
     Ok(())
+}
+
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let json = serde_json::to_vec_pretty(value).map_err(|e| Error::Usage(format!("json: {e}")))?;
+    crate::output::write_atomic(path, &json)
 }

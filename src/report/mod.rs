@@ -2,9 +2,11 @@
 //! a scenario are untrusted: the table strips terminal control characters and the CSV
 //! neutralises spreadsheet formulas.
 
+mod compare_table;
 mod table;
 mod trials_csv;
 
+pub use compare_table::comparison_table;
 pub use table::summary_table;
 pub use trials_csv::trials_csv;
 
