@@ -1,5 +1,6 @@
-//! Attacker profiles: objective, strategy, tempo and persistence. A scenario picks a
-//! built-in profile and may override any of its fields.
+//! Attacker profiles: objective, strategy, tempo, stealth and persistence, after the actor
+//! types of incident reports. A scenario picks a built-in profile and may override any of
+//! its fields; every behaviour parameter is visible in `ztsim profiles` and in the outputs.
 
 use crate::scenario::{AttackerDef, EntryVector, Strategy};
 use serde::{Deserialize, Serialize};
@@ -7,39 +8,103 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     pub name: String,
+    pub description: String,
     pub strategy: Strategy,
     /// Attack steps in flight at once (0 = unlimited).
     pub parallelism: u32,
+    /// Tries per attack step (1 = a single try).
     pub max_tries: u32,
     pub stop_at_objective: bool,
     pub entry: Vec<EntryVector>,
+    /// Multiplies the time every step takes (0.5 = twice as fast).
+    pub speed: f64,
+    /// 0 = ignores noise; 1 = strongly prefers quiet steps (weighs detection risk in hours).
+    pub noise_aversion: f64,
+    /// Encrypts devices and destroys backups it reaches (T1486, T1490).
+    pub impact: bool,
+    /// Gives up after this many hours (the trial still runs to its horizon for the defender).
+    pub time_budget_hours: Option<f64>,
+    /// Starts inside with a valid identity and its device; no initial access.
+    pub insider: bool,
+    /// ATT&CK ids (or parents) this attacker never uses.
+    pub avoid: Vec<String>,
 }
 
 impl Profile {
-    pub const NAMES: &'static [&'static str] = &["opportunistic"];
+    pub const NAMES: &'static [&'static str] = &["opportunistic", "ransomware", "apt", "insider"];
 
     pub fn builtin(name: &str) -> Option<Profile> {
-        match name {
+        let base = Profile {
+            name: name.into(),
+            description: String::new(),
+            strategy: Strategy::Random,
+            parallelism: 4,
+            max_tries: 2,
+            stop_at_objective: false,
+            entry: EntryVector::ALL.to_vec(),
+            speed: 1.0,
+            noise_aversion: 0.0,
+            impact: false,
+            time_budget_hours: None,
+            insider: false,
+            avoid: Vec::new(),
+        };
+        Some(match name {
             // A commodity intruder: tries whatever is in front of it, a few things at a time,
             // and keeps going after it finds something valuable.
-            "opportunistic" => Some(Profile {
-                name: name.into(),
-                strategy: Strategy::Random,
-                parallelism: 4,
+            "opportunistic" => Profile {
+                description: "commodity intruder: random frontier, a few steps at a time, keeps going".into(),
+                ..base
+            },
+            // eCrime ransomware affiliate: fast and loud, many hands, goes for the largest
+            // number of encrypted devices and destroyed backups [assumption, after the
+            // breakout times in CrowdStrike's threat reports].
+            "ransomware" => Profile {
+                description: "ransomware operator: fast, noisy, many parallel steps, encrypts devices and destroys backups".into(),
+                strategy: Strategy::GreedyValue,
+                parallelism: 8,
+                max_tries: 3,
+                speed: 0.5,
+                impact: true,
+                ..base
+            },
+            // Targeted intruder: one careful step at a time towards named data, preferring
+            // quiet techniques, patient, stops when it has what it came for.
+            "apt" => Profile {
+                description: "targeted intruder (APT): stealthy, one step at a time on the shortest expected path to its objective, prefers quiet techniques, stops at the objective".into(),
+                strategy: Strategy::ShortestTime,
+                parallelism: 1,
+                max_tries: 3,
+                stop_at_objective: true,
+                entry: vec![EntryVector::Phishing, EntryVector::ValidAccounts],
+                speed: 1.5,
+                noise_aversion: 0.9,
+                avoid: vec!["T1110.003".into(), "T1210".into()],
+                ..base
+            },
+            // A malicious insider: starts with a valid identity and its device.
+            "insider" => Profile {
+                description: "malicious insider: starts with a valid identity and its device, no initial access, heads for the objective quietly".into(),
+                strategy: Strategy::ShortestTime,
+                parallelism: 1,
                 max_tries: 2,
-                stop_at_objective: false,
-                entry: EntryVector::ALL.to_vec(),
-            }),
-            _ => None,
-        }
+                stop_at_objective: true,
+                entry: Vec::new(),
+                noise_aversion: 0.5,
+                insider: true,
+                ..base
+            },
+            _ => return None,
+        })
     }
 
-    /// The scenario's attacker: its profile with the scenario's overrides applied.
-    pub fn from_def(def: &AttackerDef) -> Profile {
-        let mut p = def
-            .profile
-            .as_deref()
-            .and_then(Profile::builtin)
+    /// The scenario's attacker: its profile (or `profile_override`) with the scenario's
+    /// explicit fields applied on top.
+    pub fn from_def(def: &AttackerDef, profile_override: Option<&str>) -> Profile {
+        let name = profile_override
+            .or(def.profile.as_deref())
+            .unwrap_or("opportunistic");
+        let mut p = Profile::builtin(name)
             .unwrap_or_else(|| Profile::builtin("opportunistic").expect("built-in profile"));
         if let Some(s) = def.strategy {
             p.strategy = s;
@@ -55,6 +120,25 @@ impl Profile {
         }
         if let Some(e) = &def.entry {
             p.entry = e.clone();
+        }
+        if let Some(x) = def.speed {
+            p.speed = x;
+        }
+        if let Some(x) = def.noise_aversion {
+            p.noise_aversion = x;
+        }
+        if let Some(x) = def.impact {
+            p.impact = x;
+        }
+        if def.time_budget_hours.is_some() {
+            p.time_budget_hours = def.time_budget_hours;
+        }
+        if let Some(a) = &def.avoid {
+            p.avoid = a.clone();
+        }
+        // An insider is already inside: whatever entry vectors the scenario lists are not its.
+        if p.insider {
+            p.entry.clear();
         }
         p
     }

@@ -43,12 +43,87 @@ pub enum Command {
         after_help = "Exit codes: 0 valid (warnings may be printed), 2 invalid.\nExample:\n  ztsim validate scenarios/flat-ad.yaml"
     )]
     Validate(ValidateArgs),
+    /// List the built-in attacker profiles and their behaviour parameters.
+    #[command(
+        after_help = "Examples:\n  ztsim profiles\n  ztsim run scenarios/flat-ad.yaml --profile ransomware"
+    )]
+    Profiles,
     /// List the ATT&CK techniques the engine uses.
     #[command(after_help = "Example:\n  ztsim techniques")]
     Techniques,
     /// List the Zero Trust control catalog, or show one control.
     #[command(after_help = "Examples:\n  ztsim controls\n  ztsim controls show C14")]
     Controls(ControlsArgs),
+    /// Generate a realistic enterprise estate as a scenario file (deterministic per seed).
+    #[command(
+        after_help = "Examples:\n  ztsim generate --size small -o small.yaml\n  ztsim generate --size huge --seed 7 -o big.json --stats big-stats.json\n  ztsim generate --assets 5000 --shared-local-admin-rate 0 --mfa-share 1 -o hardened.yaml\nKnobs and their defaults: docs/generator.md."
+    )]
+    Generate(Box<ztsim::generate::GenerateArgs>),
+    /// Import another tool's data as a scenario (BloodHound / SharpHound collections).
+    #[command(
+        after_help = "Example:\n  ztsim import bloodhound 20240101_BloodHound.zip -o estate.yaml --overlay network.yaml\nMapping and overlay format: docs/bloodhound.md."
+    )]
+    Import(ImportArgs),
+    /// Export a scenario's assets and relations as a graph: BloodHound OpenGraph JSON, Graphviz DOT or GraphML.
+    #[command(
+        after_help = "Examples:\n  ztsim export estate.yaml --format opengraph -o estate-opengraph.json\n  ztsim run estate.yaml --out results/ && ztsim export estate.yaml --format dot --results results/ | dot -Tsvg > estate.svg\n  ztsim export estate.yaml --format graphml -o estate.graphml"
+    )]
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportSource {
+    /// A SharpHound v6 collection: the zip SharpHound writes, a directory of its JSON files, or one file.
+    #[command(
+        after_help = "Without --overlay every computer goes into one flat segment `corp` and the domain controllers are the crown jewels; the output's header lists every assumption and everything not understood.\nExample:\n  ztsim import bloodhound collection.zip -o estate.yaml --overlay overlay.yaml"
+    )]
+    Bloodhound(BloodhoundArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BloodhoundArgs {
+    /// SharpHound output: a zip, a directory of JSON files, or one JSON file.
+    pub path: PathBuf,
+    /// Scenario file to write (YAML), readable by you only (mode 0600).
+    #[arg(short = 'o', long = "out", value_name = "SCENARIO.yaml")]
+    pub out: PathBuf,
+    /// What SharpHound does not know: segments, placement, reachability, data, relations, control sets (YAML).
+    #[arg(long, value_name = "FILE.yaml")]
+    pub overlay: Option<PathBuf>,
+    /// Most bytes of JSON read, after decompression.
+    #[arg(long, default_value_t = ztsim::import::bloodhound::DEFAULT_MAX_DECOMPRESSED_BYTES)]
+    pub max_decompressed_bytes: u64,
+    /// Most entries a zip may have.
+    #[arg(long, default_value_t = ztsim::import::bloodhound::DEFAULT_MAX_ZIP_ENTRIES)]
+    pub max_zip_entries: usize,
+    /// Import disabled accounts and computers too (skipped by default).
+    #[arg(long)]
+    pub include_disabled: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Scenario file (YAML or JSON).
+    pub scenario: PathBuf,
+    /// Output format.
+    #[arg(long, value_parser = ["opengraph", "dot", "graphml"])]
+    pub format: String,
+    /// Directory written by `ztsim run --out DIR`: adds each asset's compromise frequency per control set.
+    #[arg(long, value_name = "DIR")]
+    pub results: Option<PathBuf>,
+    /// File to write (default: standard output).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -99,6 +174,12 @@ pub struct SimArgs {
     /// Print the summary as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Attacker profile, replacing the scenario's: opportunistic, ransomware, apt, insider.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Write an ATT&CK Navigator layer scoring each technique by how often it succeeded.
+    #[arg(long, value_name = "FILE")]
+    pub navigator: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -148,7 +229,12 @@ pub struct ControlsArgs {
 #[derive(Subcommand, Debug)]
 pub enum ControlsAction {
     /// Show one control: effects, parameters and their provenance.
-    Show { id: String },
+    Show {
+        id: String,
+        /// Print the control's definition as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Exit code for an error: 2 for invalid input or usage, 1 for everything else.
@@ -165,23 +251,32 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Run(a) => {
-            let prep = Prepared::from_file(&a.scenario, &a.sim.limits.limits())?;
-            simulate(&prep, &a.sim)
-        }
-        Command::Demo(a) => {
-            let prep = Prepared::from_str(
-                pipeline::DEMO_SCENARIO,
-                "demo:hybrid-cloud.yaml",
-                &a.sim.limits.limits(),
-            )?;
-            simulate(&prep, &a.sim)
-        }
+        Command::Run(a) => simulate(&prepare(Some(&a.scenario), &a.sim)?, &a.sim),
+        Command::Demo(a) => simulate(&prepare(None, &a.sim)?, &a.sim),
         Command::Compare(a) => compare(&a),
+        Command::Profiles => profiles(),
         Command::Validate(a) => validate(&a),
         Command::Techniques => techniques(),
         Command::Controls(a) => controls(&a),
+        Command::Generate(a) => generate(&a),
+        Command::Import(a) => match &a.source {
+            ImportSource::Bloodhound(b) => import_bloodhound(b),
+        },
+        Command::Export(a) => export(&a),
     }
+}
+
+/// Loads a scenario file (or the embedded demo) and applies `--profile`.
+fn prepare(file: Option<&PathBuf>, a: &SimArgs) -> Result<Prepared> {
+    let limits = a.limits.limits();
+    let mut prep = match file {
+        Some(f) => Prepared::from_file(f, &limits)?,
+        None => Prepared::from_str(pipeline::DEMO_SCENARIO, "demo:hybrid-cloud.yaml", &limits)?,
+    };
+    if let Some(p) = &a.profile {
+        prep.set_profile(p)?;
+    }
+    Ok(prep)
 }
 
 fn print_warnings(prep: &Prepared) {
@@ -202,6 +297,10 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
     if let Some(dir) = &a.out {
         pipeline::write_outputs(dir, &prep.estate, &summary, &runs)
             .with_context(|| format!("writing results to {}", dir.display()))?;
+    }
+    if let Some(file) = &a.navigator {
+        pipeline::write_json(file, &ztsim::report::navigator_layer(&summary))
+            .with_context(|| format!("writing {}", file.display()))?;
     }
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -232,7 +331,7 @@ fn run_options(prep: &Prepared, a: &SimArgs) -> RunOptions {
 }
 
 fn compare(a: &CompareArgs) -> Result<ExitCode> {
-    let prep = Prepared::from_file(&a.scenario, &a.sim.limits.limits())?;
+    let prep = prepare(Some(&a.scenario), &a.sim)?;
     print_warnings(&prep);
     let opt = run_options(&prep, &a.sim);
     let mut sets = a.sim.controls.clone();
@@ -277,6 +376,54 @@ fn validate(a: &ValidateArgs) -> Result<ExitCode> {
         s.relations.len(),
         s.control_sets.len(),
         prep.estate.edges.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn profiles() -> Result<ExitCode> {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "profile",
+        "strategy",
+        "parallel",
+        "tries",
+        "speed",
+        "noise aversion",
+        "impact",
+        "stops at objective",
+        "entry",
+        "avoids",
+        "description",
+    ]);
+    for name in ztsim::attacker::Profile::NAMES {
+        let p = ztsim::attacker::Profile::builtin(name).expect("listed profile exists");
+        let entry = if p.insider {
+            "starts inside".to_string()
+        } else {
+            p.entry
+                .iter()
+                .map(|e| format!("{e:?}").to_lowercase())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        t.add_row(vec![
+            p.name.clone(),
+            format!("{:?}", p.strategy).to_lowercase(),
+            p.parallelism.to_string(),
+            p.max_tries.to_string(),
+            format!("{}", p.speed),
+            format!("{}", p.noise_aversion),
+            p.impact.to_string(),
+            p.stop_at_objective.to_string(),
+            entry,
+            p.avoid.join(", "),
+            p.description.clone(),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "Override any field under `attacker:` in a scenario; --profile NAME on run/compare replaces the profile."
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -344,7 +491,15 @@ fn controls(a: &ControlsArgs) -> Result<ExitCode> {
                 cat.controls.len()
             );
         }
-        Some(ControlsAction::Show { id }) => {
+        Some(ControlsAction::Show { id, json: true }) => {
+            let c = cat.get(id).ok_or_else(|| {
+                ztsim::Error::Usage(format!(
+                    "unknown control `{id}`; `ztsim controls` lists them"
+                ))
+            })?;
+            println!("{}", serde_json::to_string_pretty(c)?);
+        }
+        Some(ControlsAction::Show { id, json: false }) => {
             let c = cat.get(id).ok_or_else(|| {
                 ztsim::Error::Usage(format!(
                     "unknown control `{id}`; `ztsim controls` lists them"
@@ -379,9 +534,144 @@ fn controls(a: &ControlsArgs) -> Result<ExitCode> {
                 println!("    {k} = {} ({prov})", p.value);
             }
             println!("  effects:");
-            for e in c.effects.as_deref().unwrap_or(&[]) {
-                println!("    - {}", serde_json::to_string(e)?);
+            let effects = c.effects.as_deref().unwrap_or(&[]);
+            if effects.is_empty() {
+                println!("    (none: see the description)");
             }
+            for e in effects {
+                println!("    - {}", ztsim::controls::describe_effect(e));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(a: &ztsim::generate::GenerateArgs) -> Result<ExitCode> {
+    use ztsim::generate::{self as g, Format};
+    let params = a.params()?;
+    let t0 = std::time::Instant::now();
+    let scenario = g::generate(&params);
+    let t_gen = t0.elapsed().as_secs_f64();
+    let bytes = match a.format() {
+        Format::Json => g::to_json(&scenario),
+        Format::Yaml => g::to_yaml(&scenario, &g::yaml_header(&params)).into_bytes(),
+    };
+    let t_ser = t0.elapsed().as_secs_f64() - t_gen;
+    match &a.output {
+        Some(f) => ztsim::output::write_atomic(f, &bytes)
+            .with_context(|| format!("writing {}", f.display()))?,
+        None => std::io::stdout().lock().write_all(&bytes)?,
+    }
+    if a.quiet && a.stats.is_none() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stats = g::Stats::of(&scenario);
+    if let Some(f) = &a.stats {
+        ztsim::output::write_atomic(f, &serde_json::to_vec_pretty(&stats)?)
+            .with_context(|| format!("writing {}", f.display()))?;
+    }
+    if !a.quiet {
+        let text = format!(
+            "{}generated in {t_gen:.2} s, serialized in {t_ser:.2} s: {} bytes{}\n",
+            stats.render(),
+            bytes.len(),
+            a.output
+                .as_ref()
+                .map(|f| format!(" written to {}", terminal_safe(&f.display().to_string())))
+                .unwrap_or_default()
+        );
+        // The summary goes to stderr when the scenario itself is on stdout.
+        if a.output.is_some() {
+            print!("{text}");
+        } else {
+            eprint!("{text}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_bloodhound(a: &BloodhoundArgs) -> Result<ExitCode> {
+    use ztsim::import::{self, bloodhound};
+    let limits = a.limits.limits();
+    let opts = bloodhound::Options {
+        max_decompressed_bytes: a.max_decompressed_bytes,
+        max_zip_entries: a.max_zip_entries,
+        max_file_bytes: limits.max_file_bytes,
+        include_disabled: a.include_disabled,
+        max_id_len: limits.max_string_len.saturating_sub(1),
+    };
+    let overlay = match &a.overlay {
+        Some(p) => Some(import::Overlay::from_file(p, &limits)?),
+        None => None,
+    };
+    let (draft, report, _graph) = bloodhound::import(&a.path, &opts)
+        .with_context(|| format!("importing {}", a.path.display()))?;
+    let source = a.path.display().to_string();
+    let done = import::finish(draft, overlay.as_ref(), report, &source, &limits)?;
+    // The file must load and compile exactly as `ztsim run` will read it.
+    let origin = a.out.display().to_string();
+    let prep = Prepared::from_str(&done.text, &origin, &limits)?;
+    import::write_private(&a.out, done.text.as_bytes())
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    let mut out = std::io::stdout().lock();
+    for l in done.report.lines() {
+        writeln!(out, "{}", terminal_safe(&l))?;
+    }
+    print_warnings(&prep);
+    writeln!(
+        out,
+        "wrote {} (mode 0600): {} assets, {} relations, {} attack edges; {} item(s) not understood",
+        terminal_safe(&origin),
+        done.scenario.assets.len(),
+        done.scenario.relations.len(),
+        prep.estate.edges.len(),
+        done.report.not_understood_total()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(a: &ExportArgs) -> Result<ExitCode> {
+    use ztsim::export::{Format, Results, export};
+    let limits = a.limits.limits();
+    let loaded = ztsim::scenario::load_scenario_file(&a.scenario, &limits)?;
+    let format = Format::parse(&a.format)
+        .ok_or_else(|| ztsim::Error::Usage(format!("unknown format `{}`", a.format)))?;
+    let results = match &a.results {
+        Some(dir) => {
+            let r = Results::from_dir(dir)?;
+            let hash = format!("{:016x}", loaded.source_hash);
+            if r.scenario_hash.as_deref().is_some_and(|h| h != hash) {
+                eprintln!(
+                    "warning: {} was computed from a different version of {}",
+                    terminal_safe(&dir.display().to_string()),
+                    terminal_safe(&a.scenario.display().to_string())
+                );
+            }
+            Some(r)
+        }
+        None => None,
+    };
+    let text = export(&loaded.scenario, format, results.as_ref());
+    match &a.out {
+        Some(path) => {
+            // An export of a private scenario (e.g. an import, mode 0600) stays private.
+            #[cfg(unix)]
+            let private = {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::metadata(&a.scenario)
+                    .map(|m| m.permissions().mode() & 0o077 == 0)
+                    .unwrap_or(false)
+            };
+            #[cfg(not(unix))]
+            let private = false;
+            if private {
+                ztsim::import::write_private(path, text.as_bytes())?;
+            } else {
+                ztsim::output::write_atomic(path, text.as_bytes())?;
+            }
+        }
+        None => {
+            std::io::stdout().lock().write_all(text.as_bytes())?;
         }
     }
     Ok(ExitCode::SUCCESS)

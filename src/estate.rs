@@ -13,7 +13,7 @@ use crate::attacker::Profile;
 use crate::controls::Credential;
 use crate::model::{AssetKind, MfaStrength, Os, Protocol, RelationKind};
 use crate::scenario::{AssetDef, EntryVector, Scenario};
-use crate::techniques::{TechId, TechniqueCatalog};
+use crate::techniques::{TechId, TechniqueCatalog, TimeDist};
 use petgraph::stable_graph::StableGraph;
 use std::collections::HashMap;
 
@@ -36,6 +36,8 @@ pub mod bits {
     pub const SIGNED_IN: u8 = 32;
     /// Data copied out.
     pub const EXFIL: u8 = 64;
+    /// Encrypted (devices, T1486) or destroyed (backups, T1490).
+    pub const IMPACT: u8 = 128;
     pub const CRED: u8 = PASSWORD | HASH | TOKEN | SIGNED_IN;
 }
 
@@ -81,6 +83,8 @@ pub struct Node {
     /// Protocols reachable from the internet on this node alone.
     pub exposed: u8,
     pub edr: bool,
+    /// A managed, compliant device (a policy signal when the attacker signs in from it).
+    pub compliant: bool,
     /// Index into the scenario's assets, for real assets.
     pub asset: Option<usize>,
 }
@@ -108,6 +112,8 @@ pub struct AttackEdge {
     pub p: f32,
     pub mean_hours: f32,
     pub noise: f32,
+    pub dist: TimeDist,
+    pub sigma: f32,
 }
 
 impl AttackEdge {
@@ -137,7 +143,14 @@ pub struct Estate {
     pub relations: StableGraph<NodeId, RelationKind>,
     pub horizon_hours: f64,
     pub manual_response_hours: Option<f64>,
+    /// Mean hours an alert waits for triage before any response starts.
+    pub triage_hours: Option<f64>,
     pub tech_count: usize,
+    /// For an insider without explicit start assets: (identity, its devices) to start from,
+    /// one chosen per trial.
+    pub insider_pool: Vec<(NodeId, Vec<NodeId>)>,
+    /// Objectives as a bitset, for the hot loop.
+    pub objective_mask: fixedbitset::FixedBitSet,
 }
 
 impl Estate {
@@ -190,7 +203,8 @@ const TRAINED_CLICK_FACTOR: f64 = 0.054 / 0.331;
 struct Builder<'a> {
     tc: &'a TechniqueCatalog,
     /// Technique parameters after scenario overrides: (p, mean_hours, noise).
-    tech: Vec<(f64, f64, f64)>,
+    tech: Vec<TechParams>,
+    avoid: Vec<String>,
     nodes: Vec<Node>,
     index: HashMap<String, NodeId>,
     edges: Vec<AttackEdge>,
@@ -216,8 +230,11 @@ impl Builder<'_> {
         p_factor: f64,
     ) {
         let t = self.t(tech);
-        let (p, mean, noise) = self.tech[t as usize];
-        let p = (p * p_factor).clamp(0.0, 1.0);
+        if self.avoid.iter().any(|a| self.tc.matches(a, t)) {
+            return;
+        }
+        let tp = self.tech[t as usize];
+        let p = (tp.p * p_factor).clamp(0.0, 1.0);
         self.edges.push(AttackEdge {
             src,
             dst,
@@ -229,8 +246,10 @@ impl Builder<'_> {
             relation,
             flags,
             p: p as f32,
-            mean_hours: mean as f32,
-            noise: noise as f32,
+            mean_hours: tp.mean_hours as f32,
+            noise: tp.noise as f32,
+            dist: tp.dist,
+            sigma: tp.sigma as f32,
         });
     }
 
@@ -258,6 +277,8 @@ impl Builder<'_> {
             p: 1.0,
             mean_hours: 0.0,
             noise: 0.0,
+            dist: TimeDist::Exponential,
+            sigma: 0.0,
         });
     }
 
@@ -278,6 +299,7 @@ impl Builder<'_> {
             mfa: MfaStrength::None,
             exposed: 0,
             edr: false,
+            compliant: false,
             asset: None,
         });
         n
@@ -287,28 +309,60 @@ impl Builder<'_> {
 const MGMT: u8 = 1 | 2 | 4 | 8; // smb, rdp, winrm, ssh
 const HTTPS: u8 = 16;
 
+/// A technique's numbers after the scenario's overrides.
+#[derive(Clone, Copy, Debug)]
+struct TechParams {
+    p: f64,
+    mean_hours: f64,
+    noise: f64,
+    dist: TimeDist,
+    sigma: f64,
+}
+
+/// Compiles a scenario with its own attacker profile.
 pub fn compile(s: &Scenario) -> Estate {
+    compile_with(s, None)
+}
+
+/// Compiles a scenario; `profile` replaces the scenario's attacker profile (its explicit
+/// attacker fields still apply). The profile shapes the graph: entry vectors, impact steps,
+/// avoided techniques.
+pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
     let tc = TechniqueCatalog::builtin();
-    let mut tech: Vec<(f64, f64, f64)> = tc
+    let mut tech: Vec<TechParams> = tc
         .list
         .iter()
-        .map(|t| (t.p, t.mean_hours, t.noise))
+        .map(|t| TechParams {
+            p: t.p,
+            mean_hours: t.mean_hours,
+            noise: t.noise,
+            dist: t.dist,
+            sigma: t.sigma.unwrap_or(1.0),
+        })
         .collect();
     for o in &s.techniques {
         if let Some(i) = tc.id(&o.id) {
             let e = &mut tech[i as usize];
             if let Some(p) = o.p {
-                e.0 = p;
+                e.p = p;
             }
             if let Some(m) = o.mean_hours {
-                e.1 = m;
+                e.mean_hours = m;
             }
             if let Some(n) = o.noise {
-                e.2 = n;
+                e.noise = n;
+            }
+            if let Some(d) = o.dist {
+                e.dist = d;
+            }
+            if let Some(x) = o.sigma {
+                e.sigma = x;
             }
         }
     }
+    let profile = Profile::from_def(&s.attacker, profile_override);
     let mut b = Builder {
+        avoid: profile.avoid.clone(),
         tc,
         tech,
         nodes: Vec::new(),
@@ -345,6 +399,7 @@ pub fn compile(s: &Scenario) -> Estate {
             mfa: MfaStrength::None,
             exposed: 0,
             edr: false,
+            compliant: false,
             asset: None,
         });
     }
@@ -377,6 +432,10 @@ pub fn compile(s: &Scenario) -> Estate {
             mfa: a.mfa.unwrap_or_default(),
             exposed,
             edr: a.edr.unwrap_or(false),
+            compliant: a.kind.is_device()
+                && a.managed.unwrap_or(a.kind != AssetKind::Byod)
+                && a.compliant
+                    .unwrap_or(a.managed.unwrap_or(a.kind != AssetKind::Byod)),
             asset: Some(i),
         });
     }
@@ -402,7 +461,6 @@ pub fn compile(s: &Scenario) -> Estate {
             reach[t as usize * s_us + f as usize] |= m;
         }
     }
-    let profile = Profile::from_def(&s.attacker);
     let entry = |v: EntryVector| profile.entry.contains(&v);
     // What the internet itself reaches: HTTPS always; management protocols only when the
     // attacker uses external remote services or exploits from outside.
@@ -661,22 +719,19 @@ pub fn compile(s: &Scenario) -> Estate {
                         VirtualKind::SharedLocalAdmin,
                     )
                 });
-                let cg = if a.credential_guard.unwrap_or(false) {
-                    0.1
-                } else {
-                    1.0
-                };
+                // The local SAM (T1003.002): Credential Guard does not protect it; LAPS
+                // (a unique password) makes what it yields useless elsewhere.
                 b.edge(
                     n,
                     la,
-                    "T1003.001",
+                    "T1003.002",
                     bits::ADMIN,
                     bits::HASH,
                     0,
                     Some(Credential::Hash),
                     None,
-                    0,
-                    cg,
+                    flags::SHARED_LOCAL_ADMIN,
+                    1.0,
                 );
                 b.edge(
                     la,
@@ -1120,6 +1175,40 @@ pub fn compile(s: &Scenario) -> Estate {
             );
         }
     }
+    // Impact, for attackers that go for it: encrypt devices they administer, destroy
+    // backups they can reach (data tagged `backup`).
+    if profile.impact {
+        for (i, a) in s.assets.iter().enumerate() {
+            let n = asset_node(&b, i);
+            if a.kind.is_device() || a.kind.is_infra() {
+                b.edge(
+                    n,
+                    n,
+                    "T1486",
+                    bits::ADMIN,
+                    bits::IMPACT,
+                    0,
+                    None,
+                    None,
+                    0,
+                    1.0,
+                );
+            } else if a.kind.is_data() && a.tags.iter().any(|t| t == "backup") {
+                b.edge(
+                    n,
+                    n,
+                    "T1490",
+                    bits::ACCESS,
+                    bits::IMPACT,
+                    0,
+                    None,
+                    None,
+                    0,
+                    1.0,
+                );
+            }
+        }
+    }
     // Exfiltration of data the attacker can read.
     for (i, a) in s.assets.iter().enumerate() {
         if a.kind.is_data() {
@@ -1166,6 +1255,25 @@ pub fn compile(s: &Scenario) -> Estate {
             .filter(|&n| b.nodes[n as usize].crown_jewel)
             .collect();
     }
+    let mut objective_mask = fixedbitset::FixedBitSet::with_capacity(b.nodes.len());
+    for &o in &objectives {
+        objective_mask.insert(o as usize);
+    }
+    // An insider with no named start: any ordinary user with a session on an endpoint.
+    let mut insider_pool: Vec<(NodeId, Vec<NodeId>)> = Vec::new();
+    if profile.insider && s.attacker.start.is_empty() {
+        for &(dev, ident) in &sessions {
+            let k = kind_of(&b, ident);
+            if k == AssetKind::User
+                && matches!(kind_of(&b, dev), AssetKind::Workstation | AssetKind::Laptop)
+            {
+                match insider_pool.iter_mut().find(|(i, _)| *i == ident) {
+                    Some((_, devs)) => devs.push(dev),
+                    None => insider_pool.push((ident, vec![dev])),
+                }
+            }
+        }
+    }
 
     // Freeze: sort source edges by source (stable, so the order within a source is the
     // derivation order), network edges apart.
@@ -1211,7 +1319,10 @@ pub fn compile(s: &Scenario) -> Estate {
         relations: graph,
         horizon_hours: s.simulation.horizon_hours,
         manual_response_hours: s.defender.manual_response_hours,
+        triage_hours: s.defender.triage_hours,
         tech_count: tc.list.len(),
+        insider_pool,
+        objective_mask,
     }
 }
 

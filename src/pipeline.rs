@@ -62,6 +62,19 @@ impl Prepared {
         })
     }
 
+    /// Replaces the scenario's attacker profile (the scenario's explicit attacker fields
+    /// still apply) and recompiles the estate, whose entry and impact steps depend on it.
+    pub fn set_profile(&mut self, name: &str) -> Result<()> {
+        if crate::attacker::Profile::builtin(name).is_none() {
+            return Err(Error::Usage(format!(
+                "unknown attacker profile `{name}`; built-in profiles: {}",
+                crate::attacker::Profile::NAMES.join(", ")
+            )));
+        }
+        self.estate = Arc::new(estate::compile_with(&self.loaded.scenario, Some(name)));
+        Ok(())
+    }
+
     /// The control sets to run when the user names none: `none` and every set the
     /// scenario defines.
     pub fn default_sets(&self) -> Vec<String> {

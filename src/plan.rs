@@ -2,26 +2,16 @@
 //! estate. The attack graph itself never changes; a plan is a mask and a set of weights
 //! (success probability, detection, response) plus an edited reachability matrix.
 
-use crate::controls::{BlockReach, EffectEnd, EffectKind, ResolvedSet, ResponseAction, ScopeDef};
+use crate::controls::{
+    BlockReach, EffectEnd, EffectKind, Requirement, ResolvedSet, ResponseAction, ScopeDef,
+};
 use crate::estate::{AttackEdge, Estate, NO_SOURCE, NodeId, flags};
-use crate::model::{AssetKind, MfaStrength};
+use crate::model::AssetKind;
+use crate::policy::{Policy, Signals, decide};
 use crate::scenario::Strategy;
 use crate::techniques::TechniqueCatalog;
 use fixedbitset::FixedBitSet;
 use std::collections::HashMap;
-
-/// Efficacy of an identity's own MFA enrollment against password sign-ins [source: Google/
-/// NYU/UCSD 2019 for SMS 0.76 and app prompts 0.90; Google 2019 security keys ~1.0, taken
-/// as 0.99; OTP 0.80 is an assumption between the two].
-pub fn mfa_efficacy(m: MfaStrength) -> f64 {
-    match m {
-        MfaStrength::None => 0.0,
-        MfaStrength::Sms => 0.76,
-        MfaStrength::Otp => 0.80,
-        MfaStrength::Push => 0.90,
-        MfaStrength::PhishingResistant => 0.99,
-    }
-}
 
 /// Standing fraction of an eligible (JIT) right when no control says otherwise [assumption].
 pub const ELIGIBLE_STANDING: f64 = 0.1;
@@ -37,8 +27,13 @@ pub struct Response {
 pub struct ControlPlan {
     pub name: String,
     pub set: ResolvedSet,
-    /// Effective success probability per edge (0 when removed).
+    /// Effective success probability per edge (0 when removed), for requests from the
+    /// attacker's own devices.
     pub p: Vec<f32>,
+    /// The same when the attacker holds a compliant device to make requests from.
+    pub p_compliant: Vec<f32>,
+    /// The policy each identity meets at enforcement points.
+    pub policies: Vec<Policy>,
     pub detect: Vec<f32>,
     pub respond: Vec<Option<Response>>,
     /// Segment reachability after block effects.
@@ -68,6 +63,21 @@ fn coverage_draw(seed: u64, control: &str, node: &str) -> f64 {
     let mut h = crate::rng::fnv1a(control.as_bytes()) ^ seed.rotate_left(17);
     h ^= crate::rng::fnv1a(node.as_bytes()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (crate::rng::mix64(h) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A name for the right an edge stands for: its relation between two assets, or its
+/// technique where it comes from attributes rather than a relation.
+fn right_key(est: &Estate, e: &AttackEdge) -> String {
+    let src = if e.src == NO_SOURCE {
+        "-"
+    } else {
+        est.node(e.src).id.as_str()
+    };
+    let what = match e.relation {
+        Some(r) => r.name().to_string(),
+        None => format!("t{}", e.tech),
+    };
+    format!("{src}>{}:{what}", est.node(e.dst).id)
 }
 
 fn in_scope(est: &Estate, n: NodeId, sc: &ScopeDef, cj_hosts: &FixedBitSet) -> bool {
@@ -190,17 +200,9 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
     let mut allow_segments = FixedBitSet::with_capacity(est.segment_count as usize);
     let s_us = est.segment_count as usize;
 
-    // Baselines that come from the estate, not from controls.
+    // Baselines that come from the estate, not from controls. (An identity's own enrolled
+    // factor is a signal of the policy engine, below.)
     for (i, e) in est.edges.iter().enumerate() {
-        if pep.contains(i)
-            && e.cred == Some(crate::controls::Credential::Password)
-            && e.src != NO_SOURCE
-        {
-            let m = mfa_efficacy(est.node(e.src).mfa);
-            if m > 0.0 {
-                stacks.insert((i, "mfa"), m);
-            }
-        }
         if !e.has(flags::FREE) {
             let agent = |n: NodeId| n != NO_SOURCE && est.node(n).edr;
             if agent(e.src) || agent(e.dst) {
@@ -259,8 +261,10 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
                 }
                 match fx.kind {
                     EffectKind::Remove => {
+                        // Drawn per right (source, target, relation), so that all the steps
+                        // one right gives go together.
                         if fx.share >= 1.0
-                            || coverage_draw(seed, &c.id, &format!("edge:{i}")) < fx.share
+                            || coverage_draw(seed, &c.id, &right_key(est, e)) < fx.share
                         {
                             removed.insert(i);
                         }
@@ -291,7 +295,7 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
                     EffectKind::Standing => {
                         standing[i] = Some(standing[i].map_or(fx.value, |s: f64| s.min(fx.value)));
                     }
-                    EffectKind::Block | EffectKind::Enforce => {}
+                    EffectKind::Block | EffectKind::Enforce | EffectKind::Require => {}
                 }
             }
         }
@@ -299,22 +303,58 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
     for ((i, _), e) in &stacks {
         factor[*i] *= 1.0 - e;
     }
-    let p: Vec<f32> = est
-        .edges
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            if removed.contains(i) {
-                return 0.0;
+    // The policy each identity's requests meet at an enforcement point.
+    let mut policies: Vec<Policy> = vec![Policy::default(); n_nodes];
+    for (ci, c) in set.controls.iter().enumerate() {
+        for fx in c.effects.iter().filter(|f| f.kind == EffectKind::Require) {
+            let Some(req) = fx.require else { continue };
+            for n in covered[ci].ones() {
+                let slot = match req {
+                    Requirement::Mfa => &mut policies[n].mfa,
+                    Requirement::PhishingResistantMfa => &mut policies[n].phishing_resistant,
+                    Requirement::CompliantDevice => &mut policies[n].compliant_device,
+                    Requirement::TokenBinding => &mut policies[n].token_binding,
+                    Requirement::RiskStepUp => &mut policies[n].risk_step_up,
+                };
+                *slot = Some(slot.unwrap_or(0.0).max(fx.value));
             }
-            let st = standing[i].unwrap_or(if e.has(flags::ELIGIBLE) {
-                ELIGIBLE_STANDING
-            } else {
-                1.0
-            });
-            (e.p as f64 * factor[i] * st) as f32
-        })
-        .collect();
+        }
+    }
+    let mut p = Vec::with_capacity(n_edges);
+    let mut p_compliant = Vec::with_capacity(n_edges);
+    for (i, e) in est.edges.iter().enumerate() {
+        if removed.contains(i) {
+            p.push(0.0);
+            p_compliant.push(0.0);
+            continue;
+        }
+        let st = standing[i].unwrap_or(if e.has(flags::ELIGIBLE) {
+            ELIGIBLE_STANDING
+        } else {
+            1.0
+        });
+        let base = e.p as f64 * factor[i] * st;
+        // Access steps at an enforcement point are decided by the policy engine, once for a
+        // request from the attacker's own device and once from a compliant one it holds.
+        let (pass, pass_c) = match e.cred {
+            Some(cred)
+                if pep.contains(i) && e.src != NO_SOURCE && est.node(e.src).kind.is_identity() =>
+            {
+                let pol = &policies[e.src as usize];
+                let mut sig = Signals {
+                    credential: cred,
+                    enrolled: est.node(e.src).mfa,
+                    from_compliant_device: false,
+                };
+                let a = decide(pol, &sig).pass_probability();
+                sig.from_compliant_device = true;
+                (a, decide(pol, &sig).pass_probability())
+            }
+            _ => (1.0, 1.0),
+        };
+        p.push((base * pass) as f32);
+        p_compliant.push((base * pass_c) as f32);
+    }
     let detect = detect_miss.iter().map(|m| (1.0 - m) as f32).collect();
     let dist_to_objective = if est.profile.strategy == Strategy::ShortestTime {
         distances_to_objectives(est, &p)
@@ -325,6 +365,8 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
         name: set.name.clone(),
         set: set.clone(),
         p,
+        p_compliant,
+        policies,
         detect,
         respond,
         reach,

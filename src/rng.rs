@@ -34,6 +34,7 @@ pub mod purpose {
     pub const DETECT: u64 = 3;
     pub const RESPONSE: u64 = 4;
     pub const PRIORITY: u64 = 5;
+    pub const TRIAGE: u64 = 6;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

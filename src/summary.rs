@@ -90,6 +90,10 @@ pub struct SetSummary {
     pub by_pillar: BTreeMap<String, f64>,
     pub records_exposed: Distribution,
     pub records_exfiltrated: Distribution,
+    /// Devices encrypted per trial (attackers that go for impact).
+    pub devices_encrypted: Distribution,
+    /// Backups destroyed per trial.
+    pub backups_destroyed: Distribution,
     pub crown_jewel: Proportion,
     pub time_to_crown_jewel_hours: TimeToEvent,
     pub time_to_detect_hours: TimeToEvent,
@@ -252,6 +256,8 @@ fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
         by_pillar,
         records_exposed: stats::distribution(&f(&|t| t.records_exposed as f64)),
         records_exfiltrated: stats::distribution(&f(&|t| t.records_exfiltrated as f64)),
+        devices_encrypted: stats::distribution(&f(&|t| t.encrypted as f64)),
+        backups_destroyed: stats::distribution(&f(&|t| t.backups_destroyed as f64)),
         crown_jewel: stats::wilson(k(&|t| t.crown_jewel_hours.is_some()), o.len() as u64),
         time_to_crown_jewel_hours: time_to_event(
             &o.iter().map(|t| t.crown_jewel_hours).collect::<Vec<_>>(),

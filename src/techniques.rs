@@ -17,8 +17,14 @@ pub struct Technique {
     pub mitigations: Vec<String>,
     /// Base success probability of one attempt.
     pub p: f64,
-    /// Mean hours one attempt takes (exponential).
+    /// Mean hours one attempt takes.
     pub mean_hours: f64,
+    /// Shape of the time one attempt takes (default exponential).
+    #[serde(default)]
+    pub dist: TimeDist,
+    /// Log-normal shape parameter (standard deviation of the log), when `dist: lognormal`.
+    #[serde(default)]
+    pub sigma: Option<f64>,
     /// Probability an attempt is detected with no control in place.
     pub noise: f64,
     /// The move it makes, in words.
@@ -26,6 +32,17 @@ pub struct Technique {
     pub movement: String,
     #[serde(default)]
     pub source: Option<String>,
+}
+
+/// Distribution of the time one attempt takes, with the technique's mean.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeDist {
+    /// Memoryless: MAL's time-to-compromise style, Exp(1/mean).
+    #[default]
+    Exponential,
+    /// Heavy right tail (human delays: a phish opened days later); mean kept, shape `sigma`.
+    Lognormal,
 }
 
 /// Index of a technique in the catalog; stable for a given ztsim version.

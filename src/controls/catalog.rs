@@ -106,6 +106,7 @@ pub struct ResolvedEffect {
     pub stack: Option<String>,
     /// remove: share of matching edges removed.
     pub share: f64,
+    pub require: Option<super::Requirement>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -275,7 +276,7 @@ fn resolve_control(u: &ControlUse, catalog: &Catalog) -> Result<ResolvedControl>
         .iter()
         .map(|e: &EffectDef| {
             let value = match e.kind {
-                EffectKind::Harden => number(&e.e, "e")?,
+                EffectKind::Harden | EffectKind::Require => number(&e.e, "e")?,
                 EffectKind::Detect => number(&e.d, "d")?,
                 EffectKind::Standing => number(&e.fraction, "fraction")?,
                 EffectKind::Respond => number(&e.delay_hours, "delay_hours")?,
@@ -301,6 +302,7 @@ fn resolve_control(u: &ControlUse, catalog: &Catalog) -> Result<ResolvedControl>
                 shared_local_admin: e.shared_local_admin,
                 stack: e.stack.clone(),
                 share,
+                require: e.require,
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -124,6 +124,20 @@ pub enum EffectKind {
     /// Matching steps go through a policy enforcement point (the policy engine sees them,
     /// so MFA and conditional access apply).
     Enforce,
+    /// A requirement of the policy engine for covered identities (see `require`): MFA,
+    /// phishing-resistant MFA, a compliant device, token binding, risk-based step-up.
+    Require,
+}
+
+/// What the policy decision point demands of covered identities' requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    Mfa,
+    PhishingResistantMfa,
+    CompliantDevice,
+    TokenBinding,
+    RiskStepUp,
 }
 
 /// Which end of an attack edge must be covered for the effect to apply.
@@ -145,6 +159,8 @@ pub enum ResponseAction {
     Contain,
     /// Revoke sessions and tokens only: token footholds end, device footholds stay.
     RevokeTokens,
+    /// Cut the segment of the detected step off: every foothold the attacker holds there.
+    BlockSegment,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +229,9 @@ pub struct EffectDef {
     /// default all.
     #[serde(default)]
     pub share: Option<ParamValue>,
+    /// require: what the policy engine demands (with efficacy `e`).
+    #[serde(default)]
+    pub require: Option<Requirement>,
 }
 
 /// Credential material an attack step uses.
@@ -344,6 +363,119 @@ impl<'de> Deserialize<'de> for ControlUse {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+fn value(v: &Option<ParamValue>) -> String {
+    match v {
+        Some(ParamValue::Number(x)) => format!("{x}"),
+        Some(ParamValue::Param(p)) => p.clone(),
+        None => "?".into(),
+    }
+}
+
+/// One effect in words, for `ztsim controls show` and reports.
+pub fn describe_effect(e: &EffectDef) -> String {
+    let mut what = Vec::new();
+    if !e.techniques.is_empty() {
+        what.push(format!("techniques {}", e.techniques.join(", ")));
+    }
+    if !e.relations.is_empty() {
+        what.push(format!(
+            "relations {}",
+            e.relations
+                .iter()
+                .map(|r| r.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !e.credentials.is_empty() {
+        what.push(format!(
+            "steps using a {}",
+            e.credentials
+                .iter()
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ));
+    }
+    match e.at_pep {
+        Some(true) => what.push("at a policy enforcement point".into()),
+        Some(false) => what.push("inside an implicit trust zone".into()),
+        None => {}
+    }
+    if e.privileged_only {
+        what.push("privileged rights only".into());
+    }
+    if e.shared_local_admin {
+        what.push("the shared local administrator password".into());
+    }
+    let on = match e.on {
+        EffectEnd::Source => "source",
+        EffectEnd::Target => "target",
+        EffectEnd::Either => "either end",
+    };
+    let scope = if what.is_empty() {
+        "every step".to_string()
+    } else {
+        what.join("; ")
+    };
+    match e.kind {
+        EffectKind::Remove => match &e.share {
+            Some(s) => format!(
+                "remove a share {} of {scope} (covered {on})",
+                value(&Some(s.clone()))
+            ),
+            None => format!("remove {scope} (covered {on})"),
+        },
+        EffectKind::Harden => format!(
+            "harden {scope} (covered {on}): p x (1 - {}){}",
+            value(&e.e),
+            e.stack
+                .as_ref()
+                .map(|s| format!(", strongest of stack `{s}`"))
+                .unwrap_or_default()
+        ),
+        EffectKind::Detect => format!("detect {scope} (covered {on}) with d = {}", value(&e.d)),
+        EffectKind::Respond => format!(
+            "respond to detections of {scope} (covered {on}): {:?} after {} h on average",
+            e.action.unwrap_or_default(),
+            value(&e.delay_hours)
+        ),
+        EffectKind::Standing => format!(
+            "{scope} (covered {on}) exist a fraction {} of the time",
+            value(&e.fraction)
+        ),
+        EffectKind::Block => format!(
+            "block {} flows ({:?}) into covered segments/devices{}",
+            e.protocols
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            e.reach.unwrap_or_default(),
+            if e.allow_from.is_empty() {
+                String::new()
+            } else {
+                format!(", except from {}", e.allow_from.join(", "))
+            }
+        ),
+        EffectKind::Enforce => {
+            format!("route {scope} (covered {on}) through a policy enforcement point")
+        }
+        EffectKind::Require => format!(
+            "the policy engine requires {} of covered identities' requests (efficacy = {})",
+            match e.require {
+                Some(Requirement::Mfa) => "MFA",
+                Some(Requirement::PhishingResistantMfa) => "phishing-resistant MFA",
+                Some(Requirement::CompliantDevice) => "a compliant device",
+                Some(Requirement::TokenBinding) => "token binding",
+                Some(Requirement::RiskStepUp) => "a risk-based step-up",
+                None => "?",
+            },
+            value(&e.e)
+        ),
     }
 }
 

@@ -3,10 +3,12 @@
 //! neutralises spreadsheet formulas.
 
 mod compare_table;
+mod navigator;
 mod table;
 mod trials_csv;
 
 pub use compare_table::comparison_table;
+pub use navigator::navigator_layer;
 pub use table::summary_table;
 pub use trials_csv::trials_csv;
 

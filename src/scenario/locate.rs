@@ -141,6 +141,19 @@ fn parent(path: &str) -> Option<&str> {
     Some(&path[..cut])
 }
 
+/// A strict syntax check of YAML text: the first error, with its 1-based line and column.
+/// serde-saphyr's own parser recovers from some indentation mistakes (a mis-indented key is
+/// dropped or folded into a neighbouring value); a scenario must never be read that way.
+pub fn yaml_syntax_error(text: &str) -> Option<(usize, usize, String)> {
+    for item in Parser::new_from_str(text) {
+        if let Err(e) = item {
+            let m = e.marker();
+            return Some((m.line(), m.col() + 1, e.info().to_string()));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,17 +173,4 @@ mod tests {
         let got = Locator::new(j).locate(&["assets[0].kind".into()]);
         assert_eq!(got, vec![Some((4, 15))]);
     }
-}
-
-/// A strict syntax check of YAML text: the first error, with its 1-based line and column.
-/// serde-saphyr's own parser recovers from some indentation mistakes (a mis-indented key is
-/// dropped or folded into a neighbouring value); a scenario must never be read that way.
-pub fn yaml_syntax_error(text: &str) -> Option<(usize, usize, String)> {
-    for item in Parser::new_from_str(text) {
-        if let Err(e) = item {
-            let m = e.marker();
-            return Some((m.line(), m.col() + 1, e.info().to_string()));
-        }
-    }
-    None
 }

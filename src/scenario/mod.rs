@@ -223,6 +223,21 @@ pub struct AttackerDef {
     /// End the trial as soon as an objective is reached.
     #[serde(default)]
     pub stop_at_objective: Option<bool>,
+    /// Multiplies every step's time (0.5 = twice as fast).
+    #[serde(default)]
+    pub speed: Option<f64>,
+    /// 0..1: how strongly the attacker prefers quiet steps.
+    #[serde(default)]
+    pub noise_aversion: Option<f64>,
+    /// Encrypt devices and destroy backups (ransomware).
+    #[serde(default)]
+    pub impact: Option<bool>,
+    /// The attacker gives up after this many hours.
+    #[serde(default)]
+    pub time_budget_hours: Option<f64>,
+    /// ATT&CK technique ids (or parents) the attacker never uses.
+    #[serde(default)]
+    pub avoid: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -235,6 +250,10 @@ pub struct TechniqueOverride {
     pub mean_hours: Option<f64>,
     #[serde(default)]
     pub noise: Option<f64>,
+    #[serde(default)]
+    pub dist: Option<crate::techniques::TimeDist>,
+    #[serde(default)]
+    pub sigma: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -244,6 +263,9 @@ pub struct DefenderDef {
     /// unless a control set brings a response.
     #[serde(default)]
     pub manual_response_hours: Option<f64>,
+    /// Mean hours an alert waits before anyone (or any automation) looks at it.
+    #[serde(default)]
+    pub triage_hours: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -8,6 +8,8 @@ use crate::estate::{AttackEdge, Estate, INTERNET, NO_SOURCE, NodeId, bits, flags
 use crate::plan::ControlPlan;
 use crate::rng::{TrialKey, purpose};
 use crate::scenario::Strategy;
+use crate::techniques::TimeDist;
+use rand_distr::{Distribution, LogNormal};
 use std::cmp::Reverse;
 
 pub struct Ctx<'a> {
@@ -19,25 +21,81 @@ pub struct Ctx<'a> {
     pub certain: bool,
 }
 
+/// Hours of expected delay an attacker with noise aversion 1 would accept to avoid a
+/// certain detection [assumption]; scales the noise term of the priority.
+const NOISE_WEIGHT_HOURS: f64 = 48.0;
+
+/// Maps a float to a u32 with the same order (negative numbers included).
+fn ord_f32(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b & 0x8000_0000 != 0 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
 impl Ctx<'_> {
+    /// The attacker's preference for a step: lower goes first. The strategy gives the
+    /// score, noise aversion adds the step's detection risk, and a random draw breaks ties
+    /// (a pure function of the trial key, so the order is the same in every control set).
     fn priority(&self, e: u32, try_no: u8) -> u64 {
         let r = self.key.bits(e as u64, try_no as u64, purpose::PRIORITY);
-        let dst = self.est.edges[e as usize].dst as usize;
-        match self.est.profile.strategy {
-            Strategy::Random => r,
-            // Higher value first: invert the (monotone, non-negative) float bits.
-            Strategy::GreedyValue => {
-                ((!(self.est.nodes[dst].value as f32).to_bits() as u64) << 32) | (r >> 32)
-            }
+        let edge = &self.est.edges[e as usize];
+        let dst = edge.dst as usize;
+        let prof = &self.est.profile;
+        let score = match prof.strategy {
+            Strategy::Random => 0.0,
+            Strategy::GreedyValue => -self.est.nodes[dst].value,
             Strategy::ShortestTime => {
                 let d = self
                     .plan
                     .dist_to_objective
                     .get(dst)
                     .copied()
-                    .unwrap_or(f32::INFINITY);
-                ((d.to_bits() as u64) << 32) | (r >> 32)
+                    .unwrap_or(f32::INFINITY) as f64;
+                let p = self.plan.p[e as usize].max(1e-6) as f64;
+                d + edge.mean_hours as f64 / p
             }
+        };
+        let score =
+            score + prof.noise_aversion * NOISE_WEIGHT_HOURS * self.plan.detect[e as usize] as f64;
+        if score == 0.0 {
+            return r;
+        }
+        ((ord_f32(score as f32) as u64) << 32) | (r >> 32)
+    }
+
+    /// Hours one try of edge `e` takes.
+    fn duration(&self, e: u32, try_no: u8) -> f64 {
+        let edge = &self.est.edges[e as usize];
+        let mean = edge.mean_hours as f64 * self.est.profile.speed;
+        if self.certain || mean <= 0.0 {
+            return 0.0;
+        }
+        match edge.dist {
+            TimeDist::Exponential => {
+                self.key
+                    .exponential(mean, e as u64, try_no as u64, purpose::DURATION)
+            }
+            TimeDist::Lognormal => {
+                let sigma = (edge.sigma as f64).max(1e-6);
+                let mu = mean.ln() - sigma * sigma / 2.0;
+                let mut rng = self.key.stream(e as u64, try_no as u64, purpose::DURATION);
+                LogNormal::new(mu, sigma)
+                    .map(|d| d.sample(&mut rng))
+                    .unwrap_or(mean)
+            }
+        }
+    }
+
+    /// Success probability of edge `e` now: requests from a compliant device the attacker
+    /// holds may meet a different policy decision.
+    fn p(&self, st: &TrialState, e: usize) -> f32 {
+        if st.compliant_live > 0 {
+            self.plan.p_compliant[e]
+        } else {
+            self.plan.p[e]
         }
     }
 }
@@ -64,6 +122,16 @@ pub fn start(cx: &Ctx, st: &mut TrialState) {
     grant(cx, st, INTERNET, bits::ACCESS);
     for &(n, b) in &cx.est.start {
         grant(cx, st, n, b);
+    }
+    // An insider begins as one ordinary user, signed in at its own device.
+    let pool = &cx.est.insider_pool;
+    if !pool.is_empty() {
+        let pick = (cx.key.bits(u64::MAX, 0, purpose::PRIORITY) % pool.len() as u64) as usize;
+        let (ident, devices) = &pool[pick];
+        grant(cx, st, *ident, bits::PASSWORD | bits::SIGNED_IN);
+        for &d in devices {
+            grant(cx, st, d, bits::ACCESS);
+        }
     }
     // Network edges into segments with internet-exposed assets may be reachable already.
     for s in 0..cx.est.segment_count {
@@ -100,23 +168,28 @@ fn drain_free(cx: &Ctx, st: &mut TrialState) {
     }
 }
 
+fn source_lost(st: &TrialState, edge: &AttackEdge) -> bool {
+    edge.src != NO_SOURCE && st.bits[edge.src as usize] & edge.requires == 0
+}
+
 /// The bits an edge would add now, or None if it cannot be used or adds nothing.
 fn effective_grant(st: &TrialState, edge: &AttackEdge) -> Option<u8> {
     if st.contained.contains(edge.dst as usize) {
         return None;
     }
-    let src_bits = if edge.src == NO_SOURCE {
-        bits::ACCESS
+    // Network edges need nothing on a source: only the network path, checked apart.
+    let have = if edge.src == NO_SOURCE {
+        edge.requires
     } else {
         if edge.src != INTERNET && st.contained.contains(edge.src as usize) {
             return None;
         }
-        st.bits[edge.src as usize]
+        let have = st.bits[edge.src as usize] & edge.requires;
+        if have == 0 {
+            return None;
+        }
+        have
     };
-    let have = src_bits & edge.requires;
-    if have == 0 {
-        return None;
-    }
     let g = if edge.has(flags::COPY) {
         have
     } else {
@@ -135,7 +208,7 @@ fn reachable(cx: &Ctx, st: &TrialState, dst: NodeId, proto: u8) -> bool {
     let blocked = cx.plan.blocked_in[dst as usize];
     let open = proto & !blocked;
     let closed = proto & blocked;
-    node.exposed & open != 0
+    node.exposed & !cx.plan.unexposed[dst as usize] & open != 0
         || st.reach_now[seg] & open != 0
         || st.reach_allowed_now[seg] & closed != 0
 }
@@ -144,13 +217,22 @@ fn reachable(cx: &Ctx, st: &TrialState, dst: NodeId, proto: u8) -> bool {
 pub fn dispatch(cx: &Ctx, st: &mut TrialState) {
     let par = cx.est.profile.parallelism;
     let max_tries = cx.est.profile.max_tries.min(255) as u8;
+    if !cx.certain
+        && cx
+            .est
+            .profile
+            .time_budget_hours
+            .is_some_and(|b| st.now >= b)
+    {
+        return;
+    }
     while par == 0 || st.in_flight < par {
         let Some(Reverse((_, e))) = st.frontier.pop() else {
             break;
         };
         let ei = e as usize;
         let edge = cx.est.edges[ei];
-        let p = cx.plan.p[ei];
+        let p = cx.plan.p[ei].max(cx.plan.p_compliant[ei]);
         if p <= 0.0 || st.tries[ei] >= max_tries || effective_grant(st, &edge).is_none() {
             continue;
         }
@@ -167,17 +249,7 @@ pub fn dispatch(cx: &Ctx, st: &mut TrialState) {
         let try_no = st.tries[ei];
         st.m.steps_attempted += 1;
         st.m.tech_attempts[edge.tech as usize] += 1;
-        let dur = if cx.certain {
-            0.0
-        } else {
-            cx.key.exponential(
-                edge.mean_hours as f64,
-                e as u64,
-                try_no as u64,
-                purpose::DURATION,
-            )
-        };
-        let ends = st.now + dur;
+        let ends = st.now + cx.duration(e, try_no);
         schedule(st, ends, EventKind::Attempt, e, try_no as u32);
         st.in_flight += 1;
         journal(
@@ -216,6 +288,7 @@ pub fn advance(cx: &Ctx, st: &mut TrialState, until: f64, max_actions: Option<u3
             }
             EventKind::Contain => contain(cx, st, ev.a),
             EventKind::Revoke => revoke(cx, st, ev.a),
+            EventKind::BlockSegment => block_segment(cx, st, ev.a),
         }
         drain_free(cx, st);
         if cx.est.profile.stop_at_objective && st.m.objectives_reached > 0 {
@@ -257,12 +330,17 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
     let edge = cx.est.edges[ei];
     let src_gone =
         edge.src != NO_SOURCE && edge.src != INTERNET && st.contained.contains(edge.src as usize);
-    if src_gone || st.contained.contains(edge.dst as usize) {
+    // The step can no longer complete if its source or target was contained, or the
+    // source lost what it needed (a revoked token) while the step was under way.
+    if src_gone
+        || st.contained.contains(edge.dst as usize)
+        || !edge.has(flags::COPY) && source_lost(st, &edge)
+    {
         journal(st, Happening::Aborted { edge: e });
         return;
     }
     let (w, t) = (e as u64, try_no as u64);
-    let success = cx.certain || cx.key.uniform(w, t, purpose::SUCCESS) < cx.plan.p[ei] as f64;
+    let success = cx.certain || cx.key.uniform(w, t, purpose::SUCCESS) < cx.p(st, ei) as f64;
     let d = cx.plan.detect[ei];
     let detected = !cx.certain && d > 0.0 && cx.key.uniform(w, t, purpose::DETECT) < d as f64;
     journal(
@@ -289,12 +367,19 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
             st.m.first_detect_at = Some(st.now);
         }
         if let Some(r) = cx.plan.respond[ei] {
+            // Triage, then the response itself; both are draws of this attempt's key.
+            let triage = cx
+                .est
+                .triage_hours
+                .map_or(0.0, |h| cx.key.exponential(h, w, t, purpose::TRIAGE));
             let at = st.now
+                + triage
                 + cx.key
                     .exponential(r.mean_hours as f64, w, t, purpose::RESPONSE);
             let kind = match r.action {
                 ResponseAction::Contain => EventKind::Contain,
                 ResponseAction::RevokeTokens => EventKind::Revoke,
+                ResponseAction::BlockSegment => EventKind::BlockSegment,
             };
             for n in [edge.src, edge.dst] {
                 if n == NO_SOURCE || n == INTERNET || cx.est.node(n).virtual_kind.is_some() {
@@ -346,12 +431,19 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8) {
                 m.crown_jewel_at = Some(st.now);
             }
         }
-        if cx.est.objectives.contains(&n) {
+        if cx.est.objective_mask.contains(ni) {
             st.m.objectives_reached += 1;
         }
     }
     if new & bits::EXFIL != 0 && old & bits::EXFIL == 0 {
         st.m.records_exfiltrated += node.records;
+    }
+    if new & bits::IMPACT != 0 && old & bits::IMPACT == 0 {
+        if node.kind.is_data() {
+            st.m.backups_destroyed += 1;
+        } else {
+            st.m.encrypted += 1;
+        }
     }
     const RUN: u8 = bits::ACCESS | bits::ADMIN;
     if n == INTERNET
@@ -360,6 +452,9 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8) {
             && old & RUN == 0
             && new & RUN != 0)
     {
+        if node.compliant {
+            st.compliant_live += 1;
+        }
         if n != INTERNET {
             st.m.footholds_gained += 1;
             match st.m.footholds_gained {
@@ -471,12 +566,35 @@ pub fn contain(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     }
     if node.kind.gives_foothold() && b & (bits::ACCESS | bits::ADMIN) != 0 {
         remove_foothold(cx, st, node.segment);
+        if node.compliant {
+            st.compliant_live -= 1;
+        }
     }
     if st.live_owned == 0 && b != 0 {
         st.m.contained_at = Some(st.now);
         if st.m.blast_at_contain.is_none() {
             st.m.blast_at_contain = Some(st.m.compromised);
         }
+    }
+}
+
+/// Cuts a segment off: contains every node the attacker holds in it (devices, apps and
+/// infrastructure placed there).
+pub fn block_segment(cx: &Ctx, st: &mut TrialState, n: NodeId) {
+    let seg = cx.est.node(n).segment;
+    if seg == INTERNET {
+        return contain(cx, st, n);
+    }
+    let held: Vec<NodeId> = st
+        .touched
+        .iter()
+        .copied()
+        .filter(|&x| {
+            st.bits[x as usize] != 0 && cx.est.node(x).segment == seg && holdable(cx.est.node(x))
+        })
+        .collect();
+    for x in held {
+        contain(cx, st, x);
     }
 }
 

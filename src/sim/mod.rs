@@ -155,6 +155,8 @@ pub struct TrialOutcome {
     pub by_kind: Vec<u32>,
     pub records_exposed: u64,
     pub records_exfiltrated: u64,
+    pub encrypted: u32,
+    pub backups_destroyed: u32,
     pub crown_jewel_hours: Option<f64>,
     pub first_foothold_hours: Option<f64>,
     pub breakout_hours: Option<f64>,
@@ -352,6 +354,8 @@ pub fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
         by_kind: m.by_kind.clone(),
         records_exposed: m.records_exposed,
         records_exfiltrated: m.records_exfiltrated,
+        encrypted: m.encrypted,
+        backups_destroyed: m.backups_destroyed,
         crown_jewel_hours: m.crown_jewel_at,
         first_foothold_hours: m.first_foothold_at,
         breakout_hours: match (m.first_foothold_at, m.first_lateral_at) {

@@ -15,6 +15,8 @@ pub enum EventKind {
     Contain,
     /// The defender revokes a node's sessions and tokens.
     Revoke,
+    /// The defender cuts off the segment of a node: every foothold held there.
+    BlockSegment,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -97,6 +99,8 @@ pub struct TrialState {
     pub net_pushed: FixedBitSet,
     /// Owned (bits != 0), not contained, real nodes other than the internet.
     pub live_owned: u32,
+    /// Live footholds on managed, compliant devices (a policy signal).
+    pub compliant_live: u32,
     pub ended: Option<EndReason>,
     /// Nodes changed in the current tick, for the ECS status mirror.
     pub changed: Vec<NodeId>,
@@ -157,6 +161,9 @@ pub struct Metrics {
     pub by_kind: Vec<u32>,
     pub records_exposed: u64,
     pub records_exfiltrated: u64,
+    /// Devices encrypted (T1486) and backups destroyed (T1490).
+    pub encrypted: u32,
+    pub backups_destroyed: u32,
     pub crown_jewel_at: Option<f64>,
     pub objectives_reached: u32,
     pub first_foothold_at: Option<f64>,
@@ -202,6 +209,7 @@ impl TrialState {
             seg_touched: FixedBitSet::with_capacity(segments),
             net_pushed: FixedBitSet::with_capacity(segments),
             live_owned: 0,
+            compliant_live: 0,
             ended: None,
             changed: Vec::new(),
             free_queue: Vec::new(),
@@ -243,6 +251,7 @@ impl TrialState {
         self.seq = 0;
         self.in_flight = 0;
         self.live_owned = 0;
+        self.compliant_live = 0;
         self.ended = None;
         self.changed.clear();
         self.free_queue.clear();

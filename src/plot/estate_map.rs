@@ -1,0 +1,655 @@
+//! The estate map: assets grouped in one box per network segment (the internet and cloud
+//! services in their own box), each coloured by the share of trials in which it was
+//! compromised, crown jewels ringed and starred, relations as thin lines.
+//!
+//! Two panels, one above the other, on one shared layout: the `none` set (or the first
+//! set when `none` was not run) and the first other set the user asked for, so the same
+//! asset sits at the same place in both.
+//!
+//! Up to [`AGGREGATE_ABOVE`] assets every asset is drawn; beyond, the map aggregates first
+//! and never lays out individual assets: one bubble per segment × kind, sized by its
+//! asset count and coloured by its mean compromise rate, with relations counted between
+//! bubbles. The work is linear in assets + relations, so a million-asset estate maps in
+//! about the time it takes to read it.
+
+use super::{Draw, DrawResult, INK, MUTED, PlotData, font_at, label, titled};
+use crate::estate::EstateView;
+use crate::model::{AssetKind, Pillar};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+use std::collections::HashMap;
+
+/// Estates with more drawable assets than this are mapped by segment × kind.
+pub const AGGREGATE_ABOVE: usize = 250;
+/// Below this, every asset carries its id as a label.
+const LABEL_UP_TO: usize = 120;
+/// Most segment boxes drawn; the smallest of the rest are merged into one.
+const MAX_GROUPS: usize = 24;
+
+const PANEL_W: u32 = 1600;
+const PANEL_H: u32 = 900;
+const LEGEND_W: i32 = 250;
+const GAP: f64 = 18.0;
+const PAD: f64 = 10.0;
+const HEADER: f64 = 30.0;
+
+/// A segment box, in layout units.
+#[derive(Clone, Debug)]
+pub struct GroupBox {
+    pub title: String,
+    /// The segment asset's id, when it is one (its compromise rate heads the box).
+    pub segment: Option<String>,
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+/// A drawn node: one asset, or (aggregated) every asset of a kind in a segment.
+#[derive(Clone, Debug)]
+pub struct MapNode {
+    pub x: f64,
+    pub y: f64,
+    pub r: f64,
+    pub label: String,
+    /// Groups are containers of rights, not counted in the blast radius.
+    pub counted: bool,
+    pub crown_jewels: usize,
+    pub assets: usize,
+}
+
+/// The map's geometry, computed once per estate and shared by every panel.
+#[derive(Clone, Debug)]
+pub struct MapLayout {
+    pub aggregated: bool,
+    pub labelled: bool,
+    pub groups: Vec<GroupBox>,
+    pub nodes: Vec<MapNode>,
+    /// Pairs of node indices joined by at least one relation, with the count.
+    pub edges: Vec<(u32, u32, u32)>,
+    pub width: f64,
+    pub height: f64,
+    /// Node of each asset of the view (u32::MAX for segments, which head boxes instead).
+    node_of: Vec<u32>,
+    index: HashMap<String, u32>,
+}
+
+fn is_segment(k: AssetKind) -> bool {
+    k == AssetKind::Segment
+}
+
+fn pillar_rank(p: Pillar) -> usize {
+    Pillar::ALL.iter().position(|&q| q == p).unwrap_or(0)
+}
+
+impl MapLayout {
+    /// Lays out `estate` for a panel whose drawable area is `avail_w` wide.
+    pub fn new(estate: &EstateView, avail_w: f64) -> MapLayout {
+        let assets = &estate.assets;
+        // Groups: the internet (and the cloud) first, then segments in estate order.
+        let mut group_of_seg: HashMap<&str, usize> = HashMap::new();
+        let mut seg_ids: Vec<&str> = vec!["internet"];
+        group_of_seg.insert("internet", 0);
+        for a in assets.iter().filter(|a| is_segment(a.kind)) {
+            if !group_of_seg.contains_key(a.id.as_str()) {
+                group_of_seg.insert(&a.id, seg_ids.len());
+                seg_ids.push(&a.id);
+            }
+        }
+        for a in assets {
+            if !group_of_seg.contains_key(a.segment.as_str()) {
+                group_of_seg.insert(&a.segment, seg_ids.len());
+                seg_ids.push(&a.segment);
+            }
+        }
+        let mut size = vec![0usize; seg_ids.len()];
+        for a in assets.iter().filter(|a| !is_segment(a.kind)) {
+            size[group_of_seg[a.segment.as_str()]] += 1;
+        }
+        // Cap the number of boxes: keep the internet and the largest segments.
+        let mut order: Vec<usize> = (1..seg_ids.len()).filter(|&g| size[g] > 0).collect();
+        order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(a.cmp(&b)));
+        let mut box_of = vec![usize::MAX; seg_ids.len()];
+        let mut kept: Vec<usize> = Vec::new();
+        if size[0] > 0 {
+            kept.push(0);
+        }
+        let room = MAX_GROUPS - 1;
+        let overflow = order.len() > room;
+        let keep_n = if overflow { room - 1 } else { order.len() };
+        let mut keep_rest: Vec<usize> = order[..keep_n].to_vec();
+        keep_rest.sort();
+        kept.extend(keep_rest);
+        for (b, &g) in kept.iter().enumerate() {
+            box_of[g] = b;
+        }
+        let other_box = kept.len();
+        if overflow {
+            for &g in &order[keep_n..] {
+                box_of[g] = other_box;
+            }
+        }
+        let n_boxes = kept.len() + usize::from(overflow);
+        let seg_name: HashMap<&str, &str> = assets
+            .iter()
+            .filter(|a| is_segment(a.kind))
+            .map(|a| (a.id.as_str(), a.name.as_str()))
+            .collect();
+        let mut boxes: Vec<GroupBox> = kept
+            .iter()
+            .map(|&g| {
+                let id = seg_ids[g];
+                let title = if g == 0 {
+                    "internet and cloud".to_string()
+                } else {
+                    match seg_name.get(id) {
+                        Some(n) if !n.is_empty() && *n != id => format!("{id}: {n}"),
+                        _ => id.to_string(),
+                    }
+                };
+                GroupBox {
+                    title: label(&title, 60),
+                    segment: (g != 0 && seg_name.contains_key(id)).then(|| id.to_string()),
+                    x: 0.0,
+                    y: 0.0,
+                    w: 0.0,
+                    h: 0.0,
+                }
+            })
+            .collect();
+        if overflow {
+            boxes.push(GroupBox {
+                title: format!("{} other segments", order.len() - keep_n),
+                segment: None,
+                x: 0.0,
+                y: 0.0,
+                w: 0.0,
+                h: 0.0,
+            });
+        }
+
+        let drawable = assets.iter().filter(|a| !is_segment(a.kind)).count();
+        let aggregated = drawable > AGGREGATE_ABOVE;
+        let labelled = !aggregated && drawable <= LABEL_UP_TO;
+        let (cw, ch) = if aggregated {
+            (150.0, 112.0)
+        } else if labelled {
+            (128.0, 58.0)
+        } else {
+            (40.0, 40.0)
+        };
+        let index: HashMap<String, u32> = assets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.clone(), i as u32))
+            .collect();
+
+        // Items per box: assets, or (aggregated) kinds.
+        let mut node_of = vec![u32::MAX; assets.len()];
+        let mut items: Vec<Vec<MapNode>> = vec![Vec::new(); n_boxes];
+        if aggregated {
+            let nk = AssetKind::ALL.len();
+            let mut slot = vec![u32::MAX; n_boxes * nk];
+            let mut tmp: Vec<(usize, AssetKind, usize, usize)> = Vec::new();
+            let mut assign: Vec<u32> = vec![u32::MAX; assets.len()];
+            for (i, a) in assets.iter().enumerate() {
+                if is_segment(a.kind) {
+                    continue;
+                }
+                let b = box_of[group_of_seg[a.segment.as_str()]];
+                let s = b * nk + a.kind.index();
+                if slot[s] == u32::MAX {
+                    slot[s] = tmp.len() as u32;
+                    tmp.push((b, a.kind, 0, 0));
+                }
+                let t = &mut tmp[slot[s] as usize];
+                t.2 += 1;
+                t.3 += usize::from(a.crown_jewel);
+                assign[i] = slot[s];
+            }
+            let max_count = tmp.iter().map(|t| t.2).max().unwrap_or(1).max(1) as f64;
+            // Order kinds inside each box by pillar, then kind; number nodes box by box.
+            let mut ids: Vec<usize> = (0..tmp.len()).collect();
+            ids.sort_by_key(|&t| (tmp[t].0, pillar_rank(tmp[t].1.pillar()), tmp[t].1.index()));
+            let mut node_id = vec![0u32; tmp.len()];
+            for (k, &t) in ids.iter().enumerate() {
+                node_id[t] = k as u32;
+                let (b, kind, count, cj) = tmp[t];
+                let r = 6.0 + 26.0 * (count as f64 / max_count).sqrt();
+                items[b].push(MapNode {
+                    x: 0.0,
+                    y: 0.0,
+                    r,
+                    label: format!("{} ({count})", kind.name()),
+                    counted: kind.counts_in_blast_radius(),
+                    crown_jewels: cj,
+                    assets: count,
+                });
+            }
+            for (i, &s) in assign.iter().enumerate() {
+                if s != u32::MAX {
+                    node_of[i] = node_id[s as usize];
+                }
+            }
+        } else {
+            let mut ids: Vec<usize> = (0..assets.len())
+                .filter(|&i| !is_segment(assets[i].kind))
+                .collect();
+            let key = |i: usize| {
+                let a = &assets[i];
+                (
+                    box_of[group_of_seg[a.segment.as_str()]],
+                    pillar_rank(a.kind.pillar()),
+                    a.kind.index(),
+                )
+            };
+            ids.sort_by(|&x, &y| key(x).cmp(&key(y)).then(assets[x].id.cmp(&assets[y].id)));
+            for (k, &i) in ids.iter().enumerate() {
+                let a = &assets[i];
+                node_of[i] = k as u32;
+                items[key(i).0].push(MapNode {
+                    x: 0.0,
+                    y: 0.0,
+                    r: if labelled { 10.0 } else { 9.0 },
+                    label: if labelled { label(&a.id, 17) } else { String::new() },
+                    counted: a.kind.counts_in_blast_radius(),
+                    crown_jewels: usize::from(a.crown_jewel),
+                    assets: 1,
+                });
+            }
+        }
+
+        // Box sizes, then shelf packing into the available width.
+        let max_cols = (((avail_w - 2.0 * PAD) / cw).floor() as usize).max(1);
+        let (mut x, mut y, mut shelf_h, mut width) = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
+        let mut nodes: Vec<MapNode> = Vec::with_capacity(items.iter().map(Vec::len).sum());
+        for (b, its) in items.into_iter().enumerate() {
+            let n = its.len().max(1);
+            let cols = ((n as f64 * 2.2).sqrt().ceil() as usize).clamp(1, n.min(max_cols));
+            let min_cols = ((boxes[b].title.chars().count() as f64 * 8.0 + 2.0 * PAD) / cw)
+                .ceil()
+                .max(1.0) as usize;
+            let cols = cols.max(min_cols.min(max_cols));
+            let rows = n.div_ceil(cols);
+            let (w, h) = (
+                cols as f64 * cw + 2.0 * PAD,
+                HEADER + rows as f64 * ch + PAD,
+            );
+            if x > 0.0 && x + w > avail_w {
+                x = 0.0;
+                y += shelf_h + GAP;
+                shelf_h = 0.0;
+            }
+            boxes[b].x = x;
+            boxes[b].y = y;
+            boxes[b].w = w;
+            boxes[b].h = h;
+            for (k, mut it) in its.into_iter().enumerate() {
+                it.x = x + PAD + (k % cols) as f64 * cw + cw / 2.0;
+                it.y = y + HEADER + (k / cols) as f64 * ch + if labelled { 16.0 } else { ch / 2.0 };
+                if aggregated {
+                    it.y = y + HEADER + (k / cols) as f64 * ch + 40.0;
+                }
+                nodes.push(it);
+            }
+            x += w + GAP;
+            width = width.max(x - GAP);
+            shelf_h = shelf_h.max(h);
+        }
+        let height = y + shelf_h;
+
+        // Relations, counted between nodes (one line per pair, however many relations).
+        let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
+        for r in &estate.relations {
+            let (Some(&a), Some(&b)) = (index.get(&r.from), index.get(&r.to)) else {
+                continue;
+            };
+            let (a, b) = (node_of[a as usize], node_of[b as usize]);
+            if a == u32::MAX || b == u32::MAX || a == b {
+                continue;
+            }
+            *pairs.entry((a.min(b), a.max(b))).or_insert(0) += 1;
+        }
+        let mut edges: Vec<(u32, u32, u32)> = pairs.into_iter().map(|((a, b), c)| (a, b, c)).collect();
+        edges.sort_by(|x, y| y.2.cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
+        edges.truncate(3000);
+        MapLayout {
+            aggregated,
+            labelled,
+            groups: boxes,
+            nodes,
+            edges,
+            width,
+            height,
+            node_of,
+            index,
+        }
+    }
+
+    /// Mean compromise rate per node under a set's `asset_compromise_rate` (assets absent
+    /// from it were never compromised).
+    pub fn node_rates(&self, rates: &std::collections::BTreeMap<String, f64>) -> Vec<f64> {
+        let mut sum = vec![0.0; self.nodes.len()];
+        for (id, r) in rates {
+            if let Some(&i) = self.index.get(id) {
+                let n = self.node_of[i as usize];
+                if n != u32::MAX {
+                    sum[n as usize] += r;
+                }
+            }
+        }
+        sum.iter()
+            .zip(&self.nodes)
+            .map(|(s, n)| s / n.assets.max(1) as f64)
+            .collect()
+    }
+}
+
+/// Sequential colour scale for a share in [0, 1]: pale yellow (never) to dark red (always).
+pub fn rate_color(r: f64) -> RGBColor {
+    const STOPS: [(f64, (u8, u8, u8)); 5] = [
+        (0.0, (0xFF, 0xFF, 0xCC)),
+        (0.25, (0xFE, 0xD9, 0x76)),
+        (0.5, (0xFD, 0x8D, 0x3C)),
+        (0.75, (0xE3, 0x1A, 0x1C)),
+        (1.0, (0x80, 0x00, 0x26)),
+    ];
+    let r = if r.is_finite() { r.clamp(0.0, 1.0) } else { 0.0 };
+    for w in STOPS.windows(2) {
+        let ((a, ca), (b, cb)) = (w[0], w[1]);
+        if r <= b {
+            let t = (r - a) / (b - a);
+            let m = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * t).round() as u8;
+            return RGBColor(m(ca.0, cb.0), m(ca.1, cb.1), m(ca.2, cb.2));
+        }
+    }
+    let c = STOPS[4].1;
+    RGBColor(c.0, c.1, c.2)
+}
+
+fn star(cx: i32, cy: i32, r: f64) -> Vec<(i32, i32)> {
+    (0..10)
+        .map(|k| {
+            let a = -std::f64::consts::FRAC_PI_2 + k as f64 * std::f64::consts::PI / 5.0;
+            let rr = if k % 2 == 0 { r } else { r * 0.45 };
+            (
+                cx + (rr * a.cos()).round() as i32,
+                cy + (rr * a.sin()).round() as i32,
+            )
+        })
+        .collect()
+}
+
+pub(crate) struct EstateMap<'a> {
+    data: &'a PlotData,
+    panels: Vec<usize>,
+    layout: MapLayout,
+}
+
+impl<'a> EstateMap<'a> {
+    pub fn new(data: &'a PlotData) -> Self {
+        let primary = data.primary_sets();
+        let sets = &data.summary.control_sets;
+        let base = primary
+            .iter()
+            .copied()
+            .find(|&i| sets[i].name == "none")
+            .or(primary.first().copied());
+        let mut panels: Vec<usize> = base.into_iter().collect();
+        if let Some(o) = primary.iter().copied().find(|&i| Some(i) != base) {
+            panels.push(o);
+        }
+        let avail = (PANEL_W as i32 - LEGEND_W - 40) as f64;
+        EstateMap {
+            data,
+            panels,
+            layout: MapLayout::new(&data.estate, avail),
+        }
+    }
+
+    fn panel<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, set: usize) -> DrawResult<DB> {
+        let s = &self.data.summary.control_sets[set];
+        let l = &self.layout;
+        let (w, h) = area.dim_in_pixel();
+        area.draw(&Text::new(
+            format!("under {}", label(&s.name, 50)),
+            (20, 6),
+            font_at(20.0, HPos::Left, VPos::Top).color(&super::set_color(set)),
+        ))?;
+        let ox = 20.0;
+        let oy = 40.0;
+        let avail_w = (w as i32 - LEGEND_W - 40) as f64;
+        let avail_h = h as f64 - oy - 12.0;
+        let scale = (avail_w / l.width.max(1.0))
+            .min(avail_h / l.height.max(1.0))
+            .min(1.6);
+        let px = |x: f64, y: f64| ((ox + x * scale).round() as i32, (oy + y * scale).round() as i32);
+        let rates = l.node_rates(&s.asset_compromise_rate);
+        // Boxes.
+        for g in &l.groups {
+            let (x0, y0) = px(g.x, g.y);
+            let (x1, y1) = px(g.x + g.w, g.y + g.h);
+            area.draw(&Rectangle::new([(x0, y0), (x1, y1)], RGBColor(0xF4, 0xF6, 0xF8).filled()))?;
+            area.draw(&Rectangle::new([(x0, y0), (x1, y1)], RGBColor(0xB8, 0xC0, 0xC8).stroke_width(1)))?;
+            let mut title = g.title.clone();
+            if let Some(seg) = &g.segment {
+                let r = s.asset_compromise_rate.get(seg).copied().unwrap_or(0.0);
+                title = format!("{title} · reached in {:.0}%", r * 100.0);
+            }
+            let fs = (14.0 * scale).clamp(9.0, 15.0);
+            let max_chars = (((x1 - x0) as f64 - 12.0) / (fs * 0.58)).max(4.0) as usize;
+            area.draw(&Text::new(
+                label(&title, max_chars),
+                (x0 + 6, y0 + (6.0 * scale) as i32 + 2),
+                font_at(fs, HPos::Left, VPos::Top),
+            ))?;
+        }
+        // Relations, beneath the nodes.
+        let max_c = l.edges.iter().map(|e| e.2).max().unwrap_or(1) as f64;
+        for &(a, b, c) in &l.edges {
+            let (na, nb) = (&l.nodes[a as usize], &l.nodes[b as usize]);
+            let alpha = if l.aggregated {
+                0.12 + 0.4 * ((c as f64).ln_1p() / max_c.ln_1p())
+            } else {
+                0.22
+            };
+            area.draw(&PathElement::new(
+                vec![px(na.x, na.y), px(nb.x, nb.y)],
+                RGBColor(0x50, 0x60, 0x70).mix(alpha).stroke_width(1),
+            ))?;
+        }
+        // Nodes.
+        for (n, &r) in l.nodes.iter().zip(&rates) {
+            let c = px(n.x, n.y);
+            let rad = ((n.r * scale).round() as i32).max(3);
+            if n.crown_jewels > 0 {
+                area.draw(&Circle::new(c, rad + 5, INK.stroke_width(3)))?;
+            }
+            if n.counted {
+                area.draw(&Circle::new(c, rad, rate_color(r).filled()))?;
+                area.draw(&Circle::new(c, rad, RGBColor(0x55, 0x55, 0x55).stroke_width(1)))?;
+            } else {
+                let q = rad - 1;
+                area.draw(&Rectangle::new(
+                    [(c.0 - q, c.1 - q), (c.0 + q, c.1 + q)],
+                    RGBColor(0xE0, 0xE0, 0xE0).filled(),
+                ))?;
+                area.draw(&Rectangle::new(
+                    [(c.0 - q, c.1 - q), (c.0 + q, c.1 + q)],
+                    RGBColor(0x88, 0x88, 0x88).stroke_width(1),
+                ))?;
+            }
+            if n.crown_jewels > 0 {
+                let sr = (7.0 * scale.max(0.8)).round();
+                area.draw(&Polygon::new(
+                    star(c.0 + rad + 3, c.1 - rad - 3, sr),
+                    RGBColor(0x11, 0x11, 0x11).filled(),
+                ))?;
+            }
+            if !n.label.is_empty() {
+                let fs = (12.0 * scale).clamp(9.0, 13.0);
+                let mut text = n.label.clone();
+                if l.aggregated && n.crown_jewels > 0 {
+                    text = format!("{text}, {} ★", n.crown_jewels);
+                }
+                area.draw(&Text::new(
+                    text,
+                    (c.0, c.1 + rad + 3 + if n.crown_jewels > 0 { 4 } else { 0 }),
+                    font_at(fs, HPos::Center, VPos::Top).color(if n.counted { &INK } else { &MUTED }),
+                ))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let x = 20;
+        let mut y = 10;
+        let t = |s: &str, x: i32, y: i32, size: f64| {
+            Text::new(s.to_string(), (x, y), font_at(size, HPos::Left, VPos::Center))
+        };
+        area.draw(&t("compromised in", x, y, 16.0))?;
+        y += 20;
+        area.draw(&t("(share of trials)", x, y, 14.0))?;
+        y += 18;
+        let (bar_h, bar_w) = (240, 26);
+        for k in 0..bar_h {
+            let r = 1.0 - k as f64 / (bar_h - 1) as f64;
+            area.draw(&Rectangle::new(
+                [(x, y + k), (x + bar_w, y + k + 1)],
+                rate_color(r).filled(),
+            ))?;
+        }
+        area.draw(&Rectangle::new([(x, y), (x + bar_w, y + bar_h)], INK.stroke_width(1)))?;
+        for q in 0..=4 {
+            let yy = y + bar_h - q * bar_h / 4;
+            area.draw(&PathElement::new(vec![(x + bar_w, yy), (x + bar_w + 6, yy)], INK.stroke_width(1)))?;
+            area.draw(&t(&format!("{}%", q * 25), x + bar_w + 10, yy, 14.0))?;
+        }
+        y += bar_h + 36;
+        area.draw(&Circle::new((x + 13, y), 10, rate_color(0.5).filled()))?;
+        area.draw(&Circle::new((x + 13, y), 15, INK.stroke_width(3)))?;
+        area.draw(&Polygon::new(star(x + 26, y - 13, 7.0), RGBColor(0x11, 0x11, 0x11).filled()))?;
+        area.draw(&t("crown jewel", x + 40, y, 14.0))?;
+        y += 36;
+        area.draw(&Rectangle::new([(x + 4, y - 9), (x + 22, y + 9)], RGBColor(0xE0, 0xE0, 0xE0).filled()))?;
+        area.draw(&Rectangle::new([(x + 4, y - 9), (x + 22, y + 9)], RGBColor(0x88, 0x88, 0x88).stroke_width(1)))?;
+        area.draw(&t("group (not counted)", x + 40, y, 14.0))?;
+        y += 30;
+        area.draw(&PathElement::new(
+            vec![(x, y), (x + 26, y)],
+            RGBColor(0x50, 0x60, 0x70).mix(0.6).stroke_width(1),
+        ))?;
+        area.draw(&t("relation", x + 40, y, 14.0))?;
+        y += 30;
+        let note: &[&str] = if self.layout.aggregated {
+            &[
+                "One bubble per segment",
+                "and asset kind; area ∝",
+                "number of assets, colour",
+                "= mean over its assets.",
+            ]
+        } else {
+            &["One circle per asset;", "boxes are segments."]
+        };
+        for line in note {
+            area.draw(&Text::new(
+                line.to_string(),
+                (x, y),
+                font_at(13.0, HPos::Left, VPos::Center).color(&MUTED),
+            ))?;
+            y += 18;
+        }
+        Ok(())
+    }
+}
+
+impl Draw for EstateMap<'_> {
+    fn name(&self) -> &'static str {
+        "estate_map"
+    }
+    fn title(&self) -> String {
+        "Estate map: how often each asset was compromised".into()
+    }
+    fn size(&self) -> (u32, u32) {
+        (PANEL_W, 90 + PANEL_H * self.panels.len().max(1) as u32)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let s = &self.data.summary;
+        let drawable = self.data.estate.assets.iter().filter(|a| !is_segment(a.kind)).count();
+        let sub = format!(
+            "{}: {} assets{}, {} trials per control set",
+            label(&s.scenario, 40),
+            drawable,
+            if self.layout.aggregated { " (aggregated by segment and kind)" } else { "" },
+            s.trials
+        );
+        let area = titled(root, &self.title(), &sub)?;
+        let (w, _) = area.dim_in_pixel();
+        let (maps, legend) = area.split_horizontally(w as i32 - LEGEND_W);
+        let rows = maps.split_evenly((self.panels.len().max(1), 1));
+        for (row, &set) in rows.iter().zip(&self.panels) {
+            self.panel(row, set)?;
+        }
+        self.legend(&legend.margin(40, 0, 0, 0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estate::{AssetView, RelationView};
+    use crate::model::RelationKind;
+
+    fn asset(id: &str, kind: AssetKind, segment: &str) -> AssetView {
+        AssetView {
+            id: id.into(),
+            name: id.into(),
+            kind,
+            pillar: kind.pillar(),
+            segment: segment.into(),
+            crown_jewel: false,
+            value: 1.0,
+            tier: 2,
+        }
+    }
+
+    #[test]
+    fn colour_scale_runs_from_pale_to_dark() {
+        assert_eq!(rate_color(0.0), RGBColor(0xFF, 0xFF, 0xCC));
+        assert_eq!(rate_color(1.0), RGBColor(0x80, 0x00, 0x26));
+        assert_eq!(rate_color(f64::NAN), rate_color(0.0));
+    }
+
+    #[test]
+    fn large_estates_are_aggregated_by_segment_and_kind() {
+        let mut assets = vec![asset("internet", AssetKind::Segment, "internet")];
+        assets.push(asset("lan", AssetKind::Segment, "lan"));
+        for i in 0..1000 {
+            assets.push(asset(&format!("ws{i}"), AssetKind::Workstation, "lan"));
+            assets.push(asset(&format!("u{i}"), AssetKind::User, "internet"));
+        }
+        let relations = (0..1000)
+            .map(|i| RelationView {
+                from: format!("u{i}"),
+                to: format!("ws{i}"),
+                kind: RelationKind::AdminTo,
+            })
+            .collect();
+        let view = EstateView {
+            name: "big".into(),
+            assets,
+            relations,
+        };
+        let l = MapLayout::new(&view, 1300.0);
+        assert!(l.aggregated);
+        assert_eq!(l.nodes.len(), 2);
+        assert_eq!(l.edges, vec![(0, 1, 1000)]);
+        let rates = [("ws1".to_string(), 1.0), ("ws2".to_string(), 1.0)]
+            .into_iter()
+            .collect();
+        let r = l.node_rates(&rates);
+        assert_eq!(r, vec![0.0, 0.002]);
+    }
+}
