@@ -3,11 +3,12 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use ztsim::limits::Limits;
 use ztsim::montecarlo::RunOptions;
 use ztsim::pipeline::{self, Prepared};
+use ztsim::plot::PlotData;
 use ztsim::report::terminal_safe;
 
 #[derive(Parser, Debug)]
@@ -38,6 +39,21 @@ pub enum Command {
         after_help = "Examples:\n  ztsim compare scenarios/flat-ad.yaml --controls traditional --controls initial --controls advanced --controls optimal\n  ztsim compare scenarios/hybrid-cloud.yaml --controls initial --controls initial+identities:advanced --baseline initial\n  ztsim compare scenarios/hybrid-cloud.yaml --ablate optimal --trials 2000 --json"
     )]
     Compare(CompareArgs),
+    /// The k most likely attack paths to each objective, analytic, side by side with how often Monte Carlo trials took them.
+    #[command(
+        after_help = "Examples:\n  ztsim paths scenarios/hybrid-cloud.yaml -k 5\n  ztsim paths scenarios/flat-ad.yaml --controls initial --to db-erp --by time --json\n  ztsim paths scenarios/flat-ad.yaml --from ws-101 --trials 0\nSemantics and caveats: docs/paths.md."
+    )]
+    Paths(PathsArgs),
+    /// Choke points: minimum node and relation cuts between entries and objectives, ranked by the Monte Carlo drop in P(objective) when each is removed.
+    #[command(
+        after_help = "Examples:\n  ztsim chokepoints scenarios/hybrid-cloud.yaml\n  ztsim chokepoints scenarios/flat-ad.yaml --controls initial --candidates 12 --trials 2000 --json\nSemantics: docs/paths.md."
+    )]
+    Chokepoints(ChokepointsArgs),
+    /// Recommend control additions under a budget (greedy, paired Monte Carlo per candidate) and draw the cost-versus-risk frontier.
+    #[command(
+        after_help = "Examples:\n  ztsim recommend scenarios/hybrid-cloud.yaml --from initial --budget 20\n  ztsim recommend scenarios/flat-ad.yaml --from traditional --budget 30 --metric crown-jewel --plot frontier/\nCosts are relative assumptions (`cost` in data/controls.yaml, overridable in a scenario's `controls:`). docs/paths.md."
+    )]
+    Recommend(RecommendArgs),
     /// Check a scenario file and report every problem with file:line:column.
     #[command(
         after_help = "Exit codes: 0 valid (warnings may be printed), 2 invalid.\nExample:\n  ztsim validate scenarios/flat-ad.yaml"
@@ -54,6 +70,12 @@ pub enum Command {
     /// List the Zero Trust control catalog, or show one control.
     #[command(after_help = "Examples:\n  ztsim controls\n  ztsim controls show C14")]
     Controls(ControlsArgs),
+    /// Redraw the charts (and the HTML report) from a results directory written by --out,
+    /// without running trials again.
+    #[command(
+        after_help = "Examples:\n  ztsim run scenarios/hybrid-cloud.yaml --out results/\n  ztsim plot results/ --plot plots/ --report report.html"
+    )]
+    Plot(PlotArgs),
     /// Generate a realistic enterprise estate as a scenario file (deterministic per seed).
     #[command(
         after_help = "Examples:\n  ztsim generate --size small -o small.yaml\n  ztsim generate --size huge --seed 7 -o big.json --stats big-stats.json\n  ztsim generate --assets 5000 --shared-local-admin-rate 0 --mfa-share 1 -o hardened.yaml\nKnobs and their defaults: docs/generator.md."
@@ -69,6 +91,26 @@ pub enum Command {
         after_help = "Examples:\n  ztsim export estate.yaml --format opengraph -o estate-opengraph.json\n  ztsim run estate.yaml --out results/ && ztsim export estate.yaml --format dot --results results/ | dot -Tsvg > estate.svg\n  ztsim export estate.yaml --format graphml -o estate.graphml"
     )]
     Export(ExportArgs),
+    /// Play one trial step by step as a tabletop exercise: narration, defender and attacker injects, undo, rewind, branches, scripted exercises and a Markdown transcript.
+    #[command(
+        after_help = "Examples:\n  ztsim tabletop scenarios/flat-ad.yaml --profile ransomware\n  ztsim tabletop scenarios/flat-ad.yaml --script scenarios/exercises/ransomware-night.yaml --transcript night.md\n  printf 'step 3\\nstatus\\n' | ztsim tabletop scenarios/hybrid-cloud.yaml --god-view\nCommands: type `help` in a session. Guide: docs/tabletop.md."
+    )]
+    Tabletop(Box<ztsim::tabletop::TabletopArgs>),
+    /// Run a parameter sweep from a spec: scenarios x profiles x control sets x parameter values, with checkpoints, resume and shards.
+    #[command(
+        after_help = "Examples:\n  ztsim sweep notebooks/spec.yaml --out results/sweep\n  ztsim sweep spec.yaml --out results/sweep --resume\n  ztsim sweep spec.yaml --out shard-2 --shard-index 2 --shard-count 4\nSpec format and outputs: docs/sweeps.md."
+    )]
+    Sweep(ztsim::sweep::SweepArgs),
+    /// Combine the directories of a sharded sweep into what one unsharded run writes.
+    #[command(
+        after_help = "Example:\n  ztsim merge shard-0 shard-1 shard-2 shard-3 --out results/sweep"
+    )]
+    Merge(ztsim::sweep::MergeArgs),
+    /// Vary every assumed parameter one at a time (default +/-50 %) and rank them by their effect on blast radius and P(crown jewel); tornado chart.
+    #[command(
+        after_help = "Examples:\n  ztsim sensitivity scenarios/flat-ad.yaml --trials 500\n  ztsim sensitivity scenarios/hybrid-cloud.yaml --controls advanced --range 0.25 --out results/sens --plot results/sens"
+    )]
+    Sensitivity(ztsim::sweep::SensitivityArgs),
 }
 
 #[derive(Args, Debug)]
@@ -140,6 +182,15 @@ pub struct LimitArgs {
     /// Longest string accepted (ids, names), in bytes.
     #[arg(long, default_value_t = Limits::default().max_string_len)]
     pub max_string_len: usize,
+    /// Deepest nesting of mappings and lists accepted.
+    #[arg(long, default_value_t = Limits::default().max_depth)]
+    pub max_depth: usize,
+    /// Most YAML alias references (`*name`) accepted.
+    #[arg(long, default_value_t = Limits::default().max_aliases)]
+    pub max_aliases: usize,
+    /// Most nodes that expanding YAML aliases may produce.
+    #[arg(long, default_value_t = Limits::default().max_alias_nodes)]
+    pub max_alias_nodes: usize,
 }
 
 impl LimitArgs {
@@ -149,7 +200,9 @@ impl LimitArgs {
             max_assets: self.max_assets,
             max_relations: self.max_relations,
             max_string_len: self.max_string_len,
-            ..Limits::default()
+            max_depth: self.max_depth,
+            max_aliases: self.max_aliases,
+            max_alias_nodes: self.max_alias_nodes,
         }
     }
 }
@@ -180,6 +233,12 @@ pub struct SimArgs {
     /// Write an ATT&CK Navigator layer scoring each technique by how often it succeeded.
     #[arg(long, value_name = "FILE")]
     pub navigator: Option<PathBuf>,
+    /// Write the charts (PNG and SVG) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// Write a self-contained HTML report (tables, charts, assumptions) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -205,6 +264,18 @@ pub struct CompareArgs {
     pub ablate: Option<String>,
     #[command(flatten)]
     pub sim: SimArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// A directory written by `ztsim run --out` or `ztsim compare --out`.
+    pub results: PathBuf,
+    /// Write the charts (PNG and SVG) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// Write a self-contained HTML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -254,15 +325,23 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(a) => simulate(&prepare(Some(&a.scenario), &a.sim)?, &a.sim),
         Command::Demo(a) => simulate(&prepare(None, &a.sim)?, &a.sim),
         Command::Compare(a) => compare(&a),
+        Command::Paths(a) => paths(&a),
+        Command::Chokepoints(a) => chokepoints(&a),
+        Command::Recommend(a) => recommend(&a),
         Command::Profiles => profiles(),
         Command::Validate(a) => validate(&a),
         Command::Techniques => techniques(),
         Command::Controls(a) => controls(&a),
+        Command::Plot(a) => plot(&a),
         Command::Generate(a) => generate(&a),
         Command::Import(a) => match &a.source {
             ImportSource::Bloodhound(b) => import_bloodhound(b),
         },
         Command::Export(a) => export(&a),
+        Command::Tabletop(a) => tabletop(&a),
+        Command::Sweep(a) => sweep(&a),
+        Command::Merge(a) => merge(&a),
+        Command::Sensitivity(a) => sensitivity(&a),
     }
 }
 
@@ -298,6 +377,16 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
         pipeline::write_outputs(dir, &prep.estate, &summary, &runs)
             .with_context(|| format!("writing results to {}", dir.display()))?;
     }
+    if a.plot.is_some() || a.report.is_some() {
+        let data = PlotData::from_run(summary.clone(), prep.estate.view(), &runs);
+        charts_and_report(
+            &data,
+            &prep.catalog,
+            true,
+            a.plot.as_deref(),
+            a.report.as_deref(),
+        )?;
+    }
     if let Some(file) = &a.navigator {
         pipeline::write_json(file, &ztsim::report::navigator_layer(&summary))
             .with_context(|| format!("writing {}", file.display()))?;
@@ -327,6 +416,7 @@ fn run_options(prep: &Prepared, a: &SimArgs) -> RunOptions {
         seed: a.seed.unwrap_or(sim.seed),
         threads: a.threads,
         timeline_points: 48,
+        keep_parents: false,
     }
 }
 
@@ -353,6 +443,16 @@ fn compare(a: &CompareArgs) -> Result<ExitCode> {
             .and_then(|_| pipeline::write_json(&dir.join("comparison.json"), &report))
             .with_context(|| format!("writing results to {}", dir.display()))?;
     }
+    if a.sim.plot.is_some() || a.sim.report.is_some() {
+        let data = PlotData::from_compare(&report, prep.estate.view(), &runs);
+        charts_and_report(
+            &data,
+            &prep.catalog,
+            true,
+            a.sim.plot.as_deref(),
+            a.sim.report.as_deref(),
+        )?;
+    }
     let mut out = std::io::stdout().lock();
     if a.sim.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
@@ -361,6 +461,49 @@ fn compare(a: &CompareArgs) -> Result<ExitCode> {
         write!(out, "{}", ztsim::report::summary_table(&report.summary))?;
         write!(out, "{}", ztsim::report::comparison_table(&report))?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Renders the charts once, writes them into `plot` and inlines them in the `report`.
+fn charts_and_report(
+    data: &PlotData,
+    catalog: &ztsim::controls::Catalog,
+    with_scenario: bool,
+    plot: Option<&Path>,
+    report: Option<&Path>,
+) -> Result<()> {
+    let charts = ztsim::plot::render_charts(data, plot.is_some())?;
+    if let Some(dir) = plot {
+        ztsim::plot::write_charts(&charts, dir)
+            .with_context(|| format!("writing charts to {}", dir.display()))?;
+        eprintln!("wrote {} charts to {}", charts.len(), dir.display());
+    }
+    if let Some(file) = report {
+        let html = ztsim::report::html_report(data, &charts, catalog, with_scenario);
+        ztsim::output::write_atomic(file, html.as_bytes())
+            .with_context(|| format!("writing the report to {}", file.display()))?;
+        eprintln!("wrote {}", file.display());
+    }
+    Ok(())
+}
+
+fn plot(a: &PlotArgs) -> Result<ExitCode> {
+    if a.plot.is_none() && a.report.is_none() {
+        return Err(ztsim::Error::Usage(
+            "nothing to do: give --plot DIR and/or --report FILE".into(),
+        )
+        .into());
+    }
+    let data = PlotData::load(&a.results)
+        .with_context(|| format!("reading results from {}", a.results.display()))?;
+    let catalog = ztsim::controls::Catalog::builtin()?;
+    charts_and_report(
+        &data,
+        &catalog,
+        false,
+        a.plot.as_deref(),
+        a.report.as_deref(),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -672,6 +815,384 @@ fn export(a: &ExportArgs) -> Result<ExitCode> {
         }
         None => {
             std::io::stdout().lock().write_all(text.as_bytes())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tabletop(a: &ztsim::tabletop::TabletopArgs) -> Result<ExitCode> {
+    ztsim::tabletop::main(a)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+// ------------------------------------------------------------------------------------------
+// Attack paths, choke points and recommendations.
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathRank {
+    /// Most likely first (shortest on −ln p).
+    Probability,
+    /// Fastest expected first (mean hours / p per step).
+    Time,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalysisArgs {
+    /// Control set to analyse under: `none`, a set the scenario defines, a preset, or catalog ids joined with `+`.
+    #[arg(
+        long = "controls",
+        short = 'c',
+        value_name = "SET",
+        default_value = "none"
+    )]
+    pub controls: String,
+    /// Target asset (repeatable). Default: the scenario's objectives (or crown jewels).
+    #[arg(long = "to", value_name = "ID")]
+    pub to: Vec<String>,
+    /// Start from these assets as already owned (repeatable), instead of the scenario's entry points.
+    #[arg(long = "from", value_name = "ID")]
+    pub from: Vec<String>,
+    /// Master seed (default: the scenario's `simulation.seed`).
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, short = 't', default_value_t = 0)]
+    pub threads: usize,
+    /// Attacker profile, replacing the scenario's: opportunistic, ransomware, apt, insider.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Print the result as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PathsArgs {
+    /// Scenario file (YAML or JSON).
+    pub scenario: PathBuf,
+    /// Paths per target.
+    #[arg(short = 'k', default_value_t = 5)]
+    pub k: usize,
+    /// Rank paths by probability or by expected time.
+    #[arg(long = "by", value_enum, default_value_t = PathRank::Probability)]
+    pub by: PathRank,
+    /// Monte Carlo trials to compare with (0: analytic only).
+    #[arg(long, short = 'n', default_value_t = 1000)]
+    pub trials: u32,
+    #[command(flatten)]
+    pub common: AnalysisArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ChokepointsArgs {
+    /// Scenario file (YAML or JSON).
+    pub scenario: PathBuf,
+    /// Single assets and relations to test by removal (the most used on routes to the targets, and the cut members).
+    #[arg(long, default_value_t = 8)]
+    pub candidates: usize,
+    /// Monte Carlo trials per removal.
+    #[arg(long, short = 'n', default_value_t = 1000)]
+    pub trials: u32,
+    #[command(flatten)]
+    pub common: AnalysisArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecommendMetric {
+    /// Mean assets compromised per trial.
+    Blast,
+    /// Share of trials reaching a crown jewel.
+    CrownJewel,
+}
+
+#[derive(Args, Debug)]
+pub struct RecommendArgs {
+    /// Scenario file (YAML or JSON).
+    pub scenario: PathBuf,
+    /// Control set to start from: a preset (traditional, initial, advanced, optimal), a scenario set, or `none`.
+    #[arg(long, value_name = "PRESET")]
+    pub from: String,
+    /// Total cost to spend, in the catalog's relative cost units.
+    #[arg(long)]
+    pub budget: f64,
+    /// What to reduce.
+    #[arg(long, value_enum, default_value_t = RecommendMetric::Blast)]
+    pub metric: RecommendMetric,
+    /// Trials per evaluation (every candidate at every step).
+    #[arg(long, short = 'n', default_value_t = 300)]
+    pub trials: u32,
+    /// Master seed (default: the scenario's `simulation.seed`).
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, short = 't', default_value_t = 0)]
+    pub threads: usize,
+    /// Attacker profile, replacing the scenario's.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Write the frontier chart (frontier.png, frontier.svg) and recommendation.json into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// Print the recommendation as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Loads a scenario file and applies a profile override.
+fn prepare_analysis(file: &Path, limits: &LimitArgs, profile: Option<&str>) -> Result<Prepared> {
+    let mut prep = Prepared::from_file(file, &limits.limits())?;
+    if let Some(p) = profile {
+        prep.set_profile(p)?;
+    }
+    print_warnings(&prep);
+    Ok(prep)
+}
+
+/// The estate to analyse (recompiled with `--from` as start assets) and the control set.
+fn analysis_inputs(
+    prep: &Prepared,
+    a: &AnalysisArgs,
+) -> Result<(
+    std::sync::Arc<ztsim::estate::Estate>,
+    ztsim::controls::ResolvedSet,
+    u64,
+)> {
+    let est = if a.from.is_empty() {
+        prep.estate.clone()
+    } else {
+        ztsim::paths::estate_from(prep, &a.from)?
+    };
+    let set = ztsim::controls::resolve_set(
+        &a.controls,
+        &prep.loaded.scenario.control_sets,
+        &prep.catalog,
+    )?;
+    Ok((
+        est,
+        set,
+        a.seed.unwrap_or(prep.loaded.scenario.simulation.seed),
+    ))
+}
+
+fn paths(a: &PathsArgs) -> Result<ExitCode> {
+    let c = &a.common;
+    let prep = prepare_analysis(&a.scenario, &c.limits, c.profile.as_deref())?;
+    let (est, set, seed) = analysis_inputs(&prep, c)?;
+    let plan = std::sync::Arc::new(ztsim::plan::build(&est, &set, seed));
+    let opt = ztsim::paths::PathOptions {
+        k: a.k,
+        weight: match a.by {
+            PathRank::Probability => ztsim::paths::graph::Weight::Probability,
+            PathRank::Time => ztsim::paths::graph::Weight::Time,
+        },
+        to: c.to.clone(),
+        trials: a.trials,
+        seed,
+        threads: c.threads,
+    };
+    let report = ztsim::paths::analyze(&est, &plan, &opt)?;
+    let mut out = std::io::stdout().lock();
+    if c.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", ztsim::paths::render_table(&report))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn chokepoints(a: &ChokepointsArgs) -> Result<ExitCode> {
+    let c = &a.common;
+    let prep = prepare_analysis(&a.scenario, &c.limits, c.profile.as_deref())?;
+    let (est, set, seed) = analysis_inputs(&prep, c)?;
+    let opt = ztsim::paths::chokepoints::ChokeOptions {
+        to: c.to.clone(),
+        candidates: a.candidates,
+        trials: a.trials,
+        seed,
+        threads: c.threads,
+    };
+    let report = ztsim::paths::chokepoints::analyze(&est, &set, &opt)?;
+    let mut out = std::io::stdout().lock();
+    if c.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", ztsim::paths::chokepoints::render_table(&report))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn recommend(a: &RecommendArgs) -> Result<ExitCode> {
+    use ztsim::recommend::{RecommendOptions, RiskMetric};
+    let prep = prepare_analysis(&a.scenario, &a.limits, a.profile.as_deref())?;
+    let opt = RecommendOptions {
+        from: a.from.clone(),
+        budget: a.budget,
+        metric: match a.metric {
+            RecommendMetric::Blast => RiskMetric::Blast,
+            RecommendMetric::CrownJewel => RiskMetric::CrownJewel,
+        },
+        trials: a.trials,
+        seed: a.seed.unwrap_or(prep.loaded.scenario.simulation.seed),
+        threads: a.threads,
+    };
+    let rec = ztsim::recommend::recommend(
+        &prep.estate,
+        &prep.loaded.scenario.control_sets,
+        &prep.catalog,
+        &opt,
+    )?;
+    let files = match &a.plot {
+        Some(dir) => ztsim::recommend::write_frontier(&rec, dir)
+            .with_context(|| format!("writing the frontier chart to {}", dir.display()))?,
+        None => Vec::new(),
+    };
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &rec)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", ztsim::recommend::render_table(&rec))?;
+        for f in &files {
+            writeln!(out, "wrote {}", terminal_safe(&f.display().to_string()))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sweep_progress(label: &str, quiet: bool, interval: f64) -> Box<dyn ztsim::sweep::Progress> {
+    if quiet {
+        Box::new(ztsim::sweep::NoProgress)
+    } else {
+        Box::new(ztsim::sweep::StderrProgress::new(
+            label,
+            std::time::Duration::from_secs_f64(interval.max(0.1)),
+        ))
+    }
+}
+
+fn sweep(a: &ztsim::sweep::SweepArgs) -> Result<ExitCode> {
+    use ztsim::sweep::{Spec, SweepOptions};
+    let limits = Limits::default();
+    let spec = Spec::load(&a.spec, &limits)?;
+    for w in spec
+        .warnings
+        .iter()
+        .chain(spec.scenarios.iter().flat_map(|s| &s.warnings))
+    {
+        eprintln!("{}", terminal_safe(&w.render(&spec.origin)));
+    }
+    let mine = ztsim::sweep::shard_cells(&spec, a.shard())?;
+    if a.dry_run {
+        println!(
+            "{}: {} cells x {} trials ({} scenarios, {} profiles, {} control sets, {} parameter axes); this shard: {} cells",
+            terminal_safe(&spec.origin),
+            spec.cell_count(),
+            spec.def.trials,
+            spec.scenarios.len(),
+            spec.profiles.len(),
+            spec.def.controls.len(),
+            spec.axes.len(),
+            mine.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = SweepOptions {
+        spec: a.spec.clone(),
+        out: a.out.clone(),
+        resume: a.resume,
+        shard: a.shard(),
+        threads: a.threads,
+        limits,
+    };
+    let progress = sweep_progress("sweep", a.quiet, a.progress_interval);
+    let r = ztsim::sweep::run_sweep(&opts, &spec, progress.as_ref())
+        .with_context(|| format!("sweep into {}", a.out.display()))?;
+    for p in &r.redone {
+        eprintln!(
+            "warning: {} could not be read; its cell was run again",
+            terminal_safe(&p.display().to_string())
+        );
+    }
+    println!(
+        "{} cells{} ({} run, {} resumed from checkpoints), {} trials in {:.2} s on {} threads; wrote {}/cells.csv, trials.csv, manifest.json",
+        r.cells_mine,
+        if r.cells_mine < r.cells_total {
+            format!(" of {}", r.cells_total)
+        } else {
+            String::new()
+        },
+        r.cells_run,
+        r.cells_resumed,
+        r.trials_run,
+        r.seconds,
+        r.threads,
+        terminal_safe(&a.out.display().to_string())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn merge(a: &ztsim::sweep::MergeArgs) -> Result<ExitCode> {
+    let r = ztsim::sweep::merge(&a.dirs, &a.out)?;
+    println!(
+        "merged {} directories: {} cells; wrote {}/cells.csv, trials.csv, manifest.json",
+        r.inputs,
+        r.cells,
+        terminal_safe(&a.out.display().to_string())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sensitivity(a: &ztsim::sweep::SensitivityArgs) -> Result<ExitCode> {
+    use ztsim::sweep::sensitivity::{self, SensitivityOptions};
+    let opts = SensitivityOptions {
+        scenario: a.scenario.clone(),
+        controls: a.controls.clone(),
+        profile: a.profile.clone(),
+        range: a.range,
+        trials: a.trials,
+        seed: a.seed,
+        threads: a.threads,
+        limits: Limits::default(),
+    };
+    let progress = sweep_progress("sensitivity", a.quiet, 10.0);
+    let r = sensitivity::analyse(&opts, progress.as_ref())?;
+    if let Some(dir) = &a.out {
+        ztsim::output::ensure_dir(dir)?;
+        pipeline::write_json(&dir.join("sensitivity.json"), &r)
+            .and_then(|_| {
+                ztsim::output::write_atomic(&dir.join("sensitivity.csv"), &sensitivity::to_csv(&r)?)
+            })
+            .with_context(|| format!("writing results to {}", dir.display()))?;
+    }
+    if let Some(dir) = &a.plot {
+        ztsim::sweep::tornado::write(&r, a.top, dir)
+            .with_context(|| format!("writing the tornado chart to {}", dir.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &r)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", sensitivity::table(&r, a.top))?;
+        if let Some(dir) = &a.out {
+            writeln!(
+                out,
+                "wrote {}/sensitivity.json and sensitivity.csv",
+                terminal_safe(&dir.display().to_string())
+            )?;
+        }
+        if let Some(dir) = &a.plot {
+            writeln!(
+                out,
+                "wrote {}/tornado.png and tornado.svg",
+                terminal_safe(&dir.display().to_string())
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

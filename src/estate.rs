@@ -151,6 +151,8 @@ pub struct Estate {
     pub insider_pool: Vec<(NodeId, Vec<NodeId>)>,
     /// Objectives as a bitset, for the hot loop.
     pub objective_mask: fixedbitset::FixedBitSet,
+    /// Network edges whose target is exposed to the internet: tried from the start.
+    pub exposed_net_edges: Vec<u32>,
 }
 
 impl Estate {
@@ -474,6 +476,8 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
     }
 
     let asset_node = |b: &Builder, i: usize| b.index[&s.assets[i].id];
+    // The scenario asset behind a node, by index (no search per relation).
+    let asset_of = |b: &Builder, n: NodeId| b.nodes[n as usize].asset.map(|i| &s.assets[i]);
     let kind_of = |b: &Builder, n: NodeId| b.nodes[n as usize].kind;
 
     // Sessions, for phishing attachments and credential theft.
@@ -766,10 +770,7 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         match r.kind {
             RelationKind::MemberOf => b.free(f, t, bits::CRED, 0, flags::COPY, rel),
             RelationKind::HasSession => {
-                let cg = s
-                    .assets
-                    .iter()
-                    .find(|a| a.id == r.from)
+                let cg = asset_of(&b, f)
                     .and_then(|a| a.credential_guard)
                     .unwrap_or(false);
                 b.edge(
@@ -858,13 +859,8 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
             RelationKind::AdminTo => {
                 let pf = flags::PRIVILEGED | elig;
                 if tk.is_device() || tk == AssetKind::DomainController {
-                    let windows = s
-                        .assets
-                        .iter()
-                        .find(|a| a.id == r.to)
-                        .and_then(|a| a.os)
-                        .unwrap_or(default_os(tk))
-                        == Os::Windows;
+                    let windows =
+                        asset_of(&b, t).and_then(|a| a.os).unwrap_or(default_os(tk)) == Os::Windows;
                     if windows {
                         b.edge(
                             f,
@@ -982,12 +978,7 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
                 } else {
                     elig
                 };
-                let sso = s
-                    .assets
-                    .iter()
-                    .find(|a| a.id == r.to)
-                    .and_then(|a| a.sso)
-                    .unwrap_or(cloud_t);
+                let sso = asset_of(&b, t).and_then(|a| a.sso).unwrap_or(cloud_t);
                 if sso || cloud_t {
                     b.edge(
                         f,
@@ -1262,14 +1253,18 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
     // An insider with no named start: any ordinary user with a session on an endpoint.
     let mut insider_pool: Vec<(NodeId, Vec<NodeId>)> = Vec::new();
     if profile.insider && s.attacker.start.is_empty() {
+        let mut slot: HashMap<NodeId, usize> = HashMap::new();
         for &(dev, ident) in &sessions {
             let k = kind_of(&b, ident);
             if k == AssetKind::User
                 && matches!(kind_of(&b, dev), AssetKind::Workstation | AssetKind::Laptop)
             {
-                match insider_pool.iter_mut().find(|(i, _)| *i == ident) {
-                    Some((_, devs)) => devs.push(dev),
-                    None => insider_pool.push((ident, vec![dev])),
+                match slot.get(&ident) {
+                    Some(&k) => insider_pool[k].1.push(dev),
+                    None => {
+                        slot.insert(ident, insider_pool.len());
+                        insider_pool.push((ident, vec![dev]));
+                    }
                 }
             }
         }
@@ -1303,6 +1298,12 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
     for i in 0..s_us {
         net_start[i + 1] += net_start[i];
     }
+    let net_edges: Vec<u32> = net.into_iter().map(|(_, e)| e).collect();
+    let exposed_net_edges: Vec<u32> = net_edges
+        .iter()
+        .copied()
+        .filter(|&e| b.nodes[edges[e as usize].dst as usize].exposed != 0)
+        .collect();
     Estate {
         name: s.name.clone(),
         nodes: b.nodes,
@@ -1312,7 +1313,7 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         edges,
         out_start,
         net_start,
-        net_edges: net.into_iter().map(|(_, e)| e).collect(),
+        net_edges,
         start,
         objectives,
         profile,
@@ -1323,6 +1324,7 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         tech_count: tc.list.len(),
         insider_pool,
         objective_mask,
+        exposed_net_edges,
     }
 }
 

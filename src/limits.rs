@@ -1,6 +1,22 @@
 //! Resource limits on untrusted input: file size, counts, nesting, string length, YAML
 //! alias expansion. Defaults are generous enough for a 1,000,000-asset estate; every limit
 //! can be raised from the command line.
+//!
+//! | limit | default | flag | checked by |
+//! |---|---|---|---|
+//! | file size | 1 GiB | `--max-file-bytes` | before reading ([`Limits::check_text`], the loaders) |
+//! | assets | 5,000,000 | `--max-assets` | validation |
+//! | relations | 50,000,000 | `--max-relations` | validation |
+//! | id and name length | 4,096 bytes | `--max-string-len` | validation, the importer |
+//! | nesting depth | 64 levels | `--max-depth` | [`Limits::check_text`], before any parser builds a tree |
+//! | YAML alias references | 10,000 | `--max-aliases` | [`Limits::check_text`] and the YAML budget |
+//! | nodes produced by expanding YAML aliases | 500,000 | `--max-alias-nodes` | [`Limits::check_text`] |
+//!
+//! [`Limits::check_text`] runs first in every loader of untrusted text (scenarios, overlays,
+//! sweep specs, exercise scripts). It measures nesting and alias expansion on the raw event
+//! stream, without building anything, so a "billion laughs" document or a 10,000-level
+//! nested one is refused in time proportional to its size, with a message that names the
+//! limit and its flag, before a parser that expands aliases or recurses sees it.
 
 use crate::error::Diagnostic;
 
@@ -10,8 +26,12 @@ pub struct Limits {
     pub max_assets: usize,
     pub max_relations: usize,
     pub max_string_len: usize,
+    /// Deepest nesting of mappings and sequences (JSON objects and arrays).
     pub max_depth: usize,
+    /// Most alias references (`*name`) in a YAML document.
     pub max_aliases: usize,
+    /// Most nodes that expanding YAML aliases may produce, over the whole document.
+    pub max_alias_nodes: usize,
 }
 
 impl Default for Limits {
@@ -23,13 +43,15 @@ impl Default for Limits {
             max_string_len: 4096,
             max_depth: 64,
             max_aliases: 10_000,
+            max_alias_nodes: 500_000,
         }
     }
 }
 
 impl Limits {
     /// The YAML parser's budget: bounds events, nodes, depth and aliases so that a "billion
-    /// laughs" document fails fast instead of expanding.
+    /// laughs" document fails fast instead of expanding. [`Limits::check_text`] refuses such
+    /// documents first, with clearer messages; the budget is the second line.
     pub fn yaml_budget(&self) -> serde_saphyr::Budget {
         let scale = (self.max_file_bytes as usize).max(1 << 20);
         let mut b = serde_saphyr::Budget::default();
@@ -43,7 +65,8 @@ impl Limits {
         b
     }
 
-    /// Cheap checks on the raw text before any parser sees it.
+    /// Cheap checks on the raw text before any parser sees it: size, nesting depth and YAML
+    /// alias expansion.
     pub fn check_text(&self, text: &str) -> Option<Diagnostic> {
         if text.len() as u64 > self.max_file_bytes {
             return Some(
@@ -58,6 +81,306 @@ impl Limits {
                 .with_hint("raise the limit with --max-file-bytes if the file is trusted"),
             );
         }
+        self.check_structure(text)
+    }
+
+    /// Nesting depth and alias expansion. A byte scan decides whether the exact check (one
+    /// pass of the YAML event parser, which builds nothing) is needed: it is only when the
+    /// text may hold an anchor or may nest deeper than the limit, so an ordinary scenario
+    /// pays for one scan of its bytes.
+    fn check_structure(&self, text: &str) -> Option<Diagnostic> {
+        let scan = prescan(text, self.max_depth);
+        if !scan.maybe_anchor && scan.depth_bound <= self.max_depth {
+            return None;
+        }
+        self.check_events(text)
+    }
+
+    /// The exact check on the YAML event stream (JSON is YAML flow syntax, so this covers
+    /// both). Syntax errors end the check without a diagnostic: the parsers report them.
+    fn check_events(&self, text: &str) -> Option<Diagnostic> {
+        use saphyr_parser::{Event, Parser};
+        // Node count of each anchored node, by anchor id (ids are dense, from 1).
+        let mut anchor_nodes: Vec<u64> = Vec::new();
+        // Open collections: (anchor id, nodes inside so far, the collection itself included).
+        let mut open: Vec<(usize, u64)> = Vec::new();
+        let mut aliases = 0usize;
+        let mut expanded = 0u64;
+        let set_anchor = |v: &mut Vec<u64>, id: usize, n: u64| {
+            if id > 0 {
+                if v.len() <= id {
+                    v.resize(id + 1, 0);
+                }
+                v[id] = n;
+            }
+        };
+        for item in Parser::new_from_str(text) {
+            let (event, span) = match item {
+                Ok(x) => x,
+                // The scanner reads ahead through flow openers and stops at 255 levels.
+                Err(e) if e.info().contains("recursion limit") => {
+                    let m = e.marker();
+                    return Some(located(
+                        self.too_deep(self.max_depth.min(255)),
+                        (m.line(), m.col() + 1),
+                    ));
+                }
+                // Other syntax errors are the parsers' to report.
+                Err(_) => return None,
+            };
+            let at = || (span.start.line(), span.start.col() + 1);
+            let add = |open: &mut Vec<(usize, u64)>, n: u64| {
+                if let Some(top) = open.last_mut() {
+                    top.1 = top.1.saturating_add(n);
+                }
+            };
+            match event {
+                Event::Alias(id) => {
+                    aliases += 1;
+                    if aliases > self.max_aliases {
+                        return Some(located(
+                            Diagnostic::error(
+                                "",
+                                format!(
+                                    "more than {} YAML aliases (`*name` references)",
+                                    self.max_aliases
+                                ),
+                            )
+                            .with_hint("raise the limit with --max-aliases if the file is trusted"),
+                            at(),
+                        ));
+                    }
+                    let n = anchor_nodes.get(id).copied().unwrap_or(1).max(1);
+                    expanded = expanded.saturating_add(n);
+                    if expanded > self.max_alias_nodes as u64 {
+                        return Some(located(
+                            Diagnostic::error(
+                                "",
+                                format!(
+                                    "YAML aliases expand to more than {} nodes (a \"billion laughs\" document?)",
+                                    self.max_alias_nodes
+                                ),
+                            )
+                            .with_hint(
+                                "raise the limit with --max-alias-nodes if the file is trusted",
+                            ),
+                            at(),
+                        ));
+                    }
+                    add(&mut open, n);
+                }
+                Event::Scalar(_, _, anchor, _) => {
+                    set_anchor(&mut anchor_nodes, anchor, 1);
+                    add(&mut open, 1);
+                }
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    open.push((anchor, 1));
+                    if open.len() > self.max_depth {
+                        return Some(located(self.too_deep(self.max_depth), at()));
+                    }
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    if let Some((anchor, n)) = open.pop() {
+                        set_anchor(&mut anchor_nodes, anchor, n);
+                        add(&mut open, n);
+                    }
+                }
+                _ => {}
+            }
+        }
         None
+    }
+}
+
+impl Limits {
+    fn too_deep(&self, levels: usize) -> Diagnostic {
+        let hint = if levels < self.max_depth {
+            "flow collections ([ ] and { }) cannot nest deeper than 255 levels".to_string()
+        } else {
+            "raise the limit with --max-depth if the file is trusted".to_string()
+        };
+        Diagnostic::error(
+            "",
+            format!("nesting deeper than {levels} levels of mappings and lists"),
+        )
+        .with_hint(hint)
+    }
+}
+
+fn located(mut d: Diagnostic, (line, column): (usize, usize)) -> Diagnostic {
+    (d.line, d.column) = (line.max(1), column.max(1));
+    d
+}
+
+struct Prescan {
+    /// The text may define a YAML anchor (`&name`).
+    maybe_anchor: bool,
+    /// An upper bound on the nesting depth of the document.
+    depth_bound: usize,
+}
+
+/// One pass over the bytes, stopped as soon as the exact check is known to be needed. The
+/// depth bound holds for JSON and YAML alike: every flow
+/// opener (`[`, `{`) outside double quotes counts (a bracket inside a plain or single-quoted
+/// scalar only makes the bound looser), and block nesting is bounded per line by twice its
+/// indentation plus two per `- ` and `: ` indicator on the line (a block collection is
+/// indented past its parent, except a sequence under a mapping key, which may share the
+/// key's column once).
+fn prescan(text: &str, max_depth: usize) -> Prescan {
+    let b = text.as_bytes();
+    let mut maybe_anchor = false;
+    let mut flow: usize = 0;
+    let mut in_dq = false;
+    let mut escape = false;
+    let mut depth_bound = 0usize;
+    let mut line_start = true;
+    let mut indent = 0usize;
+    let mut indicators = 0usize;
+    let mut prev = b'\n';
+    for (i, &c) in b.iter().enumerate() {
+        if in_dq {
+            if escape {
+                escape = false;
+            } else if c == b'\\' {
+                escape = true;
+            } else if c == b'"' {
+                in_dq = false;
+            }
+            if c == b'\n' {
+                line_start = true;
+                indent = 0;
+                indicators = 0;
+            }
+            prev = c;
+            continue;
+        }
+        if line_start {
+            if c == b' ' {
+                indent += 1;
+                prev = c;
+                continue;
+            }
+            line_start = false;
+        }
+        let next = b.get(i + 1).copied().unwrap_or(b'\n');
+        let next_is_space = matches!(next, b' ' | b'\t' | b'\n' | b'\r');
+        match c {
+            b'"' => in_dq = true,
+            b'[' | b'{' => flow += 1,
+            b']' | b'}' => flow = flow.saturating_sub(1),
+            b'&' if matches!(
+                prev,
+                b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':'
+            ) && !next_is_space =>
+            {
+                maybe_anchor = true
+            }
+            b'-' | b':' | b'?' if next_is_space => indicators += 1,
+            b'\n' => {
+                line_start = true;
+                indent = 0;
+                indicators = 0;
+            }
+            _ => {}
+        }
+        let here = 2 * indent + 2 * indicators + flow + 2;
+        depth_bound = depth_bound.max(here);
+        prev = c;
+        if maybe_anchor || depth_bound > max_depth {
+            // The exact pass is needed anyway, and it reads the whole text itself.
+            break;
+        }
+    }
+    Prescan {
+        maybe_anchor,
+        depth_bound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn billion_laughs(levels: usize) -> String {
+        let mut s = String::from(
+            "name: x\nassets: []\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        let mut prev = "a".to_string();
+        for k in 0..levels {
+            let name = format!("l{k}");
+            let refs = vec![format!("*{prev}"); 10].join(",");
+            s.push_str(&format!("{name}: &{name} [{refs}]\n"));
+            prev = name;
+        }
+        s
+    }
+
+    #[test]
+    fn refuses_billion_laughs_without_expanding() {
+        let t = std::time::Instant::now();
+        let d = Limits::default()
+            .check_text(&billion_laughs(9))
+            .expect("refused");
+        assert!(d.message.contains("aliases expand"), "{}", d.message);
+        assert!(d.hint.unwrap().contains("--max-alias-nodes"));
+        assert!(t.elapsed().as_secs_f64() < 1.0);
+    }
+
+    #[test]
+    fn allows_modest_aliases() {
+        let text = "name: x\nassets: []\nd: &d {kind: user, tags: [a, b]}\ne: [*d, *d, *d]\n";
+        assert!(Limits::default().check_text(text).is_none());
+    }
+
+    #[test]
+    fn counts_alias_references() {
+        let l = Limits {
+            max_aliases: 3,
+            ..Limits::default()
+        };
+        let text = "a: &a 1\nb: [*a, *a, *a, *a]\n";
+        let d = l.check_text(text).expect("refused");
+        assert!(d.hint.unwrap().contains("--max-aliases"));
+    }
+
+    #[test]
+    fn refuses_deep_nesting_in_both_syntaxes() {
+        let n = 10_000;
+        let json = format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let flow = format!("name: x\nassets: {}{}\n", "[".repeat(n), "]".repeat(n));
+        let mut block = String::from("name: x\nz:\n");
+        for i in 1..200 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("a:\n");
+        }
+        for text in [json, flow, block] {
+            let d = Limits::default().check_text(&text).expect("refused");
+            assert!(
+                d.message.contains("nesting deeper than 64"),
+                "{}",
+                d.message
+            );
+            assert!(d.hint.unwrap().contains("--max-depth"));
+            assert!(d.line >= 1);
+        }
+    }
+
+    #[test]
+    fn ordinary_documents_skip_the_event_pass() {
+        for text in [
+            include_str!("../scenarios/hybrid-cloud.yaml"),
+            include_str!("../scenarios/flat-ad.yaml"),
+            "{\"name\": \"R&D [x]\", \"assets\": [{\"id\": \"a\", \"kind\": \"user\"}]}",
+        ] {
+            let s = prescan(text, 64);
+            assert!(s.depth_bound <= 64, "bound {}", s.depth_bound);
+            assert!(Limits::default().check_text(text).is_none());
+        }
+    }
+
+    #[test]
+    fn brackets_in_strings_do_not_refuse() {
+        let text = format!("name: '{}'\nassets: []\n", "[".repeat(100));
+        assert!(Limits::default().check_text(&text).is_none());
     }
 }

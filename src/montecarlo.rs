@@ -18,6 +18,8 @@ pub struct RunOptions {
     pub threads: usize,
     /// Timeline samples across the horizon (plus one at time zero).
     pub timeline_points: usize,
+    /// Keep, per trial, which edge first compromised each node (attack-path analysis).
+    pub keep_parents: bool,
 }
 
 pub struct SetRun {
@@ -50,7 +52,11 @@ fn run_set(est: &Arc<Estate>, plan: &Arc<ControlPlan>, opt: &RunOptions) -> SetR
     let pool: Mutex<Vec<Engine>> = Mutex::new(Vec::new());
     let take = || {
         let spare = pool.lock().map(|mut p| p.pop()).unwrap_or(None);
-        spare.unwrap_or_else(|| Engine::new(est.clone(), plan.clone(), opt.seed))
+        spare.unwrap_or_else(|| {
+            let mut e = Engine::new(est.clone(), plan.clone(), opt.seed);
+            e.keep_parents = opt.keep_parents;
+            e
+        })
     };
     let parts: Vec<Vec<TrialOutcome>> = (0..chunks)
         .into_par_iter()

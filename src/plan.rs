@@ -49,6 +49,9 @@ pub struct ControlPlan {
     pub dist_to_objective: Vec<f32>,
     /// Which nodes each control covers, in set order.
     pub covered: Vec<FixedBitSet>,
+    /// For strategies that rank steps (not the plain random one): each node's out-edges,
+    /// within its CSR range, in the order the attacker prefers them.
+    pub order: Vec<u32>,
 }
 
 impl ControlPlan {
@@ -255,8 +258,18 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
             if fx.kind == EffectKind::Enforce {
                 continue;
             }
+            // Technique filter first, per technique not per edge: most effects name a few.
+            let tech_ok: Vec<bool> = (0..tc.list.len())
+                .map(|t| {
+                    fx.techniques.is_empty()
+                        || fx.techniques.iter().any(|p| tc.matches(p, t as u16))
+                })
+                .collect();
             for (i, e) in est.edges.iter().enumerate() {
-                if !edge_matches(tc, e, pep.contains(i), fx) || !end_covered(e, fx.on, cov) {
+                if !tech_ok[e.tech as usize]
+                    || !edge_matches(tc, e, pep.contains(i), fx)
+                    || !end_covered(e, fx.on, cov)
+                {
                     continue;
                 }
                 match fx.kind {
@@ -361,7 +374,7 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
     } else {
         Vec::new()
     };
-    ControlPlan {
+    let mut plan = ControlPlan {
         name: set.name.clone(),
         set: set.clone(),
         p,
@@ -376,7 +389,10 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
         pep,
         dist_to_objective,
         covered,
-    }
+        order: Vec::new(),
+    };
+    plan.order = preference_order(est, &plan);
+    plan
 }
 
 /// Dijkstra from the objectives over reversed edges, weighted by expected hours per
@@ -410,4 +426,47 @@ fn distances_to_objectives(est: &Estate, p: &[f32]) -> Vec<f32> {
         }
     }
     dist
+}
+
+/// Hours of expected delay an attacker with noise aversion 1 would accept to avoid a
+/// certain detection [assumption]; scales the noise term of an attacker's preference.
+pub const NOISE_WEIGHT_HOURS: f64 = 48.0;
+
+/// How much the attacker dislikes step `e` (lower is preferred), before tie-breaking: by
+/// its strategy (value of the target, or expected hours to an objective) plus its noise
+/// aversion times the step's detection risk.
+pub fn static_score(est: &Estate, plan: &ControlPlan, e: usize) -> f64 {
+    let edge = &est.edges[e];
+    let dst = edge.dst as usize;
+    let prof = &est.profile;
+    let score = match prof.strategy {
+        Strategy::Random => 0.0,
+        Strategy::GreedyValue => -est.nodes[dst].value,
+        Strategy::ShortestTime => {
+            let d = plan
+                .dist_to_objective
+                .get(dst)
+                .copied()
+                .unwrap_or(f32::INFINITY) as f64;
+            d + edge.mean_hours as f64 / plan.p[e].max(1e-6) as f64
+        }
+    };
+    score + prof.noise_aversion * NOISE_WEIGHT_HOURS * plan.detect[e] as f64
+}
+
+/// Each node's out-edges in preference order (stable: ties keep derivation order), for
+/// the strategies that rank; empty for the plain random strategy, which permutes per trial.
+fn preference_order(est: &Estate, plan: &ControlPlan) -> Vec<u32> {
+    if est.profile.strategy == Strategy::Random && est.profile.noise_aversion == 0.0 {
+        return Vec::new();
+    }
+    let mut order: Vec<u32> = (0..est.out_start.last().copied().unwrap_or(0)).collect();
+    let scores: Vec<f64> = (0..order.len())
+        .map(|e| static_score(est, plan, e))
+        .collect();
+    for n in 0..est.nodes.len() {
+        let r = est.out_edges(n as NodeId);
+        order[r].sort_by(|&a, &b| scores[a as usize].total_cmp(&scores[b as usize]));
+    }
+    order
 }

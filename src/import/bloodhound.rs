@@ -671,7 +671,19 @@ pub fn read_collection(path: &Path, opts: &Options) -> Result<Collection> {
                     "--max-decompressed-bytes",
                 ));
             }
-            let bytes = std::fs::read(path).map_err(read_err(path))?;
+            // Bounded read: the metadata says 0 bytes for a device or a pipe.
+            let cap = opts.max_file_bytes.min(budget);
+            let mut bytes = Vec::new();
+            std::fs::File::open(path)
+                .and_then(|f| f.take(cap.saturating_add(1)).read_to_end(&mut bytes))
+                .map_err(read_err(path))?;
+            if bytes.len() as u64 > cap {
+                return Err(limit_err(
+                    &path.display().to_string(),
+                    cap,
+                    "--max-file-bytes",
+                ));
+            }
             r.file(&name, &bytes)?;
         }
     }

@@ -2,13 +2,13 @@
 //! over time and the marginal value of each control.
 
 use super::{
-    Draw, DrawResult, GRID, INK, MUTED, PlotData, Swatch, draw_legend, font, font_at, hours,
-    label, set_color, titled,
+    Draw, DrawResult, GRID, INK, MUTED, PlotData, Swatch, draw_legend, font, font_at, hours, label,
+    set_color, titled,
 };
 use crate::stats::{PairedDiff, quantile_sorted};
 use crate::summary::{SetSummary, TimeToEvent};
 use plotters::coord::Shift;
-use plotters::coord::combinators::BindKeyPoints;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
@@ -40,7 +40,12 @@ pub(crate) fn box_stats(values: &[f64]) -> Option<BoxStats> {
     let iqr = q3 - q1;
     let (lo_fence, hi_fence) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
     let whisker_lo = v.iter().copied().find(|&x| x >= lo_fence).unwrap_or(q1);
-    let whisker_hi = v.iter().rev().copied().find(|&x| x <= hi_fence).unwrap_or(q3);
+    let whisker_hi = v
+        .iter()
+        .rev()
+        .copied()
+        .find(|&x| x <= hi_fence)
+        .unwrap_or(q3);
     let mut outliers: Vec<f64> = v
         .iter()
         .copied()
@@ -73,11 +78,32 @@ fn pct_label(share: f64) -> String {
     let p = share * 100.0;
     if p > 0.0 && p < 1.0 {
         "<1%".into()
-    } else if p < 99.0 || p >= 100.0 {
+    } else if !(99.0..100.0).contains(&p) {
         format!("{p:.0}%")
     } else {
         format!("{p:.1}%")
     }
+}
+
+type Plot2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Category names left of the plotting area, one per row (the first at the top).
+fn category_labels<DB: DrawingBackend>(
+    chart: &mut Plot2d<'_, DB>,
+    x_left: f64,
+    labels: &[String],
+    size: f64,
+) -> DrawResult<DB> {
+    let n = labels.len().max(1);
+    chart.draw_series(labels.iter().enumerate().map(|(k, l)| {
+        EmptyElement::at((x_left, row_y(k, n)))
+            + Text::new(
+                l.clone(),
+                (-10, 0),
+                font_at(size, HPos::Right, VPos::Center),
+            )
+    }))?;
+    Ok(())
 }
 
 // ------------------------------------------------------------------------------------------
@@ -141,7 +167,6 @@ impl Draw for BlastRadius<'_> {
             "assets compromised by the end of a trial (count)",
             &names,
             &count,
-            "{:.0}",
         )?;
         box_panel(
             &panels[1],
@@ -149,7 +174,6 @@ impl Draw for BlastRadius<'_> {
             "business value compromised by the end of a trial (sum of asset values)",
             &names,
             &value,
-            "{:.0}",
         )?;
         foot.draw(&Text::new(
             "Box: 25th–75th percentile of trials · thick line: median · white dot: mean · \
@@ -168,7 +192,6 @@ fn box_panel<DB: DrawingBackend>(
     x_desc: &str,
     names: &[(usize, String)],
     stats: &[Option<BoxStats>],
-    _fmt: &str,
 ) -> DrawResult<DB> {
     let n = names.len().max(1);
     let x_max = stats
@@ -184,32 +207,25 @@ fn box_panel<DB: DrawingBackend>(
         .fold(1.0_f64, f64::max)
         * 1.05;
     let labels: Vec<String> = names.iter().map(|(_, l)| l.clone()).collect();
-    let keys: Vec<f64> = (0..n).map(|k| k as f64).collect();
     let mut chart = ChartBuilder::on(area)
         .caption(caption, font(20.0))
         .margin(12)
         .margin_right(30)
         .x_label_area_size(56)
         .y_label_area_size(label_area(&labels, 9.0))
-        .build_cartesian_2d(0.0..x_max, (-0.5..n as f64 - 0.5).with_key_points(keys))?;
+        .build_cartesian_2d(0.0..x_max, -0.5..n as f64 - 0.5)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .light_line_style(GRID.mix(0.5))
+        .light_line_style(TRANSPARENT)
         .bold_line_style(GRID)
         .x_desc(x_desc)
         .axis_desc_style(font(16.0))
         .label_style(font(15.0))
-        .y_label_formatter(&|v| {
-            let k = (n as f64 - 1.0 - v).round();
-            if k >= 0.0 && (k as usize) < labels.len() {
-                labels[k as usize].clone()
-            } else {
-                String::new()
-            }
-        })
+        .y_labels(0)
         .x_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
+    category_labels(&mut chart, 0.0, &labels, 15.0)?;
     for (k, ((i, _), b)) in names.iter().zip(stats).enumerate() {
         let Some(b) = b else { continue };
         let c = set_color(*i);
@@ -259,11 +275,6 @@ pub(crate) enum TimeMetric {
 }
 
 impl TimeMetric {
-    pub const ALL: [TimeMetric; 3] = [
-        TimeMetric::CrownJewel,
-        TimeMetric::Contain,
-        TimeMetric::Detect,
-    ];
     fn of(self, s: &SetSummary) -> &TimeToEvent {
         match self {
             TimeMetric::CrownJewel => &s.time_to_crown_jewel_hours,
@@ -315,7 +326,7 @@ fn line_width(k: usize, n: usize) -> u32 {
     if n <= 1 {
         3
     } else {
-        2 + ((n - 1 - k) * 5 / (n - 1)) as u32
+        2 + ((n - 1 - k) * 3 / (n - 1)) as u32
     }
 }
 
@@ -354,8 +365,7 @@ impl Draw for Survival<'_> {
             ),
         )?;
         let n = self.sets.len();
-        let (plot, legend) =
-            area.split_vertically(area.dim_in_pixel().1 - legend_rows(n).min(300));
+        let (plot, legend) = area.split_vertically(area.dim_in_pixel().1 - legend_rows(n).min(300));
         let y_desc = match self.metric {
             TimeMetric::CrownJewel => "trials with no crown jewel reached yet (%)",
             TimeMetric::Contain => "trials not yet fully contained (%)",
@@ -366,20 +376,24 @@ impl Draw for Survival<'_> {
             .margin_right(40)
             .x_label_area_size(56)
             .y_label_area_size(90)
-            .build_cartesian_2d(
-                0.0..h * 1.02,
-                (-2.0..104.0).with_key_points(vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]),
-            )?;
+            .build_cartesian_2d(0.0..h * 1.02, -2.0..104.0)?;
         chart
             .configure_mesh()
-            .light_line_style(GRID.mix(0.5))
+            .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
             .x_desc("hours since the attack began")
             .y_desc(y_desc)
             .axis_desc_style(font(16.0))
             .label_style(font(15.0))
             .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.0}%"))
+            .y_labels(12)
+            .y_label_formatter(&|v| {
+                if *v < 0.0 || *v > 100.0 {
+                    String::new()
+                } else {
+                    format!("{v:.0}%")
+                }
+            })
             .draw()?;
         chart.draw_series(DashedLineSeries::new(
             [(h, -2.0), (h, 104.0)],
@@ -458,8 +472,7 @@ impl Draw for Timeline<'_> {
             ),
         )?;
         let n = self.sets.len();
-        let (plot, legend) =
-            area.split_vertically(area.dim_in_pixel().1 - legend_rows(n).min(300));
+        let (plot, legend) = area.split_vertically(area.dim_in_pixel().1 - legend_rows(n).min(300));
         let y_max = self
             .sets
             .iter()
@@ -475,7 +488,7 @@ impl Draw for Timeline<'_> {
             .build_cartesian_2d(0.0..h, 0.0..y_max)?;
         chart
             .configure_mesh()
-            .light_line_style(GRID.mix(0.5))
+            .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
             .x_desc("hours since the attack began")
             .y_desc("assets compromised (mean per trial)")
@@ -540,6 +553,23 @@ impl<'a> Marginal<'a> {
     }
 }
 
+/// A signed tick label with as many decimals as the axis span needs (no `-0`).
+fn signed(v: f64, span: f64) -> String {
+    let d = if span < 4.0 {
+        2
+    } else if span < 20.0 {
+        1
+    } else {
+        0
+    };
+    let v = if v.abs() < 0.5 * 10f64.powi(-d) {
+        0.0
+    } else {
+        v
+    };
+    format!("{v:+.*}", d as usize)
+}
+
 fn diff_range(ds: &[&PairedDiff]) -> (f64, f64) {
     let lo = ds.iter().map(|d| d.ci95[0].min(d.mean)).fold(0.0, f64::min);
     let hi = ds.iter().map(|d| d.ci95[1].max(d.mean)).fold(0.0, f64::max);
@@ -557,32 +587,25 @@ fn diff_panel<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     let n = labels.len().max(1);
     let (lo, hi) = diff_range(diffs);
-    let keys: Vec<f64> = (0..n).map(|k| k as f64).collect();
     let mut chart = ChartBuilder::on(area)
         .caption(caption, font(18.0))
         .margin(12)
         .margin_right(24)
         .x_label_area_size(56)
         .y_label_area_size(label_area(labels, 8.6))
-        .build_cartesian_2d(lo..hi, (-0.5..n as f64 - 0.5).with_key_points(keys))?;
+        .build_cartesian_2d(lo..hi, -0.5..n as f64 - 0.5)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .light_line_style(GRID.mix(0.5))
+        .light_line_style(TRANSPARENT)
         .bold_line_style(GRID)
         .x_desc(x_desc)
         .axis_desc_style(font(15.0))
         .label_style(font(14.0))
-        .y_label_formatter(&|v| {
-            let k = (n as f64 - 1.0 - v).round();
-            if k >= 0.0 && (k as usize) < labels.len() {
-                labels[k as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .x_label_formatter(&|v| format!("{v:+.0}"))
+        .y_labels(0)
+        .x_label_formatter(&|v| signed(*v, hi - lo))
         .draw()?;
+    category_labels(&mut chart, lo, labels, 14.0)?;
     chart.draw_series([PathElement::new(
         vec![(0.0, -0.5), (0.0, n as f64 - 0.5)],
         INK.stroke_width(1),
@@ -702,11 +725,25 @@ mod tests {
     }
 
     #[test]
+    fn tick_labels_have_the_decimals_the_span_needs() {
+        assert_eq!(signed(-0.0001, 10.0), "+0.0");
+        assert_eq!(signed(-2.5, 10.0), "-2.5");
+        assert_eq!(signed(12.0, 40.0), "+12");
+        assert_eq!(signed(0.25, 1.0), "+0.25");
+    }
+
+    #[test]
     fn survival_steps_hold_each_level_until_the_next_event() {
         let s = steps(&[[0.0, 1.0], [2.0, 0.5], [10.0, 0.5]], 10.0);
         assert_eq!(
             s,
-            vec![(0.0, 100.0), (2.0, 100.0), (2.0, 50.0), (10.0, 50.0), (10.0, 50.0)]
+            vec![
+                (0.0, 100.0),
+                (2.0, 100.0),
+                (2.0, 50.0),
+                (10.0, 50.0),
+                (10.0, 50.0)
+            ]
         );
         assert_eq!(steps(&[], 5.0), vec![(0.0, 100.0), (5.0, 100.0)]);
     }

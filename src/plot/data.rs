@@ -67,7 +67,8 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    serde_json::from_slice(&read(path)?).map_err(|e| invalid(path, format!("not a ztsim file: {e}")))
+    serde_json::from_slice(&read(path)?)
+        .map_err(|e| invalid(path, format!("not a ztsim file: {e}")))
 }
 
 impl PlotData {
@@ -167,10 +168,7 @@ fn load_trials(path: &Path, summary: &Summary) -> Result<Vec<SetTrials>> {
     let bytes = read(path)?;
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     let bad = |m: String| invalid(path, m);
-    let headers = r
-        .headers()
-        .map_err(|e| bad(format!("csv: {e}")))?
-        .clone();
+    let headers = r.headers().map_err(|e| bad(format!("csv: {e}")))?.clone();
     let col = |name: &str| {
         headers
             .iter()

@@ -2,15 +2,17 @@
 //! services in their own box), each coloured by the share of trials in which it was
 //! compromised, crown jewels ringed and starred, relations as thin lines.
 //!
-//! Two panels, one above the other, on one shared layout: the `none` set (or the first
-//! set when `none` was not run) and the first other set the user asked for, so the same
-//! asset sits at the same place in both.
+//! Two panels, one above the other, on one shared layout so an asset sits at the same
+//! place in both: the `none` set (or the first set when `none` was not run), and of the
+//! other sets the user asked for the one with the smallest mean blast radius, the
+//! sharpest contrast.
 //!
 //! Up to [`AGGREGATE_ABOVE`] assets every asset is drawn; beyond, the map aggregates first
-//! and never lays out individual assets: one bubble per segment × kind, sized by its
-//! asset count and coloured by its mean compromise rate, with relations counted between
-//! bubbles. The work is linear in assets + relations, so a million-asset estate maps in
-//! about the time it takes to read it.
+//! and never lays out individual assets: a matrix of segments (rows) by asset kinds
+//! (columns), one bubble per cell sized by its asset count and coloured by its mean
+//! compromise rate, with the busiest relations between cells as faint lines. The work is
+//! linear in assets + relations (one hash lookup per asset, two per relation), so a
+//! million-asset estate maps in about the time it takes to read it.
 
 use super::{Draw, DrawResult, INK, MUTED, PlotData, font_at, label, titled};
 use crate::estate::EstateView;
@@ -28,7 +30,8 @@ const LABEL_UP_TO: usize = 120;
 const MAX_GROUPS: usize = 24;
 
 const PANEL_W: u32 = 1600;
-const PANEL_H: u32 = 900;
+/// Tallest panel; a panel is as tall as its layout needs.
+const PANEL_H: u32 = 1100;
 const LEGEND_W: i32 = 250;
 const GAP: f64 = 18.0;
 const PAD: f64 = 10.0;
@@ -36,7 +39,7 @@ const HEADER: f64 = 30.0;
 
 /// A segment box, in layout units.
 #[derive(Clone, Debug)]
-pub struct GroupBox {
+pub(crate) struct GroupBox {
     pub title: String,
     /// The segment asset's id, when it is one (its compromise rate heads the box).
     pub segment: Option<String>,
@@ -48,7 +51,7 @@ pub struct GroupBox {
 
 /// A drawn node: one asset, or (aggregated) every asset of a kind in a segment.
 #[derive(Clone, Debug)]
-pub struct MapNode {
+pub(crate) struct MapNode {
     pub x: f64,
     pub y: f64,
     pub r: f64,
@@ -61,9 +64,13 @@ pub struct MapNode {
 
 /// The map's geometry, computed once per estate and shared by every panel.
 #[derive(Clone, Debug)]
-pub struct MapLayout {
+pub(crate) struct MapLayout {
+    /// Segment × kind matrix: `groups` are its rows, `columns` its kinds.
     pub aggregated: bool,
-    pub labelled: bool,
+    /// Matrix columns: kind name and x centre, above the rows.
+    pub columns: Vec<(String, f64)>,
+    /// Height of the column headers (matrix only).
+    pub header_h: f64,
     pub groups: Vec<GroupBox>,
     pub nodes: Vec<MapNode>,
     /// Pairs of node indices joined by at least one relation, with the count.
@@ -72,7 +79,18 @@ pub struct MapLayout {
     pub height: f64,
     /// Node of each asset of the view (u32::MAX for segments, which head boxes instead).
     node_of: Vec<u32>,
-    index: HashMap<String, u32>,
+}
+
+/// Asset id → position in the estate view.
+pub(crate) type AssetIndex<'a> = HashMap<&'a str, u32>;
+
+pub(crate) fn asset_index(estate: &EstateView) -> AssetIndex<'_> {
+    estate
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.as_str(), i as u32))
+        .collect()
 }
 
 fn is_segment(k: AssetKind) -> bool {
@@ -84,8 +102,10 @@ fn pillar_rank(p: Pillar) -> usize {
 }
 
 impl MapLayout {
-    /// Lays out `estate` for a panel whose drawable area is `avail_w` wide.
-    pub fn new(estate: &EstateView, avail_w: f64) -> MapLayout {
+    /// Lays out `estate` (indexed by [`asset_index`]) for a panel whose drawable area is
+    /// `avail_w` wide. Linear in assets + relations, one hash lookup per asset and two per
+    /// relation.
+    pub fn new(estate: &EstateView, index: &AssetIndex<'_>, avail_w: f64) -> MapLayout {
         let assets = &estate.assets;
         // Groups: the internet (and the cloud) first, then segments in estate order.
         let mut group_of_seg: HashMap<&str, usize> = HashMap::new();
@@ -97,15 +117,29 @@ impl MapLayout {
                 seg_ids.push(&a.id);
             }
         }
+        // The group of every asset; neighbours in a file usually share a segment.
+        let mut group: Vec<u32> = Vec::with_capacity(assets.len());
+        let mut last: Option<(&str, usize)> = None;
         for a in assets {
-            if !group_of_seg.contains_key(a.segment.as_str()) {
-                group_of_seg.insert(&a.segment, seg_ids.len());
-                seg_ids.push(&a.segment);
-            }
+            let g = match last {
+                Some((seg, g)) if seg == a.segment => g,
+                _ => {
+                    let next = seg_ids.len();
+                    let g = *group_of_seg.entry(&a.segment).or_insert(next);
+                    if g == next {
+                        seg_ids.push(&a.segment);
+                    }
+                    last = Some((&a.segment, g));
+                    g
+                }
+            };
+            group.push(g as u32);
         }
         let mut size = vec![0usize; seg_ids.len()];
-        for a in assets.iter().filter(|a| !is_segment(a.kind)) {
-            size[group_of_seg[a.segment.as_str()]] += 1;
+        for (a, &g) in assets.iter().zip(&group) {
+            if !is_segment(a.kind) {
+                size[g as usize] += 1;
+            }
         }
         // Cap the number of boxes: keep the internet and the largest segments.
         let mut order: Vec<usize> = (1..seg_ids.len()).filter(|&g| size[g] > 0).collect();
@@ -172,22 +206,17 @@ impl MapLayout {
         let drawable = assets.iter().filter(|a| !is_segment(a.kind)).count();
         let aggregated = drawable > AGGREGATE_ABOVE;
         let labelled = !aggregated && drawable <= LABEL_UP_TO;
-        let (cw, ch) = if aggregated {
-            (150.0, 112.0)
-        } else if labelled {
+        let (cw, ch) = if labelled {
             (128.0, 58.0)
         } else {
             (40.0, 40.0)
         };
-        let index: HashMap<String, u32> = assets
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.id.clone(), i as u32))
-            .collect();
 
         // Items per box: assets, or (aggregated) kinds.
         let mut node_of = vec![u32::MAX; assets.len()];
         let mut items: Vec<Vec<MapNode>> = vec![Vec::new(); n_boxes];
+        let mut columns: Vec<(String, f64)> = Vec::new();
+        let mut matrix: Vec<(usize, usize)> = Vec::new();
         if aggregated {
             let nk = AssetKind::ALL.len();
             let mut slot = vec![u32::MAX; n_boxes * nk];
@@ -197,7 +226,7 @@ impl MapLayout {
                 if is_segment(a.kind) {
                     continue;
                 }
-                let b = box_of[group_of_seg[a.segment.as_str()]];
+                let b = box_of[group[i] as usize];
                 let s = b * nk + a.kind.index();
                 if slot[s] == u32::MAX {
                     slot[s] = tmp.len() as u32;
@@ -208,30 +237,38 @@ impl MapLayout {
                 t.3 += usize::from(a.crown_jewel);
                 assign[i] = slot[s];
             }
-            let max_count = tmp.iter().map(|t| t.2).max().unwrap_or(1).max(1) as f64;
-            // Order kinds inside each box by pillar, then kind; number nodes box by box.
+            // Columns: the kinds present, by pillar then kind.
+            let mut kinds: Vec<AssetKind> = Vec::new();
+            for t in &tmp {
+                if !kinds.contains(&t.1) {
+                    kinds.push(t.1);
+                }
+            }
+            kinds.sort_by_key(|k| (pillar_rank(k.pillar()), k.index()));
+            let col_of = |k: AssetKind| kinds.iter().position(|&x| x == k).unwrap_or(0);
             let mut ids: Vec<usize> = (0..tmp.len()).collect();
-            ids.sort_by_key(|&t| (tmp[t].0, pillar_rank(tmp[t].1.pillar()), tmp[t].1.index()));
+            ids.sort_by_key(|&t| (tmp[t].0, col_of(tmp[t].1)));
             let mut node_id = vec![0u32; tmp.len()];
             for (k, &t) in ids.iter().enumerate() {
                 node_id[t] = k as u32;
                 let (b, kind, count, cj) = tmp[t];
-                let r = 6.0 + 26.0 * (count as f64 / max_count).sqrt();
                 items[b].push(MapNode {
                     x: 0.0,
                     y: 0.0,
-                    r,
-                    label: format!("{} ({count})", kind.name()),
+                    r: 0.0,
+                    label: count.to_string(),
                     counted: kind.counts_in_blast_radius(),
                     crown_jewels: cj,
                     assets: count,
                 });
+                matrix.push((b, col_of(kind)));
             }
             for (i, &s) in assign.iter().enumerate() {
                 if s != u32::MAX {
                     node_of[i] = node_id[s as usize];
                 }
             }
+            columns = kinds.iter().map(|k| (k.name().to_string(), 0.0)).collect();
         } else {
             let mut ids: Vec<usize> = (0..assets.len())
                 .filter(|&i| !is_segment(assets[i].kind))
@@ -239,7 +276,7 @@ impl MapLayout {
             let key = |i: usize| {
                 let a = &assets[i];
                 (
-                    box_of[group_of_seg[a.segment.as_str()]],
+                    box_of[group[i] as usize],
                     pillar_rank(a.kind.pillar()),
                     a.kind.index(),
                 )
@@ -252,7 +289,11 @@ impl MapLayout {
                     x: 0.0,
                     y: 0.0,
                     r: if labelled { 10.0 } else { 9.0 },
-                    label: if labelled { label(&a.id, 17) } else { String::new() },
+                    label: if labelled {
+                        label(&a.id, 17)
+                    } else {
+                        String::new()
+                    },
                     counted: a.kind.counts_in_blast_radius(),
                     crown_jewels: usize::from(a.crown_jewel),
                     assets: 1,
@@ -260,49 +301,98 @@ impl MapLayout {
             }
         }
 
-        // Box sizes, then shelf packing into the available width.
-        let max_cols = (((avail_w - 2.0 * PAD) / cw).floor() as usize).max(1);
-        let (mut x, mut y, mut shelf_h, mut width) = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
         let mut nodes: Vec<MapNode> = Vec::with_capacity(items.iter().map(Vec::len).sum());
-        for (b, its) in items.into_iter().enumerate() {
-            let n = its.len().max(1);
-            let cols = ((n as f64 * 2.2).sqrt().ceil() as usize).clamp(1, n.min(max_cols));
-            let min_cols = ((boxes[b].title.chars().count() as f64 * 8.0 + 2.0 * PAD) / cw)
-                .ceil()
-                .max(1.0) as usize;
-            let cols = cols.max(min_cols.min(max_cols));
-            let rows = n.div_ceil(cols);
-            let (w, h) = (
-                cols as f64 * cw + 2.0 * PAD,
-                HEADER + rows as f64 * ch + PAD,
-            );
-            if x > 0.0 && x + w > avail_w {
-                x = 0.0;
-                y += shelf_h + GAP;
-                shelf_h = 0.0;
+        let (width, height, header_h);
+        if aggregated {
+            // A matrix: segment titles on the left, one column per kind.
+            const TITLE_W: f64 = 300.0;
+            // Rows shrink when there are many, so the matrix keeps a readable width.
+            let row_h: f64 = if n_boxes > 12 { 44.0 } else { 56.0 };
+            header_h = 44.0;
+            let ncols = columns.len().max(1) as f64;
+            let cw = ((avail_w - TITLE_W) / ncols).clamp(64.0, 200.0);
+            for (c, col) in columns.iter_mut().enumerate() {
+                col.1 = TITLE_W + (c as f64 + 0.5) * cw;
             }
-            boxes[b].x = x;
-            boxes[b].y = y;
-            boxes[b].w = w;
-            boxes[b].h = h;
-            for (k, mut it) in its.into_iter().enumerate() {
-                it.x = x + PAD + (k % cols) as f64 * cw + cw / 2.0;
-                it.y = y + HEADER + (k / cols) as f64 * ch + if labelled { 16.0 } else { ch / 2.0 };
-                if aggregated {
-                    it.y = y + HEADER + (k / cols) as f64 * ch + 40.0;
+            let max_count = items
+                .iter()
+                .flatten()
+                .map(|n| n.assets)
+                .max()
+                .unwrap_or(1)
+                .max(1) as f64;
+            let r_max = (cw / 2.0 - 5.0).min(row_h / 2.0 - 9.0);
+            let mut k = 0;
+            for (b, its) in items.into_iter().enumerate() {
+                let y = header_h + b as f64 * row_h;
+                boxes[b].x = 0.0;
+                boxes[b].y = y;
+                boxes[b].w = TITLE_W + ncols * cw;
+                boxes[b].h = row_h;
+                for mut it in its {
+                    let (_, c) = matrix[k];
+                    k += 1;
+                    it.x = columns[c].1;
+                    it.y = y + 3.0 + r_max;
+                    it.r = (r_max * (it.assets as f64 / max_count).sqrt()).max(3.0);
+                    nodes.push(it);
                 }
-                nodes.push(it);
             }
-            x += w + GAP;
-            width = width.max(x - GAP);
-            shelf_h = shelf_h.max(h);
+            width = TITLE_W + ncols * cw;
+            height = header_h + n_boxes as f64 * row_h;
+        } else {
+            // Boxes, shelf-packed into the available width.
+            header_h = 0.0;
+            let max_cols = (((avail_w - 2.0 * PAD) / cw).floor() as usize).max(1);
+            let (mut x, mut y, mut shelf_h, mut w_max) = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
+            for (b, its) in items.into_iter().enumerate() {
+                let n = its.len().max(1);
+                let cols = ((n as f64 * 2.2).sqrt().ceil() as usize).clamp(1, n.min(max_cols));
+                let suffix = if boxes[b].segment.is_some() {
+                    20.0
+                } else {
+                    0.0
+                };
+                let min_cols =
+                    (((boxes[b].title.chars().count() as f64 + suffix) * 7.5 + 2.0 * PAD) / cw)
+                        .ceil()
+                        .max(1.0) as usize;
+                let cols = cols.max(min_cols.min(max_cols));
+                let rows = n.div_ceil(cols);
+                let (w, h) = (
+                    cols as f64 * cw + 2.0 * PAD,
+                    HEADER + rows as f64 * ch + PAD,
+                );
+                if x > 0.0 && x + w > avail_w {
+                    x = 0.0;
+                    y += shelf_h + GAP;
+                    shelf_h = 0.0;
+                }
+                boxes[b].x = x;
+                boxes[b].y = y;
+                boxes[b].w = w;
+                boxes[b].h = h;
+                for (k, mut it) in its.into_iter().enumerate() {
+                    it.x = x + PAD + (k % cols) as f64 * cw + cw / 2.0;
+                    it.y = y
+                        + HEADER
+                        + (k / cols) as f64 * ch
+                        + if labelled { 16.0 } else { ch / 2.0 };
+                    nodes.push(it);
+                }
+                x += w + GAP;
+                w_max = w_max.max(x - GAP);
+                shelf_h = shelf_h.max(h);
+            }
+            width = w_max;
+            height = y + shelf_h;
         }
-        let height = y + shelf_h;
 
         // Relations, counted between nodes (one line per pair, however many relations).
         let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
         for r in &estate.relations {
-            let (Some(&a), Some(&b)) = (index.get(&r.from), index.get(&r.to)) else {
+            let (Some(&a), Some(&b)) = (index.get(r.from.as_str()), index.get(r.to.as_str()))
+            else {
                 continue;
             };
             let (a, b) = (node_of[a as usize], node_of[b as usize]);
@@ -311,28 +401,33 @@ impl MapLayout {
             }
             *pairs.entry((a.min(b), a.max(b))).or_insert(0) += 1;
         }
-        let mut edges: Vec<(u32, u32, u32)> = pairs.into_iter().map(|((a, b), c)| (a, b, c)).collect();
+        let mut edges: Vec<(u32, u32, u32)> =
+            pairs.into_iter().map(|((a, b), c)| (a, b, c)).collect();
         edges.sort_by(|x, y| y.2.cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
-        edges.truncate(3000);
+        edges.truncate(if aggregated { 150 } else { 3000 });
         MapLayout {
             aggregated,
-            labelled,
+            columns,
+            header_h,
             groups: boxes,
             nodes,
             edges,
             width,
             height,
             node_of,
-            index,
         }
     }
 
     /// Mean compromise rate per node under a set's `asset_compromise_rate` (assets absent
     /// from it were never compromised).
-    pub fn node_rates(&self, rates: &std::collections::BTreeMap<String, f64>) -> Vec<f64> {
+    pub fn node_rates(
+        &self,
+        index: &AssetIndex<'_>,
+        rates: &std::collections::BTreeMap<String, f64>,
+    ) -> Vec<f64> {
         let mut sum = vec![0.0; self.nodes.len()];
         for (id, r) in rates {
-            if let Some(&i) = self.index.get(id) {
+            if let Some(&i) = index.get(id.as_str()) {
                 let n = self.node_of[i as usize];
                 if n != u32::MAX {
                     sum[n as usize] += r;
@@ -355,7 +450,11 @@ pub fn rate_color(r: f64) -> RGBColor {
         (0.75, (0xE3, 0x1A, 0x1C)),
         (1.0, (0x80, 0x00, 0x26)),
     ];
-    let r = if r.is_finite() { r.clamp(0.0, 1.0) } else { 0.0 };
+    let r = if r.is_finite() {
+        r.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     for w in STOPS.windows(2) {
         let ((a, ca), (b, cb)) = (w[0], w[1]);
         if r <= b {
@@ -385,6 +484,21 @@ pub(crate) struct EstateMap<'a> {
     data: &'a PlotData,
     panels: Vec<usize>,
     layout: MapLayout,
+    /// Per panel, each node's compromise rate.
+    rates: Vec<Vec<f64>>,
+    panel_h: u32,
+}
+
+/// Panel title band and bottom margin, in pixels.
+const PANEL_TOP: f64 = 40.0;
+const PANEL_BOTTOM: f64 = 12.0;
+/// Width the layout is drawn into: the panel less the legend and margins.
+const MAP_W: f64 = (PANEL_W as i32 - LEGEND_W - 40) as f64;
+
+fn map_scale(l: &MapLayout, avail_w: f64, avail_h: f64) -> f64 {
+    (avail_w / l.width.max(1.0))
+        .min(avail_h / l.height.max(1.0))
+        .min(1.6)
 }
 
 impl<'a> EstateMap<'a> {
@@ -397,18 +511,44 @@ impl<'a> EstateMap<'a> {
             .find(|&i| sets[i].name == "none")
             .or(primary.first().copied());
         let mut panels: Vec<usize> = base.into_iter().collect();
-        if let Some(o) = primary.iter().copied().find(|&i| Some(i) != base) {
-            panels.push(o);
-        }
-        let avail = (PANEL_W as i32 - LEGEND_W - 40) as f64;
+        // The other panel: the set that cuts the mean blast radius most (the first such).
+        let other = primary
+            .iter()
+            .copied()
+            .filter(|&i| Some(i) != base)
+            .min_by(|&a, &b| {
+                sets[a]
+                    .blast_radius
+                    .mean
+                    .total_cmp(&sets[b].blast_radius.mean)
+                    .then(a.cmp(&b))
+            });
+        panels.extend(other);
+        let index = asset_index(&data.estate);
+        let layout = MapLayout::new(&data.estate, &index, MAP_W);
+        let rates = panels
+            .iter()
+            .map(|&i| layout.node_rates(&index, &sets[i].asset_compromise_rate))
+            .collect();
+        // As tall as the layout needs at the scale that fills the width, within bounds.
+        let scale = map_scale(&layout, MAP_W, f64::INFINITY);
+        let panel_h =
+            (PANEL_TOP + layout.height * scale + PANEL_BOTTOM).clamp(360.0, PANEL_H as f64);
         EstateMap {
             data,
             panels,
-            layout: MapLayout::new(&data.estate, avail),
+            layout,
+            rates,
+            panel_h: panel_h.ceil() as u32,
         }
     }
 
-    fn panel<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, set: usize) -> DrawResult<DB> {
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        set: usize,
+        rates: &[f64],
+    ) -> DrawResult<DB> {
         let s = &self.data.summary.control_sets[set];
         let l = &self.layout;
         let (w, h) = area.dim_in_pixel();
@@ -418,32 +558,80 @@ impl<'a> EstateMap<'a> {
             font_at(20.0, HPos::Left, VPos::Top).color(&super::set_color(set)),
         ))?;
         let ox = 20.0;
-        let oy = 40.0;
-        let avail_w = (w as i32 - LEGEND_W - 40) as f64;
-        let avail_h = h as f64 - oy - 12.0;
-        let scale = (avail_w / l.width.max(1.0))
-            .min(avail_h / l.height.max(1.0))
-            .min(1.6);
-        let px = |x: f64, y: f64| ((ox + x * scale).round() as i32, (oy + y * scale).round() as i32);
-        let rates = l.node_rates(&s.asset_compromise_rate);
-        // Boxes.
-        for g in &l.groups {
+        let oy = PANEL_TOP;
+        let scale = map_scale(l, w as f64 - 40.0, h as f64 - oy - PANEL_BOTTOM);
+        let px = |x: f64, y: f64| {
+            (
+                (ox + x * scale).round() as i32,
+                (oy + y * scale).round() as i32,
+            )
+        };
+        // Boxes (or matrix rows) with their segment's title.
+        let fs = (14.0 * scale).clamp(10.0, 15.0);
+        for (b, g) in l.groups.iter().enumerate() {
             let (x0, y0) = px(g.x, g.y);
             let (x1, y1) = px(g.x + g.w, g.y + g.h);
-            area.draw(&Rectangle::new([(x0, y0), (x1, y1)], RGBColor(0xF4, 0xF6, 0xF8).filled()))?;
-            area.draw(&Rectangle::new([(x0, y0), (x1, y1)], RGBColor(0xB8, 0xC0, 0xC8).stroke_width(1)))?;
-            let mut title = g.title.clone();
-            if let Some(seg) = &g.segment {
-                let r = s.asset_compromise_rate.get(seg).copied().unwrap_or(0.0);
-                title = format!("{title} · reached in {:.0}%", r * 100.0);
-            }
-            let fs = (14.0 * scale).clamp(9.0, 15.0);
-            let max_chars = (((x1 - x0) as f64 - 12.0) / (fs * 0.58)).max(4.0) as usize;
-            area.draw(&Text::new(
-                label(&title, max_chars),
-                (x0 + 6, y0 + (6.0 * scale) as i32 + 2),
-                font_at(fs, HPos::Left, VPos::Top),
+            let fill = if l.aggregated && b % 2 == 1 {
+                RGBColor(0xFF, 0xFF, 0xFF)
+            } else {
+                RGBColor(0xF4, 0xF6, 0xF8)
+            };
+            area.draw(&Rectangle::new([(x0, y0), (x1, y1)], fill.filled()))?;
+            area.draw(&Rectangle::new(
+                [(x0, y0), (x1, y1)],
+                RGBColor(0xB8, 0xC0, 0xC8).stroke_width(1),
             ))?;
+            let reached = g.segment.as_ref().map(|seg| {
+                let r = s.asset_compromise_rate.get(seg).copied().unwrap_or(0.0);
+                format!("reached in {:.0}%", r * 100.0)
+            });
+            if l.aggregated {
+                // Title, and under it how often the segment was reached.
+                let title_w = l.columns.first().map_or(g.w, |c| c.1 - 40.0);
+                let max_chars = ((title_w * scale - 12.0) / (fs * 0.6)).max(4.0) as usize;
+                let mid = (y0 + y1) / 2;
+                let (ty, v) = if reached.is_some() {
+                    (mid - 1, VPos::Bottom)
+                } else {
+                    (mid, VPos::Center)
+                };
+                area.draw(&Text::new(
+                    label(&g.title, max_chars),
+                    (x0 + 6, ty),
+                    font_at(fs, HPos::Left, v),
+                ))?;
+                if let Some(r) = reached {
+                    area.draw(&Text::new(
+                        r,
+                        (x0 + 6, mid + 2),
+                        font_at(fs * 0.9, HPos::Left, VPos::Top).color(&MUTED),
+                    ))?;
+                }
+            } else {
+                let title = match reached {
+                    Some(r) => format!("{} · {r}", g.title),
+                    None => g.title.clone(),
+                };
+                let max_chars = (((x1 - x0) as f64 - 12.0) / (fs * 0.6)).max(4.0) as usize;
+                area.draw(&Text::new(
+                    label(&title, max_chars),
+                    (x0 + 6, y0 + (6.0 * scale) as i32 + 2),
+                    font_at(fs, HPos::Left, VPos::Top),
+                ))?;
+            }
+        }
+        // Matrix column headers: the asset kinds, staggered when columns are narrow.
+        if l.aggregated {
+            let narrow = l.columns.len() > 1 && (l.columns[1].1 - l.columns[0].1) * scale < 120.0;
+            for (c, (kind, x)) in l.columns.iter().enumerate() {
+                let lift = if narrow && c % 2 == 1 { 18.0 } else { 0.0 };
+                let (x, y) = px(*x, l.header_h);
+                area.draw(&Text::new(
+                    kind.clone(),
+                    (x, y - 8 - lift as i32),
+                    font_at(fs, HPos::Center, VPos::Bottom),
+                ))?;
+            }
         }
         // Relations, beneath the nodes.
         let max_c = l.edges.iter().map(|e| e.2).max().unwrap_or(1) as f64;
@@ -460,7 +648,7 @@ impl<'a> EstateMap<'a> {
             ))?;
         }
         // Nodes.
-        for (n, &r) in l.nodes.iter().zip(&rates) {
+        for (n, &r) in l.nodes.iter().zip(rates) {
             let c = px(n.x, n.y);
             let rad = ((n.r * scale).round() as i32).max(3);
             if n.crown_jewels > 0 {
@@ -468,7 +656,11 @@ impl<'a> EstateMap<'a> {
             }
             if n.counted {
                 area.draw(&Circle::new(c, rad, rate_color(r).filled()))?;
-                area.draw(&Circle::new(c, rad, RGBColor(0x55, 0x55, 0x55).stroke_width(1)))?;
+                area.draw(&Circle::new(
+                    c,
+                    rad,
+                    RGBColor(0x55, 0x55, 0x55).stroke_width(1),
+                ))?;
             } else {
                 let q = rad - 1;
                 area.draw(&Rectangle::new(
@@ -491,12 +683,16 @@ impl<'a> EstateMap<'a> {
                 let fs = (12.0 * scale).clamp(9.0, 13.0);
                 let mut text = n.label.clone();
                 if l.aggregated && n.crown_jewels > 0 {
-                    text = format!("{text}, {} ★", n.crown_jewels);
+                    text = format!("{text} ({} ★)", n.crown_jewels);
                 }
                 area.draw(&Text::new(
                     text,
                     (c.0, c.1 + rad + 3 + if n.crown_jewels > 0 { 4 } else { 0 }),
-                    font_at(fs, HPos::Center, VPos::Top).color(if n.counted { &INK } else { &MUTED }),
+                    font_at(fs, HPos::Center, VPos::Top).color(if n.counted {
+                        &INK
+                    } else {
+                        &MUTED
+                    }),
                 ))?;
             }
         }
@@ -507,7 +703,11 @@ impl<'a> EstateMap<'a> {
         let x = 20;
         let mut y = 10;
         let t = |s: &str, x: i32, y: i32, size: f64| {
-            Text::new(s.to_string(), (x, y), font_at(size, HPos::Left, VPos::Center))
+            Text::new(
+                s.to_string(),
+                (x, y),
+                font_at(size, HPos::Left, VPos::Center),
+            )
         };
         area.draw(&t("compromised in", x, y, 16.0))?;
         y += 20;
@@ -521,20 +721,35 @@ impl<'a> EstateMap<'a> {
                 rate_color(r).filled(),
             ))?;
         }
-        area.draw(&Rectangle::new([(x, y), (x + bar_w, y + bar_h)], INK.stroke_width(1)))?;
+        area.draw(&Rectangle::new(
+            [(x, y), (x + bar_w, y + bar_h)],
+            INK.stroke_width(1),
+        ))?;
         for q in 0..=4 {
             let yy = y + bar_h - q * bar_h / 4;
-            area.draw(&PathElement::new(vec![(x + bar_w, yy), (x + bar_w + 6, yy)], INK.stroke_width(1)))?;
+            area.draw(&PathElement::new(
+                vec![(x + bar_w, yy), (x + bar_w + 6, yy)],
+                INK.stroke_width(1),
+            ))?;
             area.draw(&t(&format!("{}%", q * 25), x + bar_w + 10, yy, 14.0))?;
         }
         y += bar_h + 36;
         area.draw(&Circle::new((x + 13, y), 10, rate_color(0.5).filled()))?;
         area.draw(&Circle::new((x + 13, y), 15, INK.stroke_width(3)))?;
-        area.draw(&Polygon::new(star(x + 26, y - 13, 7.0), RGBColor(0x11, 0x11, 0x11).filled()))?;
+        area.draw(&Polygon::new(
+            star(x + 26, y - 13, 7.0),
+            RGBColor(0x11, 0x11, 0x11).filled(),
+        ))?;
         area.draw(&t("crown jewel", x + 40, y, 14.0))?;
         y += 36;
-        area.draw(&Rectangle::new([(x + 4, y - 9), (x + 22, y + 9)], RGBColor(0xE0, 0xE0, 0xE0).filled()))?;
-        area.draw(&Rectangle::new([(x + 4, y - 9), (x + 22, y + 9)], RGBColor(0x88, 0x88, 0x88).stroke_width(1)))?;
+        area.draw(&Rectangle::new(
+            [(x + 4, y - 9), (x + 22, y + 9)],
+            RGBColor(0xE0, 0xE0, 0xE0).filled(),
+        ))?;
+        area.draw(&Rectangle::new(
+            [(x + 4, y - 9), (x + 22, y + 9)],
+            RGBColor(0x88, 0x88, 0x88).stroke_width(1),
+        ))?;
         area.draw(&t("group (not counted)", x + 40, y, 14.0))?;
         y += 30;
         area.draw(&PathElement::new(
@@ -545,10 +760,11 @@ impl<'a> EstateMap<'a> {
         y += 30;
         let note: &[&str] = if self.layout.aggregated {
             &[
-                "One bubble per segment",
-                "and asset kind; area ∝",
-                "number of assets, colour",
-                "= mean over its assets.",
+                "Rows: segments; columns:",
+                "asset kinds. A bubble's",
+                "area ∝ its assets (the",
+                "number under it); colour:",
+                "mean over its assets.",
             ]
         } else {
             &["One circle per asset;", "boxes are segments."]
@@ -573,24 +789,27 @@ impl Draw for EstateMap<'_> {
         "Estate map: how often each asset was compromised".into()
     }
     fn size(&self) -> (u32, u32) {
-        (PANEL_W, 90 + PANEL_H * self.panels.len().max(1) as u32)
+        (PANEL_W, 76 + self.panel_h * self.panels.len().max(1) as u32)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let s = &self.data.summary;
-        let drawable = self.data.estate.assets.iter().filter(|a| !is_segment(a.kind)).count();
         let sub = format!(
-            "{}: {} assets{}, {} trials per control set",
+            "{}: {} assets in the blast radius{}, {} trials per control set",
             label(&s.scenario, 40),
-            drawable,
-            if self.layout.aggregated { " (aggregated by segment and kind)" } else { "" },
+            s.assets,
+            if self.layout.aggregated {
+                " (aggregated by segment and kind)"
+            } else {
+                ""
+            },
             s.trials
         );
         let area = titled(root, &self.title(), &sub)?;
         let (w, _) = area.dim_in_pixel();
         let (maps, legend) = area.split_horizontally(w as i32 - LEGEND_W);
         let rows = maps.split_evenly((self.panels.len().max(1), 1));
-        for (row, &set) in rows.iter().zip(&self.panels) {
-            self.panel(row, set)?;
+        for ((row, &set), rates) in rows.iter().zip(&self.panels).zip(&self.rates) {
+            self.panel(row, set, rates)?;
         }
         self.legend(&legend.margin(40, 0, 0, 0))
     }
@@ -642,14 +861,15 @@ mod tests {
             assets,
             relations,
         };
-        let l = MapLayout::new(&view, 1300.0);
+        let index = asset_index(&view);
+        let l = MapLayout::new(&view, &index, 1300.0);
         assert!(l.aggregated);
         assert_eq!(l.nodes.len(), 2);
         assert_eq!(l.edges, vec![(0, 1, 1000)]);
         let rates = [("ws1".to_string(), 1.0), ("ws2".to_string(), 1.0)]
             .into_iter()
             .collect();
-        let r = l.node_rates(&rates);
+        let r = l.node_rates(&index, &rates);
         assert_eq!(r, vec![0.0, 0.002]);
     }
 }

@@ -21,7 +21,7 @@ mod data;
 mod estate_map;
 
 pub use data::{PlotData, SetTrials};
-pub use estate_map::{AGGREGATE_ABOVE, MapLayout};
+pub use estate_map::AGGREGATE_ABOVE;
 
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
@@ -30,10 +30,12 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// DejaVu Sans (Bitstream Vera licence, `assets/fonts/DejaVuSans-LICENSE.txt`).
-const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-/// The family name text is drawn and written (in SVG) with.
-pub(crate) const FAMILY: &str = "sans-serif";
+/// DejaVu Sans (Bitstream Vera licence, `assets/fonts/DejaVuSans-LICENSE.txt`), the one
+/// embedded copy: other charts in the crate can use it through [`ensure_font`].
+pub const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+/// The family name text is drawn and written (in SVG) with; [`ensure_font`] registers
+/// [`FONT`] under it.
+pub const FAMILY: &str = "sans-serif";
 
 /// One rendered chart.
 #[derive(Clone, Debug)]
@@ -47,32 +49,57 @@ pub struct Chart {
     pub png: Option<Vec<u8>>,
 }
 
-/// Registers the bundled font once. Without a font plotters cannot lay out text.
-fn ensure_font() -> Result<()> {
+/// Registers the bundled font with plotters under [`FAMILY`], once. Without a registered
+/// font plotters cannot lay out text (and the bitmap backend silently draws none).
+pub fn ensure_font() -> Result<()> {
     static OK: OnceLock<bool> = OnceLock::new();
-    let ok = *OK.get_or_init(|| {
-        plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok()
-    });
+    let ok =
+        *OK.get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
     if ok {
         Ok(())
     } else {
-        Err(Error::Catalog("bundled font DejaVuSans.ttf is not a valid font".into()))
+        Err(Error::Catalog(
+            "bundled font DejaVuSans.ttf is not a valid font".into(),
+        ))
     }
 }
 
-/// Draws every chart the data allows, as SVG and (with `png`) PNG, in a fixed order:
-/// `blast_radius`, `time_to_crown_jewel`, `time_to_contain`, `time_to_detect`,
-/// `compromised_over_time`, `estate_map`, and `control_marginal_value` after an ablation.
-pub fn render_charts(data: &PlotData, png: bool) -> Result<Vec<Chart>> {
+/// Every chart, in the order they are drawn and shown.
+pub const CHART_NAMES: [&str; 7] = [
+    "blast_radius",
+    "time_to_crown_jewel",
+    "time_to_contain",
+    "time_to_detect",
+    "compromised_over_time",
+    "estate_map",
+    "control_marginal_value",
+];
+
+/// Draws one chart by name, as SVG and (with `png`) PNG; `None` when the data has nothing
+/// for it (`control_marginal_value` without an ablation) or the name is unknown.
+pub fn render_chart(data: &PlotData, name: &str, png: bool) -> Result<Option<Chart>> {
     ensure_font()?;
-    let mut out = vec![render(&charts::BlastRadius::new(data), png)?];
-    for metric in charts::TimeMetric::ALL {
-        out.push(render(&charts::Survival::new(data, metric), png)?);
+    let survival = |m| render(&charts::Survival::new(data, m), png).map(Some);
+    match name {
+        "blast_radius" => render(&charts::BlastRadius::new(data), png).map(Some),
+        "time_to_crown_jewel" => survival(charts::TimeMetric::CrownJewel),
+        "time_to_contain" => survival(charts::TimeMetric::Contain),
+        "time_to_detect" => survival(charts::TimeMetric::Detect),
+        "compromised_over_time" => render(&charts::Timeline::new(data), png).map(Some),
+        "estate_map" => render(&estate_map::EstateMap::new(data), png).map(Some),
+        "control_marginal_value" => match charts::Marginal::new(data) {
+            Some(m) => render(&m, png).map(Some),
+            None => Ok(None),
+        },
+        _ => Ok(None),
     }
-    out.push(render(&charts::Timeline::new(data), png)?);
-    out.push(render(&estate_map::EstateMap::new(data), png)?);
-    if let Some(m) = charts::Marginal::new(data) {
-        out.push(render(&m, png)?);
+}
+
+/// Draws every chart the data allows (see [`CHART_NAMES`]), as SVG and (with `png`) PNG.
+pub fn render_charts(data: &PlotData, png: bool) -> Result<Vec<Chart>> {
+    let mut out = Vec::new();
+    for name in CHART_NAMES {
+        out.extend(render_chart(data, name, png)?);
     }
     Ok(out)
 }
@@ -125,22 +152,16 @@ fn render<C: Draw>(chart: &C, png: bool) -> Result<Chart> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        root.fill(&WHITE)
-            .map_err(|e| draw_error(chart.name(), e))?;
-        chart
-            .draw(&root)
-            .map_err(|e| draw_error(chart.name(), e))?;
+        root.fill(&WHITE).map_err(|e| draw_error(chart.name(), e))?;
+        chart.draw(&root).map_err(|e| draw_error(chart.name(), e))?;
         root.present().map_err(|e| draw_error(chart.name(), e))?;
     }
     let png = if png {
         let mut buf = vec![0u8; w as usize * h as usize * 3];
         {
             let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-            root.fill(&WHITE)
-                .map_err(|e| draw_error(chart.name(), e))?;
-            chart
-                .draw(&root)
-                .map_err(|e| draw_error(chart.name(), e))?;
+            root.fill(&WHITE).map_err(|e| draw_error(chart.name(), e))?;
+            chart.draw(&root).map_err(|e| draw_error(chart.name(), e))?;
             root.present().map_err(|e| draw_error(chart.name(), e))?;
         }
         Some(encode_png(&buf, w, h).map_err(|e| draw_error(chart.name(), e))?)
@@ -161,7 +182,10 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, png::E
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Balanced);
+        // Flat colours on white: a fixed filter and fdeflate compress well enough, and the
+        // adaptive filter search would dominate the time to draw in debug builds (x3).
+        enc.set_compression(png::Compression::Fast);
+        enc.set_filter(png::Filter::Sub);
         let mut wr = enc.write_header()?;
         wr.write_image_data(rgb)?;
         wr.finish()?;
@@ -191,7 +215,7 @@ const PALETTE: [(u8, u8, u8); 10] = [
 /// chart.
 pub fn set_color(index: usize) -> RGBColor {
     let (r, g, b) = PALETTE[index % PALETTE.len()];
-    if (index / PALETTE.len()) % 2 == 0 {
+    if (index / PALETTE.len()).is_multiple_of(2) {
         RGBColor(r, g, b)
     } else {
         let d = |c: u8| (c as f64 * 0.6) as u8;
@@ -238,10 +262,9 @@ pub fn hours(x: Option<f64>) -> String {
     }
 }
 
-/// A legend entry: a swatch and a text.
+/// A legend entry: a line in a set's colour, and its text.
 pub(crate) enum Swatch {
     Line(RGBColor),
-    Box(RGBColor),
 }
 
 /// Draws a legend in its own area (never over data), in `cols` columns.
@@ -256,22 +279,11 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     for (i, (sw, text)) in entries.iter().enumerate() {
         let x = 20 + (i % cols) as i32 * col_w;
         let y = 12 + (i / cols) as i32 * 24;
-        match sw {
-            Swatch::Line(c) => area.draw(&PathElement::new(
-                vec![(x, y), (x + 28, y)],
-                c.stroke_width(4),
-            ))?,
-            Swatch::Box(c) => area.draw(&Rectangle::new(
-                [(x + 4, y - 7), (x + 24, y + 7)],
-                c.mix(0.35).filled(),
-            ))?,
-        }
-        if let Swatch::Box(c) = sw {
-            area.draw(&Rectangle::new(
-                [(x + 4, y - 7), (x + 24, y + 7)],
-                c.stroke_width(2),
-            ))?;
-        }
+        let Swatch::Line(c) = sw;
+        area.draw(&PathElement::new(
+            vec![(x, y), (x + 28, y)],
+            c.stroke_width(4),
+        ))?;
         area.draw(&Text::new(
             text.clone(),
             (x + 36, y),
@@ -300,7 +312,9 @@ pub(crate) fn titled<DB: DrawingBackend>(
             font_at(15.0, HPos::Center, VPos::Top).color(&MUTED),
         ))?;
     }
-    Ok(area.split_vertically(if subtitle.is_empty() { 50 } else { 76 }).1)
+    Ok(area
+        .split_vertically(if subtitle.is_empty() { 50 } else { 76 })
+        .1)
 }
 
 #[cfg(test)]

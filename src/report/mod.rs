@@ -3,11 +3,13 @@
 //! neutralises spreadsheet formulas.
 
 mod compare_table;
+mod html;
 mod navigator;
 mod table;
 mod trials_csv;
 
 pub use compare_table::comparison_table;
+pub use html::{html_escape, html_report};
 pub use navigator::navigator_layer;
 pub use table::summary_table;
 pub use trials_csv::trials_csv;

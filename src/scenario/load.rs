@@ -51,10 +51,35 @@ pub fn read_scenario_text(path: &Path, limits: &Limits) -> Result<String> {
             ],
         }));
     }
-    let bytes = std::fs::read(path).map_err(|cause| Error::Read {
+    // The size in the metadata is 0 for devices and pipes (`/dev/zero`, `<(cmd)`): the
+    // read itself is bounded too.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).map_err(|cause| Error::Read {
+                path: path.to_path_buf(),
+                cause,
+            })?,
+            limits.max_file_bytes.saturating_add(1),
+        ),
+        &mut bytes,
+    )
+    .map_err(|cause| Error::Read {
         path: path.to_path_buf(),
         cause,
     })?;
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(Error::Invalid(Diagnostics {
+            file: origin,
+            items: vec![
+                Diagnostic::error(
+                    "",
+                    format!("file is over the limit of {} bytes", limits.max_file_bytes),
+                )
+                .with_hint("raise the limit with --max-file-bytes if the file is trusted"),
+            ],
+        }));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..at];

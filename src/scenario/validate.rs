@@ -272,6 +272,23 @@ impl Validator<'_> {
         if let Some(h) = s.defender.manual_response_hours {
             self.non_negative("defender.manual_response_hours".into(), h, "time");
         }
+        if let Some(h) = s.defender.triage_hours {
+            self.non_negative("defender.triage_hours".into(), h, "time");
+        }
+        if let Some(x) = a.speed {
+            self.non_negative("attacker.speed".into(), x, "speed");
+        }
+        if let Some(x) = a.noise_aversion {
+            self.prob("attacker.noise_aversion".into(), x);
+        }
+        if let Some(h) = a.time_budget_hours {
+            self.non_negative("attacker.time_budget_hours".into(), h, "time");
+        }
+        for (i, t) in s.techniques.iter().enumerate() {
+            if let Some(x) = t.sigma {
+                self.non_negative(format!("techniques[{i}].sigma"), x, "sigma");
+            }
+        }
         let sim = &s.simulation;
         if !(sim.horizon_hours.is_finite() && sim.horizon_hours > 0.0) {
             self.err(

@@ -12,6 +12,9 @@ use crate::techniques::TimeDist;
 use rand_distr::{Distribution, LogNormal};
 use std::cmp::Reverse;
 
+/// No attack edge: bits given at the start or by an inject.
+pub const NO_EDGE: u32 = u32::MAX;
+
 pub struct Ctx<'a> {
     pub est: &'a Estate,
     pub plan: &'a ControlPlan,
@@ -20,10 +23,6 @@ pub struct Ctx<'a> {
     /// to find what can be reached at all.
     pub certain: bool,
 }
-
-/// Hours of expected delay an attacker with noise aversion 1 would accept to avoid a
-/// certain detection [assumption]; scales the noise term of the priority.
-const NOISE_WEIGHT_HOURS: f64 = 48.0;
 
 /// Maps a float to a u32 with the same order (negative numbers included).
 fn ord_f32(x: f32) -> u32 {
@@ -41,25 +40,7 @@ impl Ctx<'_> {
     /// (a pure function of the trial key, so the order is the same in every control set).
     fn priority(&self, e: u32, try_no: u8) -> u64 {
         let r = self.key.bits(e as u64, try_no as u64, purpose::PRIORITY);
-        let edge = &self.est.edges[e as usize];
-        let dst = edge.dst as usize;
-        let prof = &self.est.profile;
-        let score = match prof.strategy {
-            Strategy::Random => 0.0,
-            Strategy::GreedyValue => -self.est.nodes[dst].value,
-            Strategy::ShortestTime => {
-                let d = self
-                    .plan
-                    .dist_to_objective
-                    .get(dst)
-                    .copied()
-                    .unwrap_or(f32::INFINITY) as f64;
-                let p = self.plan.p[e as usize].max(1e-6) as f64;
-                d + edge.mean_hours as f64 / p
-            }
-        };
-        let score =
-            score + prof.noise_aversion * NOISE_WEIGHT_HOURS * self.plan.detect[e as usize] as f64;
+        let score = crate::plan::static_score(self.est, self.plan, e as usize);
         if score == 0.0 {
             return r;
         }
@@ -119,40 +100,174 @@ fn schedule(st: &mut TrialState, t: f64, kind: EventKind, a: u32, b: u32) {
 
 /// Puts the attacker at its starting positions: the internet, plus any start assets.
 pub fn start(cx: &Ctx, st: &mut TrialState) {
-    grant(cx, st, INTERNET, bits::ACCESS);
+    grant(cx, st, INTERNET, bits::ACCESS, NO_EDGE);
     for &(n, b) in &cx.est.start {
-        grant(cx, st, n, b);
+        grant(cx, st, n, b, NO_EDGE);
     }
     // An insider begins as one ordinary user, signed in at its own device.
     let pool = &cx.est.insider_pool;
     if !pool.is_empty() {
         let pick = (cx.key.bits(u64::MAX, 0, purpose::PRIORITY) % pool.len() as u64) as usize;
         let (ident, devices) = &pool[pick];
-        grant(cx, st, *ident, bits::PASSWORD | bits::SIGNED_IN);
+        grant(cx, st, *ident, bits::PASSWORD | bits::SIGNED_IN, NO_EDGE);
         for &d in devices {
-            grant(cx, st, d, bits::ACCESS);
+            grant(cx, st, d, bits::ACCESS, NO_EDGE);
         }
     }
     // Network edges into segments with internet-exposed assets may be reachable already.
-    for s in 0..cx.est.segment_count {
-        if cx
-            .est
-            .net_edges_into(s)
-            .iter()
-            .any(|&e| cx.est.node(cx.est.edges[e as usize].dst).exposed != 0)
-        {
-            wake(cx, st, s);
-        }
+    for &e in &cx.est.exposed_net_edges {
+        push_edge(cx, st, e);
     }
     drain_free(cx, st);
 }
 
-fn push_frontier(cx: &Ctx, st: &mut TrialState, e: u32) {
+/// Frontier items: a single edge (retries, network edges, edges woken from a wait), or a
+/// *stream* over one node's out-edges. Streams keep a trial's cost proportional to the
+/// steps it attempts, not to the fan-out of what it holds: the internet "holds" an edge to
+/// every phishable user, and a stream offers them one at a time.
+const STREAM: u64 = 1 << 32;
+
+fn is_random(cx: &Ctx) -> bool {
+    cx.est.profile.strategy == Strategy::Random && cx.est.profile.noise_aversion == 0.0
+}
+
+/// Key of a single edge: for the random strategy an exponential clock of rate 1 on the
+/// virtual time `tau` (competing clocks pick uniformly among everything offered); for the
+/// others the strategy's score.
+fn edge_key(cx: &Ctx, st: &TrialState, e: u32, try_no: u8) -> u64 {
+    if is_random(cx) {
+        (st.tau
+            + cx.key
+                .exponential(1.0, e as u64, try_no as u64, purpose::PRIORITY))
+        .to_bits()
+    } else {
+        cx.priority(e, try_no)
+    }
+}
+
+fn push_edge(cx: &Ctx, st: &mut TrialState, e: u32) {
     if cx.est.edges[e as usize].has(flags::FREE) {
         st.free_queue.push(e);
     } else {
-        let try_no = st.tries[e as usize];
-        st.frontier.push(Reverse((cx.priority(e, try_no), e)));
+        let key = edge_key(cx, st, e, st.tries[e as usize]);
+        st.frontier.push(Reverse((key, e as u64)));
+    }
+}
+
+/// The edge at position `pos` of node `n`'s stream: a per-trial pseudo-random permutation
+/// of its out-edges for the random strategy (the same in every control set), the plan's
+/// order by score otherwise.
+fn stream_edge(cx: &Ctx, st: &TrialState, n: NodeId, pos: u32) -> u32 {
+    let r = cx.est.out_edges(n);
+    let d = (r.end - r.start) as u64;
+    if is_random(cx) {
+        let (a, b) = st.perm[n as usize];
+        r.start as u32 + ((a as u64 * pos as u64 + b as u64) % d) as u32
+    } else {
+        cx.plan.order[r.start + pos as usize]
+    }
+}
+
+/// Offers (again) every out-edge of `n`: called when `n` gains bits that enable some.
+fn offer_source(cx: &Ctx, st: &mut TrialState, n: NodeId) {
+    let ni = n as usize;
+    st.cursor[ni] = 0;
+    if st.streaming.put(ni) {
+        return;
+    }
+    if is_random(cx) && st.perm[ni] == (0, 0) {
+        let d = cx.est.out_edges(n).len() as u64;
+        let h = cx.key.bits(n as u64 | STREAM, 0, purpose::PRIORITY);
+        // An affine map i -> a*i + b (mod d) with a coprime to d is a permutation.
+        let mut a = 1 + h % d.max(1);
+        while gcd(a, d) != 1 {
+            a += 1;
+        }
+        st.perm[ni] = (a as u32, ((h >> 32) % d.max(1)) as u32);
+    }
+    let key = stream_key(cx, st, n);
+    st.frontier.push(Reverse((key, STREAM | n as u64)));
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Key of a stream: for the random strategy an exponential clock whose rate is the number
+/// of edges left (so each edge is as likely as any single edge); otherwise the score of
+/// the edge at the cursor (corrected when popped if that edge turns out unusable).
+fn stream_key(cx: &Ctx, st: &TrialState, n: NodeId) -> u64 {
+    let pos = st.cursor[n as usize];
+    if is_random(cx) {
+        let left = (cx.est.out_edges(n).len() as u32 - pos).max(1) as f64;
+        (st.tau
+            + cx.key
+                .exponential(1.0, n as u64 | STREAM, pos as u64, purpose::PRIORITY)
+                / left)
+            .to_bits()
+    } else {
+        let e = stream_edge(cx, st, n, pos);
+        cx.priority(e, st.tries[e as usize])
+    }
+}
+
+/// Whether edge `e` could be started now (network aside).
+fn usable(cx: &Ctx, st: &TrialState, e: usize, max_tries: u8) -> bool {
+    let edge = &cx.est.edges[e];
+    !edge.has(flags::FREE)
+        && cx.plan.p[e].max(cx.plan.p_compliant[e]) > 0.0
+        && st.tries[e] < max_tries
+        && effective_grant(st, edge).is_some()
+}
+
+/// Takes the next item the attacker wants: an edge to try, or None when nothing is left.
+fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
+    loop {
+        let Reverse((key, item)) = st.frontier.pop()?;
+        if is_random(cx) {
+            st.tau = st.tau.max(f64::from_bits(key));
+        }
+        if item & STREAM == 0 {
+            return Some(item as u32);
+        }
+        let n = item as u32;
+        let ni = n as usize;
+        let d = cx.est.out_edges(n).len() as u32;
+        // Skip what cannot be used: the kernel-like part of the loop, a few checks an edge.
+        while st.cursor[ni] < d
+            && !usable(
+                cx,
+                st,
+                stream_edge(cx, st, n, st.cursor[ni]) as usize,
+                max_tries,
+            )
+        {
+            st.cursor[ni] += 1;
+        }
+        if st.cursor[ni] >= d {
+            st.streaming.set(ni, false);
+            continue;
+        }
+        let e = stream_edge(cx, st, n, st.cursor[ni]);
+        if !is_random(cx) {
+            let k = cx.priority(e, st.tries[e as usize]);
+            if k > key {
+                // The edge we ranked it by was skipped: re-rank honestly.
+                st.frontier.push(Reverse((k, item)));
+                continue;
+            }
+        }
+        st.cursor[ni] += 1;
+        if st.cursor[ni] < d {
+            let k = stream_key(cx, st, n);
+            st.frontier.push(Reverse((k, item)));
+        } else {
+            st.streaming.set(ni, false);
+        }
+        return Some(e);
     }
 }
 
@@ -163,7 +278,7 @@ fn drain_free(cx: &Ctx, st: &mut TrialState) {
             && cx.plan.p[e as usize] > 0.0
         {
             journal(st, Happening::Free { edge: e });
-            grant(cx, st, edge.dst, g);
+            grant(cx, st, edge.dst, g, e);
         }
     }
 }
@@ -227,7 +342,7 @@ pub fn dispatch(cx: &Ctx, st: &mut TrialState) {
         return;
     }
     while par == 0 || st.in_flight < par {
-        let Some(Reverse((_, e))) = st.frontier.pop() else {
+        let Some(e) = next_edge(cx, st, max_tries) else {
             break;
         };
         let ei = e as usize;
@@ -356,10 +471,10 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
         st.m.steps_succeeded += 1;
         st.m.tech_successes[edge.tech as usize] += 1;
         if let Some(g) = effective_grant(st, &edge) {
-            grant(cx, st, edge.dst, g);
+            grant(cx, st, edge.dst, g, e);
         }
     } else if try_no < cx.est.profile.max_tries.min(255) as u8 {
-        push_frontier(cx, st, e);
+        push_edge(cx, st, e);
     }
     if detected {
         st.m.detections += 1;
@@ -396,7 +511,8 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
 }
 
 /// Adds state bits to a node and everything that follows: metrics, footholds, new steps.
-pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8) {
+/// `via` is the attack edge that gave the bits (`NO_EDGE` for starts and injects).
+pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
     let ni = n as usize;
     let old = st.bits[ni];
     let new = old | add;
@@ -421,6 +537,7 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8) {
         }
     }
     if !st.ever.put(ni) {
+        st.parent[ni] = via;
         if node.counts() {
             let m = &mut st.m;
             m.compromised += 1;
@@ -457,22 +574,44 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8) {
         }
         if n != INTERNET {
             st.m.footholds_gained += 1;
-            match st.m.footholds_gained {
-                1 => st.m.first_foothold_at = Some(st.now),
-                2 => st.m.first_lateral_at = Some(st.now),
-                _ => {}
+            let first = st.m.first_foothold_at.is_none();
+            if first {
+                st.m.first_foothold_at = Some(st.now);
+            }
+            // Lateral movement (eCrime "breakout"): a later foothold taken from inside by an
+            // attack step whose source is not the internet. A second phish is not a lateral
+            // move, nor is code on a hijacked app's own host (a free step).
+            let lateral = !first && via != NO_EDGE && {
+                let e = &cx.est.edges[via as usize];
+                !e.has(flags::FREE)
+                    && e.src != INTERNET
+                    && (e.src != NO_SOURCE || cx.est.node(e.dst).exposed == 0)
+            };
+            if lateral && st.m.first_lateral_at.is_none() {
+                st.m.first_lateral_at = Some(st.now);
             }
         }
         add_foothold(cx, st, node.segment);
         if node.segment != INTERNET {
-            grant(cx, st, node.segment, bits::ACCESS);
+            grant(cx, st, node.segment, bits::ACCESS, via);
         }
     }
+    // Group membership and the like apply at once; everything else is offered through the
+    // node's stream, restarted so that steps the new bits enable are seen.
+    let gained = new & !old;
+    let mut offer = false;
     for e in cx.est.out_edges(n) {
-        let req = cx.est.edges[e].requires;
-        if new & req & !old != 0 {
-            push_frontier(cx, st, e as u32);
+        let edge = &cx.est.edges[e];
+        if gained & edge.requires != 0 {
+            if edge.has(flags::FREE) {
+                st.free_queue.push(e as u32);
+            } else {
+                offer = true;
+            }
         }
+    }
+    if offer {
+        offer_source(cx, st, n);
     }
 }
 
@@ -536,12 +675,12 @@ fn wake(cx: &Ctx, st: &mut TrialState, t: u32) {
     st.touch_segment(t);
     if !st.net_pushed.put(t as usize) {
         for &e in cx.est.net_edges_into(t) {
-            push_frontier(cx, st, e);
+            push_edge(cx, st, e);
         }
     }
     let parked = std::mem::take(&mut st.parked[t as usize]);
     for &e in &parked {
-        push_frontier(cx, st, e);
+        push_edge(cx, st, e);
     }
     let mut parked = parked;
     parked.clear();
@@ -644,4 +783,150 @@ pub fn reachable_set(est: &Estate, plan: &ControlPlan) -> fixedbitset::FixedBitS
     start(&cx, &mut st);
     advance(&cx, &mut st, f64::INFINITY, None);
     st.ever
+}
+
+/// Resets an identity's credentials: passwords, hashes, tokens and sessions it held become
+/// useless; the attacker must steal them anew.
+pub fn reset_credentials(cx: &Ctx, st: &mut TrialState, n: NodeId) {
+    let ni = n as usize;
+    let b = st.bits[ni];
+    let nb = b & !bits::CRED;
+    if nb == b {
+        return;
+    }
+    st.bits[ni] = nb;
+    st.changed.push(n);
+    journal(st, Happening::Revoked { node: n });
+    if nb == 0 && holdable(cx.est.node(n)) {
+        st.live_owned -= 1;
+        if st.live_owned == 0 {
+            st.m.contained_at = Some(st.now);
+        }
+    }
+}
+
+/// After the plan changed mid-trial (a control switched on or off, a flow blocked):
+/// recomputes what the attacker's footholds reach and offers every step from what it holds
+/// again, so that steps the new plan opens are tried and closed ones are dropped at pop.
+pub fn refresh(cx: &Ctx, st: &mut TrialState) {
+    let n = cx.est.segment_count;
+    for &t in &st.touched_segments {
+        st.reach_now[t as usize] = 0;
+        st.reach_allowed_now[t as usize] = 0;
+        st.net_pushed.set(t as usize, false);
+    }
+    let live: Vec<u32> = st
+        .touched_segments
+        .iter()
+        .copied()
+        .filter(|&x| st.footholds[x as usize] > 0)
+        .collect();
+    for from in live {
+        let allow = cx.plan.allow_segments.contains(from as usize);
+        for t in 0..n {
+            let r = cx.plan.reach[(from * n + t) as usize];
+            if r != 0 {
+                st.touch_segment(t);
+                st.reach_now[t as usize] |= r;
+                if allow {
+                    st.reach_allowed_now[t as usize] |= r;
+                }
+            }
+        }
+    }
+    let reached: Vec<u32> = st
+        .touched_segments
+        .iter()
+        .copied()
+        .filter(|&t| st.reach_now[t as usize] != 0)
+        .collect();
+    for t in reached {
+        wake(cx, st, t);
+    }
+    let held: Vec<NodeId> = st
+        .touched
+        .iter()
+        .copied()
+        .filter(|&x| st.bits[x as usize] != 0)
+        .collect();
+    for x in held {
+        if x != INTERNET && st.contained.contains(x as usize) {
+            continue;
+        }
+        let b = st.bits[x as usize];
+        for e in cx.est.out_edges(x) {
+            let edge = &cx.est.edges[e];
+            if b & edge.requires != 0 && edge.has(flags::FREE) {
+                st.free_queue.push(e as u32);
+            }
+        }
+        offer_source(cx, st, x);
+    }
+    drain_free(cx, st);
+    // A refreshed trial may have work again.
+    if st.ended == Some(EndReason::Exhausted) {
+        st.ended = None;
+    }
+}
+
+/// A trainer's or scripted intervention in a trial.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action", content = "node")]
+pub enum Inject {
+    /// Isolate a device (or disable any asset): it stops being a foothold.
+    Isolate(NodeId),
+    /// Disable an identity.
+    Disable(NodeId),
+    /// Reset an identity's credentials (passwords, hashes, tokens).
+    ResetCredentials(NodeId),
+    /// Revoke an identity's sessions and tokens only.
+    RevokeTokens(NodeId),
+    /// Cut off the segment a node sits in (or the segment itself).
+    BlockSegment(NodeId),
+    /// The attacker phishes a user (gets its password).
+    Phish(NodeId),
+    /// The attacker exploits an application or device (gets admin on it).
+    Exploit(NodeId),
+    /// An insider starts: an identity signed in (add its device with `Exploit`-free access
+    /// through `Foothold`).
+    Insider(NodeId),
+    /// The attacker gets a user-level foothold on a device.
+    Foothold(NodeId),
+}
+
+pub fn inject(cx: &Ctx, st: &mut TrialState, what: Inject) {
+    match what {
+        Inject::Isolate(n) | Inject::Disable(n) => contain(cx, st, n),
+        Inject::ResetCredentials(n) => reset_credentials(cx, st, n),
+        Inject::RevokeTokens(n) => revoke(cx, st, n),
+        Inject::BlockSegment(n) => {
+            let seg = if cx.est.node(n).kind == crate::model::AssetKind::Segment {
+                n
+            } else {
+                cx.est.node(n).segment
+            };
+            let held: Vec<NodeId> = st
+                .touched
+                .iter()
+                .copied()
+                .filter(|&x| {
+                    st.bits[x as usize] != 0
+                        && cx.est.node(x).segment == seg
+                        && holdable(cx.est.node(x))
+                })
+                .collect();
+            for x in held {
+                contain(cx, st, x);
+            }
+        }
+        Inject::Phish(n) => grant(cx, st, n, bits::PASSWORD, NO_EDGE),
+        Inject::Exploit(n) => grant(cx, st, n, bits::ACCESS | bits::ADMIN, NO_EDGE),
+        Inject::Insider(n) => grant(cx, st, n, bits::PASSWORD | bits::SIGNED_IN, NO_EDGE),
+        Inject::Foothold(n) => grant(cx, st, n, bits::ACCESS, NO_EDGE),
+    }
+    drain_free(cx, st);
+    if st.ended == Some(EndReason::Exhausted) || st.ended == Some(EndReason::Contained) {
+        st.ended = None;
+    }
+    check_end(cx, st);
 }

@@ -170,6 +170,10 @@ pub struct TrialOutcome {
     pub timeline: Vec<u32>,
     /// (technique index, successes) for techniques that succeeded at least once.
     pub techniques: Vec<(u16, u32)>,
+    /// (node, attack edge that first compromised it), in order of compromise; kept only
+    /// when the engine is asked to (attack-path analysis), empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<(u32, u32)>,
 }
 
 /// A bevy_ecs world holding one estate, and the schedule that plays trials on it. One per
@@ -180,6 +184,8 @@ pub struct Engine {
     pub entities: Vec<Option<Entity>>,
     /// Trials (of this engine) in which each node was compromised.
     pub node_hits: Vec<u32>,
+    /// Record which edge first compromised each node (for attack paths).
+    pub keep_parents: bool,
 }
 
 impl Engine {
@@ -261,6 +267,7 @@ impl Engine {
             schedule,
             entities,
             node_hits: vec![0; n],
+            keep_parents: false,
         }
     }
 
@@ -304,6 +311,38 @@ impl Engine {
         self.world.resource::<Tick>().actions_done
     }
 
+    /// Applies a trainer's intervention at the current time.
+    pub fn inject(&mut self, what: engine::Inject) {
+        let t = self.world.resource_mut::<Trial>().into_inner();
+        let cx = engine::Ctx {
+            est: &t.est,
+            plan: &t.plan,
+            key: t.key,
+            certain: false,
+        };
+        engine::inject(&cx, &mut t.st, what);
+    }
+
+    /// Switches the control plan mid-trial (a control enabled or disabled, a flow blocked)
+    /// and lets the attacker see what changed.
+    pub fn replan(&mut self, plan: Arc<ControlPlan>) {
+        let t = self.world.resource_mut::<Trial>().into_inner();
+        t.plan = plan;
+        let cx = engine::Ctx {
+            est: &t.est,
+            plan: &t.plan,
+            key: t.key,
+            certain: false,
+        };
+        engine::refresh(&cx, &mut t.st);
+    }
+
+    /// Turns on the ECS status mirror (Compromised / Contained components on entities).
+    pub fn mirror_status(&mut self) {
+        let entities = self.entities.clone();
+        self.world.insert_resource(MirrorStatus { entities });
+    }
+
     /// Plays trial `index` to its end in batch mode, with `points` + 1 timeline samples.
     pub fn run_trial(&mut self, index: u64, points: usize) -> TrialOutcome {
         self.begin(index, false);
@@ -329,7 +368,16 @@ impl Engine {
         if st.ended.is_none() {
             st.ended = Some(EndReason::Horizon);
         }
-        let out = outcome(st, index as u32);
+        let mut out = outcome(st, index as u32);
+        if self.keep_parents {
+            let mut seen = std::collections::HashSet::new();
+            out.parents = st
+                .touched
+                .iter()
+                .filter(|&&n| st.ever.contains(n as usize) && seen.insert(n))
+                .map(|&n| (n, st.parent[n as usize]))
+                .collect();
+        }
         let mut seen: Vec<NodeId> = st
             .touched
             .iter()
@@ -381,5 +429,6 @@ pub fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
             .filter(|(_, c)| **c > 0)
             .map(|(i, c)| (i as u16, *c))
             .collect(),
+        parents: Vec::new(),
     }
 }

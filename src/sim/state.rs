@@ -78,13 +78,22 @@ pub struct TrialState {
     pub contained: FixedBitSet,
     /// Nodes compromised at any time this trial (counted once even if revoked and retaken).
     pub ever: FixedBitSet,
+    /// For nodes in `ever`: the attack edge that first compromised them (or NO_EDGE).
+    pub parent: Vec<u32>,
     /// Nodes whose bits or containment changed this trial (for reset and reporting).
     pub touched: Vec<NodeId>,
     /// Per edge: tries made.
     pub tries: Vec<u8>,
     pub touched_edges: Vec<u32>,
-    /// Priority queue of (key, edge, try) the attacker may start; smallest key first.
-    pub frontier: BinaryHeap<std::cmp::Reverse<(u64, u32)>>,
+    /// What the attacker may start next, smallest key first: single edges, or streams over
+    /// a node's out-edges (item tagged with bit 32; see the engine).
+    pub frontier: BinaryHeap<std::cmp::Reverse<(u64, u64)>>,
+    /// Per node: position of its stream, whether a stream is queued, and its permutation.
+    pub cursor: Vec<u32>,
+    pub streaming: FixedBitSet,
+    pub perm: Vec<(u32, u32)>,
+    /// Virtual time of the random strategy's competing clocks.
+    pub tau: f64,
     pub events: BinaryHeap<Event>,
     pub seq: u64,
     pub in_flight: u32,
@@ -194,10 +203,15 @@ impl TrialState {
             bits: vec![0; nodes],
             contained: FixedBitSet::with_capacity(nodes),
             ever: FixedBitSet::with_capacity(nodes),
+            parent: vec![u32::MAX; nodes],
             touched: Vec::new(),
             tries: vec![0; edges],
             touched_edges: Vec::new(),
             frontier: BinaryHeap::new(),
+            cursor: vec![0; nodes],
+            streaming: FixedBitSet::with_capacity(nodes),
+            perm: vec![(0, 0); nodes],
+            tau: 0.0,
             events: BinaryHeap::new(),
             seq: 0,
             in_flight: 0,
@@ -230,6 +244,9 @@ impl TrialState {
             self.bits[n as usize] = 0;
             self.contained.set(n as usize, false);
             self.ever.set(n as usize, false);
+            self.streaming.set(n as usize, false);
+            self.cursor[n as usize] = 0;
+            self.perm[n as usize] = (0, 0);
         }
         self.touched.clear();
         for &e in &self.touched_edges {
@@ -247,6 +264,7 @@ impl TrialState {
         }
         self.touched_segments.clear();
         self.frontier.clear();
+        self.tau = 0.0;
         self.events.clear();
         self.seq = 0;
         self.in_flight = 0;

@@ -1,0 +1,315 @@
+//! Criterion benchmarks of the engine (see BENCHMARKS.md for figures and how to run them).
+//!
+//! - `compile`: load (parse + validate) and compile a generated estate into its attack graph.
+//! - `trials`: attack steps attempted per second, one thread, under `none` and `optimal`.
+//! - `kernel`: the reference kernel: the simplest randomized traversal of the same compiled
+//!   graph with the same probabilities (CSR, a fast seeded generator, one coin flip per edge
+//!   tried): the practical speed limit the engine is held to.
+//! - `entry`: a trial whose attacker can do nothing, on estates of every size: the fixed
+//!   cost of a trial.
+//! - `parallel`: batch Monte Carlo on 1 and 2 threads.
+//!
+//! `cargo test --benches` runs each once on small estates (a smoke test); `cargo bench`
+//! measures 1k-100k assets, and `ZTSIM_BENCH_FULL=1 cargo bench` adds 1,000,000.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::sync::{Arc, OnceLock};
+use ztsim::controls::{Catalog, resolve_set};
+use ztsim::estate::{self, Estate};
+use ztsim::generate::{GeneratorParams, generate};
+use ztsim::limits::Limits;
+use ztsim::montecarlo::{RunOptions, run_sets};
+use ztsim::pipeline::Prepared;
+use ztsim::plan::{self, ControlPlan};
+use ztsim::scenario::Scenario;
+use ztsim::sim::Engine;
+
+fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+fn sizes() -> Vec<usize> {
+    if !measuring() {
+        vec![1_000, 10_000]
+    } else if std::env::var_os("ZTSIM_BENCH_FULL").is_some() {
+        vec![1_000, 10_000, 100_000, 1_000_000]
+    } else {
+        vec![1_000, 10_000, 100_000]
+    }
+}
+
+struct Fixture {
+    scenario: Scenario,
+    json: String,
+    estate: Arc<Estate>,
+    none: Arc<ControlPlan>,
+    optimal: Arc<ControlPlan>,
+    /// The same estate with the attacker stuck on an isolated device.
+    stuck: Arc<Estate>,
+}
+
+fn fixture(n: usize) -> &'static Fixture {
+    static CACHE: OnceLock<std::sync::Mutex<Vec<(usize, &'static Fixture)>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut c = cache.lock().unwrap();
+    if let Some((_, f)) = c.iter().find(|(k, _)| *k == n) {
+        return f;
+    }
+    let scenario = generate(&GeneratorParams {
+        assets: n,
+        seed: 1,
+        ..GeneratorParams::default()
+    });
+    let json = serde_json::to_string(&scenario).unwrap();
+    let estate = Arc::new(estate::compile(&scenario));
+    let catalog = Catalog::builtin().unwrap();
+    let none = Arc::new(plan::build(
+        &estate,
+        &resolve_set("none", &[], &catalog).unwrap(),
+        1,
+    ));
+    let optimal = Arc::new(plan::build(
+        &estate,
+        &resolve_set("optimal", &[], &catalog).unwrap(),
+        1,
+    ));
+    let mut s2 = scenario.clone();
+    s2.segments.push(ztsim::scenario::SegmentDef {
+        id: "bench-island".into(),
+        ..Default::default()
+    });
+    let mut a = s2
+        .assets
+        .iter()
+        .find(|a| a.kind == ztsim::model::AssetKind::Workstation)
+        .unwrap()
+        .clone();
+    a.id = "bench-isolated".into();
+    a.segment = Some("bench-island".into());
+    a.exposed.clear();
+    a.exploitable = None;
+    // Its own local admin password: no pass-the-hash fan-out from it.
+    a.unique_local_admin = Some(true);
+    s2.assets.push(a);
+    s2.attacker.entry = Some(Vec::new());
+    s2.attacker.start = vec!["bench-isolated".into()];
+    let stuck = Arc::new(estate::compile(&s2));
+    let f: &'static Fixture = Box::leak(Box::new(Fixture {
+        scenario,
+        json,
+        estate,
+        none,
+        optimal,
+        stuck,
+    }));
+    c.push((n, f));
+    f
+}
+
+/// Trials per batch: enough work to measure, few enough for big estates.
+fn batch(n: usize) -> u64 {
+    (200_000 / n as u64).clamp(4, 200)
+}
+
+fn bench_compile(c: &mut Criterion) {
+    let mut g = c.benchmark_group("compile");
+    g.sample_size(10);
+    for n in sizes() {
+        let f = fixture(n);
+        g.throughput(Throughput::Elements(f.scenario.assets.len() as u64));
+        g.bench_with_input(
+            BenchmarkId::new("load_and_compile", n),
+            &f.json,
+            |b, json| {
+                b.iter(|| {
+                    black_box(
+                        Prepared::from_str(json, "bench.json", &Limits::default())
+                            .unwrap()
+                            .estate
+                            .edges
+                            .len(),
+                    )
+                })
+            },
+        );
+        g.bench_with_input(BenchmarkId::new("compile_only", n), &f.scenario, |b, s| {
+            b.iter(|| black_box(estate::compile(s).edges.len()))
+        });
+    }
+    g.finish();
+}
+
+/// Plays `trials` trials on one engine, returning attack steps attempted.
+fn play(engine: &mut Engine, trials: u64) -> u64 {
+    (0..trials)
+        .map(|i| engine.run_trial(i, 48).steps_attempted as u64)
+        .sum()
+}
+
+fn bench_trials(c: &mut Criterion) {
+    let mut g = c.benchmark_group("trials");
+    g.sample_size(10);
+    for n in sizes() {
+        let f = fixture(n);
+        for (name, plan) in [("none", &f.none), ("optimal", &f.optimal)] {
+            let t = batch(n);
+            let mut engine = Engine::new(f.estate.clone(), plan.clone(), 1);
+            let steps = play(&mut engine, t);
+            g.throughput(Throughput::Elements(steps.max(1)));
+            g.bench_function(BenchmarkId::new(format!("steps_{name}"), n), |b| {
+                b.iter(|| black_box(play(&mut engine, t)))
+            });
+        }
+    }
+    g.finish();
+}
+
+/// The reference kernel: an independent cascade over the compiled graph. Each trial
+/// starts from the same nodes as the engine, tries every out-edge of every reached node
+/// once with one coin flip against the same probability, and counts the edges tried.
+struct Kernel {
+    out_start: Vec<u32>,
+    dst: Vec<u32>,
+    p: Vec<f32>,
+    start: Vec<u32>,
+    seen: Vec<bool>,
+    touched: Vec<u32>,
+    stack: Vec<u32>,
+}
+
+impl Kernel {
+    fn new(est: &Estate, plan: &ControlPlan) -> Kernel {
+        let n = est.nodes.len();
+        let mut out_start = vec![0u32; n + 1];
+        let mut dst = Vec::new();
+        let mut p = Vec::new();
+        for u in 0..n {
+            for e in est.out_edges(u as u32) {
+                dst.push(est.edges[e].dst);
+                p.push(plan.p[e]);
+            }
+            out_start[u + 1] = dst.len() as u32;
+        }
+        let mut start = vec![0u32];
+        start.extend(est.start.iter().map(|(s, _)| *s));
+        Kernel {
+            out_start,
+            dst,
+            p,
+            start,
+            seen: vec![false; n],
+            touched: Vec::new(),
+            stack: Vec::new(),
+        }
+    }
+
+    fn trial(&mut self, seed: u64) -> u64 {
+        // SplitMix64 inline: the fastest decent seeded generator.
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut next = || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> 40) as f32 / (1u32 << 24) as f32
+        };
+        for &t in &self.touched {
+            self.seen[t as usize] = false;
+        }
+        self.touched.clear();
+        for &s in &self.start {
+            self.seen[s as usize] = true;
+            self.touched.push(s);
+            self.stack.push(s);
+        }
+        let mut tried = 0u64;
+        while let Some(u) = self.stack.pop() {
+            for e in self.out_start[u as usize] as usize..self.out_start[u as usize + 1] as usize {
+                tried += 1;
+                let v = self.dst[e];
+                if !self.seen[v as usize] && next() < self.p[e] {
+                    self.seen[v as usize] = true;
+                    self.touched.push(v);
+                    self.stack.push(v);
+                }
+            }
+        }
+        tried
+    }
+}
+
+fn bench_kernel(c: &mut Criterion) {
+    let mut g = c.benchmark_group("kernel");
+    g.sample_size(10);
+    for n in sizes() {
+        let f = fixture(n);
+        let mut k = Kernel::new(&f.estate, &f.none);
+        let t = batch(n);
+        let tried: u64 = (0..t).map(|i| k.trial(i)).sum();
+        g.throughput(Throughput::Elements(tried.max(1)));
+        g.bench_function(BenchmarkId::new("edge_trials_none", n), |b| {
+            b.iter(|| black_box((0..t).map(|i| k.trial(i)).sum::<u64>()))
+        });
+    }
+    g.finish();
+}
+
+fn bench_entry(c: &mut Criterion) {
+    let mut g = c.benchmark_group("entry");
+    for n in sizes() {
+        let f = fixture(n);
+        let catalog = Catalog::builtin().unwrap();
+        let none = Arc::new(plan::build(
+            &f.stuck,
+            &resolve_set("none", &[], &catalog).unwrap(),
+            1,
+        ));
+        let mut engine = Engine::new(f.stuck.clone(), none, 1);
+        let mut i = 0;
+        g.bench_function(BenchmarkId::new("trial_stuck_at_entry", n), |b| {
+            b.iter(|| {
+                i += 1;
+                black_box(engine.run_trial(i, 48).steps_attempted)
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_parallel(c: &mut Criterion) {
+    let mut g = c.benchmark_group("parallel");
+    g.sample_size(10);
+    let f = fixture(10_000);
+    let trials = if measuring() { 400 } else { 8 };
+    g.throughput(Throughput::Elements(trials as u64));
+    for threads in [1usize, 2] {
+        let opt = RunOptions {
+            trials,
+            seed: 1,
+            threads,
+            timeline_points: 48,
+            keep_parents: false,
+        };
+        g.bench_function(BenchmarkId::new("trials_none_10k", threads), |b| {
+            b.iter(|| {
+                black_box(
+                    run_sets(&f.estate, std::slice::from_ref(&f.none), &opt)
+                        .unwrap()
+                        .len(),
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_compile,
+    bench_trials,
+    bench_kernel,
+    bench_entry,
+    bench_parallel
+);
+criterion_main!(benches);

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Produces the notebooks' inputs with the built ztsim binary and executes both notebooks with
+# pytest --nbmake, keeping executed copies (with their charts) in target/notebooks/executed/.
+#
+#   bash notebooks/run.sh
+#
+# Environment: ZTSIM (default target/debug/ztsim, built if missing), PYTHON (default
+# python3), VENV (default target/notebooks/venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+say() { echo "notebooks: $*"; }
+die() {
+    echo "notebooks: $*" >&2
+    exit 1
+}
+t_start=$(date +%s.%N)
+
+# The notebooks in git carry no outputs (they are executed here, into copies).
+python3 - <<'EOF' || die "strip the outputs of the notebooks before committing them"
+import json, pathlib, sys
+bad = [p.name for p in pathlib.Path("notebooks").glob("*.ipynb")
+       if any(c.get("outputs") or c.get("execution_count") for c in json.loads(p.read_text())["cells"])]
+if bad:
+    print("notebooks with outputs:", ", ".join(bad), file=sys.stderr)
+    sys.exit(1)
+EOF
+
+ZTSIM=${ZTSIM:-$ROOT/target/debug/ztsim}
+if [ ! -x "$ZTSIM" ]; then
+    say "building ztsim"
+    cargo build --locked --quiet
+fi
+ZTSIM=$(realpath "$ZTSIM")
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-$ROOT/target/notebooks/venv}
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        say "installing python3-venv"
+        rm -rf "$VENV"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        PYTHON=/usr/bin/python3
+        "$PYTHON" -m venv "$VENV"
+    fi
+fi
+say "installing notebooks/requirements.txt into $VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+t_env=$(date +%s.%N)
+
+# Inputs: a small sweep and a sensitivity analysis.
+DATA=$ROOT/target/notebooks
+rm -rf "$DATA/sweep" "$DATA/sensitivity" "$DATA/executed"
+say "ztsim sweep notebooks/spec.yaml"
+"$ZTSIM" sweep notebooks/spec.yaml --out "$DATA/sweep"
+say "ztsim sensitivity scenarios/hybrid-cloud.yaml"
+"$ZTSIM" sensitivity scenarios/hybrid-cloud.yaml --controls initial --trials 60 \
+    --out "$DATA/sensitivity" --plot "$DATA/sensitivity" --top 15 >/dev/null
+t_data=$(date +%s.%N)
+
+# Execute copies, so the sources stay stripped and the executed ones keep their charts.
+mkdir -p "$DATA/executed"
+cp notebooks/*.ipynb "$DATA/executed/"
+export ZTSIM_NOTEBOOK_DATA=$DATA MPLBACKEND=module://matplotlib_inline.backend_inline
+set +e
+"$VENV/bin/python" -m pytest --nbmake --overwrite --nbmake-timeout=600 -p no:cacheprovider \
+    "$DATA/executed"
+rc=$?
+set -e
+if [ $rc -eq 5 ]; then
+    die "pytest collected no notebook (exit 5)"
+elif [ $rc -ne 0 ]; then
+    die "a notebook failed (pytest exit $rc); see $DATA/executed"
+fi
+
+# Every executed notebook shows its charts.
+"$VENV/bin/python" - "$DATA/executed" <<'EOF' || die "an executed notebook has no chart"
+import json, pathlib, sys
+ok = True
+for p in sorted(pathlib.Path(sys.argv[1]).glob("*.ipynb")):
+    cells = json.loads(p.read_text())["cells"]
+    images = sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", []))
+    print(f"notebooks: {p.name}: {images} charts")
+    ok &= images >= 2
+sys.exit(0 if ok else 1)
+EOF
+t_end=$(date +%s.%N)
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+say "environment $(secs "$t_start" "$t_env") s, inputs $(secs "$t_env" "$t_data") s, notebooks $(secs "$t_data" "$t_end") s; executed copies in $DATA/executed"

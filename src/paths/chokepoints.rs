@@ -1,0 +1,1077 @@
+//! Choke points: the assets and relations whose removal cuts the most probability of
+//! reaching the targets.
+//!
+//! **Minimum cuts.** On the node-level attack graph (one arc per pair of nodes some usable
+//! attack edge joins; a device to its segment where it gives a foothold; the entries from a
+//! source, the targets into a sink), a max-flow with unit capacities gives the smallest set
+//! of assets (node cut, by node splitting) and of relations (edge cut: all attack edges
+//! between two nodes go together) that separates every entry from every target. An edge is
+//! usable when, with everything the attacker could ever hold under the plan (the engine's
+//! certain closure), one of its required bits is held on its source and its network
+//! condition holds; bits and footholds are pooled, so the graph over-approximates what one
+//! path can do, and a cut of it is a cut of the engine's moves. Entries and targets are
+//! never cut. Of the minimum cuts, the one nearest the targets is reported.
+//!
+//! **Monte Carlo impact.** Candidates are the cut members and the assets and relations most
+//! often on the trials' routes to a target (the chain of first compromises from the target
+//! back to an entry). Each is removed in turn (p = 0 on every attack edge into or out of
+//! the asset, or on every edge of the relation) and the plan re-run on common random
+//! numbers (same seed, same trial keys): ΔP(target reached) is a paired difference of 0/1
+//! per trial with its 95% interval. The whole node cut and the whole edge cut are run too,
+//! as a check of the cut.
+
+use super::{UNSEEN, clear_parents, fill_parents, targets};
+use crate::controls::ResolvedSet;
+use crate::error::Result;
+use crate::estate::{Estate, INTERNET, NO_SOURCE, NodeId, bits, flags};
+use crate::montecarlo::{RunOptions, run_sets};
+use crate::plan::{self, ControlPlan};
+use crate::scenario::Strategy;
+use crate::sim::TrialOutcome;
+use crate::sim::engine::NO_EDGE;
+use crate::stats::{PairedDiff, Proportion, paired_diff, wilson};
+use fixedbitset::FixedBitSet;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct ChokeOptions {
+    /// Target node ids; empty: the scenario's objectives.
+    pub to: Vec<String>,
+    /// Single assets and relations to test by Monte Carlo (besides the whole cuts).
+    pub candidates: usize,
+    pub trials: u32,
+    pub seed: u64,
+    pub threads: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CutNode {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CutRelation {
+    /// `network` for network-only steps (exploits) into `to`.
+    pub from: String,
+    pub from_name: String,
+    pub to: String,
+    pub to_name: String,
+    /// The relations and techniques of the attack edges between the two.
+    pub relations: Vec<String>,
+    pub techniques: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalKind {
+    /// One asset (every attack edge into and out of it).
+    Node,
+    /// One relation (every attack edge between two assets).
+    Relation,
+    /// The whole minimum node cut.
+    NodeCut,
+    /// The whole minimum edge cut.
+    RelationCut,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChokeImpact {
+    pub rank: usize,
+    pub kind: RemovalKind,
+    pub label: String,
+    /// Asset ids removed (node kinds) or `from>to` pairs (relation kinds).
+    pub items: Vec<String>,
+    /// Attack edges set to p = 0.
+    pub edges_removed: usize,
+    pub in_min_cut: bool,
+    /// Share of trials in which a target's chain of first compromises ran through it.
+    pub on_routes: f64,
+    /// P(target reached) without it.
+    pub p_without: f64,
+    /// Without − with: negative is a reduction.
+    pub delta: PairedDiff,
+    /// The same per target (when there are several).
+    pub delta_by_target: Vec<TargetDelta>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TargetDelta {
+    pub target: String,
+    pub delta: PairedDiff,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChokeReport {
+    pub scenario: String,
+    pub control_set: String,
+    pub targets: Vec<String>,
+    pub trials: u32,
+    pub seed: u64,
+    /// None when no finite cut exists (a target is an entry, or reachable by steps that
+    /// cannot be cut).
+    pub min_node_cut: Option<Vec<CutNode>>,
+    pub min_edge_cut: Option<Vec<CutRelation>>,
+    /// P(any target reached) under the plan as given.
+    pub baseline: Proportion,
+    /// Single assets and relations, largest reduction first.
+    pub ranking: Vec<ChokeImpact>,
+    /// The whole minimum cuts removed: P(target reached) should drop to 0.
+    pub cut_checks: Vec<ChokeImpact>,
+}
+
+const RUN: u8 = bits::ACCESS | bits::ADMIN;
+
+fn gives_foothold(est: &Estate, n: NodeId) -> bool {
+    let node = est.node(n);
+    n != INTERNET && node.virtual_kind.is_none() && node.kind.gives_foothold()
+}
+
+/// Everything the attacker could ever hold under the plan, every step succeeding: bits per
+/// node and the segments with a foothold (the engine's certain run, pooled).
+pub struct Closure {
+    pub bits: Vec<u8>,
+    pub footholds: FixedBitSet,
+    reach_now: Vec<u8>,
+    reach_allowed: Vec<u8>,
+}
+
+impl Closure {
+    fn add_foothold(&mut self, est: &Estate, plan: &ControlPlan, seg: u32) {
+        if self.footholds.put(seg as usize) {
+            return;
+        }
+        let s = est.segment_count as usize;
+        let allow = plan.allow_segments.contains(seg as usize);
+        for t in 0..s {
+            let r = plan.reach[seg as usize * s + t];
+            self.reach_now[t] |= r;
+            if allow {
+                self.reach_allowed[t] |= r;
+            }
+        }
+    }
+
+    fn reachable(&self, est: &Estate, plan: &ControlPlan, dst: NodeId, proto: u8) -> bool {
+        let node = est.node(dst);
+        let seg = node.segment as usize;
+        let blocked = plan.blocked_in[dst as usize];
+        let (open, closed) = (proto & !blocked, proto & blocked);
+        node.exposed & !plan.unexposed[dst as usize] & open != 0
+            || self.reach_now[seg] & open != 0
+            || self.reach_allowed[seg] & closed != 0
+    }
+
+    fn grant(&mut self, est: &Estate, plan: &ControlPlan, n: NodeId, g: u8) -> bool {
+        let old = self.bits[n as usize];
+        let new = old | g;
+        if new == old {
+            return false;
+        }
+        self.bits[n as usize] = new;
+        if gives_foothold(est, n) && old & RUN == 0 && new & RUN != 0 {
+            let seg = est.node(n).segment;
+            self.add_foothold(est, plan, seg);
+            if seg != INTERNET {
+                self.grant(est, plan, seg, bits::ACCESS);
+            }
+        }
+        true
+    }
+
+    pub fn of(est: &Estate, plan: &ControlPlan) -> Closure {
+        let s = est.segment_count as usize;
+        let mut c = Closure {
+            bits: vec![0; est.nodes.len()],
+            footholds: FixedBitSet::with_capacity(s),
+            reach_now: vec![0; s],
+            reach_allowed: vec![0; s],
+        };
+        c.add_foothold(est, plan, INTERNET);
+        c.grant(est, plan, INTERNET, bits::ACCESS);
+        for &(n, b) in &est.start {
+            c.grant(est, plan, n, b);
+        }
+        for (ident, devices) in &est.insider_pool {
+            c.grant(est, plan, *ident, bits::PASSWORD | bits::SIGNED_IN);
+            for &d in devices {
+                c.grant(est, plan, d, bits::ACCESS);
+            }
+        }
+        loop {
+            let mut changed = false;
+            for i in 0..est.edges.len() {
+                if let Some(g) = c.usable(est, plan, i) {
+                    changed |= c.grant(est, plan, est.edges[i].dst, g);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        c
+    }
+
+    /// The bits edge `i` grants when usable under the closure.
+    fn usable(&self, est: &Estate, plan: &ControlPlan, i: usize) -> Option<u8> {
+        let e = &est.edges[i];
+        if plan.p[i].max(plan.p_compliant[i]) <= 0.0 {
+            return None;
+        }
+        let have = if e.src == NO_SOURCE {
+            e.requires
+        } else {
+            self.bits[e.src as usize] & e.requires
+        };
+        if have == 0 || e.proto != 0 && !self.reachable(est, plan, e.dst, e.proto) {
+            return None;
+        }
+        Some(if e.has(flags::COPY) { have } else { e.grants })
+    }
+}
+
+/// A flow network with integer capacities (Dinic).
+struct Flow {
+    head: Vec<Vec<usize>>,
+    to: Vec<usize>,
+    cap: Vec<i64>,
+}
+
+const INF: i64 = 1 << 40;
+
+impl Flow {
+    fn new(n: usize) -> Flow {
+        Flow {
+            head: vec![Vec::new(); n],
+            to: Vec::new(),
+            cap: Vec::new(),
+        }
+    }
+
+    /// Adds u → v; returns the arc's index.
+    fn arc(&mut self, u: usize, v: usize, c: i64) -> usize {
+        let i = self.to.len();
+        self.head[u].push(i);
+        self.to.push(v);
+        self.cap.push(c);
+        self.head[v].push(i + 1);
+        self.to.push(u);
+        self.cap.push(0);
+        i
+    }
+
+    fn max_flow(&mut self, s: usize, t: usize) -> i64 {
+        let n = self.head.len();
+        let mut total = 0i64;
+        loop {
+            let mut level = vec![-1i64; n];
+            level[s] = 0;
+            let mut q = VecDeque::from([s]);
+            while let Some(u) = q.pop_front() {
+                for &a in &self.head[u] {
+                    let v = self.to[a];
+                    if self.cap[a] > 0 && level[v] < 0 {
+                        level[v] = level[u] + 1;
+                        q.push_back(v);
+                    }
+                }
+            }
+            if level[t] < 0 || total >= INF {
+                return total;
+            }
+            let mut it = vec![0usize; n];
+            loop {
+                let f = self.augment(s, t, INF, &level, &mut it);
+                if f == 0 {
+                    break;
+                }
+                total += f;
+                if total >= INF {
+                    return total;
+                }
+            }
+        }
+    }
+
+    /// One augmenting path in the level graph (iterative DFS).
+    fn augment(&mut self, s: usize, t: usize, limit: i64, level: &[i64], it: &mut [usize]) -> i64 {
+        let mut stack: Vec<usize> = Vec::new(); // arcs taken
+        let mut u = s;
+        loop {
+            if u == t {
+                let f = stack
+                    .iter()
+                    .map(|&a| self.cap[a])
+                    .min()
+                    .unwrap_or(limit)
+                    .min(limit);
+                for &a in &stack {
+                    self.cap[a] -= f;
+                    self.cap[a ^ 1] += f;
+                }
+                return f;
+            }
+            let mut advanced = false;
+            while it[u] < self.head[u].len() {
+                let a = self.head[u][it[u]];
+                let v = self.to[a];
+                if self.cap[a] > 0 && level[v] == level[u] + 1 {
+                    stack.push(a);
+                    u = v;
+                    advanced = true;
+                    break;
+                }
+                it[u] += 1;
+            }
+            if !advanced {
+                if u == s {
+                    return 0;
+                }
+                // Dead end: retreat and skip the arc that led here.
+                let a = stack.pop().expect("not at the source");
+                u = self.to[a ^ 1];
+                it[u] += 1;
+            }
+        }
+    }
+
+    /// Vertices that can still reach `t` in the residual graph.
+    fn sink_side(&self, t: usize) -> Vec<bool> {
+        let mut side = vec![false; self.head.len()];
+        side[t] = true;
+        let mut q = VecDeque::from([t]);
+        while let Some(v) = q.pop_front() {
+            // u → v has residual capacity when the reverse arc (v's list) is a's partner.
+            for &b in &self.head[v] {
+                let a = b ^ 1;
+                let u = self.to[b];
+                if self.cap[a] > 0 && !side[u] {
+                    side[u] = true;
+                    q.push_back(u);
+                }
+            }
+        }
+        side
+    }
+}
+
+/// The node-level graph of usable attack edges, as (src or NO_SOURCE, dst) pairs with
+/// their edges, plus foothold arcs device → segment.
+struct NodeGraph {
+    pairs: BTreeMap<(NodeId, NodeId), Vec<u32>>,
+    footholds: Vec<(NodeId, NodeId)>,
+}
+
+fn node_graph(est: &Estate, plan: &ControlPlan) -> NodeGraph {
+    let c = Closure::of(est, plan);
+    let mut pairs: BTreeMap<(NodeId, NodeId), Vec<u32>> = BTreeMap::new();
+    for i in 0..est.edges.len() {
+        let e = &est.edges[i];
+        if e.src == e.dst || c.usable(est, plan, i).is_none() {
+            continue;
+        }
+        pairs.entry((e.src, e.dst)).or_default().push(i as u32);
+    }
+    let footholds = (0..est.nodes.len() as NodeId)
+        .filter(|&n| {
+            c.bits[n as usize] & RUN != 0
+                && gives_foothold(est, n)
+                && est.node(n).segment != INTERNET
+        })
+        .map(|n| (n, est.node(n).segment))
+        .collect();
+    NodeGraph { pairs, footholds }
+}
+
+fn entries(est: &Estate) -> Vec<NodeId> {
+    let mut v = vec![INTERNET];
+    v.extend(est.start.iter().map(|s| s.0));
+    for (i, d) in &est.insider_pool {
+        v.push(*i);
+        v.extend(d);
+    }
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Minimum node cut and minimum relation cut between the entries and `targets`.
+#[allow(clippy::type_complexity)]
+pub fn min_cuts(
+    est: &Estate,
+    plan: &ControlPlan,
+    targets: &[NodeId],
+) -> (Option<Vec<NodeId>>, Option<Vec<(NodeId, NodeId)>>) {
+    let g = node_graph(est, plan);
+    let n = est.nodes.len();
+    let (s, t) = (2 * n, 2 * n + 1);
+    let ent = entries(est);
+    let fixed: HashSet<NodeId> = ent.iter().chain(targets).copied().collect();
+    let build = |node_cut: bool| {
+        let mut f = Flow::new(2 * n + 2);
+        let split: Vec<usize> = (0..n)
+            .map(|v| {
+                let c = if node_cut && !fixed.contains(&(v as NodeId)) {
+                    1
+                } else {
+                    INF
+                };
+                f.arc(2 * v, 2 * v + 1, c)
+            })
+            .collect();
+        let mut pair_arcs = Vec::new();
+        for &(a, b) in g.pairs.keys() {
+            let c = if node_cut { INF } else { 1 };
+            let from = if a == NO_SOURCE {
+                s
+            } else {
+                2 * a as usize + 1
+            };
+            pair_arcs.push(((a, b), f.arc(from, 2 * b as usize, c)));
+        }
+        for &(d, seg) in &g.footholds {
+            f.arc(2 * d as usize + 1, 2 * seg as usize, INF);
+        }
+        for &e in &ent {
+            f.arc(s, 2 * e as usize, INF);
+        }
+        for &x in targets {
+            f.arc(2 * x as usize + 1, t, INF);
+        }
+        (f, split, pair_arcs)
+    };
+    let (mut f, split, _) = build(true);
+    let node_cut = if f.max_flow(s, t) >= INF {
+        None
+    } else {
+        let side = f.sink_side(t);
+        Some(
+            (0..n)
+                .filter(|&v| f.cap[split[v]] == 0 && !side[2 * v] && side[2 * v + 1])
+                .filter(|&v| !fixed.contains(&(v as NodeId)))
+                .map(|v| v as NodeId)
+                .collect(),
+        )
+    };
+    let (mut f, _, pair_arcs) = build(false);
+    let edge_cut = if f.max_flow(s, t) >= INF {
+        None
+    } else {
+        let side = f.sink_side(t);
+        Some(
+            pair_arcs
+                .iter()
+                .filter(|(_, a)| {
+                    let (u, v) = (f.to[a ^ 1], f.to[*a]);
+                    f.cap[*a] == 0 && !side[u] && side[v]
+                })
+                .map(|(p, _)| *p)
+                .collect(),
+        )
+    };
+    (node_cut, edge_cut)
+}
+
+/// A copy of `plan::distances_to_objectives` for a plan whose p changed (the shortest-time
+/// attacker steers by it).
+fn refresh_distances(est: &Estate, plan: &mut ControlPlan) {
+    if est.profile.strategy != Strategy::ShortestTime {
+        return;
+    }
+    use std::cmp::Reverse;
+    let n = est.nodes.len();
+    let mut rev: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
+    for (i, e) in est.edges.iter().enumerate() {
+        let p = plan.p[i];
+        if e.src != NO_SOURCE && p > 0.0 && e.src != e.dst {
+            rev[e.dst as usize].push((e.src, (e.mean_hours.max(0.01) / p).max(1e-3)));
+        }
+    }
+    let mut dist = vec![f32::INFINITY; n];
+    let mut heap = std::collections::BinaryHeap::new();
+    for &o in &est.objectives {
+        dist[o as usize] = 0.0;
+        heap.push(Reverse((0u32, o)));
+    }
+    while let Some(Reverse((d_bits, u))) = heap.pop() {
+        let d = f32::from_bits(d_bits);
+        if d > dist[u as usize] {
+            continue;
+        }
+        for &(v, w) in &rev[u as usize] {
+            let nd = d + w;
+            if nd < dist[v as usize] {
+                dist[v as usize] = nd;
+                heap.push(Reverse((nd.to_bits(), v)));
+            }
+        }
+    }
+    plan.dist_to_objective = dist;
+}
+
+/// The plan with p = 0 on `edges`.
+pub fn plan_without(
+    est: &Estate,
+    set: &ResolvedSet,
+    seed: u64,
+    edges: &[u32],
+    name: String,
+) -> ControlPlan {
+    let mut p = plan::build(est, set, seed);
+    for &e in edges {
+        p.p[e as usize] = 0.0;
+        p.p_compliant[e as usize] = 0.0;
+    }
+    p.name = name;
+    refresh_distances(est, &mut p);
+    p
+}
+
+/// Attack edges into or out of `n`.
+pub fn edges_of_node(est: &Estate, n: NodeId) -> Vec<u32> {
+    (0..est.edges.len() as u32)
+        .filter(|&i| {
+            let e = &est.edges[i as usize];
+            e.src == n || e.dst == n
+        })
+        .collect()
+}
+
+/// Attack edges from `a` (NO_SOURCE: network-only) to `b`.
+pub fn edges_of_pair(est: &Estate, a: NodeId, b: NodeId) -> Vec<u32> {
+    (0..est.edges.len() as u32)
+        .filter(|&i| {
+            let e = &est.edges[i as usize];
+            e.src == a && e.dst == b
+        })
+        .collect()
+}
+
+/// Nodes and relations on the chain of first compromises from `target` back to an entry.
+fn chain(
+    est: &Estate,
+    parent: &[u32],
+    target: NodeId,
+    nodes: &mut HashSet<NodeId>,
+    pairs: &mut HashSet<(NodeId, NodeId)>,
+) {
+    let mut n = target;
+    for _ in 0..est.nodes.len() {
+        let e = parent[n as usize];
+        if e == NO_EDGE || e == UNSEEN {
+            return;
+        }
+        let edge = &est.edges[e as usize];
+        let pred = if edge.dst != n {
+            // A segment, entered by a foothold on edge.dst.
+            edge.dst
+        } else {
+            pairs.insert((edge.src, n));
+            if edge.src == NO_SOURCE {
+                return;
+            }
+            edge.src
+        };
+        nodes.insert(pred);
+        n = pred;
+    }
+}
+
+/// 1 per trial in which any of `targets` was compromised, else 0.
+fn indicator(parent: &mut [u32], ts: &[TrialOutcome], targets: &[NodeId]) -> Vec<f64> {
+    ts.iter()
+        .map(|t| {
+            fill_parents(parent, t);
+            let r = targets.iter().any(|&x| parent[x as usize] != UNSEEN);
+            clear_parents(parent, t);
+            if r { 1.0 } else { 0.0 }
+        })
+        .collect()
+}
+
+fn node_label(est: &Estate, n: NodeId) -> String {
+    if n == NO_SOURCE {
+        return "network".into();
+    }
+    est.node(n).id.clone()
+}
+
+fn pair_id(est: &Estate, (a, b): (NodeId, NodeId)) -> String {
+    let from = if a == NO_SOURCE {
+        "network"
+    } else {
+        est.node(a).id.as_str()
+    };
+    format!("{from}>{}", est.node(b).id)
+}
+
+fn relation_view(est: &Estate, (a, b): (NodeId, NodeId)) -> CutRelation {
+    let tc = crate::techniques::TechniqueCatalog::builtin();
+    let mut relations: Vec<String> = Vec::new();
+    let mut techniques: Vec<String> = Vec::new();
+    for e in edges_of_pair(est, a, b) {
+        let e = &est.edges[e as usize];
+        let r = e.relation.map_or("-", |r| r.name()).to_string();
+        if !relations.contains(&r) {
+            relations.push(r);
+        }
+        let t = if e.has(flags::FREE) {
+            "free".to_string()
+        } else {
+            tc.get(e.tech).id.clone()
+        };
+        if !techniques.contains(&t) {
+            techniques.push(t);
+        }
+    }
+    let (from, from_name) = if a == NO_SOURCE {
+        ("network".to_string(), "network".to_string())
+    } else {
+        (est.node(a).id.clone(), est.node(a).name.clone())
+    };
+    CutRelation {
+        from,
+        from_name,
+        to: est.node(b).id.clone(),
+        to_name: est.node(b).name.clone(),
+        relations,
+        techniques,
+    }
+}
+
+struct Removal {
+    kind: RemovalKind,
+    label: String,
+    items: Vec<String>,
+    edges: Vec<u32>,
+    in_min_cut: bool,
+    on_routes: u64,
+}
+
+/// Minimum cuts and the Monte Carlo impact of removing the top candidates.
+pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Result<ChokeReport> {
+    let targets = targets(est, &opt.to)?;
+    let base = Arc::new(plan::build(est, set, opt.seed));
+    let (node_cut, edge_cut) = min_cuts(est, &base, &targets);
+    let run_opt = RunOptions {
+        trials: opt.trials.max(1),
+        seed: opt.seed,
+        threads: opt.threads,
+        timeline_points: 1,
+        keep_parents: true,
+    };
+    let base_run = run_sets(est, std::slice::from_ref(&base), &run_opt)?;
+    let outcomes = &base_run[0].outcomes;
+    // How often each node and relation is on a route to a target.
+    let mut node_hits = vec![0u64; est.nodes.len()];
+    let mut pair_hits: BTreeMap<(NodeId, NodeId), u64> = BTreeMap::new();
+    let mut parent = vec![UNSEEN; est.nodes.len()];
+    let ent: HashSet<NodeId> = entries(est).into_iter().collect();
+    for t in outcomes {
+        fill_parents(&mut parent, t);
+        let (mut nodes, mut pairs) = (HashSet::new(), HashSet::new());
+        for &x in &targets {
+            chain(est, &parent, x, &mut nodes, &mut pairs);
+        }
+        for n in nodes {
+            node_hits[n as usize] += 1;
+        }
+        for p in pairs {
+            *pair_hits.entry(p).or_default() += 1;
+        }
+        clear_parents(&mut parent, t);
+    }
+    let fixed: HashSet<NodeId> = ent.iter().chain(&targets).copied().collect();
+    let node_cut_set: HashSet<NodeId> = node_cut.iter().flatten().copied().collect();
+    let edge_cut_set: HashSet<(NodeId, NodeId)> = edge_cut.iter().flatten().copied().collect();
+    let mut singles: Vec<Removal> = Vec::new();
+    let mut node_cands: Vec<NodeId> = (0..est.nodes.len() as NodeId)
+        .filter(|n| !fixed.contains(n) && (node_hits[*n as usize] > 0 || node_cut_set.contains(n)))
+        .collect();
+    node_cands.sort_by_key(|&n| (std::cmp::Reverse(node_hits[n as usize]), n));
+    for n in node_cands {
+        singles.push(Removal {
+            kind: RemovalKind::Node,
+            label: node_label(est, n),
+            items: vec![est.node(n).id.clone()],
+            edges: edges_of_node(est, n),
+            in_min_cut: node_cut_set.contains(&n),
+            on_routes: node_hits[n as usize],
+        });
+    }
+    let mut pair_cands: Vec<(NodeId, NodeId)> = pair_hits
+        .keys()
+        .copied()
+        .chain(edge_cut_set.iter().copied())
+        .collect();
+    pair_cands.sort_unstable();
+    pair_cands.dedup();
+    for p in pair_cands {
+        let hits = pair_hits.get(&p).copied().unwrap_or(0);
+        let r = relation_view(est, p);
+        singles.push(Removal {
+            kind: RemovalKind::Relation,
+            label: format!(
+                "{} → {} ({})",
+                node_label(est, p.0),
+                node_label(est, p.1),
+                if r.relations.iter().all(|x| x == "-") {
+                    r.techniques.join(", ")
+                } else {
+                    r.relations.join(", ")
+                }
+            ),
+            items: vec![pair_id(est, p)],
+            edges: edges_of_pair(est, p.0, p.1),
+            in_min_cut: edge_cut_set.contains(&p),
+            on_routes: hits,
+        });
+    }
+    // Most used first; cut members before others on a tie.
+    singles.sort_by(|a, b| {
+        b.on_routes
+            .cmp(&a.on_routes)
+            .then(b.in_min_cut.cmp(&a.in_min_cut))
+            .then(a.label.cmp(&b.label))
+    });
+    singles.truncate(opt.candidates);
+    if let Some(cut) = &node_cut
+        && !cut.is_empty()
+    {
+        let mut edges: Vec<u32> = cut.iter().flat_map(|&n| edges_of_node(est, n)).collect();
+        edges.sort_unstable();
+        edges.dedup();
+        singles.push(Removal {
+            kind: RemovalKind::NodeCut,
+            label: format!("whole minimum node cut ({} assets)", cut.len()),
+            items: cut.iter().map(|&n| est.node(n).id.clone()).collect(),
+            edges,
+            in_min_cut: true,
+            on_routes: 0,
+        });
+    }
+    if let Some(cut) = &edge_cut
+        && !cut.is_empty()
+    {
+        let edges: Vec<u32> = cut
+            .iter()
+            .flat_map(|&(a, b)| edges_of_pair(est, a, b))
+            .collect();
+        singles.push(Removal {
+            kind: RemovalKind::RelationCut,
+            label: format!("whole minimum relation cut ({} relations)", cut.len()),
+            items: cut.iter().map(|&p| pair_id(est, p)).collect(),
+            edges,
+            in_min_cut: true,
+            on_routes: 0,
+        });
+    }
+    let plans: Vec<Arc<ControlPlan>> = singles
+        .iter()
+        .map(|r| {
+            Arc::new(plan_without(
+                est,
+                set,
+                opt.seed,
+                &r.edges,
+                format!("{} - {}", set.name, r.items.join("+")),
+            ))
+        })
+        .collect();
+    let runs = if plans.is_empty() {
+        Vec::new()
+    } else {
+        run_sets(est, &plans, &run_opt)?
+    };
+    let base_ind = indicator(&mut parent, outcomes, &targets);
+    let per_target = |parent: &mut Vec<u32>, ts: &[TrialOutcome]| -> Vec<Vec<f64>> {
+        targets
+            .iter()
+            .map(|&t| indicator(parent, ts, &[t]))
+            .collect()
+    };
+    let base_per = if targets.len() > 1 {
+        per_target(&mut parent, outcomes)
+    } else {
+        Vec::new()
+    };
+    let n = outcomes.len() as u64;
+    let base_hits = base_ind.iter().filter(|&&x| x > 0.0).count() as u64;
+    let (mut ranking, mut cut_checks): (Vec<ChokeImpact>, Vec<ChokeImpact>) = singles
+        .into_iter()
+        .zip(&runs)
+        .map(|(r, run)| {
+            let ind = indicator(&mut parent, &run.outcomes, &targets);
+            let p_without = ind.iter().sum::<f64>() / ind.len().max(1) as f64;
+            let delta_by_target = if base_per.is_empty() {
+                Vec::new()
+            } else {
+                per_target(&mut parent, &run.outcomes)
+                    .iter()
+                    .zip(&base_per)
+                    .zip(&targets)
+                    .map(|((x, b), &t)| TargetDelta {
+                        target: est.node(t).id.clone(),
+                        delta: paired_diff(b, x),
+                    })
+                    .collect()
+            };
+            ChokeImpact {
+                rank: 0,
+                kind: r.kind,
+                label: r.label,
+                items: r.items,
+                edges_removed: r.edges.len(),
+                in_min_cut: r.in_min_cut,
+                on_routes: r.on_routes as f64 / n.max(1) as f64,
+                p_without,
+                delta: paired_diff(&base_ind, &ind),
+                delta_by_target,
+            }
+        })
+        .partition(|x| matches!(x.kind, RemovalKind::Node | RemovalKind::Relation));
+    ranking.sort_by(|a, b| {
+        a.delta
+            .mean
+            .total_cmp(&b.delta.mean)
+            .then(b.on_routes.total_cmp(&a.on_routes))
+            .then(a.label.cmp(&b.label))
+    });
+    for (i, r) in ranking.iter_mut().enumerate() {
+        r.rank = i + 1;
+    }
+    for (i, r) in cut_checks.iter_mut().enumerate() {
+        r.rank = i + 1;
+    }
+    Ok(ChokeReport {
+        scenario: est.name.clone(),
+        control_set: set.name.clone(),
+        targets: targets.iter().map(|&t| est.node(t).id.clone()).collect(),
+        trials: run_opt.trials,
+        seed: opt.seed,
+        min_node_cut: node_cut.map(|c| {
+            c.iter()
+                .map(|&n| {
+                    let x = est.node(n);
+                    CutNode {
+                        id: x.id.clone(),
+                        name: x.name.clone(),
+                        kind: x.kind.name().to_string(),
+                    }
+                })
+                .collect()
+        }),
+        min_edge_cut: edge_cut.map(|c| c.iter().map(|&p| relation_view(est, p)).collect()),
+        baseline: wilson(base_hits, n),
+        ranking,
+        cut_checks,
+    })
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn signed_pct(x: f64) -> String {
+    format!("{:+.1}", x * 100.0)
+}
+
+/// The report as terminal text. Names from the scenario are made safe.
+pub fn render_table(r: &ChokeReport) -> String {
+    use crate::report::terminal_safe as safe;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Choke points in {} under `{}`: targets {}",
+        safe(&r.scenario),
+        safe(&r.control_set),
+        safe(&r.targets.join(", "))
+    );
+    match &r.min_node_cut {
+        None => {
+            let _ = writeln!(
+                s,
+                "Minimum node cut: none finite (a target is an entry or joined to one directly)"
+            );
+        }
+        Some(c) => {
+            let items: Vec<String> = c
+                .iter()
+                .map(|n| format!("{} [{}]", safe(&n.id), n.kind))
+                .collect();
+            let _ = writeln!(
+                s,
+                "Minimum node cut ({} assets): {}",
+                c.len(),
+                items.join(", ")
+            );
+        }
+    }
+    match &r.min_edge_cut {
+        None => {
+            let _ = writeln!(s, "Minimum relation cut: none finite");
+        }
+        Some(c) => {
+            let items: Vec<String> = c
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} → {} ({}: {})",
+                        safe(&e.from),
+                        safe(&e.to),
+                        e.relations.join(", "),
+                        e.techniques.join(", ")
+                    )
+                })
+                .collect();
+            let _ = writeln!(s, "Minimum relation cut ({} relations):", c.len());
+            for i in items {
+                let _ = writeln!(s, "  {i}");
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "P(target reached) = {} [{}, {}] over {} trials; removing each (p = 0 on its attack edges), same seed:",
+        pct(r.baseline.probability),
+        pct(r.baseline.ci95[0]),
+        pct(r.baseline.ci95[1]),
+        r.trials
+    );
+    let many = r.targets.len() > 1;
+    let mut tb = comfy_table::Table::new();
+    tb.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let mut header = vec![
+        "#",
+        "removed",
+        "kind",
+        "min cut",
+        "on routes",
+        "P without",
+        "ΔP (pp)",
+        "95% CI (pp)",
+    ];
+    if many {
+        header.push("ΔP per target (pp)");
+    }
+    tb.set_header(header);
+    for x in &r.ranking {
+        let mut row = vec![
+            x.rank.to_string(),
+            safe(&x.label),
+            match x.kind {
+                RemovalKind::Node => "asset",
+                RemovalKind::Relation => "relation",
+                RemovalKind::NodeCut => "node cut",
+                RemovalKind::RelationCut => "relation cut",
+            }
+            .to_string(),
+            if x.in_min_cut { "yes" } else { "" }.to_string(),
+            pct(x.on_routes),
+            pct(x.p_without),
+            signed_pct(x.delta.mean),
+            format!(
+                "[{}, {}]{}",
+                signed_pct(x.delta.ci95[0]),
+                signed_pct(x.delta.ci95[1]),
+                if x.delta.significant { " *" } else { "" }
+            ),
+        ];
+        if many {
+            row.push(
+                x.delta_by_target
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "{} {}{}",
+                            safe(&t.target),
+                            signed_pct(t.delta.mean),
+                            if t.delta.significant { "*" } else { "" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        tb.add_row(row);
+    }
+    let _ = writeln!(s, "{tb}");
+    for c in &r.cut_checks {
+        let _ = writeln!(
+            s,
+            "Check: {} removed: P(target reached) = {} (ΔP {} pp)",
+            safe(&c.label),
+            pct(c.p_without),
+            signed_pct(c.delta.mean)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "on routes: share of trials whose chain of first compromises to a target ran through it; * the interval excludes 0"
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_flow_and_the_cut_nearest_the_sink() {
+        // s -> a -> t and s -> b -> t, unit arcs into t, wide arcs from s; plus a -> b.
+        let mut f = Flow::new(4);
+        let (s, a, b, t) = (0, 1, 2, 3);
+        f.arc(s, a, INF);
+        f.arc(s, b, INF);
+        f.arc(a, b, 1);
+        let at = f.arc(a, t, 1);
+        let bt = f.arc(b, t, 1);
+        assert_eq!(f.max_flow(s, t), 2);
+        let side = f.sink_side(t);
+        assert!(side[t] && !side[a] && !side[b] && !side[s]);
+        assert_eq!((f.cap[at], f.cap[bt]), (0, 0));
+    }
+
+    #[test]
+    fn no_finite_cut_when_an_infinite_path_exists() {
+        let mut f = Flow::new(3);
+        f.arc(0, 1, INF);
+        f.arc(1, 2, INF);
+        assert!(f.max_flow(0, 2) >= INF);
+    }
+
+    #[test]
+    fn diamond_cuts_and_closure() {
+        let prep = crate::pipeline::Prepared::from_str(
+            include_str!("../../tests/scenarios/paths/diamond.yaml"),
+            "diamond.yaml",
+            &crate::limits::Limits::default(),
+        )
+        .unwrap();
+        let est = &prep.estate;
+        let set = crate::controls::resolve_set("none", &[], &prep.catalog).unwrap();
+        let plan = plan::build(est, &set, 0);
+        let c = Closure::of(est, &plan);
+        let bkt = est.index["bkt"];
+        assert_ne!(c.bits[bkt as usize] & bits::ACCESS, 0);
+        let (nodes, pairs) = min_cuts(est, &plan, &[bkt]);
+        let mut nodes: Vec<&str> = nodes
+            .unwrap()
+            .iter()
+            .map(|&n| est.node(n).id.as_str())
+            .collect();
+        nodes.sort_unstable();
+        assert_eq!(nodes, ["saas-a", "saas-b"]);
+        // Nearest the target: the two steps into the bucket.
+        let mut pairs: Vec<String> = pairs.unwrap().iter().map(|&p| pair_id(est, p)).collect();
+        pairs.sort_unstable();
+        assert_eq!(pairs, ["saas-a>bkt", "saas-b>bkt"]);
+        // The user is an entry: it is never cut, and a target that is an entry has no cut.
+        let u = est.index["u"];
+        assert_eq!(min_cuts(est, &plan, &[u]), (None, None));
+    }
+}

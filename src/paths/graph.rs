@@ -1,0 +1,899 @@
+//! The attack graph seen as a graph of attacker *states*, for analytic paths.
+//!
+//! A state is (node, the bits the path holds on it, the segments where the path holds a
+//! foothold, whether one of those footholds is a compliant device). Moves between states
+//! follow the engine's rules (`sim::engine`), with the path's own footholds standing in for
+//! everything the attacker holds:
+//!
+//! - an attack edge leaves a state whose bits meet one of its `requires`; its network
+//!   condition (if any) must hold from the path's footholds (and the internet) under the
+//!   plan's reachability, inbound blocks and exposure;
+//! - it grants its bits on the target (a `COPY` edge: the bits used); on a self-loop the bits
+//!   add up, on another node the path holds just what the step granted;
+//! - network-only edges (exploits) leave any state whose footholds reach the target;
+//! - a device (or other foothold-giving asset) the path runs code on puts a foothold in its
+//!   segment: the path may step, at no cost, onto the segment node itself (for adversary in
+//!   the middle);
+//! - a step's probability is the plan's p for its edge (`p_compliant` once the path holds a
+//!   compliant device); FREE edges have p = 1 and cost nothing.
+//!
+//! Costs are additive and non-negative: −ln p (most likely paths) or the expected hours
+//! `speed × mean_hours / p` (fastest paths). The graph is built lazily: only states a
+//! search reaches are interned.
+
+use crate::error::{Error, Result};
+use crate::estate::{Estate, INTERNET, NodeId, bits, flags};
+use crate::plan::ControlPlan;
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+/// The transition onto a segment a foothold gives (not an attack edge).
+pub const FOOTHOLD: u32 = u32::MAX - 1;
+
+/// What a path's cost adds up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weight {
+    /// −ln p per step: the shortest path is the most likely one.
+    Probability,
+    /// Expected hours per step, `speed × mean_hours / p` (geometric tries).
+    Time,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StateKey {
+    pub node: NodeId,
+    pub bits: u8,
+    pub compliant: bool,
+    /// Index into the interned foothold masks.
+    pub mask: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Transition {
+    /// Attack edge index, or [`FOOTHOLD`].
+    pub edge: u32,
+    pub to: u32,
+    pub p: f64,
+    pub cost: f64,
+}
+
+/// An entry point: a state the attacker may start a path from, with the probability that
+/// it holds it (1, or 1/N for one of N possible insiders).
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub state: u32,
+    pub p: f64,
+    pub cost: f64,
+}
+
+struct Mask {
+    words: Vec<u64>,
+    /// Protocols into each segment from any foothold of the mask.
+    reach_now: Vec<u8>,
+    /// The same from allow-listed footholds only (they pass inbound blocks).
+    reach_allowed: Vec<u8>,
+}
+
+/// A path in the state graph: `states[0]` an entry, `edges[i]` leads from `states[i]` to
+/// `states[i + 1]`.
+#[derive(Clone, Debug)]
+pub struct StatePath {
+    pub states: Vec<u32>,
+    pub edges: Vec<u32>,
+    pub cost: f64,
+}
+
+impl StatePath {
+    /// The same moves from the same entry (costs may differ in the last bits).
+    pub fn same(&self, o: &StatePath) -> bool {
+        self.states[0] == o.states[0] && self.edges == o.edges
+    }
+}
+
+pub struct StateGraph<'a> {
+    pub est: &'a Estate,
+    pub plan: &'a ControlPlan,
+    weight: Weight,
+    pub states: Vec<StateKey>,
+    index: HashMap<StateKey, u32>,
+    masks: Vec<Mask>,
+    mask_index: HashMap<Vec<u64>, u32>,
+    succ: Vec<Option<Box<[Transition]>>>,
+    /// Other edges making the same move as the kept one, by (state, kept edge).
+    alternatives: HashMap<(u32, u32), Vec<u32>>,
+    net_by_mask: HashMap<u32, std::rc::Rc<[u32]>>,
+    /// Reversed node-level graph with relaxed costs, for [`StateGraph::aim_at`].
+    reverse: Vec<Vec<(u32, f64)>>,
+    /// A* lower bound per node towards `bound_for` (empty: none).
+    bound: Vec<f64>,
+    bound_for: HashSet<NodeId>,
+    pub entries: Vec<Entry>,
+    /// Largest number of states interned before a search gives up.
+    pub max_states: usize,
+}
+
+const RUN: u8 = bits::ACCESS | bits::ADMIN;
+
+fn gives_foothold(est: &Estate, n: NodeId) -> bool {
+    let node = est.node(n);
+    n != INTERNET && node.virtual_kind.is_none() && node.kind.gives_foothold()
+}
+
+impl<'a> StateGraph<'a> {
+    /// The state graph with the estate's entries: the internet, the start assets, and (for
+    /// an insider without named start) each possible insider with probability 1/N.
+    pub fn new(est: &'a Estate, plan: &'a ControlPlan, weight: Weight) -> StateGraph<'a> {
+        let mut g = StateGraph {
+            est,
+            plan,
+            weight,
+            states: Vec::new(),
+            index: HashMap::new(),
+            masks: Vec::new(),
+            mask_index: HashMap::new(),
+            succ: Vec::new(),
+            alternatives: HashMap::new(),
+            net_by_mask: HashMap::new(),
+            reverse: Vec::new(),
+            bound: Vec::new(),
+            bound_for: HashSet::new(),
+            entries: Vec::new(),
+            max_states: 4_000_000,
+        };
+        // Everything held at time zero contributes footholds to every path.
+        let words = (est.segment_count as usize).div_ceil(64).max(1);
+        let mut base = vec![0u64; words];
+        base[0] |= 1;
+        let mut compliant = false;
+        for &(n, b) in &est.start {
+            if b & RUN != 0 && gives_foothold(est, n) {
+                let s = est.node(n).segment as usize;
+                base[s / 64] |= 1 << (s % 64);
+                compliant |= est.node(n).compliant;
+            }
+        }
+        let base_mask = g.intern_mask(base.clone());
+        let add = |g: &mut StateGraph, n: NodeId, b: u8, mask: u32, c: bool, p: f64| {
+            let state = g.intern(StateKey {
+                node: n,
+                bits: b,
+                compliant: c,
+                mask,
+            });
+            if !g.entries.iter().any(|e| e.state == state) {
+                g.entries.push(Entry {
+                    state,
+                    p,
+                    cost: g.entry_cost(p),
+                });
+            }
+        };
+        add(&mut g, INTERNET, bits::ACCESS, base_mask, compliant, 1.0);
+        for &(n, b) in &est.start {
+            add(&mut g, n, b, base_mask, compliant, 1.0);
+        }
+        let pool = &est.insider_pool;
+        for (ident, devices) in pool {
+            let p = 1.0 / pool.len() as f64;
+            let mut m = base.clone();
+            let mut c = compliant;
+            for &d in devices {
+                if gives_foothold(est, d) {
+                    let s = est.node(d).segment as usize;
+                    m[s / 64] |= 1 << (s % 64);
+                    c |= est.node(d).compliant;
+                }
+            }
+            let mask = g.intern_mask(m);
+            add(&mut g, *ident, bits::PASSWORD | bits::SIGNED_IN, mask, c, p);
+            for &d in devices {
+                add(&mut g, d, bits::ACCESS, mask, c, p);
+            }
+        }
+        g
+    }
+
+    /// Replaces the entries with `from` (nodes held with the given bits, as start assets)
+    /// and the internet.
+    pub fn with_entries(mut self, from: &[(NodeId, u8)]) -> StateGraph<'a> {
+        let words = (self.est.segment_count as usize).div_ceil(64).max(1);
+        let mut base = vec![0u64; words];
+        base[0] |= 1;
+        let mut compliant = false;
+        for &(n, b) in from {
+            if b & RUN != 0 && gives_foothold(self.est, n) {
+                let s = self.est.node(n).segment as usize;
+                base[s / 64] |= 1 << (s % 64);
+                compliant |= self.est.node(n).compliant;
+            }
+        }
+        let mask = self.intern_mask(base);
+        self.entries.clear();
+        for &(n, b) in std::iter::once(&(INTERNET, bits::ACCESS)).chain(from) {
+            let state = self.intern(StateKey {
+                node: n,
+                bits: b,
+                compliant,
+                mask,
+            });
+            if !self.entries.iter().any(|e| e.state == state) {
+                self.entries.push(Entry {
+                    state,
+                    p: 1.0,
+                    cost: 0.0,
+                });
+            }
+        }
+        self
+    }
+
+    fn entry_cost(&self, p: f64) -> f64 {
+        match self.weight {
+            Weight::Probability => -p.ln(),
+            // An insider is there from the start: no time to add.
+            Weight::Time => 0.0,
+        }
+    }
+
+    pub fn weight(&self) -> Weight {
+        self.weight
+    }
+
+    fn intern_mask(&mut self, words: Vec<u64>) -> u32 {
+        if let Some(&m) = self.mask_index.get(&words) {
+            return m;
+        }
+        let s = self.est.segment_count as usize;
+        let mut reach_now = vec![0u8; s];
+        let mut reach_allowed = vec![0u8; s];
+        for from in 0..s {
+            if words[from / 64] & (1 << (from % 64)) == 0 {
+                continue;
+            }
+            let allow = self.plan.allow_segments.contains(from);
+            for t in 0..s {
+                let r = self.plan.reach[from * s + t];
+                reach_now[t] |= r;
+                if allow {
+                    reach_allowed[t] |= r;
+                }
+            }
+        }
+        let id = self.masks.len() as u32;
+        self.masks.push(Mask {
+            words: words.clone(),
+            reach_now,
+            reach_allowed,
+        });
+        self.mask_index.insert(words, id);
+        id
+    }
+
+    fn mask_plus(&mut self, mask: u32, seg: u32) -> u32 {
+        let (w, b) = (seg as usize / 64, seg as usize % 64);
+        if self.masks[mask as usize].words[w] & (1 << b) != 0 {
+            return mask;
+        }
+        let mut words = self.masks[mask as usize].words.clone();
+        words[w] |= 1 << b;
+        self.intern_mask(words)
+    }
+
+    /// Segments where a state's path holds a foothold (the internet included).
+    pub fn footholds(&self, state: u32) -> Vec<u32> {
+        let m = &self.masks[self.states[state as usize].mask as usize];
+        (0..self.est.segment_count)
+            .filter(|&s| m.words[s as usize / 64] & (1 << (s % 64)) != 0)
+            .collect()
+    }
+
+    fn intern(&mut self, k: StateKey) -> u32 {
+        if let Some(&s) = self.index.get(&k) {
+            return s;
+        }
+        let s = self.states.len() as u32;
+        self.states.push(k);
+        self.succ.push(None);
+        self.index.insert(k, s);
+        s
+    }
+
+    /// The engine's network test (`sim::engine::reachable`) with the mask's footholds.
+    fn reachable(&self, mask: u32, dst: NodeId, proto: u8) -> bool {
+        let m = &self.masks[mask as usize];
+        let node = self.est.node(dst);
+        let seg = node.segment as usize;
+        let blocked = self.plan.blocked_in[dst as usize];
+        let open = proto & !blocked;
+        let closed = proto & blocked;
+        node.exposed & !self.plan.unexposed[dst as usize] & open != 0
+            || m.reach_now[seg] & open != 0
+            || m.reach_allowed[seg] & closed != 0
+    }
+
+    fn step_cost(&self, e: usize, p: f64) -> f64 {
+        match self.weight {
+            Weight::Probability => {
+                if p >= 1.0 {
+                    0.0
+                } else {
+                    -p.ln()
+                }
+            }
+            Weight::Time => {
+                let edge = &self.est.edges[e];
+                (edge.mean_hours as f64 * self.est.profile.speed).max(0.0) / p
+            }
+        }
+    }
+
+    /// The state reached from `k` when edge `e` grants `g` on `dst`, or None if it adds
+    /// nothing.
+    fn arrive(&mut self, k: StateKey, dst: NodeId, g: u8) -> Option<u32> {
+        let old = if dst == k.node { k.bits } else { 0 };
+        let new = old | g;
+        if new == old {
+            return None;
+        }
+        let gains_run = gives_foothold(self.est, dst) && old & RUN == 0 && new & RUN != 0;
+        let (mask, compliant) = if gains_run {
+            let node = self.est.node(dst);
+            (
+                self.mask_plus(k.mask, node.segment),
+                k.compliant || node.compliant,
+            )
+        } else {
+            (k.mask, k.compliant)
+        };
+        Some(self.intern(StateKey {
+            node: dst,
+            bits: new,
+            compliant,
+            mask,
+        }))
+    }
+
+    fn expand(&mut self, s: u32) -> Box<[Transition]> {
+        let est = self.est;
+        let k = self.states[s as usize];
+        let mut out = Vec::new();
+        for e in est.out_edges(k.node) {
+            let edge = &est.edges[e];
+            let have = k.bits & edge.requires;
+            if have == 0 {
+                continue;
+            }
+            let p = if k.compliant {
+                self.plan.p_compliant[e]
+            } else {
+                self.plan.p[e]
+            } as f64;
+            if p <= 0.0 {
+                continue;
+            }
+            if edge.proto != 0 && !self.reachable(k.mask, edge.dst, edge.proto) {
+                continue;
+            }
+            let g = if edge.has(flags::COPY) {
+                have
+            } else {
+                edge.grants
+            };
+            if let Some(to) = self.arrive(k, edge.dst, g) {
+                out.push(Transition {
+                    edge: e as u32,
+                    to,
+                    p,
+                    cost: self.step_cost(e, p),
+                });
+            }
+        }
+        let net = self.net_edges_for(k.mask);
+        for &e in net.iter() {
+            let e = e as usize;
+            let edge = &est.edges[e];
+            let p = if k.compliant {
+                self.plan.p_compliant[e]
+            } else {
+                self.plan.p[e]
+            } as f64;
+            if p <= 0.0 {
+                continue;
+            }
+            if let Some(to) = self.arrive(k, edge.dst, edge.grants) {
+                out.push(Transition {
+                    edge: e as u32,
+                    to,
+                    p,
+                    cost: self.step_cost(e, p),
+                });
+            }
+        }
+        // Several edges onto the same state (SMB, WinRM and RDP with one credential; an app
+        // that reads and writes a database) are one move: keep the cheapest edge and
+        // remember the others as alternatives.
+        let mut kept: Vec<Transition> = Vec::with_capacity(out.len());
+        let mut alts: Vec<Vec<u32>> = Vec::new();
+        let mut slot: HashMap<u32, usize> = HashMap::new();
+        for t in out {
+            match slot.get(&t.to).copied() {
+                Some(i) => {
+                    if t.cost < kept[i].cost {
+                        alts[i].push(kept[i].edge);
+                        kept[i] = t;
+                    } else {
+                        alts[i].push(t.edge);
+                    }
+                }
+                None => {
+                    slot.insert(t.to, kept.len());
+                    kept.push(t);
+                    alts.push(Vec::new());
+                }
+            }
+        }
+        for (t, a) in kept.iter().zip(alts) {
+            if !a.is_empty() {
+                self.alternatives.insert((s, t.edge), a);
+            }
+        }
+        let mut out = kept;
+        let seg = est.node(k.node).segment;
+        if k.bits & RUN != 0 && gives_foothold(est, k.node) && seg != INTERNET {
+            let to = self.intern(StateKey {
+                node: seg,
+                bits: bits::ACCESS,
+                compliant: k.compliant,
+                mask: k.mask,
+            });
+            out.push(Transition {
+                edge: FOOTHOLD,
+                to,
+                p: 1.0,
+                cost: 0.0,
+            });
+        }
+        out.into_boxed_slice()
+    }
+
+    /// Network-only edges whose target the mask's footholds reach (p not checked).
+    fn net_edges_for(&mut self, mask: u32) -> std::rc::Rc<[u32]> {
+        if let Some(v) = self.net_by_mask.get(&mask) {
+            return v.clone();
+        }
+        let est = self.est;
+        let v: std::rc::Rc<[u32]> = est
+            .net_edges
+            .iter()
+            .copied()
+            .filter(|&e| {
+                let edge = &est.edges[e as usize];
+                self.reachable(mask, edge.dst, edge.proto)
+            })
+            .collect();
+        self.net_by_mask.insert(mask, v.clone());
+        v
+    }
+
+    /// The cheapest a step along edge `e` can be in any state (for lower bounds).
+    fn relaxed_cost(&self, e: usize) -> Option<f64> {
+        let p = self.plan.p[e].max(self.plan.p_compliant[e]) as f64;
+        (p > 0.0).then(|| self.step_cost(e, p))
+    }
+
+    /// Sets the A* lower bounds for searches towards `targets`: the cheapest cost from each
+    /// node to a target on the node-level graph (every edge at its cheapest, bits and
+    /// network conditions ignored, footholds free, a network edge usable from anywhere).
+    /// It never overestimates, and it is consistent, so searches stay exact.
+    pub fn aim_at(&mut self, targets: &HashSet<NodeId>) {
+        use std::cmp::Reverse;
+        let est = self.est;
+        let n = est.nodes.len();
+        if self.reverse.is_empty() {
+            let mut rev: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+            for (i, e) in est.edges.iter().enumerate() {
+                if e.src == crate::estate::NO_SOURCE || e.src == e.dst {
+                    continue;
+                }
+                if let Some(c) = self.relaxed_cost(i) {
+                    rev[e.dst as usize].push((e.src, c));
+                }
+            }
+            for d in 0..n as NodeId {
+                let seg = est.node(d).segment;
+                if gives_foothold(est, d) && seg != INTERNET {
+                    rev[seg as usize].push((d, 0.0));
+                }
+            }
+            self.reverse = rev;
+        }
+        #[derive(PartialEq)]
+        struct Item(f64, u32);
+        impl Eq for Item {}
+        impl Ord for Item {
+            fn cmp(&self, o: &Self) -> Ordering {
+                self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
+            }
+        }
+        impl PartialOrd for Item {
+            fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+                Some(self.cmp(o))
+            }
+        }
+        let mut h = vec![f64::INFINITY; n];
+        let mut heap = BinaryHeap::new();
+        for &t in targets {
+            h[t as usize] = 0.0;
+            heap.push(Reverse(Item(0.0, t)));
+        }
+        while let Some(Reverse(Item(d, u))) = heap.pop() {
+            if d > h[u as usize] {
+                continue;
+            }
+            for &(v, c) in &self.reverse[u as usize] {
+                let nd = d + c;
+                if nd < h[v as usize] {
+                    h[v as usize] = nd;
+                    heap.push(Reverse(Item(nd, v)));
+                }
+            }
+        }
+        let net_best = est
+            .net_edges
+            .iter()
+            .filter_map(|&e| {
+                let c = self.relaxed_cost(e as usize)?;
+                Some(c + h[est.edges[e as usize].dst as usize])
+            })
+            .fold(f64::INFINITY, f64::min);
+        for x in &mut h {
+            *x = x.min(net_best);
+        }
+        self.bound = h;
+        self.bound_for = targets.clone();
+    }
+
+    /// The moves out of state `s` (computed once, then cached).
+    pub fn successors(&mut self, s: u32) -> &[Transition] {
+        if self.succ[s as usize].is_none() {
+            let t = self.expand(s);
+            self.succ[s as usize] = Some(t);
+        }
+        self.succ[s as usize].as_deref().unwrap_or(&[])
+    }
+
+    /// Edges other than `e` that make the same move out of `s`.
+    pub fn alternatives(&mut self, s: u32, e: u32) -> &[u32] {
+        self.successors(s);
+        self.alternatives.get(&(s, e)).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The move from `s` by edge `e` (which must be one of its successors).
+    pub fn transition(&mut self, s: u32, e: u32) -> Option<Transition> {
+        self.successors(s).iter().copied().find(|t| t.edge == e)
+    }
+
+    fn too_big(&self) -> Error {
+        Error::Usage(format!(
+            "the attack graph has more than {} attacker states to search; narrow the search with --to or --from",
+            self.max_states
+        ))
+    }
+
+    /// Dijkstra (A* with the bounds of [`StateGraph::aim_at`], when set for `targets`) from
+    /// `sources` (state, starting cost) to the first state whose node is in `targets`, never
+    /// entering `banned_states` nor taking a banned (state, edge) move. Ties are broken by
+    /// state id, so results are deterministic.
+    pub fn shortest(
+        &mut self,
+        sources: &[(u32, f64)],
+        targets: &HashSet<NodeId>,
+        banned_states: &HashSet<u32>,
+        banned_moves: &HashSet<(u32, u32)>,
+    ) -> Result<Option<StatePath>> {
+        #[derive(PartialEq)]
+        struct Item(f64, u32);
+        impl Eq for Item {}
+        impl Ord for Item {
+            fn cmp(&self, o: &Self) -> Ordering {
+                o.0.total_cmp(&self.0).then(o.1.cmp(&self.1))
+            }
+        }
+        impl PartialOrd for Item {
+            fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+                Some(self.cmp(o))
+            }
+        }
+        let mut dist: HashMap<u32, f64> = HashMap::new();
+        let mut prev: HashMap<u32, (u32, u32)> = HashMap::new();
+        let mut done: HashSet<u32> = HashSet::new();
+        let mut heap = BinaryHeap::new();
+        // A* lower bound of a state (0 without one for these targets).
+        let aimed = self.bound_for == *targets;
+        let bound = |g: &StateGraph, s: u32| -> f64 {
+            if !aimed {
+                return 0.0;
+            }
+            g.bound
+                .get(g.states[s as usize].node as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        for &(s, c) in sources {
+            if banned_states.contains(&s) {
+                continue;
+            }
+            let h = bound(self, s);
+            if h.is_finite() && dist.get(&s).is_none_or(|&d| c < d) {
+                dist.insert(s, c);
+                heap.push(Item(c + h, s));
+            }
+        }
+        while let Some(Item(_, u)) = heap.pop() {
+            if !done.insert(u) {
+                continue;
+            }
+            let d = dist[&u];
+            if targets.contains(&self.states[u as usize].node) {
+                let mut states = vec![u];
+                let mut edges = Vec::new();
+                let mut cur = u;
+                while let Some(&(p, e)) = prev.get(&cur) {
+                    states.push(p);
+                    edges.push(e);
+                    cur = p;
+                }
+                states.reverse();
+                edges.reverse();
+                return Ok(Some(StatePath {
+                    states,
+                    edges,
+                    cost: d,
+                }));
+            }
+            if self.states.len() > self.max_states {
+                return Err(self.too_big());
+            }
+            let n = self.successors(u).len();
+            for j in 0..n {
+                let t = self.succ[u as usize].as_deref().unwrap_or(&[])[j];
+                if banned_states.contains(&t.to)
+                    || done.contains(&t.to)
+                    || banned_moves.contains(&(u, t.edge))
+                {
+                    continue;
+                }
+                let h = bound(self, t.to);
+                if !h.is_finite() {
+                    continue;
+                }
+                let nd = d + t.cost;
+                if dist.get(&t.to).is_none_or(|&old| nd < old) {
+                    dist.insert(t.to, nd);
+                    prev.insert(t.to, (u, t.edge));
+                    heap.push(Item(nd + h, t.to));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn cost_of(&mut self, start_cost: f64, states: &[u32], edges: &[u32]) -> f64 {
+        let mut c = start_cost;
+        for (i, &e) in edges.iter().enumerate() {
+            c += self
+                .transition(states[i], e)
+                .map_or(f64::INFINITY, |t| t.cost);
+        }
+        c
+    }
+
+    /// Whether leaving out one of the path's steps that stay on a node (privilege
+    /// escalation, sign-in) still reaches the target: the step was a detour whose bits the
+    /// rest of the path never uses.
+    pub fn redundant(&mut self, p: &StatePath) -> bool {
+        'skip: for skip in 0..p.edges.len() {
+            let a = self.states[p.states[skip] as usize];
+            let b = self.states[p.states[skip + 1] as usize];
+            if a.node != b.node || p.edges[skip] == FOOTHOLD {
+                continue;
+            }
+            let mut cur = p.states[skip];
+            for j in skip + 1..p.edges.len() {
+                let want = self.states[p.states[j + 1] as usize].node;
+                let e = p.edges[j];
+                let n = self.successors(cur).len();
+                let mut next = None;
+                for i in 0..n {
+                    let t = self.succ[cur as usize].as_deref().unwrap_or(&[])[i];
+                    if self.states[t.to as usize].node == want
+                        && (t.edge == e || self.alternatives(cur, t.edge).contains(&e))
+                    {
+                        next = Some(t.to);
+                        break;
+                    }
+                }
+                match next {
+                    Some(x) => cur = x,
+                    None => continue 'skip,
+                }
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Yen's algorithm: the `k` cheapest loopless paths (in states) from the entries to a
+    /// state whose node is in `targets`, cheapest first; ties in the order found. Paths
+    /// with a detour (see [`StateGraph::redundant`]) are searched through but not returned.
+    pub fn k_shortest(&mut self, targets: &HashSet<NodeId>, k: usize) -> Result<Vec<StatePath>> {
+        self.aim_at(targets);
+        let sources: Vec<(u32, f64)> = self.entries.iter().map(|e| (e.state, e.cost)).collect();
+        let entry_cost: HashMap<u32, f64> = sources.iter().copied().collect();
+        let mut found: Vec<StatePath> = Vec::new();
+        if k == 0 {
+            return Ok(found);
+        }
+        let none_s = HashSet::new();
+        let none_m = HashSet::new();
+        let Some(first) = self.shortest(&sources, targets, &none_s, &none_m)? else {
+            return Ok(found);
+        };
+        let mut reported: Vec<StatePath> = Vec::new();
+        if !self.redundant(&first) {
+            reported.push(first.clone());
+        }
+        found.push(first);
+        // Detours can outnumber real paths; give up searching after this many.
+        let limit = k.saturating_mul(20).saturating_add(50);
+        // Candidates, with the order they were found in as the tie-breaker.
+        let mut cands: Vec<(StatePath, usize)> = Vec::new();
+        let mut seq = 0usize;
+        while reported.len() < k && found.len() < limit {
+            let last = found.last().cloned().expect("one path found");
+            // Spur at the virtual source before the entries: paths from entries no path
+            // found so far starts from.
+            let unused: Vec<(u32, f64)> = sources
+                .iter()
+                .copied()
+                .filter(|(s, _)| !found.iter().any(|p| p.states[0] == *s))
+                .collect();
+            if !unused.is_empty()
+                && let Some(path) = self.shortest(&unused, targets, &none_s, &none_m)?
+                && !found.iter().any(|f| f.same(&path))
+                && !cands.iter().any(|(c, _)| c.same(&path))
+            {
+                cands.push((path, seq));
+                seq += 1;
+            }
+            for i in 0..last.edges.len() {
+                let spur = last.states[i];
+                let root_states = &last.states[..=i];
+                let root_edges = &last.edges[..i];
+                let mut banned_moves = HashSet::new();
+                for p in &found {
+                    if p.states.len() > i + 1
+                        && &p.states[..=i] == root_states
+                        && &p.edges[..i] == root_edges
+                    {
+                        banned_moves.insert((spur, p.edges[i]));
+                    }
+                }
+                let banned_states: HashSet<u32> = root_states[..i].iter().copied().collect();
+                let start = entry_cost.get(&root_states[0]).copied().unwrap_or(0.0);
+                let root_cost = self.cost_of(start, root_states, root_edges);
+                let Some(sp) =
+                    self.shortest(&[(spur, 0.0)], targets, &banned_states, &banned_moves)?
+                else {
+                    continue;
+                };
+                let mut states = root_states.to_vec();
+                states.extend_from_slice(&sp.states[1..]);
+                let mut edges = root_edges.to_vec();
+                edges.extend_from_slice(&sp.edges);
+                let path = StatePath {
+                    states,
+                    edges,
+                    cost: root_cost + sp.cost,
+                };
+                if !found.iter().any(|f| f.same(&path)) && !cands.iter().any(|(c, _)| c.same(&path))
+                {
+                    cands.push((path, seq));
+                    seq += 1;
+                }
+            }
+            let Some(best) = (0..cands.len()).min_by(|&a, &b| {
+                cands[a]
+                    .0
+                    .cost
+                    .total_cmp(&cands[b].0.cost)
+                    .then(cands[a].1.cmp(&cands[b].1))
+            }) else {
+                break;
+            };
+            let next = cands.swap_remove(best).0;
+            if !self.redundant(&next) {
+                reported.push(next.clone());
+            }
+            found.push(next);
+        }
+        Ok(reported)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foothold_constant_is_not_an_edge_index() {
+        assert_ne!(FOOTHOLD, crate::sim::engine::NO_EDGE);
+    }
+
+    fn chain() -> crate::pipeline::Prepared {
+        crate::pipeline::Prepared::from_str(
+            include_str!("../../tests/scenarios/paths/chain.yaml"),
+            "chain.yaml",
+            &crate::limits::Limits::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn yen_on_a_chain_finds_one_path_and_no_detours() {
+        let prep = chain();
+        let est = &prep.estate;
+        let set = crate::controls::resolve_set("none", &[], &prep.catalog).unwrap();
+        let plan = crate::plan::build(est, &set, 0);
+        let mut g = StateGraph::new(est, &plan, Weight::Probability);
+        let target: HashSet<NodeId> = [est.index["ws-3"]].into_iter().collect();
+        let paths = g.k_shortest(&target, 5).unwrap();
+        assert_eq!(paths.len(), 1);
+        let p = &paths[0];
+        let want = -(0.8f32 as f64).ln() * 2.0 - (0.7f32 as f64).ln() * 2.0;
+        assert!((p.cost - want).abs() < 1e-9, "{} vs {want}", p.cost);
+        assert!(!g.redundant(p));
+        // Every step of the path is a move of the graph.
+        for (i, &e) in p.edges.iter().enumerate() {
+            let t = g.transition(p.states[i], e).unwrap();
+            assert_eq!(t.to, p.states[i + 1]);
+        }
+        // A path with a detour: from the start, a useless second privilege escalation is
+        // impossible (bits already held), so the shortest path is its own best.
+        let (none_s, none_m) = (HashSet::new(), HashSet::new());
+        let again = g
+            .shortest(&[(p.states[0], 0.0)], &target, &none_s, &none_m)
+            .unwrap()
+            .unwrap();
+        assert!(again.same(p));
+    }
+
+    #[test]
+    fn banned_moves_and_states_are_avoided() {
+        let prep = chain();
+        let est = &prep.estate;
+        let set = crate::controls::resolve_set("none", &[], &prep.catalog).unwrap();
+        let plan = crate::plan::build(est, &set, 0);
+        let mut g = StateGraph::new(est, &plan, Weight::Time);
+        let target: HashSet<NodeId> = [est.index["ws-3"]].into_iter().collect();
+        let (none_s, none_m) = (HashSet::new(), HashSet::new());
+        let sources: Vec<(u32, f64)> = g.entries.iter().map(|e| (e.state, e.cost)).collect();
+        let p = g
+            .shortest(&sources, &target, &none_s, &none_m)
+            .unwrap()
+            .unwrap();
+        let banned: HashSet<(u32, u32)> = [(p.states[1], p.edges[1])].into_iter().collect();
+        assert!(
+            g.shortest(&sources, &target, &none_s, &banned)
+                .unwrap()
+                .is_none()
+        );
+        let banned_s: HashSet<u32> = [p.states[2]].into_iter().collect();
+        assert!(
+            g.shortest(&sources, &target, &banned_s, &none_m)
+                .unwrap()
+                .is_none()
+        );
+    }
+}

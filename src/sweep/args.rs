@@ -1,0 +1,95 @@
+//! Command-line arguments of `ztsim sweep`, `ztsim merge` and `ztsim sensitivity`.
+
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug, Clone)]
+pub struct SweepArgs {
+    /// Sweep spec (YAML or JSON); see docs/sweeps.md.
+    pub spec: PathBuf,
+    /// Output directory: cells.csv, trials.csv, manifest.json and cells/ (checkpoints).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Finish an interrupted sweep in DIR: cells already checkpointed are not run again.
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only shard I of --shard-count N (the cells whose index modulo N is I).
+    #[arg(long, value_name = "I", requires = "shard_count")]
+    pub shard_index: Option<usize>,
+    /// Number of shards; combine their directories with `ztsim merge`.
+    #[arg(long, value_name = "N", requires = "shard_index")]
+    pub shard_count: Option<usize>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, short = 't', default_value_t = 0)]
+    pub threads: usize,
+    /// Print the number of cells (and of this shard's) and exit.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Seconds between progress lines when standard error is not a terminal.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub progress_interval: f64,
+}
+
+impl SweepArgs {
+    pub fn shard(&self) -> Option<(usize, usize)> {
+        self.shard_index.zip(self.shard_count)
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// Shard output directories (each written by `ztsim sweep --shard-index I --shard-count N`).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Directory to write the merged sweep into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SensitivityArgs {
+    /// Scenario file (YAML or JSON).
+    pub scenario: PathBuf,
+    /// Control set whose assumed parameters are varied (default: `initial`).
+    #[arg(
+        long = "controls",
+        short = 'c',
+        value_name = "SET",
+        default_value = "initial"
+    )]
+    pub controls: String,
+    /// Attacker profile, replacing the scenario's.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Relative change applied down and up to each parameter (0.5: ±50 %), clamped to its
+    /// valid range.
+    #[arg(long, default_value_t = 0.5)]
+    pub range: f64,
+    /// Trials per variant (default: the scenario's `simulation.trials`).
+    #[arg(long, short = 'n')]
+    pub trials: Option<u32>,
+    /// Master seed, shared by every variant (default: the scenario's `simulation.seed`).
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 't', default_value_t = 0)]
+    pub threads: usize,
+    /// Write sensitivity.json and sensitivity.csv into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Draw the tornado chart into DIR (tornado.png and tornado.svg).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// Parameters shown in the chart and the table (the most influential first); 0: all.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Print the result as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}

@@ -1,0 +1,413 @@
+//! Scripted exercises and saved sessions share one YAML format: a header (title, audience,
+//! duration, learning objectives, facilitator notes, and optionally the scenario, control
+//! set, profile, seed and trial it was written for) and a list of steps
+//! `{at: HOURS, do: "COMMAND", note: "..."}`. A runner advances the clock to each step's
+//! time and runs its command; `save` writes a session's log in the same format, so a saved
+//! session replays with `load` or `--script`.
+//!
+//! Problems are reported like scenario problems: `file:line:column: error: steps[3].do: ...`.
+
+use super::command::{self, Command, fmt_time};
+use super::session::{Config, Entry, ExerciseInfo, Session};
+use crate::error::{Diagnostic, Diagnostics, Error, Result};
+use crate::limits::Limits;
+use serde::Deserialize;
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exercise {
+    pub title: String,
+    #[serde(default)]
+    pub audience: Option<String>,
+    #[serde(default)]
+    pub duration: Option<String>,
+    /// The scenario the exercise is written for (informational: the command line names
+    /// the scenario played).
+    #[serde(default)]
+    pub scenario: Option<String>,
+    /// Defaults for the command line's --controls, --profile, --seed and --trial.
+    #[serde(default)]
+    pub controls: Option<String>,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub trial: Option<u64>,
+    #[serde(default)]
+    pub objectives: Vec<String>,
+    #[serde(default)]
+    pub facilitator_notes: Option<String>,
+    pub steps: Vec<StepDef>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDef {
+    /// Hours since the start.
+    pub at: f64,
+    #[serde(rename = "do")]
+    pub command: String,
+    /// Facilitator's note for this moment: what to ask, what to look for.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Caps a clock command at this time (written by `save` after a rewind).
+    #[serde(default)]
+    pub until: Option<f64>,
+}
+
+/// A loaded exercise with its source, for located errors.
+pub struct Script {
+    pub exercise: Exercise,
+    pub commands: Vec<Command>,
+    pub origin: String,
+    text: String,
+}
+
+impl Script {
+    /// A located error about field `path`.
+    pub fn error_at(&self, path: &str, msg: impl Into<String>) -> Error {
+        invalid(&self.text, &self.origin, Diagnostic::error(path, msg))
+    }
+
+    pub fn info(&self) -> ExerciseInfo {
+        let e = &self.exercise;
+        ExerciseInfo {
+            title: e.title.clone(),
+            audience: e.audience.clone(),
+            duration: e.duration.clone(),
+            objectives: e.objectives.clone(),
+            facilitator_notes: e.facilitator_notes.clone(),
+            file: self.origin.clone(),
+        }
+    }
+}
+
+fn invalid(text: &str, origin: &str, d: Diagnostic) -> Error {
+    Error::Invalid(Diagnostics {
+        file: origin.to_string(),
+        items: crate::scenario::locate_all(text, vec![d]),
+    })
+}
+
+/// Reads an exercise file and checks its structure and command syntax.
+pub fn load(path: &Path, limits: &Limits) -> Result<Script> {
+    let text = crate::scenario::read_scenario_text(path, limits)?;
+    parse(&text, &path.display().to_string(), limits)
+}
+
+/// Parses exercise text: YAML syntax, fields, times and command syntax, each problem with
+/// its location.
+pub fn parse(text: &str, origin: &str, limits: &Limits) -> Result<Script> {
+    let err = |d: Diagnostic| invalid(text, origin, d);
+    if let Some(d) = limits.check_text(text) {
+        return Err(err(d));
+    }
+    if text.trim().is_empty() {
+        let mut d = Diagnostic::error("", "exercise file is empty")
+            .with_hint("an exercise needs `title:` and a `steps:` list of {at, do}");
+        (d.line, d.column) = (1, 1);
+        return Err(err(d));
+    }
+    if let Some((line, column, msg)) = crate::scenario::yaml_syntax_error(text) {
+        let mut d = Diagnostic::error("", format!("YAML syntax error: {msg}")).with_hint(
+            "check the indentation and unclosed brackets or quotes at or above this line",
+        );
+        (d.line, d.column) = (line, column);
+        return Err(err(d));
+    }
+    // The same typed, path-tracking parse as the scenario loader's.
+    let options = serde_saphyr::options! {
+        budget: Some(limits.yaml_budget()),
+        strict_booleans: true,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        with_snippet: false,
+    };
+    let mut path_seen = String::new();
+    let result: std::result::Result<Exercise, serde_saphyr::Error> =
+        serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                path_seen = e.path().to_string();
+                e.into_inner()
+            })
+        });
+    let exercise = result.map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg.lines().next().unwrap_or(&msg);
+        let msg = match msg.rfind(" at line ") {
+            Some(i) => &msg[..i],
+            None => msg,
+        };
+        let path = path_seen.trim_end_matches(".?").trim_end_matches('?');
+        let path = if path == "." { "" } else { path };
+        let msg = if msg.contains("floating point") || msg.contains("expected f64") {
+            "expected a number of hours".to_string()
+        } else {
+            msg.to_string()
+        };
+        let mut d = Diagnostic::error(path, msg.clone());
+        if let Some(loc) = e.location() {
+            d.line = loc.line() as usize;
+            d.column = loc.column() as usize;
+        }
+        if let Some(got) = msg
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+        {
+            const FIELDS: &[&str] = &[
+                "title", "audience", "duration", "scenario", "controls", "profile", "seed",
+                "trial", "objectives", "facilitator_notes", "steps", "at", "do", "note", "until",
+            ];
+            d = match FIELDS
+                .iter()
+                .map(|f| (strsim::jaro_winkler(got, f), *f))
+                .filter(|(x, _)| *x > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+            {
+                Some((_, f)) => d.with_hint(format!("did you mean `{f}`?")),
+                None => d.with_hint("exercise fields: title, audience, duration, scenario, controls, profile, seed, trial, objectives, facilitator_notes, steps; step fields: at, do, note, until"),
+            };
+        }
+        err(d)
+    })?;
+    let mut commands = Vec::new();
+    let mut prev = 0.0;
+    for (i, s) in exercise.steps.iter().enumerate() {
+        if !s.at.is_finite() || s.at < 0.0 {
+            return Err(err(Diagnostic::error(
+                format!("steps[{i}].at"),
+                format!(
+                    "`at` must be hours since the start (0 or more), got {}",
+                    s.at
+                ),
+            )));
+        }
+        if s.at < prev {
+            return Err(err(Diagnostic::error(
+                format!("steps[{i}].at"),
+                format!(
+                    "steps must be in time order: {} comes after {}",
+                    fmt_time(s.at),
+                    fmt_time(prev)
+                ),
+            )
+            .with_hint("sort the steps by `at`")));
+        }
+        prev = s.at;
+        if let Some(u) = s.until
+            && (!u.is_finite() || u < s.at)
+        {
+            return Err(err(Diagnostic::error(
+                format!("steps[{i}].until"),
+                "`until` must be a time no earlier than `at`",
+            )));
+        }
+        match command::parse(&s.command) {
+            Ok(Some(c)) => {
+                if matches!(c, Command::Quit | Command::Load(_)) {
+                    return Err(err(Diagnostic::error(
+                        format!("steps[{i}].do"),
+                        format!("`{c}` cannot be scripted"),
+                    )));
+                }
+                // An exercise file is input, not a user: it must not choose paths to write.
+                if matches!(
+                    c,
+                    Command::Save(_) | Command::Export(_) | Command::Map(Some(_))
+                ) {
+                    return Err(err(Diagnostic::error(
+                        format!("steps[{i}].do"),
+                        format!(
+                            "`{c}` cannot be scripted: a script does not choose files to write"
+                        ),
+                    )
+                    .with_hint("use --transcript, or type the command in the session")));
+                }
+                commands.push(c);
+            }
+            Ok(None) => {
+                return Err(err(Diagnostic::error(
+                    format!("steps[{i}].do"),
+                    "empty command",
+                )));
+            }
+            Err(m) => {
+                return Err(err(Diagnostic::error(format!("steps[{i}].do"), m)
+                    .with_hint(
+                        "`ztsim tabletop SCENARIO` then `help` lists the commands",
+                    )));
+            }
+        }
+    }
+    Ok(Script {
+        exercise,
+        commands,
+        origin: origin.to_string(),
+        text: text.to_string(),
+    })
+}
+
+impl Script {
+    /// Checks every step's command against the scenario: asset ids, kinds, controls.
+    pub fn validate(&self, s: &Session) -> Result<()> {
+        for (i, c) in self.commands.iter().enumerate() {
+            s.check_static(c)
+                .map_err(|m| self.error_at(&format!("steps[{i}].do"), m))?;
+        }
+        Ok(())
+    }
+}
+
+/// Plays a script to its end, writing the narration to `out`.
+pub fn run(s: &mut Session, script: &Script, out: &mut dyn Write) -> Result<()> {
+    let io = |e: std::io::Error| Error::Usage(format!("writing output: {e}"));
+    let e = &script.exercise;
+    writeln!(out, "Exercise: {}", crate::report::terminal_safe(&e.title)).map_err(io)?;
+    for o in &e.objectives {
+        writeln!(out, "  objective: {}", crate::report::terminal_safe(o)).map_err(io)?;
+    }
+    for (i, (step, cmd)) in e.steps.iter().zip(&script.commands).enumerate() {
+        // A step whose time has passed (a `run until` went further) happens now.
+        writeln!(
+            out,
+            "> [{}] {}",
+            fmt_time(step.at.max(s.now())),
+            crate::report::terminal_safe(&cmd.to_string())
+        )
+        .map_err(io)?;
+        if let Some(n) = &step.note {
+            for l in n.lines() {
+                writeln!(out, "  note: {}", crate::report::terminal_safe(l)).map_err(io)?;
+            }
+        }
+        let path = format!("steps[{i}].do");
+        let reply = if cmd.is_logged() || cmd.is_display() {
+            // Display steps are logged too, as no-ops: the clock moves to their time and the
+            // transcript keeps their notes.
+            let entry = Entry {
+                at: step.at,
+                cmd: cmd.clone(),
+                note: step.note.clone(),
+                until: step.until,
+            };
+            s.apply(entry).map_err(|m| script.error_at(&path, m))?;
+            let mut text = s.render_last();
+            if cmd.is_display() {
+                let r = s.run(cmd.clone(), None);
+                if r.error {
+                    return Err(script.error_at(&path, r.text.trim().trim_start_matches("error: ")));
+                }
+                text.push_str(&r.text);
+            }
+            text
+        } else {
+            let r = s.run(cmd.clone(), None);
+            if r.error {
+                return Err(script.error_at(&path, r.text.trim().trim_start_matches("error: ")));
+            }
+            r.text
+        };
+        write!(out, "{}", crate::report::terminal_safe(&reply)).map_err(io)?;
+    }
+    writeln!(out, "End of exercise at {}.", fmt_time(s.now())).map_err(io)?;
+    Ok(())
+}
+
+/// Replays a saved session (or an exercise's logged steps) into `s`, taking the file's
+/// control set, profile, seed and trial. Returns the decisions replayed.
+pub fn load_into(s: &mut Session, path: &Path) -> Result<usize> {
+    let script = load(path, &Limits::default())?;
+    script.validate(s)?;
+    let e = &script.exercise;
+    let cfg = Config {
+        scenario: s.cfg.scenario.clone(),
+        controls: e.controls.clone().unwrap_or_else(|| s.cfg.controls.clone()),
+        profile: e.profile.clone().or_else(|| s.cfg.profile.clone()),
+        seed: e.seed.unwrap_or(s.cfg.seed),
+        trial: e.trial.unwrap_or(s.cfg.trial),
+    };
+    let profile_changed = cfg.profile != s.cfg.profile;
+    let entries: Vec<Entry> = e
+        .steps
+        .iter()
+        .zip(&script.commands)
+        .filter(|(_, c)| c.is_logged() || c.is_display())
+        .map(|(st, c)| Entry {
+            at: st.at,
+            cmd: c.clone(),
+            note: st.note.clone(),
+            until: st.until,
+        })
+        .collect();
+    let n = entries.len();
+    let old = s.cfg.clone();
+    s.set_config(cfg, profile_changed)?;
+    if let Err(m) = s.replay(entries) {
+        // Leave the session as it was.
+        let _ = s.set_config(old, profile_changed);
+        return Err(script.error_at("steps", m));
+    }
+    Ok(n)
+}
+
+fn q(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// The session's log in the exercise format.
+pub fn to_yaml(s: &Session) -> String {
+    let mut o = String::new();
+    o.push_str("# ztsim tabletop session log. Replay: `load FILE` in a session, or\n");
+    o.push_str("# `ztsim tabletop SCENARIO --script FILE`.\n");
+    let title = s
+        .exercise
+        .as_ref()
+        .map(|e| e.title.clone())
+        .unwrap_or_else(|| format!("Tabletop session on {}", s.estate().name));
+    o.push_str(&format!("title: {}\n", q(&title)));
+    if let Some(e) = &s.exercise {
+        if let Some(a) = &e.audience {
+            o.push_str(&format!("audience: {}\n", q(a)));
+        }
+        if let Some(d) = &e.duration {
+            o.push_str(&format!("duration: {}\n", q(d)));
+        }
+        if !e.objectives.is_empty() {
+            o.push_str("objectives:\n");
+            for x in &e.objectives {
+                o.push_str(&format!("  - {}\n", q(x)));
+            }
+        }
+        if let Some(n) = &e.facilitator_notes {
+            o.push_str(&format!("facilitator_notes: {}\n", q(n)));
+        }
+    }
+    o.push_str(&format!("scenario: {}\n", q(&s.cfg.scenario)));
+    o.push_str(&format!("controls: {}\n", q(&s.cfg.controls)));
+    if let Some(p) = &s.cfg.profile {
+        o.push_str(&format!("profile: {}\n", q(p)));
+    }
+    o.push_str(&format!("seed: {}\ntrial: {}\n", s.cfg.seed, s.cfg.trial));
+    if s.log().is_empty() {
+        o.push_str("steps: []\n");
+        return o;
+    }
+    o.push_str("steps:\n");
+    for e in s.log() {
+        o.push_str(&format!(
+            "  - {{at: {}, do: {}",
+            e.at,
+            q(&e.cmd.to_string())
+        ));
+        if let Some(u) = e.until {
+            o.push_str(&format!(", until: {u}"));
+        }
+        if let Some(n) = &e.note {
+            o.push_str(&format!(", note: {}", q(n)));
+        }
+        o.push_str("}\n");
+    }
+    o
+}

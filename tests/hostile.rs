@@ -1,0 +1,1067 @@
+//! Hostile input and hostile conditions, through the real binary: resource limits, injection
+//! into outputs, failures while writing, and the absence of any network use.
+//!
+//! Tests run as root here, where file permissions do not bind, so read-only and full-disk
+//! conditions are made with mount namespaces (`unshare -m`: a tmpfs remounted read-only, a
+//! 64 KiB tmpfs), which do bind for root. Where `unshare` is not permitted those cases say so
+//! on stderr and fall back to failures that bind for root too (a file where the output
+//! directory should be, a path under /proc).
+//!
+//! Findings that became fixes are listed in docs/security.md.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ztsim")
+}
+
+fn ztsim(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ztsim runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn write(dir: &Path, name: &str, body: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Invalid input: exit code 2, no panic, and the message says what and where.
+fn assert_rejected(o: &Output, needles: &[&str]) {
+    let t = text(o);
+    assert_eq!(o.status.code(), Some(2), "expected exit 2:\n{t}");
+    assert!(!t.contains("panicked"), "panic:\n{t}");
+    for n in needles {
+        assert!(t.contains(n), "missing `{n}` in:\n{t}");
+    }
+}
+
+fn repo(p: &str) -> String {
+    format!("{}/{p}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn have(cmd: &str, args: &[&str]) -> bool {
+    Command::new(cmd)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether `unshare` can make the namespace (needs CAP_SYS_ADMIN; root in a container may
+/// lack it).
+fn can_unshare(flag: &str) -> bool {
+    have("unshare", &[flag, "true"])
+}
+
+const SMALL: &str = "name: small
+assets:
+  - {id: u1, kind: user, name: Alice}
+  - {id: ws1, kind: workstation, name: PC}
+  - {id: db, kind: database, crown_jewel: true}
+relations:
+  - {type: has_session, from: ws1, to: u1}
+  - {type: reads, from: u1, to: db}
+";
+
+// ---------------------------------------------------------------------------------------
+// 3. Limits
+
+fn billion_laughs() -> String {
+    let mut s = String::from(
+        "name: x\nassets: []\nlol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+    );
+    for k in 1..=9 {
+        let refs = vec![format!("*l{}", k - 1); 10].join(", ");
+        s.push_str(&format!("lol{k}: &l{k} [{refs}]\n"));
+    }
+    s.push_str("bomb: *l9\n");
+    s
+}
+
+/// Runs `ztsim ARGS` in `sh` under a 1 GiB address-space limit and a 20 s timeout, and
+/// returns the output, the wall time and (when /usr/bin/time is there) the peak RSS in KiB.
+fn bounded(args: &[&str]) -> (Output, Duration, Option<u64>) {
+    let time = Path::new("/usr/bin/time").exists();
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script = format!(
+        "ulimit -v 1048576; exec {} timeout 20 '{}' {}",
+        if time {
+            "/usr/bin/time -f 'maxrss=%M'"
+        } else {
+            ""
+        },
+        bin(),
+        quoted.join(" ")
+    );
+    let t = Instant::now();
+    let o = Command::new("sh").arg("-c").arg(script).output().unwrap();
+    let el = t.elapsed();
+    let rss = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss=")?.trim().parse().ok());
+    (o, el, rss)
+}
+
+#[test]
+fn billion_laughs_is_refused_in_under_a_second_with_bounded_memory() {
+    let d = tempfile::tempdir().unwrap();
+    let yaml = write(d.path(), "laughs.yaml", billion_laughs());
+    for cmd in ["validate", "run"] {
+        let (o, took, rss) = bounded(&[cmd, s(&yaml)]);
+        assert_rejected(&o, &["aliases expand to more than", "--max-alias-nodes"]);
+        assert!(took < Duration::from_secs(1), "{cmd} took {took:?}");
+        if let Some(kb) = rss {
+            assert!(kb < 100_000, "{cmd} peaked at {kb} KiB");
+        }
+    }
+    // Under the same alias budget, a sweep spec, an exercise script and an import overlay
+    // are refused the same way.
+    let o = ztsim(&[
+        "sweep",
+        s(&yaml),
+        "--out",
+        s(&d.path().join("o")),
+        "--dry-run",
+    ]);
+    assert_rejected(&o, &["aliases expand"]);
+    let o = ztsim(&[
+        "import",
+        "bloodhound",
+        &repo("tests/fixtures/sharphound/tiny"),
+        "-o",
+        s(&d.path().join("imp.yaml")),
+        "--overlay",
+        s(&yaml),
+    ]);
+    assert_rejected(&o, &["aliases expand"]);
+}
+
+#[test]
+fn alias_limits_are_flags() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "a.yaml",
+        format!("{SMALL}x: &x [1, 2, 3]\ny: [*x, *x, *x]\n"),
+    );
+    // Unknown field `x` is the complaint under the defaults: the aliases are fine.
+    let o = ztsim(&["validate", s(&f)]);
+    assert_rejected(&o, &["unknown field `x`"]);
+    let o = ztsim(&["validate", "--max-aliases", "2", s(&f)]);
+    assert_rejected(&o, &["more than 2 YAML aliases", "--max-aliases"]);
+    let o = ztsim(&["validate", "--max-alias-nodes", "5", s(&f)]);
+    assert_rejected(
+        &o,
+        &["aliases expand to more than 5 nodes", "--max-alias-nodes"],
+    );
+}
+
+#[test]
+fn ten_thousand_levels_of_nesting_are_refused_cleanly() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 10_000;
+    let json = format!(
+        "{{\"name\": \"x\", \"assets\": [{{\"id\": \"a\", \"kind\": \"user\", \"tags\": {}{}}}]}}",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    let flow = format!("name: x\nassets: {}{}\n", "[".repeat(n), "]".repeat(n));
+    // Block style: compact nested lists (`- - - x`), and 2,000 levels by indentation (the
+    // indented form of 10,000 levels would be a 50 MB file).
+    let compact = format!("name: x\nassets:\n{}x\n", "- ".repeat(n));
+    let mut block = String::from("name: x\nassets:\n");
+    for i in 0..2000 {
+        block.push_str(&" ".repeat(i + 1));
+        block.push_str("- \n");
+    }
+    for (name, body) in [
+        ("deep.json", json),
+        ("flow.yaml", flow),
+        ("compact.yaml", compact),
+        ("block.yaml", block),
+    ] {
+        let f = write(d.path(), name, body);
+        let (o, took, _) = bounded(&["validate", s(&f)]);
+        assert_rejected(&o, &["nesting deeper than 64 levels"]);
+        assert!(took < Duration::from_secs(1), "{name} took {took:?}");
+    }
+    // The depth limit is a flag.
+    let f = write(d.path(), "small.yaml", SMALL);
+    let o = ztsim(&["validate", "--max-depth", "2", s(&f)]);
+    assert_rejected(&o, &["nesting deeper than 2 levels", "--max-depth"]);
+    assert!(ztsim(&["validate", s(&f)]).status.success());
+}
+
+#[test]
+fn nan_and_infinity_are_refused_with_their_field() {
+    let d = tempfile::tempdir().unwrap();
+    for (extra, field) in [
+        ("attacker: {speed: .nan}", "attacker.speed"),
+        ("attacker: {speed: .inf}", "attacker.speed"),
+        ("attacker: {speed: -1}", "attacker.speed"),
+        (
+            "attacker: {noise_aversion: .nan}",
+            "attacker.noise_aversion",
+        ),
+        (
+            "attacker: {time_budget_hours: -.inf}",
+            "attacker.time_budget_hours",
+        ),
+        ("defender: {triage_hours: .nan}", "defender.triage_hours"),
+        (
+            "defender: {manual_response_hours: .inf}",
+            "defender.manual_response_hours",
+        ),
+        (
+            "simulation: {horizon_hours: .inf}",
+            "simulation.horizon_hours",
+        ),
+        ("techniques: [{id: T1566.001, p: .nan}]", "techniques[0].p"),
+        (
+            "techniques: [{id: T1566.001, sigma: .nan}]",
+            "techniques[0].sigma",
+        ),
+        (
+            "techniques: [{id: T1566.001, mean_hours: .inf}]",
+            "techniques[0].mean_hours",
+        ),
+        ("segments: [{id: s, value: .nan}]", "segments[0].value"),
+    ] {
+        let f = write(d.path(), "nan.yaml", format!("{SMALL}{extra}\n"));
+        let o = ztsim(&["validate", s(&f)]);
+        assert_rejected(&o, &[field]);
+    }
+    // JSON has no NaN or infinity literals: out-of-range numbers are parse errors.
+    for body in [
+        r#"{"name": "x", "assets": [], "simulation": {"horizon_hours": 1e999}}"#,
+        r#"{"name": "x", "assets": [], "simulation": {"horizon_hours": NaN}}"#,
+    ] {
+        let f = write(d.path(), "nan.json", body);
+        let o = ztsim(&["validate", s(&f)]);
+        assert_rejected(&o, &["nan.json:1:"]);
+    }
+}
+
+#[test]
+fn size_and_count_limits_name_their_flag() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "small.yaml", SMALL);
+    let o = ztsim(&["validate", "--max-file-bytes", "100", s(&f)]);
+    assert_rejected(&o, &["over the limit of 100 bytes", "--max-file-bytes"]);
+    let o = ztsim(&["run", "--max-file-bytes", "100", s(&f), "--trials", "1"]);
+    assert_rejected(&o, &["--max-file-bytes"]);
+    let o = ztsim(&["validate", "--max-assets", "2", s(&f)]);
+    assert_rejected(&o, &["3 assets, over the limit of 2", "--max-assets"]);
+    let o = ztsim(&["validate", "--max-relations", "1", s(&f)]);
+    assert_rejected(&o, &["2 relations, over the limit of 1", "--max-relations"]);
+    let o = ztsim(&["validate", "--max-string-len", "3", s(&f)]);
+    assert_rejected(&o, &["over the limit of 3", "--max-string-len"]);
+    // A generated estate of 20,000 assets passes the defaults.
+    let big = d.path().join("big.json");
+    let g = ztsim(&["generate", "--assets", "20000", "--quiet", "-o", s(&big)]);
+    assert!(g.status.success(), "{}", text(&g));
+    let o = ztsim(&["validate", s(&big)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = ztsim(&["validate", "--max-assets", "1000", s(&big)]);
+    assert_rejected(&o, &["--max-assets"]);
+}
+
+/// The size in a device's or a pipe's metadata is 0: the read itself must be bounded.
+#[test]
+fn devices_and_pipes_are_read_within_the_size_limit() {
+    let (o, took, rss) = bounded(&["validate", "--max-file-bytes", "100000", "/dev/zero"]);
+    assert_rejected(&o, &["over the limit of 100000 bytes"]);
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    if let Some(kb) = rss {
+        assert!(kb < 100_000, "{kb} KiB");
+    }
+    let d = tempfile::tempdir().unwrap();
+    let (o, _, _) = bounded(&[
+        "import",
+        "bloodhound",
+        "/dev/zero",
+        "--max-file-bytes",
+        "100000",
+        "-o",
+        s(&d.path().join("x.yaml")),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--max-file-bytes"), "{}", text(&o));
+    assert!(!d.path().join("x.yaml").exists());
+}
+
+#[test]
+fn zip_bombs_and_unsafe_entry_names_are_bounded() {
+    let d = tempfile::tempdir().unwrap();
+    // A zip of one entry inflating to 8 MiB of spaces, imported with a 1 MiB budget.
+    let z = d.path().join("bomb.zip");
+    {
+        let f = std::fs::File::create(&z).unwrap();
+        let mut w = zip_writer(f);
+        w.start("20240101_users.json");
+        w.write_all(&vec![b' '; 8 << 20]);
+        w.finish();
+    }
+    let o = ztsim(&[
+        "import",
+        "bloodhound",
+        s(&z),
+        "--max-decompressed-bytes",
+        "1048576",
+        "-o",
+        s(&d.path().join("x.yaml")),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--max-decompressed-bytes"),
+        "{}",
+        text(&o)
+    );
+    assert!(!d.path().join("x.yaml").exists());
+}
+
+/// A minimal zip writer (stored entries only) so the test needs no zip crate of its own.
+struct ZipW {
+    f: std::fs::File,
+    name: String,
+    data: Vec<u8>,
+}
+fn zip_writer(f: std::fs::File) -> ZipW {
+    ZipW {
+        f,
+        name: String::new(),
+        data: Vec::new(),
+    }
+}
+impl ZipW {
+    fn start(&mut self, name: &str) {
+        self.name = name.into();
+    }
+    fn write_all(&mut self, b: &[u8]) {
+        self.data.extend_from_slice(b);
+    }
+    fn finish(mut self) {
+        let crc = crc32(&self.data);
+        let n = self.name.as_bytes();
+        let len = self.data.len() as u32;
+        let mut out = Vec::new();
+        let u16le = |v: u16| v.to_le_bytes();
+        let u32le = |v: u32| v.to_le_bytes();
+        out.extend_from_slice(&u32le(0x04034b50));
+        out.extend_from_slice(&u16le(20));
+        out.extend_from_slice(&u16le(0));
+        out.extend_from_slice(&u16le(0)); // stored
+        out.extend_from_slice(&u16le(0));
+        out.extend_from_slice(&u16le(0));
+        out.extend_from_slice(&u32le(crc));
+        out.extend_from_slice(&u32le(len));
+        out.extend_from_slice(&u32le(len));
+        out.extend_from_slice(&u16le(n.len() as u16));
+        out.extend_from_slice(&u16le(0));
+        out.extend_from_slice(n);
+        out.extend_from_slice(&self.data);
+        let cd = out.len() as u32;
+        out.extend_from_slice(&u32le(0x02014b50));
+        out.extend_from_slice(&u16le(20));
+        out.extend_from_slice(&u16le(20));
+        out.extend_from_slice(&u16le(0));
+        out.extend_from_slice(&u16le(0));
+        out.extend_from_slice(&u16le(0));
+        out.extend_from_slice(&u16le(0));
+        out.extend_from_slice(&u32le(crc));
+        out.extend_from_slice(&u32le(len));
+        out.extend_from_slice(&u32le(len));
+        out.extend_from_slice(&u16le(n.len() as u16));
+        out.extend_from_slice(&[0; 12]);
+        out.extend_from_slice(&u32le(0));
+        out.extend_from_slice(n);
+        let cd_len = out.len() as u32 - cd;
+        out.extend_from_slice(&u32le(0x06054b50));
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&u16le(1));
+        out.extend_from_slice(&u16le(1));
+        out.extend_from_slice(&u32le(cd_len));
+        out.extend_from_slice(&u32le(cd));
+        out.extend_from_slice(&u16le(0));
+        self.f.write_all(&out).unwrap();
+    }
+}
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in data {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. Injection in outputs
+
+/// Spreadsheet formula payloads, each a name in the scenario.
+const FORMULAS: &[&str] = &[
+    "=cmd|' /C calc'!A0",
+    "+HYPERLINK(\\\"http://x\\\")",
+    "-2+3",
+    "@SUM(A1)",
+    "\\tx=1",
+    "\\r=1",
+];
+
+fn hostile_scenario() -> String {
+    let mut s = String::from(
+        "name: \"\\e[2J\\e]0;pwned\\a=evil\"\ndescription: \"\\e[31mred\"\nsegments:\n  - {id: lan, name: \"\\e[1mlan\"}\nassets:\n",
+    );
+    for (i, f) in FORMULAS.iter().enumerate() {
+        s.push_str(&format!(
+            "  - {{id: u{i}, kind: user, name: \"{f}\\e[31m\", weak_password: true}}\n"
+        ));
+    }
+    s.push_str("  - {id: ws, kind: workstation, segment: lan, name: \"\\e[5mPC\\u009b31m\"}\n");
+    s.push_str(
+        "  - {id: db, kind: database, segment: lan, crown_jewel: true, name: \"=1+1\\e[0m\"}\n",
+    );
+    s.push_str("  - {id: orphan, kind: file_share, segment: lan, crown_jewel: true, name: \"\\e[41morphan\"}\n");
+    s.push_str("relations:\n");
+    for i in 0..FORMULAS.len() {
+        s.push_str(&format!("  - {{type: has_session, from: ws, to: u{i}}}\n"));
+        s.push_str(&format!("  - {{type: reads, from: u{i}, to: db}}\n"));
+    }
+    s.push_str("control_sets:\n");
+    for (i, f) in FORMULAS.iter().enumerate() {
+        s.push_str(&format!(
+            "  - {{name: \"{f}{i}\\e[32m\", description: \"\\e[2J\", controls: [C01]}}\n"
+        ));
+    }
+    s.push_str("simulation: {trials: 30, horizon_hours: 200, seed: 3}\n");
+    s
+}
+
+/// A cell a spreadsheet would evaluate: starts with = + @ tab or CR, or with - and is not a
+/// plain number.
+fn is_formula(cell: &str) -> bool {
+    match cell.chars().next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => cell.parse::<f64>().is_err(),
+        _ => false,
+    }
+}
+
+fn assert_csv_neutral(path: &Path) -> usize {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(false)
+        .from_path(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut cells = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for c in rec.iter() {
+            cells += 1;
+            assert!(!is_formula(c), "{}: formula cell {c:?}", path.display());
+        }
+    }
+    cells
+}
+
+#[test]
+fn csv_injection_in_asset_and_set_names_is_neutralised() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "hostile.yaml", hostile_scenario());
+    let out = d.path().join("out");
+    let o = ztsim(&["run", s(&f), "--out", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let trials = std::fs::read_to_string(out.join("trials.csv")).unwrap();
+    assert!(
+        trials.contains("'=cmd|"),
+        "payload not kept (neutralised) in trials.csv"
+    );
+    assert!(assert_csv_neutral(&out.join("trials.csv")) > 100);
+    // The sweep's CSVs: set names from the spec and the scenario.
+    write(d.path(), "scenario.yaml", hostile_scenario());
+    let spec = write(
+        d.path(),
+        "spec.yaml",
+        format!(
+            "trials: 5\nscenarios: [scenario.yaml]\ncontrols: [none, {}]\n",
+            FORMULAS
+                .iter()
+                .enumerate()
+                .map(|(i, f)| format!("\"{f}{i}\\e[32m\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    let sw = d.path().join("sweep");
+    let o = ztsim(&["sweep", s(&spec), "--out", s(&sw), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        !text(&o).contains('\u{1b}'),
+        "escape on the terminal: {:?}",
+        text(&o)
+    );
+    for csv in ["cells.csv", "trials.csv"] {
+        assert!(assert_csv_neutral(&sw.join(csv)) > 10);
+    }
+    // Sensitivity analysis writes a CSV too.
+    let sens = d.path().join("sens");
+    let o = ztsim(&[
+        "sensitivity",
+        s(&f),
+        "--controls",
+        "=cmd|' /C calc'!A00\u{1b}[32m",
+        "--trials",
+        "5",
+        "--out",
+        s(&sens),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains('\u{1b}'));
+    assert!(assert_csv_neutral(&sens.join("sensitivity.csv")) > 10);
+}
+
+fn assert_no_escape(what: &str, o: &Output) {
+    for (stream, bytes) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+        assert!(
+            !bytes.contains(&0x1b) && !String::from_utf8_lossy(bytes).contains('\u{9b}'),
+            "{what}: a raw escape reached {stream}:\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+#[test]
+fn terminal_escapes_in_names_never_reach_the_terminal() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "hostile.yaml", hostile_scenario());
+    let fp = s(&f);
+    let set = "=cmd|' /C calc'!A00\u{1b}[32m";
+    for args in [
+        vec!["validate", fp],
+        vec!["run", fp, "--trials", "20"],
+        vec!["run", fp, "--trials", "20", "--json"],
+        vec!["compare", fp, "--trials", "20"],
+        vec!["paths", fp, "--trials", "20"],
+        vec!["chokepoints", fp, "--trials", "20", "--candidates", "3"],
+        vec![
+            "recommend",
+            fp,
+            "--from",
+            "none",
+            "--budget",
+            "5",
+            "--trials",
+            "10",
+        ],
+        vec!["export", fp, "--format", "dot"],
+        vec!["run", fp, "--trials", "5", "--controls", set],
+    ] {
+        let o = ztsim(&args);
+        assert!(!text(&o).contains("panicked"), "{args:?}: {}", text(&o));
+        assert_no_escape(&format!("{args:?}"), &o);
+    }
+    // Error messages carry names too: an unknown reference whose id has an escape.
+    let bad = write(
+        d.path(),
+        "bad.yaml",
+        format!("{SMALL}  - {{type: reads, from: u1, to: \"\\e[2Jx\"}}\n"),
+    );
+    let o = ztsim(&["validate", s(&bad)]);
+    assert_rejected(&o, &["unknown id"]);
+    assert_no_escape("validate bad", &o);
+    // Tabletop narration, scripted.
+    let script = write(
+        d.path(),
+        "ex.yaml",
+        "title: \"\\e[2Jtitle\"\nobjectives: [\"\\e[31mobj\"]\nsteps:\n  - {at: 0, do: status, note: \"\\e[5mnote\"}\n  - {at: 1, do: \"step 5\"}\n  - {at: 2, do: \"isolate ws\"}\n  - {at: 3, do: map}\n",
+    );
+    let md = d.path().join("t.md");
+    let o = ztsim(&[
+        "tabletop",
+        fp,
+        "--script",
+        s(&script),
+        "--god-view",
+        "--transcript",
+        s(&md),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_no_escape("tabletop", &o);
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(!md.contains('\u{1b}') && !md.contains('\u{9b}'), "escape in the transcript");
+}
+
+#[test]
+fn html_report_escapes_names() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "x.yaml",
+        SMALL.replace("name: Alice", "name: \"<script>alert(1)</script>\""),
+    );
+    let report = d.path().join("r.html");
+    let o = ztsim(&["run", s(&f), "--trials", "20", "--report", s(&report)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "unescaped name in the report"
+    );
+}
+
+/// Nothing an input file says becomes a path ztsim writes to: an exercise script can
+/// narrate, but cannot choose files (`save`, `export`, `map FILE`).
+#[test]
+fn scripts_cannot_choose_where_ztsim_writes() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    let victim = d.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    for cmd in [
+        format!("save {}", victim.display()),
+        format!("export {}", d.path().join("exported").display()),
+        format!("map {}", victim.display()),
+    ] {
+        let script = write(
+            d.path(),
+            "ex.yaml",
+            format!("title: t\nsteps:\n  - {{at: 0, do: \"{cmd}\"}}\n"),
+        );
+        let o = ztsim(&["tabletop", s(&f), "--script", s(&script)]);
+        assert_rejected(&o, &["steps[0].do", "cannot be scripted"]);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        assert!(!d.path().join("exported").exists());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. Failures while writing
+
+/// Every file of a results directory parses completely; temporaries are reported.
+fn check_results_dir(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let mut complete = Vec::new();
+    let mut temporaries = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return (complete, temporaries);
+    };
+    for e in rd {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".ztsim-") && name.ends_with(".tmp") {
+            temporaries.push(name);
+            continue;
+        }
+        let bytes = std::fs::read(e.path()).unwrap();
+        match name.as_str() {
+            "summary.json" | "estate.json" => {
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .unwrap_or_else(|err| panic!("{name} is partial: {err}"));
+            }
+            "trials.csv" => {
+                assert!(bytes.ends_with(b"\n"), "trials.csv ends mid-line");
+                let mut r = csv::Reader::from_reader(&bytes[..]);
+                let n = r
+                    .records()
+                    .inspect(|x| assert!(x.is_ok(), "complete row"))
+                    .count();
+                assert!(n > 0);
+            }
+            other => panic!("unexpected file {other}"),
+        }
+        complete.push(name);
+    }
+    (complete, temporaries)
+}
+
+#[test]
+fn a_run_killed_while_writing_leaves_old_or_complete_files() {
+    let d = tempfile::tempdir().unwrap();
+    let scenario = write(d.path(), "small.yaml", SMALL);
+    let out = d.path().join("out");
+    // Enough trials that summary.json and trials.csv are megabytes, so writing them takes
+    // long enough to be interrupted. A first, complete run gives the previous files and
+    // the run's duration.
+    let args = |seed: usize| {
+        vec![
+            "run".to_string(),
+            s(&scenario).to_string(),
+            "--trials".into(),
+            "15000".into(),
+            "--threads".into(),
+            "2".into(),
+            "--seed".into(),
+            seed.to_string(),
+            "--out".into(),
+            s(&out).to_string(),
+        ]
+    };
+    let t0 = Instant::now();
+    let o = Command::new(bin()).args(args(1)).output().unwrap();
+    let full = t0.elapsed();
+    assert!(o.status.success(), "{}", text(&o));
+    check_results_dir(&out);
+    // SIGKILL as soon as a temporary appears (mid-write), twice, then at fractions of the
+    // full run's duration around the writing phase.
+    let mut caught_mid_write = 0;
+    let plan: Vec<Option<f64>> = vec![None, None, Some(0.5), Some(0.9), Some(0.97), Some(1.0)];
+    for (k, frac) in plan.into_iter().enumerate() {
+        let mut child = Command::new(bin())
+            .args(args(k + 2))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t = Instant::now();
+        match frac {
+            Some(f) => std::thread::sleep(full.mul_f64(f)),
+            None => loop {
+                let tmp = std::fs::read_dir(&out).unwrap().any(|e| {
+                    e.unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with(".ztsim-")
+                });
+                if tmp || t.elapsed() > full * 3 || child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(100));
+            },
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let (complete, temporaries) = check_results_dir(&out);
+        if !temporaries.is_empty() {
+            caught_mid_write += 1;
+        }
+        // Each file is the previous run's or a complete new one; none is missing.
+        assert_eq!(complete.len(), 3, "{complete:?}");
+        eprintln!(
+            "kill {k} ({}): complete {complete:?}, temporaries left {temporaries:?}",
+            frac.map_or("at the first temporary".into(), |f| format!(
+                "{:.0} ms",
+                full.as_secs_f64() * f * 1e3
+            ))
+        );
+        // Leftover temporaries are ignored by readers (below); clean them for the next round.
+        for t in temporaries {
+            std::fs::remove_file(out.join(t)).unwrap();
+        }
+    }
+    assert!(caught_mid_write > 0, "no kill landed during a write");
+    // Readers ignore leftover temporaries: plot reads the directory as it is.
+    std::fs::write(out.join(".ztsim-leftover.tmp"), b"{\"partial").unwrap();
+    let o = ztsim(&["plot", s(&out), "--report", s(&d.path().join("r.html"))]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Runs `script` (with `$Z` the binary) in a new mount namespace.
+fn in_mount_ns(script: &str) -> Output {
+    Command::new("unshare")
+        .args(["-m", "sh", "-c", script])
+        .env("Z", bin())
+        .output()
+        .unwrap()
+}
+
+fn assert_write_failure(o: &Output, needles: &[&str]) {
+    let t = text(o);
+    assert_eq!(o.status.code(), Some(1), "expected exit 1:\n{t}");
+    assert!(!t.contains("panicked"), "{t}");
+    assert!(t.contains("error:"), "{t}");
+    for n in needles {
+        assert!(t.contains(n), "missing `{n}` in:\n{t}");
+    }
+    assert!(!t.contains("wrote "), "reported success:\n{t}");
+}
+
+#[test]
+fn a_read_only_output_directory_is_a_clear_error() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    // Root ignores permission bits, so a file where the directory should be, and a path
+    // under /proc, are the failures that bind everywhere.
+    let not_dir = write(d.path(), "not-a-dir", "x");
+    let o = ztsim(&["run", s(&f), "--trials", "5", "--out", s(&not_dir)]);
+    assert_write_failure(&o, &["writing results to", "not-a-dir"]);
+    let o = ztsim(&[
+        "run",
+        s(&f),
+        "--trials",
+        "5",
+        "--out",
+        "/proc/self/ztsim-out",
+    ]);
+    assert_write_failure(&o, &["/proc/self/ztsim-out"]);
+    let o = ztsim(&[
+        "run",
+        s(&f),
+        "--trials",
+        "5",
+        "--report",
+        "/proc/self/r.html",
+    ]);
+    assert_write_failure(&o, &["r.html"]);
+    if !can_unshare("-m") {
+        eprintln!("unshare -m not permitted: read-only mount case skipped");
+        return;
+    }
+    // A read-only file system, which binds for root: a tmpfs remounted read-only in a
+    // private mount namespace.
+    let mnt = d.path().join("ro");
+    std::fs::create_dir(&mnt).unwrap();
+    let script = format!(
+        "mount -t tmpfs tmpfs '{m}' && mkdir '{m}/out' && mount -o remount,ro '{m}' && \
+         \"$Z\" run '{f}' --trials 5 --out '{m}/out'; echo \"rc=$?\"; \
+         \"$Z\" import bloodhound '{fx}' -o '{m}/imported.yaml'; echo \"rc=$?\"; \
+         echo LISTING; ls -a '{m}' '{m}/out'",
+        m = mnt.display(),
+        f = f.display(),
+        fx = repo("tests/fixtures/sharphound/tiny"),
+    );
+    let o = in_mount_ns(&script);
+    let t = text(&o);
+    assert!(t.contains("Read-only file system"), "{t}");
+    assert_eq!(t.matches("rc=1").count(), 2, "{t}");
+    assert!(!t.contains("panicked"));
+    // Nothing left behind in the read-only directories.
+    let listing = String::from_utf8_lossy(&o.stdout);
+    let listing = listing.split("LISTING").nth(1).expect("listing");
+    assert!(
+        !listing.contains("summary.json") && !listing.contains(".ztsim-"),
+        "{t}"
+    );
+    assert!(!listing.contains("imported.yaml"), "{t}");
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_leaves_no_partial_file() {
+    if !can_unshare("-m") {
+        eprintln!("unshare -m not permitted: full-disk case skipped");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let mnt = d.path().join("full");
+    std::fs::create_dir(&mnt).unwrap();
+    let script = format!(
+        "mount -t tmpfs -o size=64k tmpfs '{m}' && \
+         \"$Z\" run '{f}' --trials 3000 --out '{m}/out'; echo \"rc=$?\"; \
+         \"$Z\" generate --assets 5000 --quiet -o '{m}/big.yaml'; echo \"rc=$?\"; \
+         echo LISTING; ls -a '{m}' '{m}/out'",
+        m = mnt.display(),
+        f = repo("scenarios/hybrid-cloud.yaml"),
+    );
+    let o = in_mount_ns(&script);
+    let t = text(&o);
+    assert!(t.contains("No space left on device"), "{t}");
+    assert_eq!(t.matches("rc=1").count(), 2, "{t}");
+    assert!(!t.contains("panicked"), "{t}");
+    // No temporary is left behind, and no partial file has a final name.
+    let listing = String::from_utf8_lossy(&o.stdout);
+    let listing = listing.split("LISTING").nth(1).expect("listing");
+    assert!(!listing.contains(".ztsim-"), "{t}");
+    assert!(
+        !listing.contains("trials.csv") && !listing.contains("big.yaml"),
+        "{t}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Sensitive data: no network, private outputs
+
+#[test]
+fn no_network_in_an_empty_network_namespace() {
+    if !can_unshare("-n") {
+        eprintln!("unshare -n not permitted: network-namespace case skipped");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let script = format!(
+        "\"$Z\" run '{f}' --trials 50 --out '{o}/run' && \
+         \"$Z\" import bloodhound '{fx}' -o '{o}/imp.yaml' && \
+         \"$Z\" run '{o}/imp.yaml' --trials 20 --report '{o}/r.html' && echo ALL-OK",
+        f = repo("scenarios/hybrid-cloud.yaml"),
+        fx = repo("tests/fixtures/sharphound/tiny"),
+        o = d.path().display()
+    );
+    let o = Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .env("Z", bin())
+        .output()
+        .unwrap();
+    assert!(text(&o).contains("ALL-OK"), "{}", text(&o));
+}
+
+#[test]
+fn no_socket_is_ever_opened() {
+    if !have("strace", &["-V"]) {
+        eprintln!("strace not installed: syscall trace case skipped");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    for (label, args) in [
+        (
+            "run",
+            vec![
+                "run".to_string(),
+                repo("scenarios/hybrid-cloud.yaml"),
+                "--trials".into(),
+                "50".into(),
+                "--out".into(),
+                d.path().join("run").display().to_string(),
+                "--report".into(),
+                d.path().join("r.html").display().to_string(),
+            ],
+        ),
+        (
+            "import",
+            vec![
+                "import".to_string(),
+                "bloodhound".into(),
+                repo("tests/fixtures/sharphound/tiny"),
+                "-o".into(),
+                d.path().join("imp.yaml").display().to_string(),
+            ],
+        ),
+    ] {
+        let trace = d.path().join(format!("{label}.strace"));
+        let o = Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=network", "-o"])
+            .arg(&trace)
+            .arg(bin())
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{label}: {}", text(&o));
+        let calls = std::fs::read_to_string(&trace).unwrap();
+        assert!(
+            calls.trim().is_empty(),
+            "{label} made network system calls:\n{calls}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn imported_scenarios_and_outputs_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let imp = d.path().join("imp.yaml");
+    let o = ztsim(&[
+        "import",
+        "bloodhound",
+        &repo("tests/fixtures/sharphound/tiny"),
+        "-o",
+        s(&imp),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&imp), 0o600);
+    // Overwriting an existing, world-readable file leaves it private too.
+    std::fs::set_permissions(&imp, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = ztsim(&[
+        "import",
+        "bloodhound",
+        &repo("tests/fixtures/sharphound/tiny"),
+        "-o",
+        s(&imp),
+    ]);
+    assert!(o.status.success());
+    assert_eq!(mode(&imp), 0o600);
+    // What is derived from it: results, report and export are created 0600 as well
+    // (every output is written through a temporary file created 0600).
+    let out = d.path().join("out");
+    let report = d.path().join("r.html");
+    let o = ztsim(&[
+        "run",
+        s(&imp),
+        "--trials",
+        "20",
+        "--out",
+        s(&out),
+        "--report",
+        s(&report),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    for f in ["summary.json", "trials.csv", "estate.json"] {
+        assert_eq!(mode(&out.join(f)), 0o600, "{f}");
+    }
+    assert_eq!(mode(&report), 0o600);
+    let dot = d.path().join("g.dot");
+    let o = ztsim(&["export", s(&imp), "--format", "dot", "-o", s(&dot)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(mode(&dot), 0o600);
+}
+
+// ---------------------------------------------------------------------------------------
+// Fuzz regressions: every input a fuzz target crashed on, through the real binary.
+
+#[test]
+fn fuzz_regressions_fail_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e != "md"))
+        .collect();
+    files.sort();
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let fp = s(&f);
+        let out = tmp.path().join("out.yaml");
+        let o = if name.starts_with("bloodhound-") {
+            ztsim(&["import", "bloodhound", fp, "-o", s(&out)])
+        } else if name.starts_with("overlay-") {
+            let fx = repo("tests/fixtures/sharphound/tiny");
+            ztsim(&["import", "bloodhound", &fx, "--overlay", fp, "-o", s(&out)])
+        } else if name.starts_with("spec-") {
+            ztsim(&["sweep", fp, "--out", s(&tmp.path().join("sw")), "--dry-run"])
+        } else if name.starts_with("script-") {
+            ztsim(&["tabletop", &repo("scenarios/flat-ad.yaml"), "--script", fp])
+        } else {
+            let o = ztsim(&["validate", fp]);
+            if o.status.success() {
+                ztsim(&["run", fp, "--trials", "3"])
+            } else {
+                o
+            }
+        };
+        let t = text(&o);
+        assert!(
+            matches!(o.status.code(), Some(0 | 2)),
+            "{name}: exit {:?}\n{t}",
+            o.status.code()
+        );
+        assert!(!t.contains("panicked"), "{name}: {t}");
+        n += 1;
+    }
+    eprintln!("{n} fuzz regressions replayed");
+}
