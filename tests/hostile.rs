@@ -615,7 +615,10 @@ fn terminal_escapes_in_names_never_reach_the_terminal() {
     assert!(o.status.success(), "{}", text(&o));
     assert_no_escape("tabletop", &o);
     let md = std::fs::read_to_string(&md).unwrap();
-    assert!(!md.contains('\u{1b}') && !md.contains('\u{9b}'), "escape in the transcript");
+    assert!(
+        !md.contains('\u{1b}') && !md.contains('\u{9b}'),
+        "escape in the transcript"
+    );
 }
 
 #[test]
