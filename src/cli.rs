@@ -41,7 +41,7 @@ pub enum Command {
     Compare(CompareArgs),
     /// The k most likely attack paths to each objective, analytic, side by side with how often Monte Carlo trials took them.
     #[command(
-        after_help = "Examples:\n  ztsim paths scenarios/hybrid-cloud.yaml -k 5\n  ztsim paths scenarios/flat-ad.yaml --controls initial --to db-erp --by time --json\n  ztsim paths scenarios/flat-ad.yaml --from ws-101 --trials 0\nSemantics and caveats: docs/paths.md."
+        after_help = "Examples:\n  ztsim paths scenarios/hybrid-cloud.yaml -k 5\n  ztsim paths scenarios/flat-ad.yaml --controls initial --to db-erp --by time --json\n  ztsim paths scenarios/flat-ad.yaml --from ws-acct-01 --trials 0\nSemantics and caveats: docs/paths.md."
     )]
     Paths(PathsArgs),
     /// Choke points: minimum node and relation cuts between entries and objectives, ranked by the Monte Carlo drop in P(objective) when each is removed.
@@ -168,6 +168,13 @@ pub struct ExportArgs {
     pub limits: LimitArgs,
 }
 
+#[derive(Args, Debug, Clone, Default)]
+pub struct ControlsFileArgs {
+    /// A controls file applied on top of the scenario (repeatable, in order): control overrides, new controls, control sets and technique overrides. See docs/controls.md.
+    #[arg(long = "controls-file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct LimitArgs {
     /// Largest input file accepted, in bytes.
@@ -240,6 +247,8 @@ pub struct SimArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     #[command(flatten)]
+    pub controls_files: ControlsFileArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
 }
 
@@ -287,6 +296,8 @@ pub struct DemoArgs {
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
     pub file: PathBuf,
+    #[command(flatten)]
+    pub controls_files: ControlsFileArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -349,7 +360,14 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 fn prepare(file: Option<&PathBuf>, a: &SimArgs) -> Result<Prepared> {
     let limits = a.limits.limits();
     let mut prep = match file {
-        Some(f) => Prepared::from_file(f, &limits)?,
+        Some(f) => Prepared::from_files(f, &a.controls_files.files, &limits)?,
+        None if !a.controls_files.files.is_empty() => {
+            return Err(ztsim::Error::Usage(
+                "--controls-file needs a scenario file: `ztsim run SCENARIO --controls-file FILE`"
+                    .into(),
+            )
+            .into());
+        }
         None => Prepared::from_str(pipeline::DEMO_SCENARIO, "demo:hybrid-cloud.yaml", &limits)?,
     };
     if let Some(p) = &a.profile {
@@ -508,7 +526,7 @@ fn plot(a: &PlotArgs) -> Result<ExitCode> {
 }
 
 fn validate(a: &ValidateArgs) -> Result<ExitCode> {
-    let prep = Prepared::from_file(&a.file, &a.limits.limits())?;
+    let prep = Prepared::from_files(&a.file, &a.controls_files.files, &a.limits.limits())?;
     print_warnings(&prep);
     let s = &prep.loaded.scenario;
     println!(
@@ -865,6 +883,8 @@ pub struct AnalysisArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    pub controls_files: ControlsFileArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
 }
 
@@ -939,12 +959,19 @@ pub struct RecommendArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    pub controls_files: ControlsFileArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
 }
 
 /// Loads a scenario file and applies a profile override.
-fn prepare_analysis(file: &Path, limits: &LimitArgs, profile: Option<&str>) -> Result<Prepared> {
-    let mut prep = Prepared::from_file(file, &limits.limits())?;
+fn prepare_analysis(
+    file: &Path,
+    controls_files: &ControlsFileArgs,
+    limits: &LimitArgs,
+    profile: Option<&str>,
+) -> Result<Prepared> {
+    let mut prep = Prepared::from_files(file, &controls_files.files, &limits.limits())?;
     if let Some(p) = profile {
         prep.set_profile(p)?;
     }
@@ -980,7 +1007,12 @@ fn analysis_inputs(
 
 fn paths(a: &PathsArgs) -> Result<ExitCode> {
     let c = &a.common;
-    let prep = prepare_analysis(&a.scenario, &c.limits, c.profile.as_deref())?;
+    let prep = prepare_analysis(
+        &a.scenario,
+        &c.controls_files,
+        &c.limits,
+        c.profile.as_deref(),
+    )?;
     let (est, set, seed) = analysis_inputs(&prep, c)?;
     let plan = std::sync::Arc::new(ztsim::plan::build(&est, &set, seed));
     let opt = ztsim::paths::PathOptions {
@@ -1007,7 +1039,12 @@ fn paths(a: &PathsArgs) -> Result<ExitCode> {
 
 fn chokepoints(a: &ChokepointsArgs) -> Result<ExitCode> {
     let c = &a.common;
-    let prep = prepare_analysis(&a.scenario, &c.limits, c.profile.as_deref())?;
+    let prep = prepare_analysis(
+        &a.scenario,
+        &c.controls_files,
+        &c.limits,
+        c.profile.as_deref(),
+    )?;
     let (est, set, seed) = analysis_inputs(&prep, c)?;
     let opt = ztsim::paths::chokepoints::ChokeOptions {
         to: c.to.clone(),
@@ -1029,7 +1066,12 @@ fn chokepoints(a: &ChokepointsArgs) -> Result<ExitCode> {
 
 fn recommend(a: &RecommendArgs) -> Result<ExitCode> {
     use ztsim::recommend::{RecommendOptions, RiskMetric};
-    let prep = prepare_analysis(&a.scenario, &a.limits, a.profile.as_deref())?;
+    let prep = prepare_analysis(
+        &a.scenario,
+        &a.controls_files,
+        &a.limits,
+        a.profile.as_deref(),
+    )?;
     let opt = RecommendOptions {
         from: a.from.clone(),
         budget: a.budget,
@@ -1152,6 +1194,7 @@ fn sensitivity(a: &ztsim::sweep::SensitivityArgs) -> Result<ExitCode> {
     use ztsim::sweep::sensitivity::{self, SensitivityOptions};
     let opts = SensitivityOptions {
         scenario: a.scenario.clone(),
+        controls_files: a.controls_files.clone(),
         controls: a.controls.clone(),
         profile: a.profile.clone(),
         range: a.range,

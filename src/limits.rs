@@ -219,13 +219,14 @@ struct Prescan {
     depth_bound: usize,
 }
 
-/// One pass over the bytes, stopped as soon as the exact check is known to be needed. The
-/// depth bound holds for JSON and YAML alike: every flow
-/// opener (`[`, `{`) outside double quotes counts (a bracket inside a plain or single-quoted
-/// scalar only makes the bound looser), and block nesting is bounded per line by twice its
-/// indentation plus two per `- ` and `: ` indicator on the line (a block collection is
-/// indented past its parent, except a sequence under a mapping key, which may share the
-/// key's column once).
+/// One pass over the bytes, stopped as soon as the exact check is known to be needed. An
+/// anchor is any `&` at the start of a token, quoted or not. The depth bound holds for JSON
+/// and YAML alike: every flow opener (`[`, `{`) outside double quotes counts (a bracket
+/// inside a plain or single-quoted scalar only makes the bound looser), and block nesting
+/// is bounded per line by twice its indentation plus two per `- ` and `: ` indicator on the
+/// line (a block collection is indented past its parent, except a sequence under a mapping
+/// key, which may share the key's column once). Where a stray quote misleads the bound, the
+/// parsers' own depth limits still hold; only the message is less precise.
 fn prescan(text: &str, max_depth: usize) -> Prescan {
     let b = text.as_bytes();
     let mut maybe_anchor = false;
@@ -238,6 +239,19 @@ fn prescan(text: &str, max_depth: usize) -> Prescan {
     let mut indicators = 0usize;
     let mut prev = b'\n';
     for (i, &c) in b.iter().enumerate() {
+        // Anchors are looked for everywhere, quoted text included: a quote inside a plain
+        // scalar (`O"Brien`) would otherwise hide every anchor after it. A false alarm only
+        // costs the exact pass.
+        if c == b'&'
+            && matches!(
+                prev,
+                b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':'
+            )
+            && !matches!(b.get(i + 1), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            maybe_anchor = true;
+            break;
+        }
         if in_dq {
             if escape {
                 escape = false;
@@ -268,13 +282,6 @@ fn prescan(text: &str, max_depth: usize) -> Prescan {
             b'"' => in_dq = true,
             b'[' | b'{' => flow += 1,
             b']' | b'}' => flow = flow.saturating_sub(1),
-            b'&' if matches!(
-                prev,
-                b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':'
-            ) && !next_is_space =>
-            {
-                maybe_anchor = true
-            }
             b'-' | b':' | b'?' if next_is_space => indicators += 1,
             b'\n' => {
                 line_start = true;
@@ -286,7 +293,7 @@ fn prescan(text: &str, max_depth: usize) -> Prescan {
         let here = 2 * indent + 2 * indicators + flow + 2;
         depth_bound = depth_bound.max(here);
         prev = c;
-        if maybe_anchor || depth_bound > max_depth {
+        if depth_bound > max_depth {
             // The exact pass is needed anyway, and it reads the whole text itself.
             break;
         }
@@ -376,6 +383,13 @@ mod tests {
             assert!(s.depth_bound <= 64, "bound {}", s.depth_bound);
             assert!(Limits::default().check_text(text).is_none());
         }
+    }
+
+    #[test]
+    fn a_stray_quote_does_not_hide_anchors() {
+        let text = billion_laughs(9).replace("name: x", "name: O\"Brien");
+        let d = Limits::default().check_text(&text).expect("refused");
+        assert!(d.message.contains("aliases expand"), "{}", d.message);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use crate::estate::{self, Estate};
 use crate::limits::Limits;
 use crate::montecarlo::{RunOptions, SetRun, run_sets};
 use crate::plan::{self, ControlPlan};
-use crate::scenario::{LoadedScenario, load_scenario_str, locate_all, read_scenario_text};
+use crate::scenario::{
+    LoadedScenario, apply_controls_files, load_scenario_str, locate_all, read_scenario_text,
+};
 use crate::summary::{Summary, summarize};
 use std::path::Path;
 use std::sync::Arc;
@@ -24,8 +26,22 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn from_file(path: &Path, limits: &Limits) -> Result<Prepared> {
+        Prepared::from_files::<&Path>(path, &[], limits)
+    }
+
+    /// A scenario file with controls files applied on top, in order (see
+    /// [`crate::scenario::apply_controls_file`]).
+    pub fn from_files<P: AsRef<Path>>(
+        path: &Path,
+        controls_files: &[P],
+        limits: &Limits,
+    ) -> Result<Prepared> {
         let text = read_scenario_text(path, limits)?;
-        Prepared::from_str(&text, &path.display().to_string(), limits)
+        let mut loaded = load_scenario_str(&text, &path.display().to_string(), limits)?;
+        apply_controls_files(&mut loaded, controls_files, limits)?;
+        let mut p = Prepared::from_loaded(loaded)?;
+        p.loaded.warnings = locate_all(&text, std::mem::take(&mut p.loaded.warnings));
+        Ok(p)
     }
 
     pub fn from_str(text: &str, origin: &str, limits: &Limits) -> Result<Prepared> {

@@ -23,9 +23,14 @@ fn scenario(name: &str) -> String {
 
 /// Runs the scenario under `none` and each of `sets`, returning the JSON summary.
 fn run(name: &str, sets: &[&str]) -> Value {
+    run_with(name, &["--controls", "none"], sets)
+}
+
+/// `ztsim run` on a scenario of tests/scenarios/controls/ with extra arguments and the sets.
+fn run_with(name: &str, args: &[&str], sets: &[&str]) -> Value {
     let file = scenario(name);
     let mut cmd = ztsim();
-    cmd.args(["run", &file, "--controls", "none"]);
+    cmd.args(["run", &file]).args(args);
     for s in sets {
         cmd.args(["--controls", s]);
     }
@@ -35,7 +40,7 @@ fn run(name: &str, sets: &[&str]) -> Value {
         .expect("runs");
     assert!(
         out.status.success(),
-        "ztsim run {file} failed: {}",
+        "ztsim run {file} {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("JSON summary")
@@ -811,5 +816,78 @@ fn maturity_stages_do_not_increase_blast_radius_on_shipped_scenarios() {
                 );
             }
         }
+    }
+}
+
+// ------------------------------------------------------------------ controls files
+
+#[test]
+fn a_controls_file_overrides_a_parameter_and_adds_a_set() {
+    let base = run("phish-signin", &["C01"]);
+    let weaker = run_with(
+        "phish-signin",
+        &["--controls-file", "tests/controls-files/weaker-mfa.yaml"],
+        &["C01", "mfa-admins"],
+    );
+    // Efficacy 0.9 → 0.5 on the one sign-in step: P(mailbox) 0.1 → 0.5.
+    near(
+        "P(crown jewel), catalog C01",
+        pcj(set(&base, "C01")),
+        0.1,
+        0.06,
+    );
+    near(
+        "P(crown jewel), C01 at efficacy 0.5",
+        pcj(set(&weaker, "C01")),
+        0.5,
+        0.1,
+    );
+    // The file's own set scopes MFA to admins; the phished identity is a user.
+    assert_eq!(pcj(set(&weaker, "mfa-admins")), 1.0);
+    // Outputs say which inputs they came from: the hash covers the controls file.
+    assert_ne!(base["scenario_hash"], weaker["scenario_hash"]);
+}
+
+#[test]
+fn invalid_controls_files_name_file_line_and_field() {
+    for (file, line, field, message) in [
+        (
+            "unknown-control.yaml",
+            5,
+            "control_sets[0].controls[1].id",
+            "unknown control `C99`",
+        ),
+        (
+            "unknown-technique.yaml",
+            6,
+            "controls[0].effects[0].techniques[1]",
+            "unknown technique `T9999`",
+        ),
+        (
+            "bad-coverage.yaml",
+            3,
+            "controls[0].coverage",
+            "probability 1.3 is outside [0, 1]",
+        ),
+        (
+            "unknown-field.yaml",
+            3,
+            "controls[0].efficacy",
+            "unknown field `efficacy`",
+        ),
+    ] {
+        let path = format!("tests/controls-files/{file}");
+        let out = ztsim()
+            .args(["run", &scenario("phish-signin"), "--controls-file", &path])
+            .args(["--trials", "10"])
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(&format!("{path}:{line}:")), "{file}: {err}");
+        assert!(err.contains(field), "{file}: {err}");
+        assert!(err.contains(message), "{file}: {err}");
+        assert!(!err.contains("panicked"), "{file}: {err}");
+        assert!(out.stdout.is_empty(), "{file}: printed results");
     }
 }

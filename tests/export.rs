@@ -316,7 +316,12 @@ fn dot_is_valid_and_escaped() {
     );
     // The line break in Bob's name is an escape, not a raw newline inside the string.
     assert!(labels["hd bob"].starts_with("Bob\\nHelpdesk"));
-    // Graphviz itself, where installed (CI installs the `graphviz` package).
+    // Graphviz itself, where installed. CI installs the `graphviz` package and sets
+    // ZTSIM_REQUIRE_DOT so that this never skips there.
+    assert!(
+        which("dot") || std::env::var_os("ZTSIM_REQUIRE_DOT").is_none(),
+        "Graphviz `dot` is required (ZTSIM_REQUIRE_DOT is set) but not installed"
+    );
     if which("dot") {
         let p = dir.path().join("g.dot");
         std::fs::write(&p, &dot).unwrap();

@@ -3,7 +3,7 @@
 //!
 //! Tests run as root here, where file permissions do not bind, so read-only and full-disk
 //! conditions are made with mount namespaces (`unshare -m`: a tmpfs remounted read-only, a
-//! 64 KiB tmpfs), which do bind for root. Where `unshare` is not permitted those cases say so
+//! 16 KiB tmpfs), which do bind for root. Where `unshare` is not permitted those cases say so
 //! on stderr and fall back to failures that bind for root too (a file where the output
 //! directory should be, a path under /proc).
 //!
@@ -784,6 +784,49 @@ fn a_run_killed_while_writing_leaves_old_or_complete_files() {
     assert!(o.status.success(), "{}", text(&o));
 }
 
+/// Results directories are read back by `plot` and `export --results`: a truncated, empty
+/// or garbage file there is an error naming the file, never a panic.
+#[test]
+fn damaged_results_directories_are_clean_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    let good = d.path().join("good");
+    assert!(
+        ztsim(&["run", s(&f), "--trials", "30", "--out", s(&good)])
+            .status
+            .success()
+    );
+    for file in ["summary.json", "estate.json", "trials.csv"] {
+        let whole = std::fs::read(good.join(file)).unwrap();
+        for (how, bytes) in [
+            ("half", whole[..whole.len() / 2].to_vec()),
+            ("empty", Vec::new()),
+            ("garbage", b"\x00\xff{[,\"".to_vec()),
+        ] {
+            let bad = d.path().join(format!("{file}-{how}"));
+            std::fs::create_dir_all(&bad).unwrap();
+            for g in ["summary.json", "estate.json", "trials.csv"] {
+                std::fs::copy(good.join(g), bad.join(g)).unwrap();
+            }
+            std::fs::write(bad.join(file), &bytes).unwrap();
+            let o = ztsim(&["plot", s(&bad), "--report", s(&d.path().join("r.html"))]);
+            let t = text(&o);
+            assert_eq!(o.status.code(), Some(2), "plot {file} {how}: {t}");
+            assert!(
+                t.contains(file) && !t.contains("panicked"),
+                "plot {file} {how}: {t}"
+            );
+            let o = ztsim(&["export", s(&f), "--format", "dot", "--results", s(&bad)]);
+            let t = text(&o);
+            assert!(
+                matches!(o.status.code(), Some(0..=2)),
+                "export {file} {how}: {t}"
+            );
+            assert!(!t.contains("panicked"), "export {file} {how}: {t}");
+        }
+    }
+}
+
 /// Runs `script` (with `$Z` the binary) in a new mount namespace.
 fn in_mount_ns(script: &str) -> Output {
     Command::new("unshare")
@@ -873,8 +916,8 @@ fn a_full_disk_is_a_clear_error_and_leaves_no_partial_file() {
     let mnt = d.path().join("full");
     std::fs::create_dir(&mnt).unwrap();
     let script = format!(
-        "mount -t tmpfs -o size=64k tmpfs '{m}' && \
-         \"$Z\" run '{f}' --trials 3000 --out '{m}/out'; echo \"rc=$?\"; \
+        "mount -t tmpfs -o size=16k tmpfs '{m}' && \
+         \"$Z\" run '{f}' --trials 300 --out '{m}/out'; echo \"rc=$?\"; \
          \"$Z\" generate --assets 5000 --quiet -o '{m}/big.yaml'; echo \"rc=$?\"; \
          echo LISTING; ls -a '{m}' '{m}/out'",
         m = mnt.display(),
@@ -924,6 +967,11 @@ fn no_network_in_an_empty_network_namespace() {
 #[test]
 fn no_socket_is_ever_opened() {
     if !have("strace", &["-V"]) {
+        // CI installs strace and sets ZTSIM_REQUIRE_STRACE so that this never skips there.
+        assert!(
+            std::env::var_os("ZTSIM_REQUIRE_STRACE").is_none(),
+            "strace is required (ZTSIM_REQUIRE_STRACE is set) but not installed"
+        );
         eprintln!("strace not installed: syscall trace case skipped");
         return;
     }

@@ -13,6 +13,10 @@
 //!   Monte Carlo error (paired on common random numbers);
 //! - no trial ends after its horizon.
 //!
+//! The first property found two bugs in the reachability analysis (fixed in
+//! `src/sim/engine.rs`; the shrunk case is kept in `properties.proptest-regressions` and two
+//! hand-written scenarios in the last test).
+//!
 //! Case counts are kept small so the file runs in well under a minute in a debug build;
 //! `PROPTEST_CASES=500 cargo test --release --test properties` runs a longer search.
 
@@ -341,6 +345,11 @@ fn build(g: &Gen) -> Scenario {
 
 fn prepare(g: &Gen) -> Prepared {
     let scenario = build(g);
+    // ZTSIM_PROP_DUMP=FILE writes each generated scenario there (the last one is the
+    // failing case when a property fails), to replay it with `ztsim run FILE`.
+    if let Some(f) = std::env::var_os("ZTSIM_PROP_DUMP") {
+        std::fs::write(f, serde_json::to_vec_pretty(&scenario).unwrap()).unwrap();
+    }
     let loaded = LoadedScenario {
         scenario,
         origin: "generated".into(),
@@ -474,4 +483,52 @@ fn generator_makes_valid_varied_scenarios() {
         "only {relations} relations survived validation"
     );
     assert!(edges > 100, "only {edges} attack edges");
+}
+
+/// The reachability analysis behind the "objective cannot be reached" warning explores
+/// everything a trial could do. Two ways it once stopped short (found by the property
+/// above): it stopped at the first objective for profiles that stop there (apt, insider),
+/// and it started from one insider only, where each trial picks its own.
+#[test]
+fn reachability_is_not_cut_short_by_stopping_or_by_the_insider_pick() {
+    let estate = |name: &str, attacker: &str| {
+        format!(
+            "name: {name}
+segments: [{{id: s1}}, {{id: s2}}]
+assets:
+  - {{id: u1, kind: user}}
+  - {{id: u2, kind: user}}
+  - {{id: w1, kind: workstation, segment: s1}}
+  - {{id: w2, kind: workstation, segment: s2}}
+  - {{id: db1, kind: file_share, segment: s1, crown_jewel: true}}
+  - {{id: db2, kind: file_share, segment: s2, crown_jewel: true}}
+relations:
+  - {{type: has_session, from: w1, to: u1}}
+  - {{type: has_session, from: w2, to: u2}}
+  - {{type: reads, from: u1, to: db1}}
+  - {{type: reads, from: u2, to: db2}}
+attacker: {attacker}
+"
+        )
+    };
+    let two_objectives = estate("two objectives", "{profile: apt, start: [w1, w2]}");
+    let two_insiders = estate(
+        "two insiders",
+        "{profile: insider, stop_at_objective: false}",
+    );
+    for text in [two_objectives, two_insiders] {
+        let p = Prepared::from_str(&text, "t.yaml", &Limits::default()).expect("valid");
+        assert!(
+            p.loaded.warnings.is_empty(),
+            "false warnings: {:?}",
+            p.loaded.warnings
+        );
+        // And trials do reach both objectives.
+        let plans = p.plans(&["none".to_string()], 1).unwrap();
+        let runs = run_sets(&p.estate, &plans, &opts(200, 1)).unwrap();
+        for db in ["db1", "db2"] {
+            let n = p.estate.nodes.iter().position(|x| x.id == db).unwrap();
+            assert!(runs[0].node_hits[n] > 0, "{db} never reached");
+        }
+    }
 }

@@ -55,6 +55,9 @@ fn import_and_load(path: &std::path::Path) {
         let _ = ztsim::report::terminal_safe(&l);
     }
     if let Err(e) = ztsim::pipeline::Prepared::from_str(&done.text, "out.yaml", &limits) {
-        panic!("the importer wrote a scenario that does not load:\n{e}\n---\n{}", done.text);
+        panic!(
+            "the importer wrote a scenario that does not load:\n{e}\n---\n{}",
+            done.text
+        );
     }
 }

@@ -29,6 +29,9 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => return common::render(&e),
     };
     if let Err(e) = ztsim::pipeline::Prepared::from_str(&done.text, "out.yaml", &limits) {
-        panic!("the importer wrote a scenario that does not load:\n{e}\n---\n{}", done.text);
+        panic!(
+            "the importer wrote a scenario that does not load:\n{e}\n---\n{}",
+            done.text
+        );
     }
 });

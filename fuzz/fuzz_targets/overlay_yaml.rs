@@ -13,9 +13,13 @@ use ztsim::import::{self, Draft, Overlay, Report, bloodhound};
 fn fixture() -> &'static (Draft, Report) {
     static F: OnceLock<(Draft, Report)> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/sharphound/tiny");
-        let (d, r, _) = bloodhound::import(std::path::Path::new(dir), &bloodhound::Options::default())
-            .expect("the fixture imports");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/sharphound/tiny"
+        );
+        let (d, r, _) =
+            bloodhound::import(std::path::Path::new(dir), &bloodhound::Options::default())
+                .expect("the fixture imports");
         (d, r)
     })
 }

@@ -47,7 +47,11 @@ fuzz_target!(|data: &[u8]| {
     for c in cmds {
         if matches!(
             c,
-            Command::Save(_) | Command::Export(_) | Command::Map(Some(_)) | Command::Load(_) | Command::Quit
+            Command::Save(_)
+                | Command::Export(_)
+                | Command::Map(Some(_))
+                | Command::Load(_)
+                | Command::Quit
         ) {
             continue;
         }

@@ -22,14 +22,16 @@ fuzz_target!(|data: &[u8]| {
     };
     // Commands that write files are refused by the parser; never let a fuzzer write files
     // anyway, should that change.
-    if sc
-        .commands
-        .iter()
-        .any(|c| matches!(c, Command::Save(_) | Command::Export(_) | Command::Map(Some(_)) | Command::Load(_)))
-    {
+    if sc.commands.iter().any(|c| {
+        matches!(
+            c,
+            Command::Save(_) | Command::Export(_) | Command::Map(Some(_)) | Command::Load(_)
+        )
+    }) {
         return;
     }
-    let prep = Prepared::from_str(common::SMALL_SCENARIO, "flat-ad.yaml", &limits).expect("scenario");
+    let prep =
+        Prepared::from_str(common::SMALL_SCENARIO, "flat-ad.yaml", &limits).expect("scenario");
     let e = &sc.exercise;
     let cfg = Config {
         scenario: "flat-ad.yaml".into(),

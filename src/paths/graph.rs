@@ -1,7 +1,7 @@
 //! The attack graph seen as a graph of attacker *states*, for analytic paths.
 //!
-//! A state is (node, the bits the path holds on it, the segments where the path holds a
-//! foothold, whether one of those footholds is a compliant device). Moves between states
+//! A state is (node, the bits the path holds on it, what the path's footholds reach over the
+//! network, whether one of those footholds is a compliant device). Moves between states
 //! follow the engine's rules (`sim::engine`), with the path's own footholds standing in for
 //! everything the attacker holds:
 //!
@@ -68,7 +68,6 @@ pub struct Entry {
 }
 
 struct Mask {
-    words: Vec<u64>,
     /// Protocols into each segment from any foothold of the mask.
     reach_now: Vec<u8>,
     /// The same from allow-listed footholds only (they pass inbound blocks).
@@ -96,24 +95,61 @@ pub struct StateGraph<'a> {
     pub plan: &'a ControlPlan,
     weight: Weight,
     pub states: Vec<StateKey>,
-    index: HashMap<StateKey, u32>,
+    index: HashMap<StateKey, u32, Fx>,
     masks: Vec<Mask>,
-    mask_index: HashMap<Vec<u64>, u32>,
+    mask_index: HashMap<Vec<u8>, u32>,
+    mask_step: HashMap<(u32, u32), u32, Fx>,
     succ: Vec<Option<Box<[Transition]>>>,
     /// Other edges making the same move as the kept one, by (state, kept edge).
-    alternatives: HashMap<(u32, u32), Vec<u32>>,
+    alternatives: HashMap<(u32, u32), Vec<u32>, Fx>,
     net_by_mask: HashMap<u32, std::rc::Rc<[u32]>>,
     /// Reversed node-level graph with relaxed costs, for [`StateGraph::aim_at`].
     reverse: Vec<Vec<(u32, f64)>>,
     /// A* lower bound per node towards `bound_for` (empty: none).
     bound: Vec<f64>,
     bound_for: HashSet<NodeId>,
+    // Search scratch, by state: marks of the search generation that saw / closed it.
+    generation: u32,
+    seen: Vec<u32>,
+    closed: Vec<u32>,
+    dist: Vec<f64>,
+    prev: Vec<(u32, u32)>,
     pub entries: Vec<Entry>,
     /// Largest number of states interned before a search gives up.
     pub max_states: usize,
 }
 
 const RUN: u8 = bits::ACCESS | bits::ADMIN;
+
+/// A fast hash for small integer keys (the multiply-rotate of rustc's FxHasher); the keys
+/// are the graph's own state and mask ids, never attacker-chosen strings.
+#[derive(Clone, Copy, Default)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u8(&mut self, x: u8) {
+        self.write_u64(x as u64);
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(x as u64);
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Fx = std::hash::BuildHasherDefault<FxHasher>;
 
 fn gives_foothold(est: &Estate, n: NodeId) -> bool {
     let node = est.node(n);
@@ -129,15 +165,21 @@ impl<'a> StateGraph<'a> {
             plan,
             weight,
             states: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             masks: Vec::new(),
             mask_index: HashMap::new(),
+            mask_step: HashMap::default(),
             succ: Vec::new(),
-            alternatives: HashMap::new(),
+            alternatives: HashMap::default(),
             net_by_mask: HashMap::new(),
             reverse: Vec::new(),
             bound: Vec::new(),
             bound_for: HashSet::new(),
+            generation: 0,
+            seen: Vec::new(),
+            closed: Vec::new(),
+            dist: Vec::new(),
+            prev: Vec::new(),
             entries: Vec::new(),
             max_states: 4_000_000,
         };
@@ -240,52 +282,58 @@ impl<'a> StateGraph<'a> {
         self.weight
     }
 
+    /// Interns the footholds in the segments of `words` (and the internet). Two sets of
+    /// footholds that reach the same segments on the same protocols are one mask: the
+    /// network test is all a mask is used for.
     fn intern_mask(&mut self, words: Vec<u64>) -> u32 {
-        if let Some(&m) = self.mask_index.get(&words) {
+        let s = self.est.segment_count as usize;
+        let mut key = vec![0u8; 2 * s];
+        for from in 0..s {
+            if words[from / 64] & (1 << (from % 64)) != 0 {
+                self.or_row(&mut key, from);
+            }
+        }
+        self.intern_mask_key(key)
+    }
+
+    /// ORs segment `from`'s reach into a mask key (reach_now, then reach_allowed).
+    fn or_row(&self, key: &mut [u8], from: usize) {
+        let s = self.est.segment_count as usize;
+        let allow = self.plan.allow_segments.contains(from);
+        for t in 0..s {
+            let r = self.plan.reach[from * s + t];
+            key[t] |= r;
+            if allow {
+                key[s + t] |= r;
+            }
+        }
+    }
+
+    fn intern_mask_key(&mut self, key: Vec<u8>) -> u32 {
+        if let Some(&m) = self.mask_index.get(&key) {
             return m;
         }
         let s = self.est.segment_count as usize;
-        let mut reach_now = vec![0u8; s];
-        let mut reach_allowed = vec![0u8; s];
-        for from in 0..s {
-            if words[from / 64] & (1 << (from % 64)) == 0 {
-                continue;
-            }
-            let allow = self.plan.allow_segments.contains(from);
-            for t in 0..s {
-                let r = self.plan.reach[from * s + t];
-                reach_now[t] |= r;
-                if allow {
-                    reach_allowed[t] |= r;
-                }
-            }
-        }
         let id = self.masks.len() as u32;
         self.masks.push(Mask {
-            words: words.clone(),
-            reach_now,
-            reach_allowed,
+            reach_now: key[..s].to_vec(),
+            reach_allowed: key[s..].to_vec(),
         });
-        self.mask_index.insert(words, id);
+        self.mask_index.insert(key, id);
         id
     }
 
     fn mask_plus(&mut self, mask: u32, seg: u32) -> u32 {
-        let (w, b) = (seg as usize / 64, seg as usize % 64);
-        if self.masks[mask as usize].words[w] & (1 << b) != 0 {
-            return mask;
+        if let Some(&m) = self.mask_step.get(&(mask, seg)) {
+            return m;
         }
-        let mut words = self.masks[mask as usize].words.clone();
-        words[w] |= 1 << b;
-        self.intern_mask(words)
-    }
-
-    /// Segments where a state's path holds a foothold (the internet included).
-    pub fn footholds(&self, state: u32) -> Vec<u32> {
-        let m = &self.masks[self.states[state as usize].mask as usize];
-        (0..self.est.segment_count)
-            .filter(|&s| m.words[s as usize / 64] & (1 << (s % 64)) != 0)
-            .collect()
+        let m = &self.masks[mask as usize];
+        let mut key = m.reach_now.clone();
+        key.extend_from_slice(&m.reach_allowed);
+        self.or_row(&mut key, seg as usize);
+        let id = self.intern_mask_key(key);
+        self.mask_step.insert((mask, seg), id);
+        id
     }
 
     fn intern(&mut self, k: StateKey) -> u32 {
@@ -415,7 +463,7 @@ impl<'a> StateGraph<'a> {
         // remember the others as alternatives.
         let mut kept: Vec<Transition> = Vec::with_capacity(out.len());
         let mut alts: Vec<Vec<u32>> = Vec::new();
-        let mut slot: HashMap<u32, usize> = HashMap::new();
+        let mut slot: HashMap<u32, usize, Fx> = HashMap::default();
         for t in out {
             match slot.get(&t.to).copied() {
                 Some(i) => {
@@ -574,6 +622,17 @@ impl<'a> StateGraph<'a> {
         self.successors(s).iter().copied().find(|t| t.edge == e)
     }
 
+    /// Sizes the search marks to the states interned so far.
+    fn grow_scratch(&mut self) {
+        let n = self.states.len();
+        if self.seen.len() < n {
+            self.seen.resize(n, 0);
+            self.closed.resize(n, 0);
+            self.dist.resize(n, f64::INFINITY);
+            self.prev.resize(n, (u32::MAX, u32::MAX));
+        }
+    }
+
     fn too_big(&self) -> Error {
         Error::Usage(format!(
             "the attack graph has more than {} attacker states to search; narrow the search with --to or --from",
@@ -593,11 +652,16 @@ impl<'a> StateGraph<'a> {
         banned_moves: &HashSet<(u32, u32)>,
     ) -> Result<Option<StatePath>> {
         #[derive(PartialEq)]
-        struct Item(f64, u32);
+        /// (f = cost so far + bound, bound, state): the smallest f first; among equals the
+        /// one nearest the target (many equivalent routes, such as phishing any of many
+        /// users, then cost no search), then the lowest state id.
+        struct Item(f64, f64, u32);
         impl Eq for Item {}
         impl Ord for Item {
             fn cmp(&self, o: &Self) -> Ordering {
-                o.0.total_cmp(&self.0).then(o.1.cmp(&self.1))
+                o.0.total_cmp(&self.0)
+                    .then(o.1.total_cmp(&self.1))
+                    .then(o.2.cmp(&self.2))
             }
         }
         impl PartialOrd for Item {
@@ -605,9 +669,14 @@ impl<'a> StateGraph<'a> {
                 Some(self.cmp(o))
             }
         }
-        let mut dist: HashMap<u32, f64> = HashMap::new();
-        let mut prev: HashMap<u32, (u32, u32)> = HashMap::new();
-        let mut done: HashSet<u32> = HashSet::new();
+        // Per-search marks by generation, so nothing is cleared or hashed per state.
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.seen.iter_mut().for_each(|x| *x = 0);
+            self.closed.iter_mut().for_each(|x| *x = 0);
+            self.generation = 1;
+        }
+        let gen_now = self.generation;
         let mut heap = BinaryHeap::new();
         // A* lower bound of a state (0 without one for these targets).
         let aimed = self.bound_for == *targets;
@@ -625,21 +694,28 @@ impl<'a> StateGraph<'a> {
                 continue;
             }
             let h = bound(self, s);
-            if h.is_finite() && dist.get(&s).is_none_or(|&d| c < d) {
-                dist.insert(s, c);
-                heap.push(Item(c + h, s));
+            self.grow_scratch();
+            let si = s as usize;
+            if h.is_finite() && (self.seen[si] != gen_now || c < self.dist[si]) {
+                self.seen[si] = gen_now;
+                self.dist[si] = c;
+                self.prev[si] = (u32::MAX, u32::MAX);
+                heap.push(Item(c + h, h, s));
             }
         }
-        while let Some(Item(_, u)) = heap.pop() {
-            if !done.insert(u) {
+        while let Some(Item(_, _, u)) = heap.pop() {
+            let ui = u as usize;
+            if self.closed[ui] == gen_now {
                 continue;
             }
-            let d = dist[&u];
-            if targets.contains(&self.states[u as usize].node) {
+            self.closed[ui] = gen_now;
+            let d = self.dist[ui];
+            if targets.contains(&self.states[ui].node) {
                 let mut states = vec![u];
                 let mut edges = Vec::new();
                 let mut cur = u;
-                while let Some(&(p, e)) = prev.get(&cur) {
+                while self.prev[cur as usize].0 != u32::MAX {
+                    let (p, e) = self.prev[cur as usize];
                     states.push(p);
                     edges.push(e);
                     cur = p;
@@ -656,10 +732,12 @@ impl<'a> StateGraph<'a> {
                 return Err(self.too_big());
             }
             let n = self.successors(u).len();
+            self.grow_scratch();
             for j in 0..n {
-                let t = self.succ[u as usize].as_deref().unwrap_or(&[])[j];
-                if banned_states.contains(&t.to)
-                    || done.contains(&t.to)
+                let t = self.succ[ui].as_deref().unwrap_or(&[])[j];
+                let ti = t.to as usize;
+                if self.closed[ti] == gen_now
+                    || banned_states.contains(&t.to)
                     || banned_moves.contains(&(u, t.edge))
                 {
                     continue;
@@ -669,10 +747,11 @@ impl<'a> StateGraph<'a> {
                     continue;
                 }
                 let nd = d + t.cost;
-                if dist.get(&t.to).is_none_or(|&old| nd < old) {
-                    dist.insert(t.to, nd);
-                    prev.insert(t.to, (u, t.edge));
-                    heap.push(Item(nd + h, t.to));
+                if self.seen[ti] != gen_now || nd < self.dist[ti] {
+                    self.seen[ti] = gen_now;
+                    self.dist[ti] = nd;
+                    self.prev[ti] = (u, t.edge);
+                    heap.push(Item(nd + h, h, t.to));
                 }
             }
         }
@@ -689,39 +768,53 @@ impl<'a> StateGraph<'a> {
         c
     }
 
-    /// Whether leaving out one of the path's steps that stay on a node (privilege
-    /// escalation, sign-in) still reaches the target: the step was a detour whose bits the
-    /// rest of the path never uses.
+    /// Whether the path still reaches its target when the steps between two visits of the
+    /// same node are left out: a step that stays on a node (privilege escalation, sign-in)
+    /// whose bits the rest never uses, or a loop out and back (exploit an app, take its host,
+    /// come back to the app as admin). Such a path is a detour of a shorter one.
     pub fn redundant(&mut self, p: &StatePath) -> bool {
-        'skip: for skip in 0..p.edges.len() {
-            let a = self.states[p.states[skip] as usize];
-            let b = self.states[p.states[skip + 1] as usize];
-            if a.node != b.node || p.edges[skip] == FOOTHOLD {
-                continue;
-            }
-            let mut cur = p.states[skip];
-            for j in skip + 1..p.edges.len() {
-                let want = self.states[p.states[j + 1] as usize].node;
-                let e = p.edges[j];
-                let n = self.successors(cur).len();
-                let mut next = None;
-                for i in 0..n {
-                    let t = self.succ[cur as usize].as_deref().unwrap_or(&[])[i];
-                    if self.states[t.to as usize].node == want
-                        && (t.edge == e || self.alternatives(cur, t.edge).contains(&e))
-                    {
-                        next = Some(t.to);
-                        break;
-                    }
+        let len = p.edges.len();
+        for i in 0..len {
+            let node = self.states[p.states[i] as usize].node;
+            for j in i + 1..=len {
+                if self.states[p.states[j] as usize].node != node {
+                    continue;
                 }
-                match next {
-                    Some(x) => cur = x,
-                    None => continue 'skip,
+                // A foothold step cannot be left out on its own (it changes the node).
+                if j == i + 1 && p.edges[i] == FOOTHOLD {
+                    continue;
+                }
+                if self.replays(p.states[i], &p.edges[j..], &p.states[j + 1..]) {
+                    return true;
                 }
             }
-            return true;
         }
         false
+    }
+
+    /// Whether `edges` (or alternatives to them) can be taken one after another from `from`,
+    /// arriving at the nodes of `want`.
+    fn replays(&mut self, from: u32, edges: &[u32], want: &[u32]) -> bool {
+        let mut cur = from;
+        for (&e, &w) in edges.iter().zip(want) {
+            let node = self.states[w as usize].node;
+            let n = self.successors(cur).len();
+            let mut next = None;
+            for i in 0..n {
+                let t = self.succ[cur as usize].as_deref().unwrap_or(&[])[i];
+                if self.states[t.to as usize].node == node
+                    && (t.edge == e || self.alternatives(cur, t.edge).contains(&e))
+                {
+                    next = Some(t.to);
+                    break;
+                }
+            }
+            match next {
+                Some(x) => cur = x,
+                None => return false,
+            }
+        }
+        true
     }
 
     /// Yen's algorithm: the `k` cheapest loopless paths (in states) from the entries to a

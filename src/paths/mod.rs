@@ -620,7 +620,17 @@ pub fn render_table(r: &PathsReport) -> String {
             }
         })
         .collect();
-    let _ = writeln!(s, "Entries: {}", entries.join(", "));
+    const SHOWN: usize = 8;
+    let more = entries.len().saturating_sub(SHOWN);
+    let _ = write!(
+        s,
+        "Entries: {}",
+        entries[..entries.len().min(SHOWN)].join(", ")
+    );
+    if more > 0 {
+        let _ = write!(s, " and {more} more (--json lists them)");
+    }
+    let _ = writeln!(s);
     for t in &r.targets {
         let _ = writeln!(s);
         let _ = write!(s, "Target {} ({})", safe(&t.id), safe(&t.name));

@@ -2,9 +2,12 @@
 //! [`load`], checked by [`validate`]; every problem is reported with `file:line:column` and
 //! the field path (see [`locate`]). Nothing here knows about the engine.
 
+mod controls_file;
 mod load;
 mod locate;
 mod validate;
+
+pub use controls_file::{ControlsFile, apply_controls_file, apply_controls_files};
 
 pub use load::{
     LoadedScenario, load_scenario_file, load_scenario_str, locate_all, read_scenario_text,

@@ -105,10 +105,17 @@ pub fn start(cx: &Ctx, st: &mut TrialState) {
         grant(cx, st, n, b, NO_EDGE);
     }
     // An insider begins as one ordinary user, signed in at its own device.
+    // The reachability analysis (certain) starts from every insider a trial could be.
     let pool = &cx.est.insider_pool;
-    if !pool.is_empty() {
+    let picks = if pool.is_empty() {
+        0..0
+    } else if cx.certain {
+        0..pool.len()
+    } else {
         let pick = (cx.key.bits(u64::MAX, 0, purpose::PRIORITY) % pool.len() as u64) as usize;
-        let (ident, devices) = &pool[pick];
+        pick..pick + 1
+    };
+    for (ident, devices) in &pool[picks] {
         grant(cx, st, *ident, bits::PASSWORD | bits::SIGNED_IN, NO_EDGE);
         for &d in devices {
             grant(cx, st, d, bits::ACCESS, NO_EDGE);
@@ -406,7 +413,9 @@ pub fn advance(cx: &Ctx, st: &mut TrialState, until: f64, max_actions: Option<u3
             EventKind::BlockSegment => block_segment(cx, st, ev.a),
         }
         drain_free(cx, st);
-        if cx.est.profile.stop_at_objective && st.m.objectives_reached > 0 {
+        // The reachability analysis (certain) explores everything: stopping at the first
+        // objective would hide the others.
+        if !cx.certain && cx.est.profile.stop_at_objective && st.m.objectives_reached > 0 {
             st.ended = Some(EndReason::Objective);
             break;
         }

@@ -61,6 +61,9 @@ pub struct SensitivityArgs {
         default_value = "initial"
     )]
     pub controls: String,
+    /// A controls file applied on top of the scenario (repeatable, in order). See docs/controls.md.
+    #[arg(long = "controls-file", value_name = "FILE")]
+    pub controls_files: Vec<PathBuf>,
     /// Attacker profile, replacing the scenario's.
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,

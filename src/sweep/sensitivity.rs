@@ -25,6 +25,8 @@ use std::time::Instant;
 #[derive(Clone, Debug)]
 pub struct SensitivityOptions {
     pub scenario: PathBuf,
+    /// Controls files applied on top of the scenario, in order.
+    pub controls_files: Vec<PathBuf>,
     pub controls: String,
     pub profile: Option<String>,
     pub range: f64,
@@ -135,7 +137,7 @@ pub fn analyse(o: &SensitivityOptions, progress: &dyn Progress) -> Result<Sensit
         )));
     }
     let label = o.scenario.display().to_string();
-    let inst = ScenarioInstance::from_file(&o.scenario, &label, &o.limits)?;
+    let inst = ScenarioInstance::from_file(&o.scenario, &label, &o.controls_files, &o.limits)?;
     let set = inst.check_set(&o.controls)?;
     let est0 = crate::estate::compile_with(&inst.scenario, o.profile.as_deref());
     let trials = o.trials.unwrap_or(inst.scenario.simulation.trials).max(1);

@@ -14,7 +14,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Most cells one spec may define; a typo in a range should fail fast, not fill a disk.
 pub const MAX_CELLS: usize = 10_000_000;
@@ -335,10 +335,16 @@ pub struct ScenarioInstance {
 }
 
 impl ScenarioInstance {
-    pub fn from_file(path: &Path, label: &str, limits: &Limits) -> Result<ScenarioInstance> {
+    pub fn from_file(
+        path: &Path,
+        label: &str,
+        controls_files: &[PathBuf],
+        limits: &Limits,
+    ) -> Result<ScenarioInstance> {
         let text = read_scenario_text(path, limits)?;
         let origin = path.display().to_string();
-        let loaded = load_scenario_str(&text, &origin, limits)?;
+        let mut loaded = load_scenario_str(&text, &origin, limits)?;
+        crate::scenario::apply_controls_files(&mut loaded, controls_files, limits)?;
         let catalog = Catalog::builtin()?.with_overrides(&loaded.scenario.controls);
         Ok(ScenarioInstance {
             label: label.to_string(),
@@ -522,7 +528,7 @@ impl Spec {
                     continue;
                 }
                 let label = e.name.clone().unwrap_or_else(|| f.clone());
-                scenarios.push(ScenarioInstance::from_file(&path, &label, limits)?);
+                scenarios.push(ScenarioInstance::from_file(&path, &label, &[], limits)?);
             } else if let Some((_, list)) = gens.iter().find(|(k, _)| *k == i) {
                 for p in list {
                     let base = e.name.clone().unwrap_or_else(|| match &e.generate {
