@@ -45,7 +45,7 @@ struct Fixture {
     estate: Arc<Estate>,
     none: Arc<ControlPlan>,
     optimal: Arc<ControlPlan>,
-    /// The same estate with the attacker stuck on an isolated device.
+    /// The same assets with the attacker stuck on an isolated device.
     stuck: Arc<Estate>,
 }
 
@@ -74,24 +74,29 @@ fn fixture(n: usize) -> &'static Fixture {
         &resolve_set("optimal", &[], &catalog).unwrap(),
         1,
     ));
+    // The same assets with nothing to move along: no relations, no reachability between
+    // segments, nothing facing the internet, no entry vectors. The attacker starts on one
+    // device and can do nothing but try a local escalation: the fixed cost of a trial.
+    // (Clearing less is not enough: in a generated estate the internet and any domain-joined
+    // device lead somewhere.)
     let mut s2 = scenario.clone();
+    s2.relations.clear();
+    s2.reachability.clear();
+    for a in &mut s2.assets {
+        a.exposed.clear();
+        a.internet_facing = None;
+        a.exploitable = None;
+    }
     s2.segments.push(ztsim::scenario::SegmentDef {
         id: "bench-island".into(),
         ..Default::default()
     });
-    let mut a = s2
-        .assets
-        .iter()
-        .find(|a| a.kind == ztsim::model::AssetKind::Workstation)
-        .unwrap()
-        .clone();
-    a.id = "bench-isolated".into();
-    a.segment = Some("bench-island".into());
-    a.exposed.clear();
-    a.exploitable = None;
-    // Its own local admin password: no pass-the-hash fan-out from it.
-    a.unique_local_admin = Some(true);
-    s2.assets.push(a);
+    s2.assets.push(
+        serde_json::from_str(
+            r#"{"id": "bench-isolated", "kind": "iot", "segment": "bench-island"}"#,
+        )
+        .unwrap(),
+    );
     s2.attacker.entry = Some(Vec::new());
     s2.attacker.start = vec!["bench-isolated".into()];
     let stuck = Arc::new(estate::compile(&s2));

@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 ALL_TARGETS=(scenario_yaml scenario_json scenario_sim bloodhound_json bloodhound_zip
-    overlay_yaml sweep_spec tabletop_script tabletop_command)
+    overlay_yaml sweep_spec tabletop_script tabletop_command controls_file)
 time_per=${FUZZ_TIME:-20}
 sanitizer=${FUZZ_SANITIZER:-none}
 build=1
@@ -102,6 +102,7 @@ EOF
 fi
 for f in tests/fuzz-regressions/*.zip; do seed bloodhound_zip "$f"; done
 for f in fuzz/seeds/overlay_yaml/*; do seed overlay_yaml "$f"; done
+for f in tests/controls-files/*.yaml; do seed controls_file "$f"; done
 for f in fuzz/seeds/sweep_spec/* notebooks/spec.yaml; do seed sweep_spec "$f"; done
 for f in scenarios/exercises/*.yaml; do seed tabletop_script "$f"; done
 for f in fuzz/seeds/tabletop_command/*; do seed tabletop_command "$f"; done

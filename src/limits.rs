@@ -68,6 +68,20 @@ impl Limits {
     /// Cheap checks on the raw text before any parser sees it: size, nesting depth and YAML
     /// alias expansion.
     pub fn check_text(&self, text: &str) -> Option<Diagnostic> {
+        self.check_size(text).or_else(|| self.check_structure(text))
+    }
+
+    /// [`Limits::check_text`] for text that goes to the JSON parser: JSON has no aliases,
+    /// and every bracket outside a string nests, so one exact byte scan finds the depth. (The
+    /// YAML check would read JSON as flow YAML, whose parser buffers far more than the
+    /// document: several GB for a 250 MB estate written with spaces after `:` and `,`.)
+    pub fn check_json_text(&self, text: &str) -> Option<Diagnostic> {
+        self.check_size(text).or_else(|| {
+            json_too_deep(text, self.max_depth).map(|at| located(self.too_deep(self.max_depth), at))
+        })
+    }
+
+    fn check_size(&self, text: &str) -> Option<Diagnostic> {
         if text.len() as u64 > self.max_file_bytes {
             return Some(
                 Diagnostic::error(
@@ -81,7 +95,7 @@ impl Limits {
                 .with_hint("raise the limit with --max-file-bytes if the file is trusted"),
             );
         }
-        self.check_structure(text)
+        None
     }
 
     /// Nesting depth and alias expansion. A byte scan decides whether the exact check (one
@@ -212,6 +226,39 @@ fn located(mut d: Diagnostic, (line, column): (usize, usize)) -> Diagnostic {
     d
 }
 
+/// Where JSON text first nests deeper than `max` levels (1-based line and column), if it
+/// does. Text that is not JSON is scanned the same way; its parser reports it.
+fn json_too_deep(text: &str, max: usize) -> Option<(usize, usize)> {
+    let (mut depth, mut in_str, mut escape) = (0usize, false, false);
+    let (mut line, mut line_start) = (1usize, 0usize);
+    for (i, &c) in text.as_bytes().iter().enumerate() {
+        if in_str {
+            if escape {
+                escape = false;
+            } else if c == b'\\' {
+                escape = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    let column = text[line_start..i].chars().count() + 1;
+                    return Some((line, column));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' => (line, line_start) = (line + 1, i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
 struct Prescan {
     /// The text may define a YAML anchor (`&name`).
     maybe_anchor: bool,
@@ -331,6 +378,30 @@ mod tests {
         assert!(d.message.contains("aliases expand"), "{}", d.message);
         assert!(d.hint.unwrap().contains("--max-alias-nodes"));
         assert!(t.elapsed().as_secs_f64() < 1.0);
+    }
+
+    #[test]
+    fn json_depth_is_exact_and_ignores_brackets_in_strings() {
+        let limits = Limits {
+            max_depth: 3,
+            ..Limits::default()
+        };
+        assert!(
+            limits
+                .check_json_text(r#"{"a": [{"b": "[[[[{{{{"}]}"#)
+                .is_none()
+        );
+        let d = limits
+            .check_json_text("{\"a\": [\n  {\"b\": [1]}]}")
+            .expect("four levels");
+        assert_eq!((d.line, d.column), (2, 9));
+        assert!(d.message.contains("deeper than 3"), "{}", d.message);
+        // An escaped quote does not end the string.
+        assert!(
+            limits
+                .check_json_text(r#"{"a": "\"[[[[", "b": 1}"#)
+                .is_none()
+        );
     }
 
     #[test]

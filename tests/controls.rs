@@ -611,12 +611,20 @@ fn c27_data_clean_up_removes_half_of_data_rights() {
 }
 
 #[test]
-fn c28_immutable_backups_change_nothing_yet() {
-    assert!(effects("C28").is_empty());
-    let text = stdout(&["controls", "show", "C28"]);
-    assert!(text.contains("ransomware"), "{text}");
-    let s = run("phish-signin", &["C28"]);
-    assert_same_outcome(set(&s, "none"), set(&s, "C28"), "no recovery metric yet");
+fn c28_immutable_backups_protect_backups_not_devices() {
+    let s = run("backups", &["C28"]);
+    let (none, c) = (set(&s, "none"), set(&s, "C28"));
+    assert_eq!(num(none, "backups_destroyed.mean"), 1.0);
+    assert_eq!(num(none, "devices_encrypted.mean"), 1.0);
+    assert_eq!(covered(c), 1.0, "the backup store is tagged `backup`");
+    // Hardened by e = 0.95 with one try: about 5% of trials still destroy it.
+    near(
+        "backups destroyed with C28",
+        num(c, "backups_destroyed.mean"),
+        0.05,
+        0.045,
+    );
+    assert_eq!(num(c, "devices_encrypted.mean"), 1.0, "T1486 untouched");
 }
 
 #[test]

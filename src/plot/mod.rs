@@ -19,9 +19,11 @@
 mod charts;
 mod data;
 mod estate_map;
+mod scaling;
 
 pub use data::{PlotData, SetTrials};
 pub use estate_map::AGGREGATE_ABOVE;
+pub use scaling::{Scaling, ScalingSeries, render_scaling, seconds_label};
 
 use crate::error::{Error, Result};
 use plotters::coord::Shift;

@@ -135,7 +135,12 @@ pub(crate) fn parse_typed<T: DeserializeOwned>(
     is_json: bool,
     limits: &Limits,
 ) -> std::result::Result<T, Diagnostic> {
-    if let Some(d) = limits.check_text(text) {
+    let too_big = if is_json {
+        limits.check_json_text(text)
+    } else {
+        limits.check_text(text)
+    };
+    if let Some(d) = too_big {
         return Err(d);
     }
     if text.trim().is_empty() {
