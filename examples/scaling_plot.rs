@@ -6,14 +6,14 @@
 //! Defaults: `target/criterion` and `docs/img`. Writes `scaling.png` and `scaling.svg`.
 //! Each line is criterion's median time per operation: a whole load (parse, validate,
 //! compile), a compile alone, a trial whose attacker is stuck at its start, one attack step
-//! of the engine, and one edge trial of the reference kernel.
+//! and one edge examined by the engine, and one edge trial of the reference kernel.
 
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use ztsim::plot::{Scaling, ScalingSeries, render_scaling, write_charts};
 
-const SERIES: [(&str, &str, &str); 5] = [
+const SERIES: [(&str, &str, &str); 6] = [
     (
         "compile",
         "load_and_compile",
@@ -29,6 +29,11 @@ const SERIES: [(&str, &str, &str); 5] = [
         "trials",
         "steps_none",
         "ztsim attack step, `none` (per step)",
+    ),
+    (
+        "trials",
+        "edges_examined_none",
+        "ztsim edge examined, `none` (per edge)",
     ),
     (
         "kernel",

@@ -153,6 +153,14 @@ pub struct Estate {
     pub objective_mask: fixedbitset::FixedBitSet,
     /// Network edges whose target is exposed to the internet: tried from the start.
     pub exposed_net_edges: Vec<u32>,
+    /// Each node's FREE out-edges, in out-edge order (CSR: `free_edges[free_start[n]..
+    /// free_start[n + 1]]`), so that a node gaining bits looks at those alone and not at
+    /// all its out-edges (a domain-wide group has thousands).
+    pub free_start: Vec<u32>,
+    pub free_edges: Vec<u32>,
+    /// Per node, the union of `requires` over its out-edges that are not FREE: whether new
+    /// bits can enable an attack step from it.
+    pub step_requires: Vec<u8>,
 }
 
 impl Estate {
@@ -161,6 +169,10 @@ impl Estate {
     }
     pub fn out_edges(&self, n: NodeId) -> std::ops::Range<usize> {
         self.out_start[n as usize] as usize..self.out_start[n as usize + 1] as usize
+    }
+    pub fn free_out_edges(&self, n: NodeId) -> &[u32] {
+        &self.free_edges
+            [self.free_start[n as usize] as usize..self.free_start[n as usize + 1] as usize]
     }
     pub fn net_edges_into(&self, seg: u32) -> &[u32] {
         &self.net_edges
@@ -1304,6 +1316,7 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         .copied()
         .filter(|&e| b.nodes[edges[e as usize].dst as usize].exposed != 0)
         .collect();
+    let (free_start, free_edges, step_requires) = free_index(&edges, &out_start);
     Estate {
         name: s.name.clone(),
         nodes: b.nodes,
@@ -1325,7 +1338,31 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         insider_pool,
         objective_mask,
         exposed_net_edges,
+        free_start,
+        free_edges,
+        step_requires,
     }
+}
+
+/// [`Estate::free_start`], [`Estate::free_edges`] and [`Estate::step_requires`].
+fn free_index(edges: &[AttackEdge], out_start: &[u32]) -> (Vec<u32>, Vec<u32>, Vec<u8>) {
+    let n = out_start.len() - 1;
+    let mut free_start = Vec::with_capacity(n + 1);
+    let mut free_edges = Vec::new();
+    let mut step_requires = vec![0u8; n];
+    free_start.push(0);
+    for (u, req) in step_requires.iter_mut().enumerate() {
+        for e in out_start[u]..out_start[u + 1] {
+            let edge = &edges[e as usize];
+            if edge.has(flags::FREE) {
+                free_edges.push(e);
+            } else {
+                *req |= edge.requires;
+            }
+        }
+        free_start.push(free_edges.len() as u32);
+    }
+    (free_start, free_edges, step_requires)
 }
 
 fn is_cloud(s: &Scenario, b: &Builder, n: NodeId) -> bool {

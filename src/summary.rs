@@ -75,6 +75,10 @@ pub struct Work {
     pub steps_attempted: u64,
     pub steps_succeeded: u64,
     pub steps_per_trial: f64,
+    /// Attack edges the engine examined, usable or not (frontier entries, stream
+    /// positions, free edges): the work comparable with the benchmark's reference kernel.
+    #[serde(default)]
+    pub edges_examined: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -286,6 +290,7 @@ fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
             steps_attempted: attempted,
             steps_succeeded: o.iter().map(|t| t.steps_succeeded as u64).sum(),
             steps_per_trial: attempted as f64 / n,
+            edges_examined: o.iter().map(|t| t.edges_examined).sum(),
         },
         techniques,
         end_reasons,

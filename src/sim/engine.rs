@@ -234,6 +234,9 @@ fn usable(cx: &Ctx, st: &TrialState, e: usize, max_tries: u8) -> bool {
 fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
     loop {
         let Reverse((key, item)) = st.frontier.pop()?;
+        if item & STREAM == 0 {
+            st.m.edges_examined += 1;
+        }
         if is_random(cx) {
             st.tau = st.tau.max(f64::from_bits(key));
         }
@@ -253,6 +256,7 @@ fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
             )
         {
             st.cursor[ni] += 1;
+            st.m.edges_examined += 1;
         }
         if st.cursor[ni] >= d {
             st.streaming.set(ni, false);
@@ -268,6 +272,7 @@ fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
             }
         }
         st.cursor[ni] += 1;
+        st.m.edges_examined += 1;
         if st.cursor[ni] < d {
             let k = stream_key(cx, st, n);
             st.frontier.push(Reverse((k, item)));
@@ -280,6 +285,7 @@ fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
 
 fn drain_free(cx: &Ctx, st: &mut TrialState) {
     while let Some(e) = st.free_queue.pop() {
+        st.m.edges_examined += 1;
         let edge = cx.est.edges[e as usize];
         if let Some(g) = effective_grant(st, &edge)
             && cx.plan.p[e as usize] > 0.0
@@ -608,18 +614,12 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
     // Group membership and the like apply at once; everything else is offered through the
     // node's stream, restarted so that steps the new bits enable are seen.
     let gained = new & !old;
-    let mut offer = false;
-    for e in cx.est.out_edges(n) {
-        let edge = &cx.est.edges[e];
-        if gained & edge.requires != 0 {
-            if edge.has(flags::FREE) {
-                st.free_queue.push(e as u32);
-            } else {
-                offer = true;
-            }
+    for &e in cx.est.free_out_edges(n) {
+        if gained & cx.est.edges[e as usize].requires != 0 {
+            st.free_queue.push(e);
         }
     }
-    if offer {
+    if gained & cx.est.step_requires[ni] != 0 {
         offer_source(cx, st, n);
     }
 }

@@ -165,6 +165,8 @@ pub struct TrialOutcome {
     pub blast_at_contain: Option<u32>,
     pub steps_attempted: u32,
     pub steps_succeeded: u32,
+    /// Attack edges examined (see `Metrics::edges_examined`).
+    pub edges_examined: u64,
     pub end_hours: f64,
     pub end: EndReason,
     pub timeline: Vec<u32>,
@@ -419,6 +421,7 @@ pub fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
         blast_at_contain: m.blast_at_contain,
         steps_attempted: m.steps_attempted,
         steps_succeeded: m.steps_succeeded,
+        edges_examined: m.edges_examined,
         end_hours: st.now,
         end: st.ended.unwrap_or(EndReason::Horizon),
         timeline: m.timeline.clone(),

@@ -184,6 +184,10 @@ pub struct Metrics {
     pub blast_at_contain: Option<u32>,
     pub steps_attempted: u32,
     pub steps_succeeded: u32,
+    /// Attack edges the engine looked at: every frontier entry and stream position checked
+    /// (usable or not) and every free edge drained. The work to compare with the reference
+    /// kernel's edge trials; `steps_attempted` counts only the edges actually tried.
+    pub edges_examined: u64,
     pub tech_attempts: Vec<u32>,
     pub tech_successes: Vec<u32>,
     pub timeline: Vec<u32>,
