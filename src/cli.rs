@@ -682,7 +682,7 @@ fn controls(a: &ControlsArgs) -> Result<ExitCode> {
             );
             println!("  ATT&CK mitigations: {}", c.mitigations.join(", "));
             if let Some(s) = &c.scope {
-                println!("  default scope: {}", serde_json::to_string(s)?);
+                println!("  default scope: {s}");
             }
             println!("  default coverage: {}", c.coverage.unwrap_or(1.0));
             println!("  parameters:");

@@ -336,4 +336,16 @@ mod tests {
         assert!(resolve_set("nonsense", &[], &c).is_err());
         assert!(resolve_set("none", &[], &c).unwrap().controls.is_empty());
     }
+
+    #[test]
+    fn scopes_print_as_a_scenario_writes_them() {
+        let c = Catalog::builtin().unwrap();
+        let scope = |id: &str| c.get(id).unwrap().scope.as_ref().unwrap().to_string();
+        assert_eq!(scope("C01"), "{kinds: [user, admin, guest]}");
+        assert_eq!(scope("C28"), "{tags: [backup]}");
+        assert_eq!(
+            crate::controls::ScopeDef::default().to_string(),
+            "every asset"
+        );
+    }
 }

@@ -274,6 +274,34 @@ pub struct ScopeDef {
     pub crown_jewels: bool,
 }
 
+/// As a scenario would write it, non-empty fields only: `{kinds: [admin], tiers: [0]}`.
+impl fmt::Display for ScopeDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn list<T: fmt::Display>(out: &mut Vec<String>, field: &str, v: &[T]) {
+            if !v.is_empty() {
+                let items: Vec<String> = v.iter().map(ToString::to_string).collect();
+                out.push(format!("{field}: [{}]", items.join(", ")));
+            }
+        }
+        let mut parts = Vec::new();
+        list(&mut parts, "kinds", &self.kinds);
+        let pillars: Vec<&str> = self.pillars.iter().map(|p| p.name()).collect();
+        list(&mut parts, "pillars", &pillars);
+        list(&mut parts, "tags", &self.tags);
+        list(&mut parts, "segments", &self.segments);
+        list(&mut parts, "tiers", &self.tiers);
+        list(&mut parts, "ids", &self.ids);
+        if self.crown_jewels {
+            parts.push("crown_jewels: true".into());
+        }
+        if parts.is_empty() {
+            write!(f, "every asset")
+        } else {
+            write!(f, "{{{}}}", parts.join(", "))
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ControlDef {
