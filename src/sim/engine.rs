@@ -653,6 +653,12 @@ fn remove_foothold(cx: &Ctx, st: &mut TrialState, s: u32) {
     if st.footholds[s as usize] != 0 {
         return;
     }
+    recompute_reach(cx, st);
+}
+
+/// What the live footholds reach now, from scratch: after a foothold is lost or the plan
+/// changed.
+fn recompute_reach(cx: &Ctx, st: &mut TrialState) {
     let n = cx.est.segment_count;
     for &t in &st.touched_segments {
         st.reach_now[t as usize] = 0;
@@ -818,31 +824,10 @@ pub fn reset_credentials(cx: &Ctx, st: &mut TrialState, n: NodeId) {
 /// recomputes what the attacker's footholds reach and offers every step from what it holds
 /// again, so that steps the new plan opens are tried and closed ones are dropped at pop.
 pub fn refresh(cx: &Ctx, st: &mut TrialState) {
-    let n = cx.est.segment_count;
     for &t in &st.touched_segments {
-        st.reach_now[t as usize] = 0;
-        st.reach_allowed_now[t as usize] = 0;
         st.net_pushed.set(t as usize, false);
     }
-    let live: Vec<u32> = st
-        .touched_segments
-        .iter()
-        .copied()
-        .filter(|&x| st.footholds[x as usize] > 0)
-        .collect();
-    for from in live {
-        let allow = cx.plan.allow_segments.contains(from as usize);
-        for t in 0..n {
-            let r = cx.plan.reach[(from * n + t) as usize];
-            if r != 0 {
-                st.touch_segment(t);
-                st.reach_now[t as usize] |= r;
-                if allow {
-                    st.reach_allowed_now[t as usize] |= r;
-                }
-            }
-        }
-    }
+    recompute_reach(cx, st);
     let reached: Vec<u32> = st
         .touched_segments
         .iter()
