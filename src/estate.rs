@@ -153,14 +153,48 @@ pub struct Estate {
     pub objective_mask: fixedbitset::FixedBitSet,
     /// Network edges whose target is exposed to the internet: tried from the start.
     pub exposed_net_edges: Vec<u32>,
-    /// Each node's FREE out-edges, in out-edge order (CSR: `free_edges[free_start[n]..
-    /// free_start[n + 1]]`), so that a node gaining bits looks at those alone and not at
-    /// all its out-edges (a domain-wide group has thousands).
-    pub free_start: Vec<u32>,
-    pub free_edges: Vec<u32>,
-    /// Per node, the union of `requires` over its out-edges that are not FREE: whether new
-    /// bits can enable an attack step from it.
+    /// Where each node's FREE out-edges begin: they are `edges[free_from[n]..out_start[n +
+    /// 1]]`, after its attack steps, so that a node gaining bits looks at those alone and not
+    /// at all its out-edges (a domain-wide group has thousands).
+    pub free_from: Vec<u32>,
+    /// Each node's attack steps (its out-edges that are not FREE), one [`Stream`] per
+    /// distinct `requires`: node n's are `streams[stream_start[n]..stream_start[n + 1]]`.
+    pub stream_start: Vec<u32>,
+    pub streams: Vec<Stream>,
+    /// Per node, the union of `requires` over its streams: whether new bits can enable an
+    /// attack step from it.
     pub step_requires: Vec<u8>,
+    /// Per edge, its target and the bits it grants, packed: the stream's skip loop reads
+    /// these alone, and an 8-byte record misses the cache far less than an [`AttackEdge`].
+    pub targets: Vec<EdgeTarget>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EdgeTarget {
+    pub dst: NodeId,
+    pub grants: u8,
+}
+
+/// A contiguous run of one node's attack steps that all require the same bits. A step is
+/// usable once its source holds any of them, and holding more changes nothing (only FREE
+/// edges copy what the source holds), so a stream is offered once, when its source first
+/// holds one of its bits, and never needs restarting when the source gains more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stream {
+    pub src: NodeId,
+    pub requires: u8,
+    /// Edges `start..end` of [`Estate::edges`].
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Stream {
+    pub fn len(&self) -> u32 {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
 }
 
 impl Estate {
@@ -170,9 +204,12 @@ impl Estate {
     pub fn out_edges(&self, n: NodeId) -> std::ops::Range<usize> {
         self.out_start[n as usize] as usize..self.out_start[n as usize + 1] as usize
     }
-    pub fn free_out_edges(&self, n: NodeId) -> &[u32] {
-        &self.free_edges
-            [self.free_start[n as usize] as usize..self.free_start[n as usize + 1] as usize]
+    pub fn free_out_edges(&self, n: NodeId) -> std::ops::Range<usize> {
+        self.free_from[n as usize] as usize..self.out_start[n as usize + 1] as usize
+    }
+    /// Indices into [`Estate::streams`] of node n's attack-step streams.
+    pub fn node_streams(&self, n: NodeId) -> std::ops::Range<usize> {
+        self.stream_start[n as usize] as usize..self.stream_start[n as usize + 1] as usize
     }
     pub fn net_edges_into(&self, seg: u32) -> &[u32] {
         &self.net_edges
@@ -1282,10 +1319,11 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         }
     }
 
-    // Freeze: sort source edges by source (stable, so the order within a source is the
-    // derivation order), network edges apart.
+    // Freeze: sort source edges by source, then attack steps grouped by what they require,
+    // then FREE edges (stable, so the order within a group is the derivation order);
+    // network edges apart.
     let mut edges = std::mem::take(&mut b.edges);
-    edges.sort_by_key(|e| e.src);
+    edges.sort_by_key(|e| (e.src, e.has(flags::FREE), e.requires));
     let n_nodes = b.nodes.len();
     let mut out_start = vec![0u32; n_nodes + 1];
     for e in &edges {
@@ -1316,7 +1354,14 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         .copied()
         .filter(|&e| b.nodes[edges[e as usize].dst as usize].exposed != 0)
         .collect();
-    let (free_start, free_edges, step_requires) = free_index(&edges, &out_start);
+    let (free_from, stream_start, streams, step_requires) = stream_index(&edges, &out_start);
+    let targets = edges
+        .iter()
+        .map(|e| EdgeTarget {
+            dst: e.dst,
+            grants: e.grants,
+        })
+        .collect();
     Estate {
         name: s.name.clone(),
         nodes: b.nodes,
@@ -1338,31 +1383,50 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         insider_pool,
         objective_mask,
         exposed_net_edges,
-        free_start,
-        free_edges,
+        targets,
+        free_from,
+        stream_start,
+        streams,
         step_requires,
     }
 }
 
-/// [`Estate::free_start`], [`Estate::free_edges`] and [`Estate::step_requires`].
-fn free_index(edges: &[AttackEdge], out_start: &[u32]) -> (Vec<u32>, Vec<u32>, Vec<u8>) {
+/// [`Estate::free_from`], [`Estate::stream_start`], [`Estate::streams`] and
+/// [`Estate::step_requires`], from edges sorted by (source, FREE, requires).
+fn stream_index(
+    edges: &[AttackEdge],
+    out_start: &[u32],
+) -> (Vec<u32>, Vec<u32>, Vec<Stream>, Vec<u8>) {
     let n = out_start.len() - 1;
-    let mut free_start = Vec::with_capacity(n + 1);
-    let mut free_edges = Vec::new();
+    let mut free_from = Vec::with_capacity(n);
+    let mut stream_start = Vec::with_capacity(n + 1);
+    let mut streams: Vec<Stream> = Vec::new();
     let mut step_requires = vec![0u8; n];
-    free_start.push(0);
+    stream_start.push(0);
     for (u, req) in step_requires.iter_mut().enumerate() {
+        let mut free = out_start[u + 1];
         for e in out_start[u]..out_start[u + 1] {
             let edge = &edges[e as usize];
             if edge.has(flags::FREE) {
-                free_edges.push(e);
-            } else {
-                *req |= edge.requires;
+                free = e;
+                break;
+            }
+            debug_assert!(!edge.has(flags::COPY), "only FREE edges copy bits");
+            *req |= edge.requires;
+            match streams.last_mut() {
+                Some(s) if s.src == u as NodeId && s.requires == edge.requires => s.end = e + 1,
+                _ => streams.push(Stream {
+                    src: u as NodeId,
+                    requires: edge.requires,
+                    start: e,
+                    end: e + 1,
+                }),
             }
         }
-        free_start.push(free_edges.len() as u32);
+        free_from.push(free);
+        stream_start.push(streams.len() as u32);
     }
-    (free_start, free_edges, step_requires)
+    (free_from, stream_start, streams, step_requires)
 }
 
 fn is_cloud(s: &Scenario, b: &Builder, n: NodeId) -> bool {
@@ -1474,5 +1538,60 @@ impl Estate {
             assets,
             relations,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge(src: NodeId, dst: NodeId, requires: u8, fl: u8) -> AttackEdge {
+        AttackEdge {
+            src,
+            dst,
+            tech: 0,
+            requires,
+            grants: bits::ACCESS,
+            proto: 0,
+            cred: None,
+            relation: None,
+            flags: fl,
+            p: 1.0,
+            mean_hours: 1.0,
+            noise: 0.0,
+            dist: TimeDist::Exponential,
+            sigma: 0.0,
+        }
+    }
+
+    #[test]
+    fn streams_group_steps_by_what_they_require_and_leave_free_edges_out() {
+        let mut edges = vec![
+            edge(0, 1, bits::CRED, flags::FREE | flags::COPY),
+            edge(0, 2, bits::ADMIN, 0),
+            edge(0, 3, bits::ACCESS, 0),
+            edge(0, 4, bits::ADMIN, 0),
+            edge(2, 0, bits::PASSWORD, 0),
+        ];
+        edges.sort_by_key(|e| (e.src, e.has(flags::FREE), e.requires));
+        let out_start = vec![0, 4, 4, 5, 5, 5];
+        let (free_from, stream_start, streams, step_requires) = stream_index(&edges, &out_start);
+        // Node 0: one ACCESS step, two ADMIN steps (derivation order kept), then its FREE edge.
+        assert_eq!(&stream_start[..], &[0, 2, 2, 3, 3, 3]);
+        assert_eq!(
+            (streams[0].requires, streams[0].start, streams[0].end),
+            (bits::ACCESS, 0, 1)
+        );
+        assert_eq!(
+            (streams[1].requires, streams[1].start, streams[1].end),
+            (bits::ADMIN, 1, 3)
+        );
+        assert_eq!((edges[1].dst, edges[2].dst), (2, 4));
+        assert_eq!(free_from[0], 3);
+        assert!(edges[3].has(flags::FREE));
+        assert_eq!(step_requires[0], bits::ACCESS | bits::ADMIN);
+        // Node 2 has one step and no FREE edge; nodes 1, 3 and 4 have nothing.
+        assert_eq!((streams[2].src, streams[2].start, free_from[2]), (2, 4, 5));
+        assert_eq!(step_requires[1], 0);
     }
 }

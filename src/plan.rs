@@ -454,7 +454,7 @@ pub fn static_score(est: &Estate, plan: &ControlPlan, e: usize) -> f64 {
     score + prof.noise_aversion * NOISE_WEIGHT_HOURS * plan.detect[e] as f64
 }
 
-/// Each node's out-edges in preference order (stable: ties keep derivation order), for
+/// Each stream's edges in preference order (stable: ties keep derivation order), for
 /// the strategies that rank; empty for the plain random strategy, which permutes per trial.
 fn preference_order(est: &Estate, plan: &ControlPlan) -> Vec<u32> {
     if est.profile.strategy == Strategy::Random && est.profile.noise_aversion == 0.0 {
@@ -464,9 +464,9 @@ fn preference_order(est: &Estate, plan: &ControlPlan) -> Vec<u32> {
     let scores: Vec<f64> = (0..order.len())
         .map(|e| static_score(est, plan, e))
         .collect();
-    for n in 0..est.nodes.len() {
-        let r = est.out_edges(n as NodeId);
-        order[r].sort_by(|&a, &b| scores[a as usize].total_cmp(&scores[b as usize]));
+    for s in &est.streams {
+        order[s.start as usize..s.end as usize]
+            .sort_by(|&a, &b| scores[a as usize].total_cmp(&scores[b as usize]));
     }
     order
 }

@@ -129,7 +129,7 @@ pub fn start(cx: &Ctx, st: &mut TrialState) {
 }
 
 /// Frontier items: a single edge (retries, network edges, edges woken from a wait), or a
-/// *stream* over one node's out-edges. Streams keep a trial's cost proportional to the
+/// *stream* over one node's attack steps that require the same bits. Streams keep a trial's cost proportional to the
 /// steps it attempts, not to the fan-out of what it holds: the internet "holds" an edge to
 /// every phishable user, and a stream offers them one at a time.
 const STREAM: u64 = 1 << 32;
@@ -161,39 +161,51 @@ fn push_edge(cx: &Ctx, st: &mut TrialState, e: u32) {
     }
 }
 
-/// The edge at position `pos` of node `n`'s stream: a per-trial pseudo-random permutation
-/// of its out-edges for the random strategy (the same in every control set), the plan's
-/// order by score otherwise.
-fn stream_edge(cx: &Ctx, st: &TrialState, n: NodeId, pos: u32) -> u32 {
-    let r = cx.est.out_edges(n);
-    let d = (r.end - r.start) as u64;
+/// The edge at position `pos` of stream `s`: a per-trial pseudo-random permutation of its
+/// edges for the random strategy (the same in every control set), the plan's order by score
+/// otherwise.
+fn stream_edge(cx: &Ctx, st: &TrialState, s: u32, pos: u32) -> u32 {
+    let r = &cx.est.streams[s as usize];
     if is_random(cx) {
-        let (a, b) = st.perm[n as usize];
-        r.start as u32 + ((a as u64 * pos as u64 + b as u64) % d) as u32
+        let (a, b) = st.perm[s as usize];
+        r.start + ((a as u64 * pos as u64 + b as u64) % r.len() as u64) as u32
     } else {
-        cx.plan.order[r.start + pos as usize]
+        cx.plan.order[(r.start + pos) as usize]
     }
 }
 
-/// Offers (again) every out-edge of `n`: called when `n` gains bits that enable some.
-fn offer_source(cx: &Ctx, st: &mut TrialState, n: NodeId) {
-    let ni = n as usize;
-    st.cursor[ni] = 0;
-    if st.streaming.put(ni) {
+/// Offers (again) every edge of stream `s`: its source just came to hold bits it requires.
+fn offer_stream(cx: &Ctx, st: &mut TrialState, s: u32) {
+    let si = s as usize;
+    st.cursor[si] = 0;
+    if !st.stream_seen.put(si) {
+        st.touched_streams.push(s);
+    }
+    if st.streaming.put(si) {
         return;
     }
-    if is_random(cx) && st.perm[ni] == (0, 0) {
-        let d = cx.est.out_edges(n).len() as u64;
-        let h = cx.key.bits(n as u64 | STREAM, 0, purpose::PRIORITY);
+    if is_random(cx) && st.perm[si] == (0, 0) {
+        let d = cx.est.streams[si].len() as u64;
+        let h = cx.key.bits(s as u64 | STREAM, 0, purpose::PRIORITY);
         // An affine map i -> a*i + b (mod d) with a coprime to d is a permutation.
         let mut a = 1 + h % d.max(1);
         while gcd(a, d) != 1 {
             a += 1;
         }
-        st.perm[ni] = (a as u32, ((h >> 32) % d.max(1)) as u32);
+        st.perm[si] = (a as u32, ((h >> 32) % d.max(1)) as u32);
     }
-    let key = stream_key(cx, st, n);
-    st.frontier.push(Reverse((key, STREAM | n as u64)));
+    let key = stream_key(cx, st, s);
+    st.frontier.push(Reverse((key, STREAM | s as u64)));
+}
+
+/// Offers the streams of `n` that bits `gained` enable (`old`: what it held before).
+fn offer_enabled(cx: &Ctx, st: &mut TrialState, n: NodeId, old: u8, gained: u8) {
+    for s in cx.est.node_streams(n) {
+        let req = cx.est.streams[s].requires;
+        if req & gained != 0 && req & old == 0 {
+            offer_stream(cx, st, s as u32);
+        }
+    }
 }
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -206,28 +218,30 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 /// Key of a stream: for the random strategy an exponential clock whose rate is the number
 /// of edges left (so each edge is as likely as any single edge); otherwise the score of
 /// the edge at the cursor (corrected when popped if that edge turns out unusable).
-fn stream_key(cx: &Ctx, st: &TrialState, n: NodeId) -> u64 {
-    let pos = st.cursor[n as usize];
+fn stream_key(cx: &Ctx, st: &TrialState, s: u32) -> u64 {
+    let pos = st.cursor[s as usize];
     if is_random(cx) {
-        let left = (cx.est.out_edges(n).len() as u32 - pos).max(1) as f64;
+        let left = (cx.est.streams[s as usize].len() - pos).max(1) as f64;
         (st.tau
             + cx.key
-                .exponential(1.0, n as u64 | STREAM, pos as u64, purpose::PRIORITY)
+                .exponential(1.0, s as u64 | STREAM, pos as u64, purpose::PRIORITY)
                 / left)
             .to_bits()
     } else {
-        let e = stream_edge(cx, st, n, pos);
+        let e = stream_edge(cx, st, s, pos);
         cx.priority(e, st.tries[e as usize])
     }
 }
 
-/// Whether edge `e` could be started now (network aside).
-fn usable(cx: &Ctx, st: &TrialState, e: usize, max_tries: u8) -> bool {
-    let edge = &cx.est.edges[e];
-    !edge.has(flags::FREE)
-        && cx.plan.p[e].max(cx.plan.p_compliant[e]) > 0.0
+/// Whether step `e` of a stream whose source is live (holds a bit the stream requires and
+/// is not contained) could be started now, network aside: what [`effective_grant`] and the
+/// plan say, from the packed target alone (stream edges never copy bits).
+fn open_step(cx: &Ctx, st: &TrialState, e: usize, max_tries: u8) -> bool {
+    let t = cx.est.targets[e];
+    !st.contained.contains(t.dst as usize)
+        && st.bits[t.dst as usize] & t.grants != t.grants
         && st.tries[e] < max_tries
-        && effective_grant(st, edge).is_some()
+        && cx.plan.p[e].max(cx.plan.p_compliant[e]) > 0.0
 }
 
 /// Takes the next item the attacker wants: an edge to try, or None when nothing is left.
@@ -243,26 +257,35 @@ fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
         if item & STREAM == 0 {
             return Some(item as u32);
         }
-        let n = item as u32;
-        let ni = n as usize;
-        let d = cx.est.out_edges(n).len() as u32;
+        let s = item as u32;
+        let si = s as usize;
+        let stream = &cx.est.streams[si];
+        let src = stream.src as usize;
+        if st.bits[src] & stream.requires == 0
+            || stream.src != INTERNET && st.contained.contains(src)
+        {
+            // The source lost what the stream needs: it is offered again if it regains it.
+            st.streaming.set(si, false);
+            continue;
+        }
+        let d = stream.len();
         // Skip what cannot be used: the kernel-like part of the loop, a few checks an edge.
-        while st.cursor[ni] < d
-            && !usable(
+        while st.cursor[si] < d
+            && !open_step(
                 cx,
                 st,
-                stream_edge(cx, st, n, st.cursor[ni]) as usize,
+                stream_edge(cx, st, s, st.cursor[si]) as usize,
                 max_tries,
             )
         {
-            st.cursor[ni] += 1;
+            st.cursor[si] += 1;
             st.m.edges_examined += 1;
         }
-        if st.cursor[ni] >= d {
-            st.streaming.set(ni, false);
+        if st.cursor[si] >= d {
+            st.streaming.set(si, false);
             continue;
         }
-        let e = stream_edge(cx, st, n, st.cursor[ni]);
+        let e = stream_edge(cx, st, s, st.cursor[si]);
         if !is_random(cx) {
             let k = cx.priority(e, st.tries[e as usize]);
             if k > key {
@@ -271,13 +294,13 @@ fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
                 continue;
             }
         }
-        st.cursor[ni] += 1;
+        st.cursor[si] += 1;
         st.m.edges_examined += 1;
-        if st.cursor[ni] < d {
-            let k = stream_key(cx, st, n);
+        if st.cursor[si] < d {
+            let k = stream_key(cx, st, s);
             st.frontier.push(Reverse((k, item)));
         } else {
-            st.streaming.set(ni, false);
+            st.streaming.set(si, false);
         }
         return Some(e);
     }
@@ -611,16 +634,16 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
             grant(cx, st, node.segment, bits::ACCESS, via);
         }
     }
-    // Group membership and the like apply at once; everything else is offered through the
-    // node's stream, restarted so that steps the new bits enable are seen.
+    // Group membership and the like apply at once; attack steps are offered through the
+    // node's streams, each once its source holds a bit it requires.
     let gained = new & !old;
-    for &e in cx.est.free_out_edges(n) {
-        if gained & cx.est.edges[e as usize].requires != 0 {
-            st.free_queue.push(e);
+    for e in cx.est.free_out_edges(n) {
+        if gained & cx.est.edges[e].requires != 0 {
+            st.free_queue.push(e as u32);
         }
     }
     if gained & cx.est.step_requires[ni] != 0 {
-        offer_source(cx, st, n);
+        offer_enabled(cx, st, n, old, gained);
     }
 }
 
@@ -788,13 +811,7 @@ pub fn reachable_set(est: &Estate, plan: &ControlPlan) -> fixedbitset::FixedBitS
         key: TrialKey::new(0, 0),
         certain: true,
     };
-    let mut st = TrialState::new(
-        est.nodes.len(),
-        est.edges.len(),
-        est.segment_count as usize,
-        crate::model::AssetKind::ALL.len(),
-        est.tech_count,
-    );
+    let mut st = TrialState::new(est);
     start(&cx, &mut st);
     advance(&cx, &mut st, f64::INFINITY, None);
     st.ever
@@ -848,13 +865,12 @@ pub fn refresh(cx: &Ctx, st: &mut TrialState) {
             continue;
         }
         let b = st.bits[x as usize];
-        for e in cx.est.out_edges(x) {
-            let edge = &cx.est.edges[e];
-            if b & edge.requires != 0 && edge.has(flags::FREE) {
+        for e in cx.est.free_out_edges(x) {
+            if b & cx.est.edges[e].requires != 0 {
                 st.free_queue.push(e as u32);
             }
         }
-        offer_source(cx, st, x);
+        offer_enabled(cx, st, x, 0, b);
     }
     drain_free(cx, st);
     // A refreshed trial may have work again.

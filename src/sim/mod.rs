@@ -232,13 +232,7 @@ impl Engine {
             }
             entities[i] = Some(e.id());
         }
-        let st = TrialState::new(
-            est.nodes.len(),
-            est.edges.len(),
-            est.segment_count as usize,
-            AssetKind::ALL.len(),
-            est.tech_count,
-        );
+        let st = TrialState::new(&est);
         world.insert_resource(Trial {
             key: TrialKey::new(seed, 0),
             est,

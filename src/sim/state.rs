@@ -2,7 +2,7 @@
 //! flight, and the metrics so far. Sized once per worker and reset in time proportional to
 //! what the previous trial touched, never to the estate.
 
-use crate::estate::NodeId;
+use crate::estate::{Estate, NodeId};
 use fixedbitset::FixedBitSet;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -88,10 +88,13 @@ pub struct TrialState {
     /// What the attacker may start next, smallest key first: single edges, or streams over
     /// a node's out-edges (item tagged with bit 32; see the engine).
     pub frontier: BinaryHeap<std::cmp::Reverse<(u64, u64)>>,
-    /// Per node: position of its stream, whether a stream is queued, and its permutation.
+    /// Per stream (`Estate::streams`): its position, whether it is queued, and its
+    /// permutation; and the streams offered this trial.
     pub cursor: Vec<u32>,
     pub streaming: FixedBitSet,
     pub perm: Vec<(u32, u32)>,
+    pub stream_seen: FixedBitSet,
+    pub touched_streams: Vec<u32>,
     /// Virtual time of the random strategy's competing clocks.
     pub tau: f64,
     pub events: BinaryHeap<Event>,
@@ -194,13 +197,14 @@ pub struct Metrics {
 }
 
 impl TrialState {
-    pub fn new(
-        nodes: usize,
-        edges: usize,
-        segments: usize,
-        kinds: usize,
-        techs: usize,
-    ) -> TrialState {
+    /// State sized for `est`: allocated once per worker, reused by every trial.
+    pub fn new(est: &Estate) -> TrialState {
+        let nodes = est.nodes.len();
+        let edges = est.edges.len();
+        let streams = est.streams.len();
+        let segments = est.segment_count as usize;
+        let kinds = crate::model::AssetKind::ALL.len();
+        let techs = est.tech_count;
         TrialState {
             trial: 0,
             now: 0.0,
@@ -212,9 +216,11 @@ impl TrialState {
             tries: vec![0; edges],
             touched_edges: Vec::new(),
             frontier: BinaryHeap::new(),
-            cursor: vec![0; nodes],
-            streaming: FixedBitSet::with_capacity(nodes),
-            perm: vec![(0, 0); nodes],
+            cursor: vec![0; streams],
+            streaming: FixedBitSet::with_capacity(streams),
+            perm: vec![(0, 0); streams],
+            stream_seen: FixedBitSet::with_capacity(streams),
+            touched_streams: Vec::new(),
             tau: 0.0,
             events: BinaryHeap::new(),
             seq: 0,
@@ -248,11 +254,16 @@ impl TrialState {
             self.bits[n as usize] = 0;
             self.contained.set(n as usize, false);
             self.ever.set(n as usize, false);
-            self.streaming.set(n as usize, false);
-            self.cursor[n as usize] = 0;
-            self.perm[n as usize] = (0, 0);
         }
         self.touched.clear();
+        for &s in &self.touched_streams {
+            let s = s as usize;
+            self.streaming.set(s, false);
+            self.stream_seen.set(s, false);
+            self.cursor[s] = 0;
+            self.perm[s] = (0, 0);
+        }
+        self.touched_streams.clear();
         for &e in &self.touched_edges {
             self.tries[e as usize] = 0;
         }
