@@ -125,7 +125,9 @@ impl AttackEdge {
 pub struct Estate {
     pub name: String,
     pub nodes: Vec<Node>,
-    pub index: HashMap<String, NodeId>,
+    /// Asset and segment ids to nodes (foldhash: seeded per process, several times faster
+    /// than SipHash on a million ids).
+    pub index: foldhash::HashMap<String, NodeId>,
     pub segment_count: u32,
     /// reach[from * S + to]: protocol mask allowed from segment `from` into `to`.
     pub reach: Vec<u8>,
@@ -257,7 +259,7 @@ struct Builder<'a> {
     tech: Vec<TechParams>,
     avoid: Vec<String>,
     nodes: Vec<Node>,
-    index: HashMap<String, NodeId>,
+    index: foldhash::HashMap<String, NodeId>,
     edges: Vec<AttackEdge>,
 }
 
@@ -417,7 +419,7 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         tc,
         tech,
         nodes: Vec::new(),
-        index: HashMap::new(),
+        index: foldhash::HashMap::default(),
         edges: Vec::new(),
     };
 

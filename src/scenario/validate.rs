@@ -8,7 +8,10 @@ use crate::error::Diagnostic;
 use crate::limits::Limits;
 use crate::model::{AssetKind, RelationKind};
 use crate::techniques::TechniqueCatalog;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+/// Maps keyed by the scenario's ids: a million of them on the largest estates.
+type IdMap<K, V> = foldhash::HashMap<K, V>;
 
 pub fn validate(s: &Scenario, limits: &Limits) -> Vec<Diagnostic> {
     let mut v = Validator {
@@ -117,8 +120,8 @@ impl Validator<'_> {
         }
 
         // ids: segments and assets share one namespace; `internet` is implicit.
-        let mut kinds: HashMap<&str, AssetKind> = HashMap::new();
-        let mut first_at: HashMap<&str, String> = HashMap::new();
+        let mut kinds: IdMap<&str, AssetKind> = IdMap::default();
+        let mut first_at: IdMap<&str, String> = IdMap::default();
         kinds.insert("internet", AssetKind::Segment);
         for (i, seg) in s.segments.iter().enumerate() {
             let path = format!("segments[{i}].id");
@@ -315,7 +318,7 @@ impl Validator<'_> {
         &mut self,
         path: &str,
         id: &'s str,
-        first_at: &mut HashMap<&'s str, String>,
+        first_at: &mut IdMap<&'s str, String>,
         check_dup: bool,
     ) {
         self.text(path.to_string(), id);
@@ -347,7 +350,7 @@ impl Validator<'_> {
         &mut self,
         path: String,
         id: &str,
-        kinds: &HashMap<&str, AssetKind>,
+        kinds: &IdMap<&str, AssetKind>,
         allowed: Option<&[AssetKind]>,
     ) {
         match kinds.get(id) {
@@ -380,7 +383,7 @@ impl Validator<'_> {
         }
     }
 
-    fn asset(&mut self, i: usize, a: &AssetDef, kinds: &HashMap<&str, AssetKind>, segs: &[&str]) {
+    fn asset(&mut self, i: usize, a: &AssetDef, kinds: &IdMap<&str, AssetKind>, segs: &[&str]) {
         let p = |f: &str| format!("assets[{i}].{f}");
         let k = a.kind;
         if let Some(n) = &a.name {
@@ -487,7 +490,7 @@ impl Validator<'_> {
         let _ = segs;
     }
 
-    fn controls(&mut self, s: &Scenario, kinds: &HashMap<&str, AssetKind>, segs: &[&str]) {
+    fn controls(&mut self, s: &Scenario, kinds: &IdMap<&str, AssetKind>, segs: &[&str]) {
         let Ok(builtin) = Catalog::builtin() else {
             return;
         };
@@ -688,7 +691,7 @@ impl Validator<'_> {
         &mut self,
         path: &str,
         sc: &crate::controls::ScopeDef,
-        kinds: &HashMap<&str, AssetKind>,
+        kinds: &IdMap<&str, AssetKind>,
         _segs: &[&str],
     ) {
         for (k, id) in sc.ids.iter().enumerate() {

@@ -142,7 +142,10 @@ fn is_random(cx: &Ctx) -> bool {
 /// virtual time `tau` (competing clocks pick uniformly among everything offered); for the
 /// others the strategy's score.
 fn edge_key(cx: &Ctx, st: &TrialState, e: u32, try_no: u8) -> u64 {
-    if is_random(cx) {
+    if cx.certain {
+        // Everything offered is tried and succeeds: the order cannot change the outcome.
+        0
+    } else if is_random(cx) {
         (st.tau
             + cx.key
                 .exponential(1.0, e as u64, try_no as u64, purpose::PRIORITY))
@@ -152,12 +155,23 @@ fn edge_key(cx: &Ctx, st: &TrialState, e: u32, try_no: u8) -> u64 {
     }
 }
 
+/// Puts a frontier item on offer. The reachability analysis keeps a plain stack: when every
+/// step is tried and succeeds the order cannot change what is reached, and a heap of
+/// millions of items would cost a third of loading a 1,000,000-asset estate.
+fn offer(cx: &Ctx, st: &mut TrialState, key: u64, item: u64) {
+    if cx.certain {
+        st.unordered.push(item);
+    } else {
+        st.frontier.push(Reverse((key, item)));
+    }
+}
+
 fn push_edge(cx: &Ctx, st: &mut TrialState, e: u32) {
     if cx.est.edges[e as usize].has(flags::FREE) {
         st.free_queue.push(e);
     } else {
         let key = edge_key(cx, st, e, st.tries[e as usize]);
-        st.frontier.push(Reverse((key, e as u64)));
+        offer(cx, st, key, e as u64);
     }
 }
 
@@ -195,7 +209,7 @@ fn offer_stream(cx: &Ctx, st: &mut TrialState, s: u32) {
         st.perm[si] = (a as u32, ((h >> 32) % d.max(1)) as u32);
     }
     let key = stream_key(cx, st, s);
-    st.frontier.push(Reverse((key, STREAM | s as u64)));
+    offer(cx, st, key, STREAM | s as u64);
 }
 
 /// Offers the streams of `n` that bits `gained` enable (`old`: what it held before).
@@ -220,7 +234,9 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 /// the edge at the cursor (corrected when popped if that edge turns out unusable).
 fn stream_key(cx: &Ctx, st: &TrialState, s: u32) -> u64 {
     let pos = st.cursor[s as usize];
-    if is_random(cx) {
+    if cx.certain {
+        0
+    } else if is_random(cx) {
         let left = (cx.est.streams[s as usize].len() - pos).max(1) as f64;
         (st.tau
             + cx.key
@@ -247,7 +263,11 @@ fn open_step(cx: &Ctx, st: &TrialState, e: usize, max_tries: u8) -> bool {
 /// Takes the next item the attacker wants: an edge to try, or None when nothing is left.
 fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
     loop {
-        let Reverse((key, item)) = st.frontier.pop()?;
+        let Reverse((key, item)) = if cx.certain {
+            Reverse((0, st.unordered.pop()?))
+        } else {
+            st.frontier.pop()?
+        };
         if item & STREAM == 0 {
             st.m.edges_examined += 1;
         }
@@ -286,7 +306,7 @@ fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
             continue;
         }
         let e = stream_edge(cx, st, s, st.cursor[si]);
-        if !is_random(cx) {
+        if !is_random(cx) && !cx.certain {
             let k = cx.priority(e, st.tries[e as usize]);
             if k > key {
                 // The edge we ranked it by was skipped: re-rank honestly.
@@ -298,7 +318,7 @@ fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
         st.m.edges_examined += 1;
         if st.cursor[si] < d {
             let k = stream_key(cx, st, s);
-            st.frontier.push(Reverse((k, item)));
+            offer(cx, st, k, item);
         } else {
             st.streaming.set(si, false);
         }

@@ -94,6 +94,8 @@ pub struct TrialState {
     pub streaming: FixedBitSet,
     pub perm: Vec<(u32, u32)>,
     pub stream_seen: FixedBitSet,
+    /// The frontier of the reachability analysis, where order does not matter.
+    pub unordered: Vec<u64>,
     pub touched_streams: Vec<u32>,
     /// Virtual time of the random strategy's competing clocks.
     pub tau: f64,
@@ -220,6 +222,7 @@ impl TrialState {
             streaming: FixedBitSet::with_capacity(streams),
             perm: vec![(0, 0); streams],
             stream_seen: FixedBitSet::with_capacity(streams),
+            unordered: Vec::new(),
             touched_streams: Vec::new(),
             tau: 0.0,
             events: BinaryHeap::new(),
@@ -279,6 +282,7 @@ impl TrialState {
         }
         self.touched_segments.clear();
         self.frontier.clear();
+        self.unordered.clear();
         self.tau = 0.0;
         self.events.clear();
         self.seq = 0;
