@@ -153,8 +153,13 @@ pub struct Estate {
     pub insider_pool: Vec<(NodeId, Vec<NodeId>)>,
     /// Objectives as a bitset, for the hot loop.
     pub objective_mask: fixedbitset::FixedBitSet,
-    /// Network edges whose target is exposed to the internet: tried from the start.
+    /// Network edges whose target is exposed to the internet: tried from the start (empty
+    /// unless the attacker exploits from outside).
     pub exposed_net_edges: Vec<u32>,
+    /// Whether the attacker exploits internet-facing assets from outside (entry vector
+    /// `exploit_public`): only then does a network step (no source) count a target's
+    /// internet exposure as a path to it.
+    pub exploit_from_internet: bool,
     /// Where each node's FREE out-edges begin: they are `edges[free_from[n]..out_start[n +
     /// 1]]`, after its attack steps, so that a node gaining bits looks at those alone and not
     /// at all its out-edges (a domain-wide group has thousands).
@@ -524,6 +529,10 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
     };
     for r in &mut reach[..s_us] {
         *r &= internet_in;
+    }
+    // An asset's exposure is what the internet reaches of it, by the same rule.
+    for n in &mut b.nodes {
+        n.exposed &= internet_in;
     }
 
     let asset_node = |b: &Builder, i: usize| b.index[&s.assets[i].id];
@@ -1351,10 +1360,11 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         net_start[i + 1] += net_start[i];
     }
     let net_edges: Vec<u32> = net.into_iter().map(|(_, e)| e).collect();
+    let exploit_from_internet = profile.entry.contains(&EntryVector::ExploitPublic);
     let exposed_net_edges: Vec<u32> = net_edges
         .iter()
         .copied()
-        .filter(|&e| b.nodes[edges[e as usize].dst as usize].exposed != 0)
+        .filter(|&e| exploit_from_internet && b.nodes[edges[e as usize].dst as usize].exposed != 0)
         .collect();
     let (free_from, stream_start, streams, step_requires) = stream_index(&edges, &out_start);
     let targets = edges
@@ -1385,6 +1395,7 @@ pub fn compile_with(s: &Scenario, profile_override: Option<&str>) -> Estate {
         insider_pool,
         objective_mask,
         exposed_net_edges,
+        exploit_from_internet,
         targets,
         free_from,
         stream_start,

@@ -470,3 +470,29 @@ fn preference_order(est: &Estate, plan: &ControlPlan) -> Vec<u32> {
     }
     order
 }
+
+/// The network test every analysis shares (the engine, attack paths, choke points): can a
+/// step over `edge` reach its target, given what the attacker's footholds reach per segment
+/// (`reach_now`; `reach_allowed`: through flows a control blocks but lets those footholds
+/// use)? Internet exposure counts for a step from a source (a stolen password used from
+/// outside) and, for a network step (an exploit), only when the attacker exploits from
+/// outside.
+pub fn step_reaches(
+    est: &Estate,
+    plan: &ControlPlan,
+    edge: &AttackEdge,
+    reach_now: &[u8],
+    reach_allowed: &[u8],
+) -> bool {
+    let dst = edge.dst as usize;
+    let seg = est.nodes[dst].segment as usize;
+    let (reach_now, reach_allowed) = (reach_now[seg], reach_allowed[seg]);
+    let blocked = plan.blocked_in[dst];
+    let (open, closed) = (edge.proto & !blocked, edge.proto & blocked);
+    let exposed = if edge.src == NO_SOURCE && !est.exploit_from_internet {
+        0
+    } else {
+        est.nodes[dst].exposed & !plan.unexposed[dst]
+    };
+    exposed & open != 0 || reach_now & open != 0 || reach_allowed & closed != 0
+}

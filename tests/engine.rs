@@ -237,3 +237,29 @@ fn techniques_lists_attack_ids_with_names() {
     assert!(ids >= 25, "{ids}");
     assert!(text.contains("Pass the Hash") && text.contains("MITRE"));
 }
+
+#[test]
+fn internet_exposure_is_no_way_in_without_an_entry_vector() {
+    let file = "tests/scenarios/no-entry-exposed.yaml";
+    let s = run_json(file, &["--trials", "200"]);
+    let none = set(&s, "none");
+    // The isolated IoT device and its segment; the exposed portal and jump server untouched.
+    assert_eq!(f(none, "blast_radius.max"), 2.0);
+    assert_eq!(f(none, "by_kind.onprem_app"), 0.0);
+    assert_eq!(f(none, "by_kind.server"), 0.0);
+    // The same estate with exploitation from outside: both vulnerabilities always work.
+    let dir = tempfile::tempdir().unwrap();
+    let with = dir.path().join("with-exploit.yaml");
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains("  entry: []"));
+    std::fs::write(
+        &with,
+        text.replace("  entry: []", "  entry: [exploit_public]"),
+    )
+    .unwrap();
+    let s = run_json(with.to_str().unwrap(), &["--trials", "200"]);
+    let none = set(&s, "none");
+    assert_eq!(f(none, "blast_radius.min"), 5.0);
+    assert_eq!(f(none, "by_kind.onprem_app"), 1.0);
+    assert_eq!(f(none, "by_kind.server"), 1.0);
+}

@@ -156,14 +156,8 @@ impl Closure {
         }
     }
 
-    fn reachable(&self, est: &Estate, plan: &ControlPlan, dst: NodeId, proto: u8) -> bool {
-        let node = est.node(dst);
-        let seg = node.segment as usize;
-        let blocked = plan.blocked_in[dst as usize];
-        let (open, closed) = (proto & !blocked, proto & blocked);
-        node.exposed & !plan.unexposed[dst as usize] & open != 0
-            || self.reach_now[seg] & open != 0
-            || self.reach_allowed[seg] & closed != 0
+    fn reachable(&self, est: &Estate, plan: &ControlPlan, e: &crate::estate::AttackEdge) -> bool {
+        crate::plan::step_reaches(est, plan, e, &self.reach_now, &self.reach_allowed)
     }
 
     fn grant(&mut self, est: &Estate, plan: &ControlPlan, n: NodeId, g: u8) -> bool {
@@ -227,7 +221,7 @@ impl Closure {
         } else {
             self.bits[e.src as usize] & e.requires
         };
-        if have == 0 || e.proto != 0 && !self.reachable(est, plan, e.dst, e.proto) {
+        if have == 0 || e.proto != 0 && !self.reachable(est, plan, e) {
             return None;
         }
         Some(if e.has(flags::COPY) { have } else { e.grants })

@@ -347,17 +347,10 @@ impl<'a> StateGraph<'a> {
         s
     }
 
-    /// The engine's network test (`sim::engine::reachable`) with the mask's footholds.
-    fn reachable(&self, mask: u32, dst: NodeId, proto: u8) -> bool {
+    /// The engine's network test ([`crate::plan::step_reaches`]) with the mask's footholds.
+    fn reachable(&self, mask: u32, edge: &crate::estate::AttackEdge) -> bool {
         let m = &self.masks[mask as usize];
-        let node = self.est.node(dst);
-        let seg = node.segment as usize;
-        let blocked = self.plan.blocked_in[dst as usize];
-        let open = proto & !blocked;
-        let closed = proto & blocked;
-        node.exposed & !self.plan.unexposed[dst as usize] & open != 0
-            || m.reach_now[seg] & open != 0
-            || m.reach_allowed[seg] & closed != 0
+        crate::plan::step_reaches(self.est, self.plan, edge, &m.reach_now, &m.reach_allowed)
     }
 
     fn step_cost(&self, e: usize, p: f64) -> f64 {
@@ -420,7 +413,7 @@ impl<'a> StateGraph<'a> {
             if p <= 0.0 {
                 continue;
             }
-            if edge.proto != 0 && !self.reachable(k.mask, edge.dst, edge.proto) {
+            if edge.proto != 0 && !self.reachable(k.mask, edge) {
                 continue;
             }
             let g = if edge.has(flags::COPY) {
@@ -517,7 +510,7 @@ impl<'a> StateGraph<'a> {
             .copied()
             .filter(|&e| {
                 let edge = &est.edges[e as usize];
-                self.reachable(mask, edge.dst, edge.proto)
+                self.reachable(mask, edge)
             })
             .collect();
         self.net_by_mask.insert(mask, v.clone());

@@ -373,15 +373,8 @@ fn effective_grant(st: &TrialState, edge: &AttackEdge) -> Option<u8> {
     }
 }
 
-fn reachable(cx: &Ctx, st: &TrialState, dst: NodeId, proto: u8) -> bool {
-    let node = cx.est.node(dst);
-    let seg = node.segment as usize;
-    let blocked = cx.plan.blocked_in[dst as usize];
-    let open = proto & !blocked;
-    let closed = proto & blocked;
-    node.exposed & !cx.plan.unexposed[dst as usize] & open != 0
-        || st.reach_now[seg] & open != 0
-        || st.reach_allowed_now[seg] & closed != 0
+fn reachable(cx: &Ctx, st: &TrialState, edge: &AttackEdge) -> bool {
+    crate::plan::step_reaches(cx.est, cx.plan, edge, &st.reach_now, &st.reach_allowed_now)
 }
 
 /// Starts as many attack steps as the attacker has free hands for.
@@ -407,7 +400,7 @@ pub fn dispatch(cx: &Ctx, st: &mut TrialState) {
         if p <= 0.0 || st.tries[ei] >= max_tries || effective_grant(st, &edge).is_none() {
             continue;
         }
-        if edge.proto != 0 && !reachable(cx, st, edge.dst, edge.proto) {
+        if edge.proto != 0 && !reachable(cx, st, &edge) {
             let seg = cx.est.node(edge.dst).segment;
             st.touch_segment(seg);
             st.parked[seg as usize].push(e);
