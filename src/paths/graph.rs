@@ -157,7 +157,8 @@ fn gives_foothold(est: &Estate, n: NodeId) -> bool {
 }
 
 impl<'a> StateGraph<'a> {
-    /// The state graph with the estate's entries: the internet, the start assets, and (for
+    /// The state graph with the estate's entries: the internet (when the attacker has a way
+    /// in from it), the start assets, and (for
     /// an insider without named start) each possible insider with probability 1/N.
     pub fn new(est: &'a Estate, plan: &'a ControlPlan, weight: Weight) -> StateGraph<'a> {
         let mut g = StateGraph {
@@ -211,7 +212,10 @@ impl<'a> StateGraph<'a> {
                 });
             }
         };
-        add(&mut g, INTERNET, bits::ACCESS, base_mask, compliant, 1.0);
+        // The internet is a way in only by its own steps (phishing, spraying) or exploits.
+        if !est.out_edges(INTERNET).is_empty() || est.exploit_from_internet {
+            add(&mut g, INTERNET, bits::ACCESS, base_mask, compliant, 1.0);
+        }
         for &(n, b) in &est.start {
             add(&mut g, n, b, base_mask, compliant, 1.0);
         }
