@@ -129,9 +129,9 @@ pub fn start(cx: &Ctx, st: &mut TrialState) {
 }
 
 /// Frontier items: a single edge (retries, network edges, edges woken from a wait), or a
-/// *stream* over one node's attack steps that require the same bits. Streams keep a trial's cost proportional to the
-/// steps it attempts, not to the fan-out of what it holds: the internet "holds" an edge to
-/// every phishable user, and a stream offers them one at a time.
+/// *stream* over one node's attack steps that require the same bits. Streams keep a trial's
+/// cost proportional to the steps it attempts, not to the fan-out of what it holds: the
+/// internet "holds" an edge to every phishable user, and a stream offers them one at a time.
 const STREAM: u64 = 1 << 32;
 
 fn is_random(cx: &Ctx) -> bool {
