@@ -67,6 +67,18 @@ pub enum Command {
     /// List the ATT&CK techniques the engine uses.
     #[command(after_help = "Example:\n  ztsim techniques")]
     Techniques,
+    /// List the attack rules: id, technique, what each needs and grants, its network
+    /// condition and the file that defines it.
+    #[command(
+        after_help = "Examples:\n  ztsim rules\n  ztsim rules --json\nThe model, one rule per screen: src/rules/."
+    )]
+    Rules(RulesArgs),
+    /// Why an attacker holding FROM can act on TO in one step: the rules, the relations that
+    /// fed them, and what each control set does to each edge.
+    #[command(
+        after_help = "Examples:\n  ztsim explain scenarios/hybrid-cloud.yaml ws-fin-01 u-cfo -c none -c optimal\n  ztsim explain scenarios/flat-ad.yaml u-helpdesk srv-file --json"
+    )]
+    Explain(ExplainArgs),
     /// List the Zero Trust control catalog, or show one control.
     #[command(after_help = "Examples:\n  ztsim controls\n  ztsim controls show C14")]
     Controls(ControlsArgs),
@@ -237,6 +249,11 @@ pub struct SimArgs {
     /// Attacker profile, replacing the scenario's: opportunistic, ransomware, apt, insider.
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
+    /// A what-if patch applied to the estate before simulating: assets and relations to
+    /// add, remove or modify (docs/scenario-format.md, "Patches"). The scenario file is
+    /// not changed.
+    #[arg(long, value_name = "PATCH")]
+    pub patch: Option<PathBuf>,
     /// Write an ATT&CK Navigator layer scoring each technique by how often it succeeded.
     #[arg(long, value_name = "FILE")]
     pub navigator: Option<PathBuf>,
@@ -303,6 +320,36 @@ pub struct ValidateArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// Print the rules as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// Scenario file (YAML or JSON).
+    pub scenario: PathBuf,
+    /// The entity the attacker holds (asset or segment id).
+    pub from: String,
+    /// The entity it acts on.
+    pub to: String,
+    /// Control set to show the edges under (repeatable; default `none`).
+    #[arg(long = "controls", short = 'c', value_name = "SET")]
+    pub controls: Vec<String>,
+    /// Attacker profile, replacing the scenario's.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub controls_files: ControlsFileArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct ControlsArgs {
     #[command(subcommand)]
     pub action: Option<ControlsAction>,
@@ -342,6 +389,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Profiles => profiles(),
         Command::Validate(a) => validate(&a),
         Command::Techniques => techniques(),
+        Command::Rules(a) => rules(&a),
+        Command::Explain(a) => explain(&a),
         Command::Controls(a) => controls(&a),
         Command::Plot(a) => plot(&a),
         Command::Generate(a) => generate(&a),
@@ -360,7 +409,15 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 fn prepare(file: Option<&PathBuf>, a: &SimArgs) -> Result<Prepared> {
     let limits = a.limits.limits();
     let mut prep = match file {
-        Some(f) => Prepared::from_files(f, &a.controls_files.files, &limits)?,
+        Some(f) => {
+            Prepared::from_files_patched(f, &a.controls_files.files, a.patch.as_deref(), &limits)?
+        }
+        None if a.patch.is_some() => {
+            return Err(ztsim::Error::Usage(
+                "--patch needs a scenario file: `ztsim run SCENARIO --patch PATCH`".into(),
+            )
+            .into());
+        }
         None if !a.controls_files.files.is_empty() => {
             return Err(ztsim::Error::Usage(
                 "--controls-file needs a scenario file: `ztsim run SCENARIO --controls-file FILE`"
@@ -1237,6 +1294,115 @@ fn sensitivity(a: &ztsim::sweep::SensitivityArgs) -> Result<ExitCode> {
                 terminal_safe(&dir.display().to_string())
             )?;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(serde::Serialize)]
+struct RuleRow {
+    id: &'static str,
+    name: &'static str,
+    techniques: &'static [&'static str],
+    needs: Vec<&'static str>,
+    grants: Vec<&'static str>,
+    network: String,
+    scope: String,
+    models: &'static str,
+    file: &'static str,
+}
+
+fn rules(a: &RulesArgs) -> Result<ExitCode> {
+    let rows: Vec<RuleRow> = ztsim::rules::REGISTRY
+        .iter()
+        .map(|r| RuleRow {
+            id: r.id,
+            name: r.name,
+            techniques: r.techniques,
+            needs: ztsim::explain::bit_names(r.needs),
+            grants: ztsim::explain::bit_names(r.grants),
+            network: r.network.describe(),
+            scope: match r.scope {
+                ztsim::rules::Scope::Asset => "asset".into(),
+                ztsim::rules::Scope::Relations(k) => {
+                    k.iter().map(|k| k.name()).collect::<Vec<_>>().join("|")
+                }
+            },
+            models: r.models,
+            file: r.file,
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    t.set_header([
+        "id",
+        "technique",
+        "needs",
+        "grants",
+        "network",
+        "from",
+        "file",
+    ]);
+    for r in &rows {
+        t.add_row([
+            r.id.to_string(),
+            if r.techniques.is_empty() {
+                "(structural)".into()
+            } else {
+                r.techniques.join(" ")
+            },
+            r.needs.join("|"),
+            r.grants.join("|"),
+            r.network.clone(),
+            r.scope.clone(),
+            r.file.to_string(),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    writeln!(
+        out,
+        "{} rules. Each models one real attack: `ztsim rules --json` gives the sentence.",
+        rows.len()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(a: &ExplainArgs) -> Result<ExitCode> {
+    let prep = prepare_analysis(
+        &a.scenario,
+        &a.controls_files,
+        &a.limits,
+        a.profile.as_deref(),
+    )?;
+    let est = &prep.estate;
+    let origin = a.scenario.display().to_string();
+    let from = ztsim::explain::lookup(est, &a.from, "FROM", &origin)?;
+    let to = ztsim::explain::lookup(est, &a.to, "TO", &origin)?;
+    let names = if a.controls.is_empty() {
+        vec!["none".to_string()]
+    } else {
+        a.controls.clone()
+    };
+    let seed = prep.loaded.scenario.simulation.seed;
+    let mut sets = Vec::new();
+    for n in &names {
+        let set =
+            ztsim::controls::resolve_set(n, &prep.loaded.scenario.control_sets, &prep.catalog)?;
+        let plan = ztsim::plan::build(est, &set, seed);
+        sets.push((set, plan));
+    }
+    let x = ztsim::explain::explain(est, &prep.world, from, to, &sets, seed);
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &x)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", terminal_safe(&ztsim::explain::render(&x)))?;
     }
     Ok(ExitCode::SUCCESS)
 }

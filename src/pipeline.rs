@@ -20,6 +20,8 @@ pub const DEMO_SCENARIO: &str = include_str!("../scenarios/hybrid-cloud.yaml");
 
 pub struct Prepared {
     pub loaded: LoadedScenario,
+    /// The estate's World, built from the scenario; the estate is compiled from it.
+    pub world: crate::world::EstateWorld,
     pub estate: Arc<Estate>,
     pub catalog: Catalog,
 }
@@ -36,8 +38,32 @@ impl Prepared {
         controls_files: &[P],
         limits: &Limits,
     ) -> Result<Prepared> {
+        Prepared::from_files_patched(path, controls_files, None, limits)
+    }
+
+    /// As [`Prepared::from_files`], with a what-if patch applied to the estate first (see
+    /// [`crate::scenario::apply_patch_str`]); the scenario file itself is never written.
+    pub fn from_files_patched<P: AsRef<Path>>(
+        path: &Path,
+        controls_files: &[P],
+        patch: Option<&Path>,
+        limits: &Limits,
+    ) -> Result<Prepared> {
         let text = read_scenario_text(path, limits)?;
         let mut loaded = load_scenario_str(&text, &path.display().to_string(), limits)?;
+        if let Some(pf) = patch {
+            let ptext = read_scenario_text(pf, limits)?;
+            loaded.scenario = crate::scenario::apply_patch_str(
+                &loaded.scenario,
+                &ptext,
+                &pf.display().to_string(),
+                limits,
+            )?;
+            // The outputs' scenario hash covers the patch too.
+            let mut bytes = loaded.source_hash.to_le_bytes().to_vec();
+            bytes.extend_from_slice(ptext.as_bytes());
+            loaded.source_hash = crate::rng::fnv1a(&bytes);
+        }
         apply_controls_files(&mut loaded, controls_files, limits)?;
         let mut p = Prepared::from_loaded(loaded)?;
         p.loaded.warnings = locate_all(&text, std::mem::take(&mut p.loaded.warnings));
@@ -54,7 +80,8 @@ impl Prepared {
     /// [`Prepared::from_str`] to have them located.
     pub fn from_loaded(mut loaded: LoadedScenario) -> Result<Prepared> {
         let catalog = Catalog::builtin()?.with_overrides(&loaded.scenario.controls);
-        let estate = Arc::new(estate::compile(&loaded.scenario));
+        let world = crate::world::EstateWorld::from_scenario(&loaded.scenario);
+        let estate = Arc::new(estate::compile_world(&world, None));
         let none = plan::build(&estate, &resolve_set("none", &[], &catalog)?, 0);
         let reach = crate::sim::engine::reachable_set(&estate, &none);
         for (i, &o) in estate.objectives.iter().enumerate() {
@@ -73,6 +100,7 @@ impl Prepared {
         }
         Ok(Prepared {
             loaded,
+            world,
             estate,
             catalog,
         })
@@ -87,7 +115,7 @@ impl Prepared {
                 crate::attacker::Profile::NAMES.join(", ")
             )));
         }
-        self.estate = Arc::new(estate::compile_with(&self.loaded.scenario, Some(name)));
+        self.estate = Arc::new(estate::compile_world(&self.world, Some(name)));
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 mod controls_file;
 mod load;
 mod locate;
+mod patch;
 mod validate;
 
 pub use controls_file::{ControlsFile, apply_controls_file, apply_controls_files};
@@ -13,6 +14,7 @@ pub use load::{
     LoadedScenario, load_scenario_file, load_scenario_str, locate_all, read_scenario_text,
 };
 pub use locate::{Locator, yaml_syntax_error};
+pub use patch::{Patch, RelationRef, apply_patch_str};
 pub use validate::validate;
 
 use crate::model::{AppRole, AssetKind, MfaStrength, Os, Protocol, RelationKind, Sensitivity};

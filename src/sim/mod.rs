@@ -1,11 +1,12 @@
 //! The simulation: one engine for batch Monte Carlo and for step-by-step tabletop play.
 //!
-//! A scenario's estate lives in a bevy_ecs [`World`]: one entity per asset with a component
-//! per pillar. A trial's dynamic state lives in the world's [`Trial`] resource. A
-//! [`Schedule`] of chained systems advances one tick: every event due in a time window
-//! (batch: a slice of the horizon; tabletop: one attacker action or a duration), then
-//! records the timeline, tests for the end, and (tabletop only) mirrors compromise and
-//! containment onto the entities as components.
+//! The estate lives in its own World ([`crate::world`]) and is compiled once into arrays
+//! ([`crate::estate`]); an engine never copies it. A trial's dynamic state lives in the
+//! engine's small World as the [`Trial`] resource, and a [`Schedule`] of chained systems
+//! advances one tick: every event due in a time window (batch: a slice of the horizon;
+//! tabletop: one attacker action or a duration), then records the timeline. In tabletop
+//! mode, [`Engine::mirror_into`] mirrors compromise and containment onto the estate World's
+//! own entities as components, so the model a trainer edits is the one that shows the play.
 
 pub mod engine;
 pub mod state;
@@ -13,47 +14,12 @@ pub mod state;
 pub use state::{EndReason, Happening, JournalEntry, TrialState};
 
 use crate::estate::{Estate, NodeId};
-use crate::model::{AssetKind, MfaStrength};
 use crate::plan::ControlPlan;
 use crate::rng::TrialKey;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// Every asset entity carries its node id and display name.
-#[derive(Component, Clone, Debug)]
-pub struct Asset {
-    pub node: NodeId,
-    pub kind: AssetKind,
-    pub name: String,
-}
-
-#[derive(Component, Clone, Debug)]
-pub struct Identity {
-    pub tier: u8,
-    pub mfa: MfaStrength,
-}
-
-#[derive(Component, Clone, Debug)]
-pub struct Device {
-    pub edr: bool,
-}
-
-#[derive(Component, Clone, Debug)]
-pub struct Application;
-
-#[derive(Component, Clone, Debug)]
-pub struct DataStore {
-    pub records: u64,
-    pub crown_jewel: bool,
-}
-
-#[derive(Component, Clone, Debug)]
-pub struct Infrastructure;
-
-#[derive(Component, Clone, Debug)]
-pub struct NetworkSegment;
 
 /// Mirrored in tabletop mode: the attacker holds this asset.
 #[derive(Component, Clone, Debug)]
@@ -101,11 +67,9 @@ pub struct Tick {
     pub sample: bool,
 }
 
-/// Present in tabletop mode: keep entity components in step with the trial state.
+/// Present in tabletop mode: the trial's changes are kept for [`Engine::mirror_into`].
 #[derive(Resource, Default)]
-pub struct MirrorStatus {
-    pub entities: Vec<Option<Entity>>,
-}
+pub struct Mirroring;
 
 fn advance_system(mut trial: ResMut<Trial>, mut tick: ResMut<Tick>) {
     let t = &mut *trial;
@@ -122,23 +86,6 @@ fn timeline_system(mut trial: ResMut<Trial>, tick: Res<Tick>) {
     if tick.sample {
         let c = trial.st.m.compromised;
         trial.st.m.timeline.push(c);
-    }
-}
-
-fn mirror_system(mut commands: Commands, mut trial: ResMut<Trial>, mirror: Res<MirrorStatus>) {
-    let changed = std::mem::take(&mut trial.st.changed);
-    for n in changed {
-        let Some(Some(entity)) = mirror.entities.get(n as usize) else {
-            continue;
-        };
-        let b = trial.st.bits[n as usize];
-        let mut ec = commands.entity(*entity);
-        if b != 0 || trial.st.ever.contains(n as usize) {
-            ec.insert(Compromised { bits: b });
-        }
-        if trial.st.contained.contains(n as usize) {
-            ec.insert(Contained);
-        }
     }
 }
 
@@ -183,7 +130,6 @@ pub struct TrialOutcome {
 pub struct Engine {
     pub world: World,
     schedule: Schedule,
-    pub entities: Vec<Option<Entity>>,
     /// Trials (of this engine) in which each node was compromised.
     pub node_hits: Vec<u32>,
     /// Record which edge first compromised each node (for attack paths).
@@ -193,45 +139,6 @@ pub struct Engine {
 impl Engine {
     pub fn new(est: Arc<Estate>, plan: Arc<ControlPlan>, seed: u64) -> Engine {
         let mut world = World::new();
-        let mut entities = vec![None; est.nodes.len()];
-        for (i, n) in est.nodes.iter().enumerate() {
-            if n.virtual_kind.is_some() {
-                continue;
-            }
-            let asset = Asset {
-                node: i as NodeId,
-                kind: n.kind,
-                name: n.name.clone(),
-            };
-            let mut e = world.spawn(asset);
-            match n.kind.pillar() {
-                crate::model::Pillar::Identities => {
-                    e.insert(Identity {
-                        tier: n.tier,
-                        mfa: n.mfa,
-                    });
-                }
-                crate::model::Pillar::Devices => {
-                    e.insert(Device { edr: n.edr });
-                }
-                crate::model::Pillar::Applications => {
-                    e.insert(Application);
-                }
-                crate::model::Pillar::Data => {
-                    e.insert(DataStore {
-                        records: n.records,
-                        crown_jewel: n.crown_jewel,
-                    });
-                }
-                crate::model::Pillar::Infrastructure => {
-                    e.insert(Infrastructure);
-                }
-                crate::model::Pillar::Networks => {
-                    e.insert(NetworkSegment);
-                }
-            }
-            entities[i] = Some(e.id());
-        }
         let st = TrialState::new(&est);
         world.insert_resource(Trial {
             key: TrialKey::new(seed, 0),
@@ -252,16 +159,14 @@ impl Engine {
             (
                 advance_system,
                 timeline_system,
-                mirror_system.run_if(resource_exists::<MirrorStatus>),
-                clear_changed_system.run_if(not(resource_exists::<MirrorStatus>)),
+                clear_changed_system.run_if(not(resource_exists::<Mirroring>)),
             )
                 .chain(),
         );
-        let n = entities.len();
+        let n = world.resource::<Trial>().est.nodes.len();
         Engine {
             world,
             schedule,
-            entities,
             node_hits: vec![0; n],
             keep_parents: false,
         }
@@ -333,10 +238,40 @@ impl Engine {
         engine::refresh(&cx, &mut t.st);
     }
 
-    /// Turns on the ECS status mirror (Compromised / Contained components on entities).
+    /// Keeps the trial's changes for [`Engine::mirror_into`] (tabletop mode).
     pub fn mirror_status(&mut self) {
-        let entities = self.entities.clone();
-        self.world.insert_resource(MirrorStatus { entities });
+        self.world.insert_resource(Mirroring);
+    }
+
+    /// Mirrors what changed since the last call onto the estate World's entities:
+    /// [`Compromised`] with the bits held, [`Contained`] once contained. `reset` first
+    /// clears both from every entity (a new or replayed trial).
+    pub fn mirror_into(&mut self, estate: &mut crate::world::EstateWorld, reset: bool) {
+        let t = self.world.resource_mut::<Trial>().into_inner();
+        let changed = std::mem::take(&mut t.st.changed);
+        let world = &mut estate.world;
+        if reset {
+            for e in t.est.entities.iter().flatten() {
+                if let Ok(mut ec) = world.get_entity_mut(*e) {
+                    ec.remove::<(Compromised, Contained)>();
+                }
+            }
+        }
+        for n in changed {
+            let Some(Some(e)) = t.est.entities.get(n as usize) else {
+                continue;
+            };
+            let Ok(mut ec) = world.get_entity_mut(*e) else {
+                continue;
+            };
+            let b = t.st.bits[n as usize];
+            if b != 0 || t.st.ever.contains(n as usize) {
+                ec.insert(Compromised { bits: b });
+            }
+            if t.st.contained.contains(n as usize) {
+                ec.insert(Contained);
+            }
+        }
     }
 
     /// Plays trial `index` to its end in batch mode, with `points` + 1 timeline samples.

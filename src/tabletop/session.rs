@@ -202,6 +202,12 @@ impl Session {
         self.state().now
     }
 
+    /// The estate's World, with the trial's state mirrored onto its entities
+    /// ([`crate::sim::Compromised`], [`crate::sim::Contained`]).
+    pub fn world(&self) -> &crate::world::EstateWorld {
+        &self.prep.world
+    }
+
     pub fn log(&self) -> &[Entry] {
         &self.log
     }
@@ -226,6 +232,7 @@ impl Session {
         self.engine = Engine::new(self.prep.estate.clone(), self.plan.clone(), self.cfg.seed);
         self.engine.mirror_status();
         self.engine.begin(self.cfg.trial, true);
+        self.engine.mirror_into(&mut self.prep.world, true);
         self.log.clear();
         self.marks.clear();
         self.start_to = self.state().journal.len();
@@ -437,7 +444,9 @@ impl Session {
     // ------------------------------------------------------------------ the clock
 
     fn tick(&mut self, until: f64, max: Option<u32>) -> u32 {
-        self.engine.tick(until, max, false)
+        let done = self.engine.tick(until, max, false);
+        self.engine.mirror_into(&mut self.prep.world, false);
+        done
     }
 
     /// Whether time can still pass: the attack is under way, or it ended with nothing
@@ -643,6 +652,8 @@ impl Session {
             let mid = self.state().journal.len();
             let applied = self.now();
             self.exec(&e.cmd, cap, &mut pre, &mut post)?;
+            // Injects change the trial without a tick: show them on the estate's entities.
+            self.engine.mirror_into(&mut self.prep.world, false);
             if ended0.is_none()
                 && let Some(r) = self.ended()
             {

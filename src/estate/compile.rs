@@ -1,0 +1,515 @@
+//! World → [`Estate`]: the node table, segment reachability, the attack rules run over
+//! every asset and relation, and the frozen attack graph.
+
+use super::{EdgeTarget, Estate, INTERNET, NO_SOURCE, Node, NodeId, VirtualKind, bits, flags};
+use crate::attacker::Profile;
+use crate::model::{AssetKind, MfaStrength, Protocol, RelationKind};
+use crate::rules::{self, AssetRef, Ctx, Derive, Origin, Out, REGISTRY, RelRef, Scope, Virtuals};
+use crate::scenario::{EntryVector, Scenario};
+use crate::techniques::TechniqueCatalog;
+use crate::world::{
+    Asset, Domain, Edr, EstateInfo, EstateWorld, Exposure, Identity, InSegment, Reachability,
+    Relation, Segment, Seq, Settings, Techniques, Worth,
+};
+use bevy_ecs::prelude::*;
+use petgraph::stable_graph::StableGraph;
+use std::collections::HashMap;
+
+const HTTPS: u8 = rules::proto::HTTPS;
+
+/// Compiles a scenario with its own attacker profile.
+pub fn compile(s: &Scenario) -> Estate {
+    compile_with(s, None)
+}
+
+/// Compiles a scenario; `profile` replaces the scenario's attacker profile (its explicit
+/// attacker fields still apply). The profile shapes the graph: entry vectors, impact steps,
+/// avoided techniques.
+pub fn compile_with(s: &Scenario, profile: Option<&str>) -> Estate {
+    compile_world(&EstateWorld::from_scenario(s), profile)
+}
+
+/// Compiles the estate's World for an attacker profile (`None`: the World's own).
+pub fn compile_world(w: &EstateWorld, profile: Option<&str>) -> Estate {
+    let profile = w.profile(profile);
+    let (nodes, node_of, entities, virtuals) = node_table(w, &profile);
+    let idps: Vec<NodeId> = (0..nodes.len() as NodeId)
+        .filter(|&n| {
+            nodes[n as usize].kind == AssetKind::IdentityProvider
+                && nodes[n as usize].virtual_kind.is_none()
+        })
+        .collect();
+    let cx = Ctx {
+        world: &w.world,
+        nodes: &nodes,
+        node_of: &node_of,
+        profile: &profile,
+        tech: w.world.resource::<Techniques>(),
+        virtuals: &virtuals,
+        idps: &idps,
+    };
+    let index = w.index();
+    let mut derived = Vec::new();
+    for &e in &index.assets {
+        derive_asset(&cx, e, &mut derived);
+    }
+    for &e in &index.relations {
+        derive_relation(&cx, e, &mut derived);
+    }
+    let reach = reach_matrix(w, &profile);
+    finish(w, profile, nodes, entities, reach, derived)
+}
+
+/// Runs every asset rule on asset `e`.
+pub(crate) fn derive_asset(cx: &Ctx, e: Entity, out: &mut Vec<(super::AttackEdge, Origin)>) {
+    let a = cx.asset(e);
+    let seq = a.get::<Seq>().map_or(0, |s| s.0);
+    for (i, rule) in REGISTRY.iter().enumerate() {
+        if let Derive::Asset(f) = rule.derive {
+            let mut o = out_for(cx, out, i, rule.phase, e, seq);
+            f(cx, &a, &mut o);
+        }
+    }
+}
+
+/// Runs every rule for its kind on relation `e`.
+pub(crate) fn derive_relation(cx: &Ctx, e: Entity, out: &mut Vec<(super::AttackEdge, Origin)>) {
+    let er = cx.world.entity(e);
+    let Some(rel) = er.get::<Relation>() else {
+        return;
+    };
+    let seq = er.get::<Seq>().map_or(0, |s| s.0);
+    let r = RelRef {
+        rel,
+        from: cx.asset(rel.from),
+        to: cx.asset(rel.to),
+    };
+    for (i, rule) in REGISTRY.iter().enumerate() {
+        if let (Derive::Relation(f), Scope::Relations(kinds)) = (rule.derive, rule.scope)
+            && kinds.contains(&rel.kind)
+        {
+            let mut o = out_for(cx, out, i, rule.phase, e, seq);
+            f(cx, &r, &mut o);
+        }
+    }
+}
+
+fn out_for<'a>(
+    cx: &'a Ctx,
+    edges: &'a mut Vec<(super::AttackEdge, Origin)>,
+    rule: usize,
+    phase: u8,
+    anchor: Entity,
+    seq: u32,
+) -> Out<'a> {
+    Out {
+        edges,
+        rule: rule as u16,
+        phase,
+        anchor,
+        seq,
+        // Within one anchor, edges keep the order in which its rules ran: each rule's
+        // place in the registry leaves room for the edges it emits.
+        emitted: (rule as u32) << 16,
+        tech: cx.tech,
+        avoid: &cx.profile.avoid,
+    }
+}
+
+type NodeTable = (Vec<Node>, Vec<NodeId>, Vec<Option<Entity>>, Virtuals);
+
+/// Segments (the internet first), then assets in order, then the virtual nodes the rules
+/// point at; and the node of each entity.
+fn node_table(w: &EstateWorld, profile: &Profile) -> NodeTable {
+    let index = w.index();
+    let world = &w.world;
+    let mut nodes: Vec<Node> = Vec::with_capacity(index.segments.len() + index.assets.len());
+    let mut entities = Vec::with_capacity(nodes.capacity());
+    let max_entity = index
+        .segments
+        .iter()
+        .chain(&index.assets)
+        .map(|e| e.index_u32() as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut node_of = vec![u32::MAX; max_entity];
+    for &e in &index.segments {
+        node_of[e.index_u32() as usize] = nodes.len() as NodeId;
+        nodes.push(segment_node(world, e, nodes.len() as NodeId));
+        entities.push(Some(e));
+    }
+    let internet_in = internet_in(profile);
+    for (i, &e) in index.assets.iter().enumerate() {
+        node_of[e.index_u32() as usize] = nodes.len() as NodeId;
+        let seg = world
+            .get::<InSegment>(e)
+            .map_or(INTERNET, |s| node_of[s.0.index_u32() as usize]);
+        nodes.push(asset_node(world, e, seg, i, internet_in));
+        entities.push(Some(e));
+    }
+    let virtuals = virtual_nodes(w, &mut nodes, &node_of);
+    entities.resize(nodes.len(), None);
+    (nodes, node_of, entities, virtuals)
+}
+
+fn segment_node(world: &World, e: Entity, n: NodeId) -> Node {
+    let a = world.get::<Asset>(e).expect("segment");
+    Node {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        kind: AssetKind::Segment,
+        virtual_kind: None,
+        segment: n,
+        value: world.get::<Worth>(e).map_or(0.0, |w| w.value),
+        records: 0,
+        crown_jewel: false,
+        tier: 2,
+        tags: a.tags.clone(),
+        mfa: MfaStrength::None,
+        exposed: 0,
+        edr: false,
+        compliant: false,
+        asset: None,
+    }
+}
+
+fn asset_node(world: &World, e: Entity, segment: NodeId, i: usize, internet_in: u8) -> Node {
+    let er = world.entity(e);
+    let a = er.get::<Asset>().expect("asset");
+    let worth = er.get::<Worth>();
+    let ident = er.get::<Identity>();
+    let exposed = er
+        .get::<Exposure>()
+        .map_or(0, |x| x.exposed | if x.internet_facing { HTTPS } else { 0 });
+    Node {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        kind: a.kind,
+        virtual_kind: None,
+        segment,
+        value: worth.map_or(0.0, |w| w.value),
+        records: er.get::<crate::world::DataStore>().map_or(0, |d| d.records),
+        crown_jewel: worth.is_some_and(|w| w.crown_jewel),
+        tier: ident.map_or(if a.kind == AssetKind::Admin { 1 } else { 2 }, |i| i.tier),
+        tags: a.tags.clone(),
+        mfa: ident.map_or(MfaStrength::None, |i| i.mfa),
+        exposed: exposed & internet_in,
+        edr: er.contains::<Edr>(),
+        compliant: er
+            .get::<crate::world::Device>()
+            .is_some_and(|d| d.compliant),
+        asset: Some(i),
+    }
+}
+
+/// What the internet itself reaches: HTTPS always; management protocols only when the
+/// attacker uses external remote services or exploits from outside. An asset's exposure is
+/// what the internet reaches of it, by the same rule.
+fn internet_in(profile: &Profile) -> u8 {
+    let entry = |v| profile.entry.contains(&v);
+    if entry(EntryVector::ExternalRemote) || entry(EntryVector::ExploitPublic) {
+        63
+    } else {
+        HTTPS
+    }
+}
+
+/// A directory and an "any domain user" node per domain (in order of first appearance
+/// among identities and domain controllers), then the shared local administrator password
+/// if a device shares it.
+fn virtual_nodes(w: &EstateWorld, nodes: &mut Vec<Node>, node_of: &[NodeId]) -> Virtuals {
+    let mut v = Virtuals::default();
+    let world = &w.world;
+    let index = w.index();
+    for &e in &index.assets {
+        let k = world.get::<Asset>(e).expect("asset").kind;
+        if k.is_identity() && k != AssetKind::Group || k == AssetKind::DomainController {
+            let key = world
+                .get::<Domain>(e)
+                .map(|d| d.0.clone())
+                .unwrap_or_default();
+            if let std::collections::hash_map::Entry::Vacant(slot) = v.domains.entry(key) {
+                let key = slot.key();
+                let label = if key.is_empty() { "domain" } else { key.as_str() };
+                let d = add_virtual(
+                    nodes,
+                    format!("@domain:{key}"),
+                    format!("{label} (directory)"),
+                    VirtualKind::Domain,
+                );
+                let du = add_virtual(
+                    nodes,
+                    format!("@domain-users:{key}"),
+                    format!("{label} (any domain user)"),
+                    VirtualKind::DomainUser,
+                );
+                slot.insert((d, du));
+            }
+        }
+    }
+    let shares = index.assets.iter().any(|&e| {
+        let er = world.entity(e);
+        let node = node_of[e.index_u32() as usize];
+        let a = AssetRef {
+            node,
+            asset: er.get::<Asset>().expect("asset"),
+            er,
+        };
+        rules::privilege::shares_local_admin(&a)
+    });
+    if shares {
+        v.shared_local_admin = Some(add_virtual(
+            nodes,
+            "@shared-local-admin".into(),
+            "shared local administrator password".into(),
+            VirtualKind::SharedLocalAdmin,
+        ));
+    }
+    v
+}
+
+fn add_virtual(nodes: &mut Vec<Node>, id: String, name: String, vk: VirtualKind) -> NodeId {
+    let n = nodes.len() as NodeId;
+    nodes.push(Node {
+        id,
+        name,
+        kind: AssetKind::Group,
+        virtual_kind: Some(vk),
+        segment: 0,
+        value: 0.0,
+        records: 0,
+        crown_jewel: false,
+        tier: 2,
+        tags: Vec::new(),
+        mfa: MfaStrength::None,
+        exposed: 0,
+        edr: false,
+        compliant: false,
+        asset: None,
+    });
+    n
+}
+
+/// Reachability: segments reach the internet on HTTPS (egress), themselves on their
+/// east-west protocols (all by default), others as declared; the internet reaches what
+/// [`internet_in`] allows.
+fn reach_matrix(w: &EstateWorld, profile: &Profile) -> Vec<u8> {
+    let index = w.index();
+    let s_us = index.segments.len();
+    let mut reach = vec![0u8; s_us * s_us];
+    for (i, &e) in index.segments.iter().enumerate() {
+        reach[i * s_us] |= HTTPS;
+        reach[i * s_us + i] = w.world.get::<Segment>(e).map_or(63, |s| s.east_west);
+    }
+    let seg_no = |id: &str| index.segments.iter().position(|&e| w.asset(e).id == id);
+    for r in &w.world.resource::<Reachability>().0 {
+        let (Some(f), Some(t)) = (seg_no(&r.from), seg_no(&r.to)) else {
+            continue;
+        };
+        let m = Protocol::mask_of(&r.protocols);
+        reach[f * s_us + t] |= m;
+        if r.bidirectional {
+            reach[t * s_us + f] |= m;
+        }
+    }
+    let internet_in = internet_in(profile);
+    for r in &mut reach[..s_us] {
+        *r &= internet_in;
+    }
+    reach
+}
+
+/// Sorts derived edges into their canonical order (see [`crate::rules`]): by source, FREE
+/// last, then what they require, then where they were derived.
+pub(crate) fn sort_derived(derived: &mut [(super::AttackEdge, Origin)]) {
+    derived.sort_unstable_by_key(|(e, o)| (e.src, e.has(flags::FREE), e.requires, o.order));
+}
+
+/// Freezes the derived edges and adds start, objectives and the relation graph.
+fn finish(
+    w: &EstateWorld,
+    profile: Profile,
+    nodes: Vec<Node>,
+    entities: Vec<Option<Entity>>,
+    reach: Vec<u8>,
+    mut derived: Vec<(super::AttackEdge, Origin)>,
+) -> Estate {
+    sort_derived(&mut derived);
+    let (edges, origins): (Vec<_>, Vec<_>) = derived.into_iter().unzip();
+    let index = w.index();
+    let by_entity: HashMap<Entity, NodeId> = entities
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.map(|e| (e, i as NodeId)))
+        .collect();
+    let settings = w.world.resource::<Settings>();
+    let id_node: foldhash::HashMap<String, NodeId> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.clone(), i as NodeId))
+        .collect();
+    let relations: Vec<(NodeId, NodeId, RelationKind)> = index
+        .relations
+        .iter()
+        .filter_map(|&r| w.world.get::<Relation>(r))
+        .map(|r| (by_entity[&r.from], by_entity[&r.to], r.kind))
+        .collect();
+    let mut est = Estate {
+        name: w.world.resource::<EstateInfo>().name.clone(),
+        segment_count: index.segments.len() as u32,
+        reach,
+        start: Vec::new(),
+        objectives: Vec::new(),
+        relations: relation_graph(nodes.len(), &relations),
+        horizon_hours: settings.simulation.horizon_hours,
+        manual_response_hours: settings.defender.manual_response_hours,
+        triage_hours: settings.defender.triage_hours,
+        tech_count: TechniqueCatalog::builtin().list.len(),
+        insider_pool: Vec::new(),
+        objective_mask: fixedbitset::FixedBitSet::new(),
+        nodes,
+        index: id_node,
+        profile,
+        edges,
+        origins,
+        entities,
+        out_start: Vec::new(),
+        net_start: Vec::new(),
+        net_edges: Vec::new(),
+        exposed_net_edges: Vec::new(),
+        exploit_from_internet: false,
+        free_from: Vec::new(),
+        stream_start: Vec::new(),
+        streams: Vec::new(),
+        step_requires: Vec::new(),
+        targets: Vec::new(),
+    };
+    set_attacker(&mut est, &settings.attacker, &relations);
+    freeze(&mut est);
+    est
+}
+
+fn relation_graph(
+    n: usize,
+    relations: &[(NodeId, NodeId, RelationKind)],
+) -> StableGraph<NodeId, RelationKind> {
+    let mut graph = StableGraph::new();
+    let gidx: Vec<_> = (0..n).map(|i| graph.add_node(i as NodeId)).collect();
+    for &(f, t, k) in relations {
+        graph.add_edge(gidx[f as usize], gidx[t as usize], k);
+    }
+    graph
+}
+
+/// Start assets, objectives (the crown jewels unless named) and the insider pool.
+fn set_attacker(
+    est: &mut Estate,
+    def: &crate::scenario::AttackerDef,
+    relations: &[(NodeId, NodeId, RelationKind)],
+) {
+    est.start = def
+        .start
+        .iter()
+        .filter_map(|id| est.index.get(id).copied())
+        .map(|n| {
+            let b = if est.nodes[n as usize].kind.is_identity() {
+                bits::PASSWORD | bits::SIGNED_IN
+            } else {
+                bits::ACCESS
+            };
+            (n, b)
+        })
+        .collect();
+    est.objectives = def
+        .objectives
+        .iter()
+        .filter_map(|id| est.index.get(id).copied())
+        .collect();
+    if est.objectives.is_empty() {
+        est.objectives = (0..est.nodes.len() as NodeId)
+            .filter(|&n| est.nodes[n as usize].crown_jewel)
+            .collect();
+    }
+    est.objective_mask = fixedbitset::FixedBitSet::with_capacity(est.nodes.len());
+    for &o in &est.objectives {
+        est.objective_mask.insert(o as usize);
+    }
+    // An insider with no named start: any ordinary user with a session on an endpoint.
+    est.insider_pool.clear();
+    if est.profile.insider && def.start.is_empty() {
+        let mut slot: HashMap<NodeId, usize> = HashMap::new();
+        for &(dev, ident, k) in relations {
+            let kind = |n: NodeId| est.nodes[n as usize].kind;
+            if k == RelationKind::HasSession
+                && kind(ident) == AssetKind::User
+                && matches!(kind(dev), AssetKind::Workstation | AssetKind::Laptop)
+            {
+                match slot.get(&ident) {
+                    Some(&k) => est.insider_pool[k].1.push(dev),
+                    None => {
+                        slot.insert(ident, est.insider_pool.len());
+                        est.insider_pool.push((ident, vec![dev]));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Freeze: source edges by source (attack steps grouped by what they require, then FREE
+/// edges), network edges apart and indexed by their target's segment.
+pub(crate) fn freeze(est: &mut Estate) {
+    let n_nodes = est.nodes.len();
+    let s_us = est.segment_count as usize;
+    let mut out_start = vec![0u32; n_nodes + 1];
+    for e in &est.edges {
+        if e.src != NO_SOURCE {
+            out_start[e.src as usize + 1] += 1;
+        }
+    }
+    for i in 0..n_nodes {
+        out_start[i + 1] += out_start[i];
+    }
+    let mut net_start = vec![0u32; s_us + 1];
+    let mut net: Vec<(u32, u32)> = est
+        .edges
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.src == NO_SOURCE)
+        .map(|(i, e)| (est.nodes[e.dst as usize].segment, i as u32))
+        .collect();
+    net.sort_unstable();
+    for (seg, _) in &net {
+        net_start[*seg as usize + 1] += 1;
+    }
+    for i in 0..s_us {
+        net_start[i + 1] += net_start[i];
+    }
+    est.net_edges = net.into_iter().map(|(_, e)| e).collect();
+    est.exploit_from_internet = est.profile.entry.contains(&EntryVector::ExploitPublic);
+    est.exposed_net_edges = if est.exploit_from_internet {
+        est.net_edges
+            .iter()
+            .copied()
+            .filter(|&e| est.nodes[est.edges[e as usize].dst as usize].exposed != 0)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (free_from, stream_start, streams, step_requires) =
+        super::stream_index(&est.edges, &out_start);
+    est.targets = est
+        .edges
+        .iter()
+        .map(|e| EdgeTarget {
+            dst: e.dst,
+            grants: e.grants,
+        })
+        .collect();
+    est.out_start = out_start;
+    est.net_start = net_start;
+    est.free_from = free_from;
+    est.stream_start = stream_start;
+    est.streams = streams;
+    est.step_requires = step_requires;
+}

@@ -1,0 +1,143 @@
+//! The directory (Active Directory and its like): domain-wide credential theft and what
+//! any authenticated user can do.
+
+use super::identity::signs_in;
+use super::{AssetRef, Ctx, Derive, Example, Network, Out, Rule, Scope, Step};
+use crate::estate::{NodeId, bits, flags};
+use crate::model::AssetKind;
+use crate::world::{Domain, Identity};
+
+/// The (directory, any-domain-user) virtual nodes of an asset's domain.
+fn domain_nodes(cx: &Ctx, a: &AssetRef) -> Option<(NodeId, NodeId)> {
+    let key = a.get::<Domain>().map(|d| d.0.as_str()).unwrap_or("");
+    cx.virtuals.domains.get(key).copied()
+}
+
+/// DCSync: replicating the directory from a domain controller one administers.
+pub static DCSYNC: Rule = Rule {
+    id: "directory.dcsync",
+    name: "DCSync",
+    techniques: &["T1003.006"],
+    needs: bits::ADMIN,
+    grants: bits::HASH,
+    network: Network::None,
+    models: "With administrative rights on a domain controller the attacker asks it to \
+             replicate the directory and receives every account's password hash.",
+    file: file!(),
+    scope: Scope::Asset,
+    phase: 4,
+    derive: Derive::Asset(dcsync),
+    example: Example {
+        scenario: "name: x\nassets:\n- {id: dc, kind: domain_controller, domain: corp}\n- {id: alice, kind: user, domain: corp}\n- {id: srv, kind: server}\n",
+        edges: &["dc>@domain:corp"],
+    },
+};
+
+fn dcsync(cx: &Ctx, a: &AssetRef, out: &mut Out) {
+    if a.kind() == AssetKind::DomainController
+        && let Some((dom, _)) = domain_nodes(cx, a)
+    {
+        out.step(
+            Step::new(a.node, dom, "T1003.006", bits::ADMIN, bits::HASH).flags(flags::PRIVILEGED),
+        );
+    }
+}
+
+/// The directory's hashes include every member's.
+pub static DOMAIN_HASHES: Rule = Rule {
+    id: "directory.member-hashes",
+    name: "directory holds members' hashes",
+    techniques: &[],
+    needs: bits::HASH,
+    grants: bits::HASH,
+    network: Network::None,
+    models: "Whoever holds the directory's replicated secrets holds each member account's \
+             hash (a structural edge from the domain to its identities).",
+    file: file!(),
+    scope: Scope::Asset,
+    phase: 4,
+    derive: Derive::Asset(member_hashes),
+    example: Example {
+        scenario: "name: x\nassets:\n- {id: alice, kind: user, domain: corp}\n- {id: bob, kind: user}\n- {id: g, kind: group, domain: corp}\n",
+        edges: &["@domain:corp>alice", "@domain:>bob"],
+    },
+};
+
+fn member_hashes(cx: &Ctx, a: &AssetRef, out: &mut Out) {
+    if signs_in(a)
+        && let Some((dom, _)) = domain_nodes(cx, a)
+    {
+        out.free(dom, a.node, bits::HASH, bits::HASH, 0, None);
+    }
+}
+
+/// Any member's credentials make the attacker an authenticated domain user.
+pub static DOMAIN_USER: Rule = Rule {
+    id: "directory.domain-user",
+    name: "authenticated domain user",
+    techniques: &[],
+    needs: bits::PASSWORD | bits::HASH,
+    grants: bits::ACCESS,
+    network: Network::None,
+    models: "Any member's password or hash lets the attacker query the directory as an \
+             authenticated user, the foothold for Kerberoasting (a structural edge).",
+    file: file!(),
+    scope: Scope::Asset,
+    phase: 4,
+    derive: Derive::Asset(domain_user),
+    example: Example {
+        scenario: "name: x\nassets:\n- {id: alice, kind: user, domain: corp}\n- {id: svc, kind: service_account, domain: corp}\n- {id: g, kind: group, domain: corp}\n",
+        edges: &["alice>@domain-users:corp", "svc>@domain-users:corp"],
+    },
+};
+
+fn domain_user(cx: &Ctx, a: &AssetRef, out: &mut Out) {
+    if signs_in(a)
+        && let Some((_, du)) = domain_nodes(cx, a)
+    {
+        out.free(
+            a.node,
+            du,
+            bits::PASSWORD | bits::HASH,
+            bits::ACCESS,
+            0,
+            None,
+        );
+    }
+}
+
+/// Kerberoasting a service account with a weak password.
+pub static KERBEROAST: Rule = Rule {
+    id: "directory.kerberoast",
+    name: "Kerberoasting",
+    techniques: &["T1558.003"],
+    needs: bits::ACCESS,
+    grants: bits::PASSWORD,
+    network: Network::None,
+    models: "Any domain user requests a service ticket for an account with a service \
+             principal name and cracks its weak password offline.",
+    file: file!(),
+    scope: Scope::Asset,
+    phase: 4,
+    derive: Derive::Asset(kerberoast),
+    example: Example {
+        scenario: "name: x\nassets:\n- {id: svc, kind: service_account, weak_password: true, domain: corp}\n- {id: svc2, kind: service_account, domain: corp}\n- {id: alice, kind: user, weak_password: true, domain: corp}\n",
+        edges: &["@domain-users:corp>svc"],
+    },
+};
+
+fn kerberoast(cx: &Ctx, a: &AssetRef, out: &mut Out) {
+    let weak = a.get::<Identity>().is_some_and(|i| i.weak_password);
+    if a.kind() == AssetKind::ServiceAccount
+        && weak
+        && let Some((_, du)) = domain_nodes(cx, a)
+    {
+        out.step(Step::new(
+            du,
+            a.node,
+            "T1558.003",
+            bits::ACCESS,
+            bits::PASSWORD,
+        ));
+    }
+}

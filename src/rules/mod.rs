@@ -1,0 +1,442 @@
+//! The attack model: one named rule per way an attacker moves through an estate.
+//!
+//! A [`Rule`] reads the estate's World (an asset, or a relation and its two ends) and emits
+//! attack edges: "an attacker holding `needs` on this source may, by this ATT&CK technique,
+//! gain `grants` on that target, if the network lets it". Each rule carries a stable id, its
+//! technique, a sentence on the real attack it models, and a tiny example estate with the
+//! exact edges it must produce (checked by `every_rule_produces_exactly_its_example`).
+//!
+//! Rules live one file per tactic: [`initial_access`], [`identity`], [`directory`],
+//! [`credential_access`], [`privilege`], [`lateral`], [`applications`] and [`impact`]. A
+//! new rule is one `Rule` item in one of them plus a line in [`REGISTRY`].
+//!
+//! Edge order is part of the model (the engine's draws follow it), so every edge records
+//! where it was derived: its rule's `phase`, its anchor's sequence number and its place
+//! among the anchor's edges. Sorting on that key gives the same graph however the rules
+//! were run, in one full compile or entity by entity after an edit.
+
+pub mod applications;
+pub mod credential_access;
+pub mod directory;
+pub mod identity;
+pub mod impact;
+pub mod initial_access;
+pub mod lateral;
+pub mod privilege;
+
+use crate::attacker::Profile;
+use crate::controls::Credential;
+use crate::estate::{AttackEdge, Node, NodeId, flags};
+use crate::model::{AssetKind, Protocol, RelationKind};
+use crate::techniques::{TechId, TechniqueCatalog, TimeDist};
+use crate::world::{Asset, Relation, Techniques};
+use bevy_ecs::prelude::*;
+use bevy_ecs::world::EntityRef;
+
+/// Protocol masks the rules use (see [`Protocol`]).
+pub mod proto {
+    /// SMB.
+    pub const SMB: u8 = 1;
+    /// RDP.
+    pub const RDP: u8 = 2;
+    /// WinRM (PowerShell remoting).
+    pub const WINRM: u8 = 4;
+    /// SSH.
+    pub const SSH: u8 = 8;
+    /// HTTPS.
+    pub const HTTPS: u8 = 16;
+    /// A database's own protocol.
+    pub const SQL: u8 = 32;
+    /// The management protocols: SMB, RDP, WinRM and SSH.
+    pub const MGMT: u8 = SMB | RDP | WINRM | SSH;
+}
+
+/// What a rule is derived from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// One asset and its attributes (and, through its links, its direct neighbours).
+    Asset,
+    /// One relation of one of these kinds, with both its ends.
+    Relations(&'static [RelationKind]),
+}
+
+/// The network condition of a rule's edges, for the rule listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Network {
+    /// No network check: the step happens on a host or at a cloud service already held.
+    None,
+    /// The target must be reachable from a foothold on one of these protocols.
+    Protocols(u8),
+    /// The protocol depends on the target (e.g. a data store's own service).
+    ByTarget,
+}
+
+impl Network {
+    /// How the rule listing shows it.
+    pub fn describe(self) -> String {
+        match self {
+            Network::None => "-".into(),
+            Network::Protocols(m) => Protocol::names_of(m).join("|"),
+            Network::ByTarget => "by target".into(),
+        }
+    }
+}
+
+/// How a rule derives edges.
+#[derive(Clone, Copy)]
+pub enum Derive {
+    /// From one asset.
+    Asset(fn(&Ctx, &AssetRef, &mut Out)),
+    /// From one relation.
+    Relation(fn(&Ctx, &RelRef, &mut Out)),
+}
+
+/// A tiny estate and the exact edges a rule derives on it, as `from>to` pairs of ids.
+pub struct Example {
+    /// A scenario in YAML with three to five entities.
+    pub scenario: &'static str,
+    /// Every edge the rule emits there, in any order.
+    pub edges: &'static [&'static str],
+}
+
+/// One attack rule.
+pub struct Rule {
+    /// Stable id, e.g. `lateral.rdp`.
+    pub id: &'static str,
+    /// A short name.
+    pub name: &'static str,
+    /// The ATT&CK techniques its edges use (the first is the usual one).
+    pub techniques: &'static [&'static str],
+    /// State bits the source must hold (any of them).
+    pub needs: u8,
+    /// State bits it grants on the target (the most it can grant).
+    pub grants: u8,
+    /// Its network condition.
+    pub network: Network,
+    /// The real-world attack it models, in one sentence.
+    pub models: &'static str,
+    /// The source file that defines it.
+    pub file: &'static str,
+    /// What it is derived from.
+    pub scope: Scope,
+    /// Derivation phase: edges sort by (source, phase, anchor, place), see the module doc.
+    pub phase: u8,
+    /// The derivation.
+    pub derive: Derive,
+    /// Its worked example.
+    pub example: Example,
+}
+
+/// Every rule, in derivation order within each phase.
+pub static REGISTRY: &[&Rule] = &[
+    &initial_access::PHISH_LINK,
+    &initial_access::PASSWORD_SPRAY,
+    &initial_access::EXPLOIT_PUBLIC,
+    &initial_access::EXPLOIT_REMOTE,
+    &initial_access::PHISH_ATTACHMENT,
+    &identity::IDP_SIGN_IN,
+    &identity::TOKEN_REPLAY,
+    &directory::DCSYNC,
+    &directory::DOMAIN_HASHES,
+    &directory::DOMAIN_USER,
+    &directory::KERBEROAST,
+    &privilege::LOCAL_PRIVESC,
+    &credential_access::SAM_SHARED_ADMIN,
+    &privilege::SHARED_ADMIN_PTH,
+    &identity::MEMBER_OF,
+    &credential_access::LSASS,
+    &credential_access::COOKIE_THEFT,
+    &lateral::RDP,
+    &lateral::PSREMOTE,
+    &lateral::SSH,
+    &lateral::LOGON,
+    &lateral::ADMIN_SMB,
+    &lateral::ADMIN_PTH,
+    &lateral::ADMIN_WINRM,
+    &lateral::ADMIN_RDP,
+    &lateral::ADMIN_SSH,
+    &lateral::ADMIN_CLOUD,
+    &lateral::ADMIN_DATA,
+    &lateral::ADMIN_APP,
+    &applications::ROLE_SSO,
+    &applications::ROLE_GATEWAY,
+    &applications::ROLE_APP,
+    &credential_access::APP_TOKEN,
+    &applications::DATA_FROM_APP,
+    &applications::DATA_CLOUD,
+    &applications::DATA_ONPREM,
+    &applications::HOST_OWNS_GUEST,
+    &applications::APP_RUNS_ON_HOST,
+    &applications::TRUST,
+    &credential_access::AITM,
+    &identity::IDP_MINT_TOKENS,
+    &impact::ENCRYPT,
+    &impact::INHIBIT_RECOVERY,
+    &impact::EXFILTRATE,
+];
+
+/// The rule with this id.
+pub fn by_id(id: &str) -> Option<(u16, &'static Rule)> {
+    REGISTRY
+        .iter()
+        .position(|r| r.id == id)
+        .map(|i| (i as u16, REGISTRY[i]))
+}
+
+/// Virtual nodes the rules point at: a directory per domain, "any domain user" per domain,
+/// and the local administrator password shared by devices without LAPS.
+#[derive(Clone, Debug, Default)]
+pub struct Virtuals {
+    /// Domain name → (directory node, any-domain-user node).
+    pub domains: foldhash::HashMap<String, (NodeId, NodeId)>,
+    /// The shared local administrator password's node, if any device shares it.
+    pub shared_local_admin: Option<NodeId>,
+}
+
+/// What every rule may read: the World, the compiled node table, the attacker profile and
+/// the technique numbers.
+pub struct Ctx<'w> {
+    /// The estate.
+    pub world: &'w World,
+    /// The compiled node table (segments, assets, virtual nodes).
+    pub nodes: &'w [Node],
+    /// Node of each entity, by entity index (`u32::MAX` for relations).
+    pub node_of: &'w [NodeId],
+    /// The attacker profile the graph is compiled for.
+    pub profile: &'w Profile,
+    /// Technique numbers after the scenario's overrides.
+    pub tech: &'w Techniques,
+    /// The virtual nodes.
+    pub virtuals: &'w Virtuals,
+    /// Identity provider nodes, in node order.
+    pub idps: &'w [NodeId],
+}
+
+impl<'w> Ctx<'w> {
+    /// The node of entity `e`.
+    pub fn node(&self, e: Entity) -> NodeId {
+        self.node_of[e.index_u32() as usize]
+    }
+    /// A view of asset entity `e`.
+    pub fn asset(&self, e: Entity) -> AssetRef<'w> {
+        let er = self.world.entity(e);
+        AssetRef {
+            node: self.node(e),
+            asset: er.get::<Asset>().expect("asset entity"),
+            er,
+        }
+    }
+    /// Whether the attacker uses this entry vector.
+    pub fn entry(&self, v: crate::scenario::EntryVector) -> bool {
+        self.profile.entry.contains(&v)
+    }
+    /// The segment node an asset sits in (the internet for cloud assets).
+    pub fn segment_of(&self, a: &AssetRef) -> NodeId {
+        self.nodes[a.node as usize].segment
+    }
+}
+
+/// One asset as a rule sees it.
+pub struct AssetRef<'w> {
+    /// Its compiled node.
+    pub node: NodeId,
+    /// Its identity card.
+    pub asset: &'w Asset,
+    /// The entity, for its other components.
+    pub er: EntityRef<'w>,
+}
+
+impl<'w> AssetRef<'w> {
+    /// Its kind.
+    pub fn kind(&self) -> AssetKind {
+        self.asset.kind
+    }
+    /// Its component `T`, if it has one.
+    pub fn get<T: Component>(&self) -> Option<&'w T> {
+        self.er.get::<T>()
+    }
+    /// Whether it has component `T`.
+    pub fn has<T: Component>(&self) -> bool {
+        self.er.contains::<T>()
+    }
+    /// The relation entities of this asset (both directions).
+    pub fn links(&self) -> Option<&'w crate::world::Links> {
+        self.er.get::<crate::world::Links>()
+    }
+}
+
+/// One relation as a rule sees it.
+pub struct RelRef<'w> {
+    /// The relation.
+    pub rel: &'w Relation,
+    /// Its source asset.
+    pub from: AssetRef<'w>,
+    /// Its target asset.
+    pub to: AssetRef<'w>,
+}
+
+/// Where an edge came from: its rule, and the asset or relation entity it was derived from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// Index into [`REGISTRY`].
+    pub rule: u16,
+    /// The asset or relation entity.
+    pub anchor: Entity,
+    /// The sort key that fixes the edge's place (see the module doc).
+    pub order: (u8, u32, u32),
+}
+
+/// Collects the edges one anchor's rules emit.
+pub struct Out<'a> {
+    pub(crate) edges: &'a mut Vec<(AttackEdge, Origin)>,
+    pub(crate) rule: u16,
+    pub(crate) phase: u8,
+    pub(crate) anchor: Entity,
+    pub(crate) seq: u32,
+    pub(crate) emitted: u32,
+    pub(crate) tech: &'a Techniques,
+    pub(crate) avoid: &'a [String],
+}
+
+/// An attack step's description, before the technique's numbers are filled in.
+#[derive(Clone, Copy, Debug)]
+pub struct Step {
+    /// Source node ([`crate::estate::NO_SOURCE`] for a network step).
+    pub src: NodeId,
+    /// Target node.
+    pub dst: NodeId,
+    /// ATT&CK technique id.
+    pub tech: &'static str,
+    /// Bits the source needs (any).
+    pub needs: u8,
+    /// Bits granted on the target.
+    pub grants: u8,
+    /// Protocols by which the target must be reachable (0: none).
+    pub proto: u8,
+    /// The credential it presents.
+    pub cred: Option<Credential>,
+    /// The relation it stands for.
+    pub relation: Option<RelationKind>,
+    /// Edge flags.
+    pub flags: u8,
+    /// Factor on the technique's probability.
+    pub p_factor: f64,
+}
+
+impl Step {
+    /// A step with no protocol, credential, relation or flags, at the technique's odds.
+    pub fn new(src: NodeId, dst: NodeId, tech: &'static str, needs: u8, grants: u8) -> Step {
+        Step {
+            src,
+            dst,
+            tech,
+            needs,
+            grants,
+            proto: 0,
+            cred: None,
+            relation: None,
+            flags: 0,
+            p_factor: 1.0,
+        }
+    }
+    /// Over these protocols.
+    pub fn proto(mut self, p: u8) -> Step {
+        self.proto = p;
+        self
+    }
+    /// Presenting this credential.
+    pub fn cred(mut self, c: Credential) -> Step {
+        self.cred = Some(c);
+        self
+    }
+    /// Standing for this relation.
+    pub fn rel(mut self, r: RelationKind) -> Step {
+        self.relation = Some(r);
+        self
+    }
+    /// With these flags.
+    pub fn flags(mut self, f: u8) -> Step {
+        self.flags |= f;
+        self
+    }
+    /// With the technique's probability scaled by `f`.
+    pub fn p(mut self, f: f64) -> Step {
+        self.p_factor = f;
+        self
+    }
+}
+
+impl Out<'_> {
+    fn origin(&mut self) -> Origin {
+        self.emitted += 1;
+        Origin {
+            rule: self.rule,
+            anchor: self.anchor,
+            order: (self.phase, self.seq, self.emitted),
+        }
+    }
+
+    /// Emits an attack step, unless the attacker avoids its technique.
+    pub fn step(&mut self, s: Step) {
+        let tc = TechniqueCatalog::builtin();
+        let t: TechId = tc.must(s.tech);
+        if self.avoid.iter().any(|a| tc.matches(a, t)) {
+            return;
+        }
+        let tp = self.tech.params[t as usize];
+        let p = (tp.p * s.p_factor).clamp(0.0, 1.0);
+        let edge = AttackEdge {
+            src: s.src,
+            dst: s.dst,
+            tech: t,
+            requires: s.needs,
+            grants: s.grants,
+            proto: s.proto,
+            cred: s.cred,
+            relation: s.relation,
+            flags: s.flags,
+            p: p as f32,
+            mean_hours: tp.mean_hours as f32,
+            noise: tp.noise as f32,
+            dist: tp.dist,
+            sigma: tp.sigma as f32,
+        };
+        let o = self.origin();
+        self.edges.push((edge, o));
+    }
+
+    /// Emits a FREE edge: instant, certain and silent (membership, code on its host).
+    pub fn free(
+        &mut self,
+        src: NodeId,
+        dst: NodeId,
+        needs: u8,
+        grants: u8,
+        fl: u8,
+        rel: Option<RelationKind>,
+    ) {
+        // FREE edges carry the technique of the move they stand for only nominally.
+        let t = TechniqueCatalog::builtin().must("T1078");
+        let edge = AttackEdge {
+            src,
+            dst,
+            tech: t,
+            requires: needs,
+            grants,
+            proto: 0,
+            cred: None,
+            relation: rel,
+            flags: fl | flags::FREE,
+            p: 1.0,
+            mean_hours: 0.0,
+            noise: 0.0,
+            dist: TimeDist::Exponential,
+            sigma: 0.0,
+        };
+        let o = self.origin();
+        self.edges.push((edge, o));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,489 @@
+//! The estate as a bevy_ecs [`World`]: the model every other part of ztsim reads.
+//!
+//! One entity per network segment and per asset (identities, groups, devices, applications,
+//! data, infrastructure), with its attributes in components, one per pillar; one entity per
+//! relation ([`Relation`]), indexed both ways on its endpoints ([`Links`]). Attribute
+//! defaults are resolved here, once, so that the attack rules ([`crate::rules`]) read plain
+//! values. The serde [`Scenario`] is only the file format: [`EstateWorld::from_scenario`]
+//! builds the World from it, and edits ([`crate::world::edit`]) change the World in place.
+//!
+//! Entity order is part of the model: segments, then assets and relations in the order the
+//! scenario lists them, so that a compiled estate numbers its nodes alike on every load.
+
+use crate::attacker::Profile;
+use crate::model::{AppRole, AssetKind, MfaStrength, Os, Protocol, RelationKind, Sensitivity};
+use crate::scenario::{AssetDef, AttackerDef, DefenderDef, ReachDef, Scenario, SimulationDef};
+use crate::techniques::{TechniqueCatalog, TimeDist};
+use bevy_ecs::prelude::*;
+
+/// Who an asset or segment is: its id (unique across the estate), display name, kind and
+/// tags. Every segment and asset entity has one.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Asset {
+    /// The id the scenario gives it.
+    pub id: String,
+    /// The display name (the id when none is given).
+    pub name: String,
+    /// What it is; segments are [`AssetKind::Segment`].
+    pub kind: AssetKind,
+    /// Free-form tags (control scopes and impact rules read them).
+    pub tags: Vec<String>,
+}
+
+/// What losing an asset costs: its business value and whether it is a crown jewel.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Worth {
+    /// Business value (the kind's default when the scenario gives none).
+    pub value: f64,
+    /// Marked as a crown jewel (an objective unless the attacker names others).
+    pub crown_jewel: bool,
+}
+
+/// The network segment an asset sits in. Assets without one are on the internet (cloud).
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InSegment(pub Entity);
+
+/// The directory domain an identity or domain controller belongs to ("" for the default).
+#[derive(Component, Clone, Debug, PartialEq, Eq)]
+pub struct Domain(pub String);
+
+/// Networks pillar: a segment and the protocols its members may use among themselves.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Segment {
+    /// Protocol mask allowed east-west inside the segment.
+    pub east_west: u8,
+}
+
+/// Identities pillar: a user, administrator, service account, guest or group.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Identity {
+    /// Administrative tier (0 = domain/tenant control, 1 = servers, 2 = workstations).
+    pub tier: u8,
+    /// The MFA the identity has enrolled.
+    pub mfa: MfaStrength,
+    /// Its password falls to spraying or cracking.
+    pub weak_password: bool,
+    /// Its human has had phishing-awareness training.
+    pub trained: bool,
+}
+
+/// Devices pillar: workstations, laptops, servers, mobiles, IoT and BYOD.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Device {
+    /// Operating system (the kind's default when not given).
+    pub os: Os,
+    /// Managed by the organisation.
+    pub managed: bool,
+    /// Managed and compliant: a policy signal when the attacker signs in from it.
+    pub compliant: bool,
+    /// Days a local privilege-escalation fix takes to land (30 by default).
+    pub patch_lag_days: f64,
+    /// Has a unique local administrator password (LAPS).
+    pub unique_local_admin: bool,
+    /// Credential Guard protects LSASS.
+    pub credential_guard: bool,
+}
+
+/// Where an asset meets the network from outside: the protocols it exposes to the internet
+/// and how exploitable its software is.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Exposure {
+    /// Protocols exposed to the internet on this asset alone (declared).
+    pub exposed: u8,
+    /// Serves the internet over HTTPS (the kind's default when not given).
+    pub internet_facing: bool,
+    /// Probability that a remote exploit against it works (0: none known).
+    pub exploitable: f64,
+}
+
+/// Applications pillar: whether it signs users in through the identity provider.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Application {
+    /// Single sign-on through the identity provider (cloud apps by default).
+    pub sso: bool,
+}
+
+/// Data pillar: a database, share, bucket or mailbox.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct DataStore {
+    /// How sensitive its content is, if stated.
+    pub sensitivity: Option<Sensitivity>,
+    /// Records it holds (breach size).
+    pub records: u64,
+    /// Encrypted at rest.
+    pub encrypted: bool,
+}
+
+/// Runs an EDR agent (devices and servers; any asset may declare one).
+#[derive(Component, Clone, Debug, PartialEq, Eq)]
+pub struct Edr;
+
+/// Infrastructure pillar marker: domain controllers, hypervisors, clusters, subscriptions.
+#[derive(Component, Clone, Debug, PartialEq, Eq)]
+pub struct Infrastructure;
+
+/// Lives on the internet: a cloud-hosted kind (or a mailbox) with no segment. Derived from
+/// kind and segment when the World is built or edited.
+#[derive(Component, Clone, Debug, PartialEq, Eq)]
+pub struct CloudHosted;
+
+/// A relation between two assets, as its own entity (relations are many-to-many and carry
+/// attributes, so neither endpoint owns them).
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Relation {
+    /// What the relation says.
+    pub kind: RelationKind,
+    /// Its source asset.
+    pub from: Entity,
+    /// Its target asset.
+    pub to: Entity,
+    /// The role, for `role_on`.
+    pub role: Option<AppRole>,
+    /// Eligible (just in time) rather than standing.
+    pub eligible: bool,
+}
+
+/// Both directions of an asset's relations: the relation entities it is the source of and
+/// the target of, in scenario order.
+#[derive(Component, Clone, Debug, Default, PartialEq)]
+pub struct Links {
+    /// Relations from this asset.
+    pub out: Vec<Entity>,
+    /// Relations into this asset.
+    pub incoming: Vec<Entity>,
+}
+
+/// An asset's or relation's place in the order entities were added (scenario order, then
+/// edits): it fixes the order of the attack edges derived from it.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Seq(pub u32);
+
+/// The estate's name and description.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct EstateInfo {
+    /// The scenario's name.
+    pub name: String,
+    /// The scenario's description.
+    pub description: String,
+}
+
+/// Declared reachability between segments (the scenario's `reachability:` list).
+#[derive(Resource, Clone, Debug, Default)]
+pub struct Reachability(pub Vec<ReachDef>);
+
+/// The attacker as written (profile name and overrides) and the defender and simulation
+/// settings: not part of the estate's structure, but read by compile and the engine.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct Settings {
+    /// The scenario's `attacker:` block.
+    pub attacker: AttackerDef,
+    /// The scenario's `defender:` block.
+    pub defender: DefenderDef,
+    /// The scenario's `simulation:` block.
+    pub simulation: SimulationDef,
+}
+
+/// One technique's numbers after the scenario's overrides.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TechParams {
+    /// Base success probability of one try.
+    pub p: f64,
+    /// Mean hours one try takes.
+    pub mean_hours: f64,
+    /// Detection noise of one try.
+    pub noise: f64,
+    /// Distribution of the time a try takes.
+    pub dist: TimeDist,
+    /// Log-normal shape.
+    pub sigma: f64,
+}
+
+/// The technique catalog's numbers with the scenario's overrides applied, by [`crate::techniques::TechId`].
+#[derive(Resource, Clone, Debug)]
+pub struct Techniques {
+    /// Parameters per technique id.
+    pub params: Vec<TechParams>,
+    /// Whether the scenario sets T1068's probability outright (else the patch lag does).
+    pub privesc_overridden: bool,
+}
+
+/// Looks entities up by id and keeps the scenario's order: the index every edit maintains.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct Index {
+    /// Segment entities in order; the internet is first.
+    pub segments: Vec<Entity>,
+    /// Asset entities in scenario order (removed assets are taken out).
+    pub assets: Vec<Entity>,
+    /// Relation entities in scenario order.
+    pub relations: Vec<Entity>,
+    /// Segment and asset ids to entities.
+    pub by_id: foldhash::HashMap<String, Entity>,
+    /// The next [`Seq`] to give an asset or relation.
+    pub next_seq: u32,
+}
+
+impl Index {
+    /// A fresh sequence number.
+    pub fn seq(&mut self) -> Seq {
+        self.next_seq += 1;
+        Seq(self.next_seq - 1)
+    }
+}
+
+/// The estate's World and the entity index that goes with it.
+pub struct EstateWorld {
+    /// The bevy_ecs world holding the estate.
+    pub world: World,
+}
+
+impl EstateWorld {
+    /// Builds the World from a validated scenario: an entity per segment (the internet
+    /// first), asset and relation, with attribute defaults resolved.
+    pub fn from_scenario(s: &Scenario) -> EstateWorld {
+        let mut world = World::new();
+        world.insert_resource(EstateInfo {
+            name: s.name.clone(),
+            description: s.description.clone(),
+        });
+        world.insert_resource(Reachability(s.reachability.clone()));
+        world.insert_resource(Settings {
+            attacker: s.attacker.clone(),
+            defender: s.defender.clone(),
+            simulation: s.simulation.clone(),
+        });
+        world.insert_resource(techniques(s));
+        let mut index = Index::default();
+        spawn_segments(&mut world, s, &mut index);
+        for a in &s.assets {
+            let seq = index.seq();
+            let e = spawn_asset(&mut world, &index, a);
+            world.entity_mut(e).insert(seq);
+            index.by_id.insert(a.id.clone(), e);
+            index.assets.push(e);
+        }
+        for r in &s.relations {
+            let (Some(&from), Some(&to)) = (index.by_id.get(&r.from), index.by_id.get(&r.to))
+            else {
+                continue;
+            };
+            let seq = index.seq();
+            let e = link(
+                &mut world,
+                Relation {
+                    kind: r.kind,
+                    from,
+                    to,
+                    role: r.role,
+                    eligible: r.eligible,
+                },
+            );
+            world.entity_mut(e).insert(seq);
+            index.relations.push(e);
+        }
+        world.insert_resource(index);
+        EstateWorld { world }
+    }
+
+    /// The entity index.
+    pub fn index(&self) -> &Index {
+        self.world.resource::<Index>()
+    }
+
+    /// The entity with this segment or asset id.
+    pub fn entity(&self, id: &str) -> Option<Entity> {
+        self.index().by_id.get(id).copied()
+    }
+
+    /// The attacker profile the World's settings describe (`profile` replaces the named one).
+    pub fn profile(&self, profile: Option<&str>) -> Profile {
+        Profile::from_def(&self.world.resource::<Settings>().attacker, profile)
+    }
+
+    /// Asset `e`'s identity card.
+    pub fn asset(&self, e: Entity) -> &Asset {
+        self.world
+            .get::<Asset>(e)
+            .expect("every indexed entity has an Asset")
+    }
+}
+
+/// Spawns the relation entity and records it on both endpoints.
+pub(crate) fn link(world: &mut World, r: Relation) -> Entity {
+    let (from, to) = (r.from, r.to);
+    let e = world.spawn(r).id();
+    if let Some(mut l) = world.get_mut::<Links>(from) {
+        l.out.push(e);
+    }
+    if let Some(mut l) = world.get_mut::<Links>(to) {
+        l.incoming.push(e);
+    }
+    e
+}
+
+fn techniques(s: &Scenario) -> Techniques {
+    let tc = TechniqueCatalog::builtin();
+    let mut params: Vec<TechParams> = tc
+        .list
+        .iter()
+        .map(|t| TechParams {
+            p: t.p,
+            mean_hours: t.mean_hours,
+            noise: t.noise,
+            dist: t.dist,
+            sigma: t.sigma.unwrap_or(1.0),
+        })
+        .collect();
+    for o in &s.techniques {
+        if let Some(i) = tc.id(&o.id) {
+            let e = &mut params[i as usize];
+            e.p = o.p.unwrap_or(e.p);
+            e.mean_hours = o.mean_hours.unwrap_or(e.mean_hours);
+            e.noise = o.noise.unwrap_or(e.noise);
+            e.dist = o.dist.unwrap_or(e.dist);
+            e.sigma = o.sigma.unwrap_or(e.sigma);
+        }
+    }
+    Techniques {
+        params,
+        privesc_overridden: s
+            .techniques
+            .iter()
+            .any(|t| t.id == "T1068" && t.p.is_some()),
+    }
+}
+
+/// The internet first (a scenario may describe it), then the declared segments.
+fn spawn_segments(world: &mut World, s: &Scenario, index: &mut Index) {
+    let internet_def = s.segments.iter().find(|d| d.id == "internet");
+    let defs = std::iter::once(("internet", internet_def)).chain(
+        s.segments
+            .iter()
+            .filter(|d| d.id != "internet")
+            .map(|d| (d.id.as_str(), Some(d))),
+    );
+    for (id, def) in defs {
+        let e = world
+            .spawn((
+                Asset {
+                    id: id.to_string(),
+                    name: def
+                        .and_then(|d| d.name.clone())
+                        .unwrap_or_else(|| id.to_string()),
+                    kind: AssetKind::Segment,
+                    tags: def.map(|d| d.tags.clone()).unwrap_or_default(),
+                },
+                Worth {
+                    value: def.and_then(|d| d.value).unwrap_or(0.0),
+                    crown_jewel: false,
+                },
+                Segment {
+                    east_west: match def.and_then(|d| d.east_west.as_ref()) {
+                        Some(list) => Protocol::mask_of(list),
+                        None => 63,
+                    },
+                },
+                Links::default(),
+            ))
+            .id();
+        index.by_id.insert(id.to_string(), e);
+        index.segments.push(e);
+    }
+}
+
+/// Spawns one asset with the components of its pillar, defaults resolved.
+pub(crate) fn spawn_asset(world: &mut World, index: &Index, a: &AssetDef) -> Entity {
+    let segment = a.segment.as_ref().and_then(|s| index.by_id.get(s).copied());
+    let mut ent = world.spawn((
+        Asset {
+            id: a.id.clone(),
+            name: a.name.clone().unwrap_or_else(|| a.id.clone()),
+            kind: a.kind,
+            tags: a.tags.clone(),
+        },
+        Worth {
+            value: a.value.unwrap_or_else(|| default_value(a)),
+            crown_jewel: a.crown_jewel,
+        },
+        Links::default(),
+    ));
+    if let Some(seg) = segment {
+        ent.insert(InSegment(seg));
+    }
+    if let Some(d) = &a.domain {
+        ent.insert(Domain(d.clone()));
+    }
+    let k = a.kind;
+    let cloud = (k.cloud_hosted() || k == AssetKind::Mailbox) && a.segment.is_none();
+    if cloud {
+        ent.insert(CloudHosted);
+    }
+    if k.is_identity() {
+        ent.insert(Identity {
+            tier: a.tier.unwrap_or(if k == AssetKind::Admin { 1 } else { 2 }),
+            mfa: a.mfa.unwrap_or_default(),
+            weak_password: a.weak_password.unwrap_or(false),
+            trained: a.trained.unwrap_or(false),
+        });
+    }
+    if k.is_device() || k == AssetKind::DomainController {
+        // A domain controller is a host too: it escalates, and runs Windows by default.
+        let managed = k.is_device() && a.managed.unwrap_or(k != AssetKind::Byod);
+        ent.insert(Device {
+            os: a.os.unwrap_or(default_os(k)),
+            managed,
+            compliant: managed && a.compliant.unwrap_or(managed),
+            patch_lag_days: a.patch_lag_days.unwrap_or(30.0),
+            unique_local_admin: a.unique_local_admin.unwrap_or(false),
+            credential_guard: a.credential_guard.unwrap_or(false),
+        });
+    }
+    if a.edr.unwrap_or(false) {
+        ent.insert(Edr);
+    }
+    if !k.is_identity() {
+        ent.insert(Exposure {
+            exposed: Protocol::mask_of(&a.exposed),
+            internet_facing: a.internet_facing.unwrap_or(default_internet_facing(k)),
+            exploitable: a.exploitable.unwrap_or(0.0),
+        });
+    }
+    if k.is_app() {
+        ent.insert(Application {
+            sso: a.sso.unwrap_or(cloud),
+        });
+    }
+    if k.is_data() {
+        ent.insert(DataStore {
+            sensitivity: a.sensitivity,
+            records: a.records.unwrap_or(0),
+            encrypted: a.encrypted.unwrap_or(false),
+        });
+    }
+    if k.is_infra() {
+        ent.insert(Infrastructure);
+    }
+    ent.id()
+}
+
+/// Kinds that face the internet unless the scenario says otherwise.
+pub fn default_internet_facing(k: AssetKind) -> bool {
+    matches!(
+        k,
+        AssetKind::Saas | AssetKind::IdentityProvider | AssetKind::RemoteAccess
+    )
+}
+
+/// The operating system a device of this kind runs unless the scenario says otherwise.
+pub fn default_os(k: AssetKind) -> Os {
+    match k {
+        AssetKind::Mobile => Os::Android,
+        AssetKind::Iot => Os::Linux,
+        AssetKind::Hypervisor => Os::Other,
+        _ => Os::Windows,
+    }
+}
+
+fn default_value(a: &AssetDef) -> f64 {
+    let base = a.kind.default_value();
+    if a.crown_jewel { base.max(100.0) } else { base }
+}
