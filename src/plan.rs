@@ -113,6 +113,7 @@ fn crown_jewel_zone(est: &Estate) -> FixedBitSet {
     }
     for e in &est.edges {
         if e.relation == Some(crate::model::RelationKind::HostedOn)
+            && !e.has(flags::DEAD)
             && e.src != NO_SOURCE
             && z.contains(e.dst as usize)
         {
@@ -460,7 +461,7 @@ fn preference_order(est: &Estate, plan: &ControlPlan) -> Vec<u32> {
     if est.profile.strategy == Strategy::Random && est.profile.noise_aversion == 0.0 {
         return Vec::new();
     }
-    let mut order: Vec<u32> = (0..est.out_start.last().copied().unwrap_or(0)).collect();
+    let mut order: Vec<u32> = (0..est.edges.len() as u32).collect();
     let scores: Vec<f64> = (0..order.len())
         .map(|e| static_score(est, plan, e))
         .collect();

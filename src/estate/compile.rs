@@ -1,7 +1,9 @@
 //! World → [`Estate`]: the node table, segment reachability, the attack rules run over
 //! every asset and relation, and the frozen attack graph.
 
-use super::{EdgeTarget, Estate, INTERNET, NO_SOURCE, Node, NodeId, VirtualKind, bits, flags};
+use super::{
+    EdgeTarget, Estate, INTERNET, NO_SOURCE, Node, NodeId, VirtualKind, bits, block_of, flags,
+};
 use crate::attacker::Profile;
 use crate::model::{AssetKind, MfaStrength, Protocol, RelationKind};
 use crate::rules::{self, AssetRef, Ctx, Derive, Origin, Out, REGISTRY, RelRef, Scope, Virtuals};
@@ -57,7 +59,11 @@ pub fn compile_world(w: &EstateWorld, profile: Option<&str>) -> Estate {
         derive_relation(&cx, e, &mut derived);
     }
     let reach = reach_matrix(w, &profile);
-    finish(w, profile, nodes, entities, reach, derived)
+    let mut est = finish(w, profile, nodes, entities, reach, derived);
+    est.node_of = node_of;
+    est.virtuals = virtuals;
+    est.idps = idps;
+    est
 }
 
 /// Runs every asset rule on asset `e`.
@@ -120,7 +126,7 @@ type NodeTable = (Vec<Node>, Vec<NodeId>, Vec<Option<Entity>>, Virtuals);
 
 /// Segments (the internet first), then assets in order, then the virtual nodes the rules
 /// point at; and the node of each entity.
-fn node_table(w: &EstateWorld, profile: &Profile) -> NodeTable {
+pub(crate) fn node_table(w: &EstateWorld, profile: &Profile) -> NodeTable {
     let index = w.index();
     let world = &w.world;
     let mut nodes: Vec<Node> = Vec::with_capacity(index.segments.len() + index.assets.len());
@@ -173,7 +179,13 @@ fn segment_node(world: &World, e: Entity, n: NodeId) -> Node {
     }
 }
 
-fn asset_node(world: &World, e: Entity, segment: NodeId, i: usize, internet_in: u8) -> Node {
+pub(crate) fn asset_node(
+    world: &World,
+    e: Entity,
+    segment: NodeId,
+    i: usize,
+    internet_in: u8,
+) -> Node {
     let er = world.entity(e);
     let a = er.get::<Asset>().expect("asset");
     let worth = er.get::<Worth>();
@@ -205,7 +217,7 @@ fn asset_node(world: &World, e: Entity, segment: NodeId, i: usize, internet_in: 
 /// What the internet itself reaches: HTTPS always; management protocols only when the
 /// attacker uses external remote services or exploits from outside. An asset's exposure is
 /// what the internet reaches of it, by the same rule.
-fn internet_in(profile: &Profile) -> u8 {
+pub(crate) fn internet_in(profile: &Profile) -> u8 {
     let entry = |v| profile.entry.contains(&v);
     if entry(EntryVector::ExternalRemote) || entry(EntryVector::ExploitPublic) {
         63
@@ -230,7 +242,11 @@ fn virtual_nodes(w: &EstateWorld, nodes: &mut Vec<Node>, node_of: &[NodeId]) -> 
                 .unwrap_or_default();
             if let std::collections::hash_map::Entry::Vacant(slot) = v.domains.entry(key) {
                 let key = slot.key();
-                let label = if key.is_empty() { "domain" } else { key.as_str() };
+                let label = if key.is_empty() {
+                    "domain"
+                } else {
+                    key.as_str()
+                };
                 let d = add_virtual(
                     nodes,
                     format!("@domain:{key}"),
@@ -268,7 +284,12 @@ fn virtual_nodes(w: &EstateWorld, nodes: &mut Vec<Node>, node_of: &[NodeId]) -> 
     v
 }
 
-fn add_virtual(nodes: &mut Vec<Node>, id: String, name: String, vk: VirtualKind) -> NodeId {
+pub(crate) fn add_virtual(
+    nodes: &mut Vec<Node>,
+    id: String,
+    name: String,
+    vk: VirtualKind,
+) -> NodeId {
     let n = nodes.len() as NodeId;
     nodes.push(Node {
         id,
@@ -336,6 +357,8 @@ fn finish(
 ) -> Estate {
     sort_derived(&mut derived);
     let (edges, origins): (Vec<_>, Vec<_>) = derived.into_iter().unzip();
+    let anchors = super::incremental::AnchorIndex::new(&origins);
+    let dead = fixedbitset::FixedBitSet::with_capacity(edges.len());
     let index = w.index();
     let by_entity: HashMap<Entity, NodeId> = entities
         .iter()
@@ -371,17 +394,19 @@ fn finish(
         index: id_node,
         profile,
         edges,
+        anchors,
+        dead,
         origins,
         entities,
-        out_start: Vec::new(),
+        node_of: Vec::new(),
+        virtuals: Virtuals::default(),
+        idps: Vec::new(),
+        blocks: Vec::new(),
         net_start: Vec::new(),
         net_edges: Vec::new(),
         exposed_net_edges: Vec::new(),
         exploit_from_internet: false,
-        free_from: Vec::new(),
-        stream_start: Vec::new(),
         streams: Vec::new(),
-        step_requires: Vec::new(),
         targets: Vec::new(),
     };
     set_attacker(&mut est, &settings.attacker, &relations);
@@ -402,7 +427,7 @@ fn relation_graph(
 }
 
 /// Start assets, objectives (the crown jewels unless named) and the insider pool.
-fn set_attacker(
+pub(crate) fn set_attacker(
     est: &mut Estate,
     def: &crate::scenario::AttackerDef,
     relations: &[(NodeId, NodeId, RelationKind)],
@@ -460,31 +485,58 @@ fn set_attacker(
 /// edges), network edges apart and indexed by their target's segment.
 pub(crate) fn freeze(est: &mut Estate) {
     let n_nodes = est.nodes.len();
-    let s_us = est.segment_count as usize;
-    let mut out_start = vec![0u32; n_nodes + 1];
+    let mut count = vec![0u32; n_nodes + 1];
     for e in &est.edges {
         if e.src != NO_SOURCE {
-            out_start[e.src as usize + 1] += 1;
+            count[e.src as usize + 1] += 1;
         }
     }
     for i in 0..n_nodes {
-        out_start[i + 1] += out_start[i];
+        count[i + 1] += count[i];
     }
-    let mut net_start = vec![0u32; s_us + 1];
-    let mut net: Vec<(u32, u32)> = est
+    est.streams = Vec::new();
+    est.blocks = (0..n_nodes)
+        .map(|u| {
+            block_of(
+                &est.edges,
+                u as NodeId,
+                count[u],
+                count[u + 1],
+                &mut est.streams,
+            )
+        })
+        .collect();
+    let network: Vec<u32> = (0..est.edges.len() as u32)
+        .filter(|&e| est.edges[e as usize].src == NO_SOURCE)
+        .collect();
+    index_network(est, network);
+    est.targets = est
         .edges
         .iter()
-        .enumerate()
-        .filter(|(_, e)| e.src == NO_SOURCE)
-        .map(|(i, e)| (est.nodes[e.dst as usize].segment, i as u32))
+        .map(|e| EdgeTarget {
+            dst: e.dst,
+            grants: e.grants,
+        })
+        .collect();
+}
+
+/// Groups the network edges (no source) by their target's segment, and lists those whose
+/// target the internet reaches when the attacker exploits from outside.
+pub(crate) fn index_network(est: &mut Estate, network: Vec<u32>) {
+    let s_us = est.segment_count as usize;
+    let mut net: Vec<(u32, u32)> = network
+        .into_iter()
+        .map(|e| (est.nodes[est.edges[e as usize].dst as usize].segment, e))
         .collect();
     net.sort_unstable();
+    let mut net_start = vec![0u32; s_us + 1];
     for (seg, _) in &net {
         net_start[*seg as usize + 1] += 1;
     }
     for i in 0..s_us {
         net_start[i + 1] += net_start[i];
     }
+    est.net_start = net_start;
     est.net_edges = net.into_iter().map(|(_, e)| e).collect();
     est.exploit_from_internet = est.profile.entry.contains(&EntryVector::ExploitPublic);
     est.exposed_net_edges = if est.exploit_from_internet {
@@ -496,20 +548,4 @@ pub(crate) fn freeze(est: &mut Estate) {
     } else {
         Vec::new()
     };
-    let (free_from, stream_start, streams, step_requires) =
-        super::stream_index(&est.edges, &out_start);
-    est.targets = est
-        .edges
-        .iter()
-        .map(|e| EdgeTarget {
-            dst: e.dst,
-            grants: e.grants,
-        })
-        .collect();
-    est.out_start = out_start;
-    est.net_start = net_start;
-    est.free_from = free_from;
-    est.stream_start = stream_start;
-    est.streams = streams;
-    est.step_requires = step_requires;
 }

@@ -10,6 +10,7 @@
 //! [`crate::plan`] only weights and masks it.
 
 mod compile;
+pub mod incremental;
 
 use crate::attacker::Profile;
 use crate::controls::Credential;
@@ -56,12 +57,16 @@ pub mod flags {
     pub const SHARED_LOCAL_ADMIN: u8 = 16;
     /// Passes a policy enforcement point.
     pub const PEP: u8 = 32;
+    /// Left behind by an incremental recompile: in no block, never tried.
+    pub const DEAD: u8 = 64;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VirtualKind {
     /// An Active Directory domain: DCSync on its DC yields every member's hash.
     Domain,
+    /// An asset an edit removed: kept as a tombstone so that node ids stay stable.
+    Removed,
     /// "Any authenticated domain user": the foothold for Kerberoasting.
     DomainUser,
     /// The local administrator password shared by devices without LAPS.
@@ -134,8 +139,11 @@ pub struct Estate {
     /// reach[from * S + to]: protocol mask allowed from segment `from` into `to`.
     pub reach: Vec<u8>,
     pub edges: Vec<AttackEdge>,
-    /// CSR: out-edges of node n are edges[out_start[n]..out_start[n+1]] (source edges only).
-    pub out_start: Vec<u32>,
+    /// Per node, where its out-edges (source edges only) and its streams are: node n's
+    /// out-edges are `edges[blocks[n].start..blocks[n].end]`. A fresh compile lays the
+    /// blocks out in node order; an incremental recompile moves a changed node's block to
+    /// the end ([`incremental`]), so blocks are ranges rather than prefix offsets.
+    pub blocks: Vec<Block>,
     /// Network edges (no source) grouped by their target's segment.
     pub net_start: Vec<u32>,
     pub net_edges: Vec<u32>,
@@ -162,17 +170,9 @@ pub struct Estate {
     /// `exploit_public`): only then does a network step (no source) count a target's
     /// internet exposure as a path to it.
     pub exploit_from_internet: bool,
-    /// Where each node's FREE out-edges begin: they are `edges[free_from[n]..out_start[n +
-    /// 1]]`, after its attack steps, so that a node gaining bits looks at those alone and not
-    /// at all its out-edges (a domain-wide group has thousands).
-    pub free_from: Vec<u32>,
     /// Each node's attack steps (its out-edges that are not FREE), one [`Stream`] per
-    /// distinct `requires`: node n's are `streams[stream_start[n]..stream_start[n + 1]]`.
-    pub stream_start: Vec<u32>,
+    /// distinct `requires`, at `streams[blocks[n].streams..blocks[n].streams_end]`.
     pub streams: Vec<Stream>,
-    /// Per node, the union of `requires` over its streams: whether new bits can enable an
-    /// attack step from it.
-    pub step_requires: Vec<u8>,
     /// Per edge, its target and the bits it grants, packed: the stream's skip loop reads
     /// these alone, and an 8-byte record misses the cache far less than an [`AttackEdge`].
     pub targets: Vec<EdgeTarget>,
@@ -180,6 +180,35 @@ pub struct Estate {
     pub origins: Vec<Origin>,
     /// Per node, the World entity it stands for (`None` for virtual nodes).
     pub entities: Vec<Option<Entity>>,
+    /// Per World entity index, its node (`u32::MAX` for none).
+    pub node_of: Vec<NodeId>,
+    /// The virtual nodes the rules point at.
+    pub virtuals: crate::rules::Virtuals,
+    /// Identity provider nodes, in node order.
+    pub idps: Vec<NodeId>,
+    /// The edges each asset or relation entity produced (for incremental recompiles).
+    pub anchors: incremental::AnchorIndex,
+    /// Edges left behind by incremental recompiles: in no node's block, never tried.
+    pub dead: fixedbitset::FixedBitSet,
+}
+
+/// Where one node's out-edges and streams are in the estate's arrays.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Block {
+    /// Its first out-edge.
+    pub start: u32,
+    /// Where its FREE out-edges begin, after its attack steps, so that a node gaining bits
+    /// looks at those alone and not at all its out-edges (a domain-wide group has thousands).
+    pub free: u32,
+    /// One past its last out-edge.
+    pub end: u32,
+    /// Its first stream.
+    pub streams: u32,
+    /// One past its last stream.
+    pub streams_end: u32,
+    /// The union of `requires` over its streams: whether new bits can enable an attack step
+    /// from it.
+    pub requires: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,14 +244,17 @@ impl Estate {
         &self.nodes[id as usize]
     }
     pub fn out_edges(&self, n: NodeId) -> std::ops::Range<usize> {
-        self.out_start[n as usize] as usize..self.out_start[n as usize + 1] as usize
+        let b = &self.blocks[n as usize];
+        b.start as usize..b.end as usize
     }
     pub fn free_out_edges(&self, n: NodeId) -> std::ops::Range<usize> {
-        self.free_from[n as usize] as usize..self.out_start[n as usize + 1] as usize
+        let b = &self.blocks[n as usize];
+        b.free as usize..b.end as usize
     }
     /// Indices into [`Estate::streams`] of node n's attack-step streams.
     pub fn node_streams(&self, n: NodeId) -> std::ops::Range<usize> {
-        self.stream_start[n as usize] as usize..self.stream_start[n as usize + 1] as usize
+        let b = &self.blocks[n as usize];
+        b.streams as usize..b.streams_end as usize
     }
     pub fn net_edges_into(&self, seg: u32) -> &[u32] {
         &self.net_edges
@@ -234,48 +266,53 @@ impl Estate {
     pub fn counted_assets(&self) -> usize {
         self.nodes.iter().filter(|n| n.counts()).count()
     }
+    /// Attack edges that are live (not left behind by an incremental recompile).
+    pub fn live_edge_count(&self) -> usize {
+        self.edges.len() - self.dead.count_ones(..)
+    }
 }
 
 pub use crate::rules::privilege::privesc_probability;
 pub use crate::world::{default_internet_facing, default_os};
 pub use compile::{compile, compile_with, compile_world};
 
-/// [`Estate::free_from`], [`Estate::stream_start`], [`Estate::streams`] and
-/// [`Estate::step_requires`], from edges sorted by (source, FREE, requires).
-pub(crate) fn stream_index(
+/// Lays out node `u`'s block over `edges[start..end]` (sorted: attack steps grouped by what
+/// they require, then FREE edges), appending its streams to `streams`.
+pub(crate) fn block_of(
     edges: &[AttackEdge],
-    out_start: &[u32],
-) -> (Vec<u32>, Vec<u32>, Vec<Stream>, Vec<u8>) {
-    let n = out_start.len() - 1;
-    let mut free_from = Vec::with_capacity(n);
-    let mut stream_start = Vec::with_capacity(n + 1);
-    let mut streams: Vec<Stream> = Vec::new();
-    let mut step_requires = vec![0u8; n];
-    stream_start.push(0);
-    for (u, req) in step_requires.iter_mut().enumerate() {
-        let mut free = out_start[u + 1];
-        for e in out_start[u]..out_start[u + 1] {
-            let edge = &edges[e as usize];
-            if edge.has(flags::FREE) {
-                free = e;
-                break;
-            }
-            debug_assert!(!edge.has(flags::COPY), "only FREE edges copy bits");
-            *req |= edge.requires;
-            match streams.last_mut() {
-                Some(s) if s.src == u as NodeId && s.requires == edge.requires => s.end = e + 1,
-                _ => streams.push(Stream {
-                    src: u as NodeId,
-                    requires: edge.requires,
-                    start: e,
-                    end: e + 1,
-                }),
-            }
+    u: NodeId,
+    start: u32,
+    end: u32,
+    streams: &mut Vec<Stream>,
+) -> Block {
+    let mut b = Block {
+        start,
+        free: end,
+        end,
+        streams: streams.len() as u32,
+        streams_end: 0,
+        requires: 0,
+    };
+    for e in start..end {
+        let edge = &edges[e as usize];
+        if edge.has(flags::FREE) {
+            b.free = e;
+            break;
         }
-        free_from.push(free);
-        stream_start.push(streams.len() as u32);
+        debug_assert!(!edge.has(flags::COPY), "only FREE edges copy bits");
+        b.requires |= edge.requires;
+        match streams.last_mut() {
+            Some(s) if s.src == u && s.requires == edge.requires && s.end == e => s.end = e + 1,
+            _ => streams.push(Stream {
+                src: u,
+                requires: edge.requires,
+                start: e,
+                end: e + 1,
+            }),
+        }
     }
-    (free_from, stream_start, streams, step_requires)
+    b.streams_end = streams.len() as u32;
+    b
 }
 
 /// A plain, serializable picture of the estate for reports, plots and exports: its assets
@@ -378,10 +415,12 @@ mod tests {
             edge(2, 0, bits::PASSWORD, 0),
         ];
         edges.sort_by_key(|e| (e.src, e.has(flags::FREE), e.requires));
-        let out_start = vec![0, 4, 4, 5, 5, 5];
-        let (free_from, stream_start, streams, step_requires) = stream_index(&edges, &out_start);
+        let mut streams = Vec::new();
+        let b0 = block_of(&edges, 0, 0, 4, &mut streams);
+        let b1 = block_of(&edges, 1, 4, 4, &mut streams);
+        let b2 = block_of(&edges, 2, 4, 5, &mut streams);
         // Node 0: one ACCESS step, two ADMIN steps (derivation order kept), then its FREE edge.
-        assert_eq!(&stream_start[..], &[0, 2, 2, 3, 3, 3]);
+        assert_eq!((b0.streams, b0.streams_end), (0, 2));
         assert_eq!(
             (streams[0].requires, streams[0].start, streams[0].end),
             (bits::ACCESS, 0, 1)
@@ -391,11 +430,11 @@ mod tests {
             (bits::ADMIN, 1, 3)
         );
         assert_eq!((edges[1].dst, edges[2].dst), (2, 4));
-        assert_eq!(free_from[0], 3);
+        assert_eq!(b0.free, 3);
         assert!(edges[3].has(flags::FREE));
-        assert_eq!(step_requires[0], bits::ACCESS | bits::ADMIN);
-        // Node 2 has one step and no FREE edge; nodes 1, 3 and 4 have nothing.
-        assert_eq!((streams[2].src, streams[2].start, free_from[2]), (2, 4, 5));
-        assert_eq!(step_requires[1], 0);
+        assert_eq!(b0.requires, bits::ACCESS | bits::ADMIN);
+        // Node 2 has one step and no FREE edge; node 1 has nothing.
+        assert_eq!((streams[2].src, streams[2].start, b2.free), (2, 4, 5));
+        assert_eq!((b1.requires, b1.streams, b1.streams_end), (0, 2, 2));
     }
 }

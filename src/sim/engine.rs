@@ -655,7 +655,7 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
             st.free_queue.push(e as u32);
         }
     }
-    if gained & cx.est.step_requires[ni] != 0 {
+    if gained & cx.est.blocks[ni].requires != 0 {
         offer_enabled(cx, st, n, old, gained);
     }
 }

@@ -199,13 +199,20 @@ pub fn technique(est: &Estate, e: u32) -> String {
     format!("[{} {}]", t.id, t.name)
 }
 
+/// `(rule lateral.rdp)`: the attack rule behind edge `e` (see `ztsim rules`).
+pub fn rule(est: &Estate, e: u32) -> String {
+    let r = crate::rules::REGISTRY[est.origins[e as usize].rule as usize];
+    format!("(rule {})", r.id)
+}
+
 /// The sentence for a finished attack step.
 pub fn step_sentence(est: &Estate, e: u32, success: bool) -> String {
     format!(
-        "The attacker {} {}: {}",
+        "The attacker {} {}: {} {}",
         phrase(est, e),
         technique(est, e),
-        if success { "success" } else { "failed" }
+        if success { "success" } else { "failed" },
+        rule(est, e)
     )
 }
 
@@ -239,9 +246,10 @@ pub fn narrate(
                 t,
                 tag: Tag::Aborted,
                 text: format!(
-                    "Cut short by containment: the attacker's attempt to act on {} {}",
+                    "Cut short by containment: the attacker's attempt to act on {} {} {}",
                     label(est, est.edges[*edge as usize].dst),
-                    technique(est, *edge)
+                    technique(est, *edge),
+                    rule(est, *edge)
                 ),
             }),
             Happening::Gained { node, bits } => {

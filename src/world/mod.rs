@@ -16,6 +16,8 @@ use crate::scenario::{AssetDef, AttackerDef, DefenderDef, ReachDef, Scenario, Si
 use crate::techniques::{TechniqueCatalog, TimeDist};
 use bevy_ecs::prelude::*;
 
+pub mod edit;
+
 /// Who an asset or segment is: its id (unique across the estate), display name, kind and
 /// tags. Every segment and asset entity has one.
 #[derive(Component, Clone, Debug, PartialEq)]
@@ -392,8 +394,28 @@ fn spawn_segments(world: &mut World, s: &Scenario, index: &mut Index) {
 
 /// Spawns one asset with the components of its pillar, defaults resolved.
 pub(crate) fn spawn_asset(world: &mut World, index: &Index, a: &AssetDef) -> Entity {
+    let e = world.spawn(Links::default()).id();
+    insert_asset_components(world, index, e, a);
+    e
+}
+
+/// The components an asset definition gives (all but [`Links`] and [`Seq`]), replacing
+/// whatever the entity had: an edit that modifies an asset calls this again.
+pub(crate) fn insert_asset_components(world: &mut World, index: &Index, e: Entity, a: &AssetDef) {
     let segment = a.segment.as_ref().and_then(|s| index.by_id.get(s).copied());
-    let mut ent = world.spawn((
+    let mut ent = world.entity_mut(e);
+    ent.remove::<(
+        Asset,
+        Worth,
+        InSegment,
+        Domain,
+        CloudHosted,
+        Identity,
+        Device,
+        Edr,
+    )>();
+    ent.remove::<(Exposure, Application, DataStore, Infrastructure)>();
+    ent.insert((
         Asset {
             id: a.id.clone(),
             name: a.name.clone().unwrap_or_else(|| a.id.clone()),
@@ -404,7 +426,6 @@ pub(crate) fn spawn_asset(world: &mut World, index: &Index, a: &AssetDef) -> Ent
             value: a.value.unwrap_or_else(|| default_value(a)),
             crown_jewel: a.crown_jewel,
         },
-        Links::default(),
     ));
     if let Some(seg) = segment {
         ent.insert(InSegment(seg));
@@ -462,7 +483,6 @@ pub(crate) fn spawn_asset(world: &mut World, index: &Index, a: &AssetDef) -> Ent
     if k.is_infra() {
         ent.insert(Infrastructure);
     }
-    ent.id()
 }
 
 /// Kinds that face the internet unless the scenario says otherwise.
