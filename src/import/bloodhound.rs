@@ -939,7 +939,10 @@ impl Reader<'_> {
         Some(i)
     }
 
-    fn object(&mut self, ft: FileType, o: RawObject) {
+    /// One item of a collection file: a collected object becomes (or merges into) a node
+    /// with its properties, and every edge it declares is queued; a sessions.json item is
+    /// one session edge.
+    fn object(&mut self, ft: FileType, mut o: RawObject) {
         let Some(kind) = ft.kind() else {
             // sessions.json: flat {ComputerSID, UserSID, LogonType}.
             let c = self.reference(o.computer_sid.as_deref(), Some("Computer"));
@@ -962,62 +965,78 @@ impl Reader<'_> {
         let Some(i) = self.collected_node(id, kind) else {
             return;
         };
-        let p = o.props.unwrap_or_default();
-        {
-            let n = &mut self.g.nodes[i];
-            let set_s = |slot: &mut Option<String>, v: Option<String>| {
-                if v.is_some() {
-                    *slot = v;
-                }
-            };
-            set_s(&mut n.name, p.name.string());
-            set_s(&mut n.domain, p.domain.string().map(|d| d.to_uppercase()));
-            set_s(
-                &mut n.domain_sid,
-                p.domainsid
-                    .string()
-                    .or(o.domain_sid.clone())
-                    .map(|s| upper(&s)),
-            );
-            set_s(&mut n.dn, p.distinguishedname.string());
-            set_s(&mut n.os, p.operatingsystem.string());
-            set_s(&mut n.sam, p.samaccountname.string());
-            let set_b = |slot: &mut Option<bool>, v: Option<bool>| {
-                if v.is_some() {
-                    *slot = v;
-                }
-            };
-            set_b(&mut n.enabled, p.enabled.bool());
-            set_b(&mut n.admincount, p.admincount.bool());
-            set_b(
-                &mut n.hasspn,
-                p.hasspn.bool().or(p.serviceprincipalnames.non_empty_list()),
-            );
-            set_b(&mut n.haslaps, p.haslaps.bool());
-            set_b(&mut n.blocks_inheritance, p.blocksinheritance.bool());
-            set_b(
-                &mut n.unconstrained,
-                o.unconstrained.or(p.unconstraineddelegation.bool()),
-            );
-            set_b(&mut n.dontreqpreauth, p.dontreqpreauth.bool());
-            if kind == BhKind::Computer {
-                let dc_group = o
-                    .primary_group
-                    .as_deref()
-                    .is_some_and(|g| g.trim().ends_with("-516"));
-                n.is_dc |= o.is_dc.unwrap_or(false) || dc_group;
-            }
-            if kind == BhKind::Domain && n.domain_sid.is_none() {
-                n.domain_sid = Some(n.id.clone());
-            }
-        }
+        self.record_properties(i, kind, &mut o);
         let me = self.me(i);
+        self.object_edges(&me, &mut o);
+        if kind == BhKind::Computer {
+            self.computer_edges(i, &me, &mut o);
+        }
+        self.trust_edges(&me, o.trusts.take().unwrap_or_default());
+        self.container_edges(&me, &mut o);
+    }
 
+    /// Copies the properties the model uses onto node `i` (a value given replaces an
+    /// earlier one; an absent one keeps it); a computer in Domain Controllers or flagged
+    /// IsDC is a DC; a domain is its own domain SID.
+    fn record_properties(&mut self, i: usize, kind: BhKind, o: &mut RawObject) {
+        let p = o.props.take().unwrap_or_default();
+        let n = &mut self.g.nodes[i];
+        let set_s = |slot: &mut Option<String>, v: Option<String>| {
+            if v.is_some() {
+                *slot = v;
+            }
+        };
+        set_s(&mut n.name, p.name.string());
+        set_s(&mut n.domain, p.domain.string().map(|d| d.to_uppercase()));
+        set_s(
+            &mut n.domain_sid,
+            p.domainsid
+                .string()
+                .or(o.domain_sid.clone())
+                .map(|s| upper(&s)),
+        );
+        set_s(&mut n.dn, p.distinguishedname.string());
+        set_s(&mut n.os, p.operatingsystem.string());
+        set_s(&mut n.sam, p.samaccountname.string());
+        let set_b = |slot: &mut Option<bool>, v: Option<bool>| {
+            if v.is_some() {
+                *slot = v;
+            }
+        };
+        set_b(&mut n.enabled, p.enabled.bool());
+        set_b(&mut n.admincount, p.admincount.bool());
+        set_b(
+            &mut n.hasspn,
+            p.hasspn.bool().or(p.serviceprincipalnames.non_empty_list()),
+        );
+        set_b(&mut n.haslaps, p.haslaps.bool());
+        set_b(&mut n.blocks_inheritance, p.blocksinheritance.bool());
+        set_b(
+            &mut n.unconstrained,
+            o.unconstrained.or(p.unconstraineddelegation.bool()),
+        );
+        set_b(&mut n.dontreqpreauth, p.dontreqpreauth.bool());
+        if kind == BhKind::Computer {
+            let dc_group = o
+                .primary_group
+                .as_deref()
+                .is_some_and(|g| g.trim().ends_with("-516"));
+            n.is_dc |= o.is_dc.unwrap_or(false) || dc_group;
+        }
+        if kind == BhKind::Domain && n.domain_sid.is_none() {
+            n.domain_sid = Some(n.id.clone());
+        }
+    }
+
+    /// The edges any object may declare: its container, its ACEs, group membership (primary
+    /// group and members), delegation, SID history, sMSA password dumps and SQLAdmin SPN
+    /// targets (other SPN targets are skipped).
+    fn object_edges(&mut self, me: &Ref, o: &mut RawObject) {
         if let Some(c) = &o.contained_by {
             let parent = self.typed(c);
             self.edge("Contains", parent, Some(me.clone()));
         }
-        for ace in o.aces.unwrap_or_default() {
+        for ace in o.aces.take().unwrap_or_default() {
             let Some(right) = ace.right.as_deref() else {
                 self.rep.unknown("ACE without RightName");
                 continue;
@@ -1034,27 +1053,27 @@ impl Reader<'_> {
             let group = self.reference(Some(g), Some("Group"));
             self.edge("MemberOf", Some(me.clone()), group);
         }
-        for m in o.members.unwrap_or_default() {
+        for m in o.members.take().unwrap_or_default() {
             let m = self.typed(&m);
             self.edge("MemberOf", m, Some(me.clone()));
         }
-        for t in o.allowed_to_delegate.unwrap_or_default() {
+        for t in o.allowed_to_delegate.take().unwrap_or_default() {
             let t = self.typed(&t);
             self.edge("AllowedToDelegate", Some(me.clone()), t);
         }
-        for p in o.allowed_to_act.unwrap_or_default() {
+        for p in o.allowed_to_act.take().unwrap_or_default() {
             let p = self.typed(&p);
             self.edge("AllowedToAct", p, Some(me.clone()));
         }
-        for t in o.sid_history.unwrap_or_default() {
+        for t in o.sid_history.take().unwrap_or_default() {
             let t = self.typed(&t);
             self.edge("HasSIDHistory", Some(me.clone()), t);
         }
-        for t in o.dump_smsa.unwrap_or_default() {
+        for t in o.dump_smsa.take().unwrap_or_default() {
             let t = self.typed(&t);
             self.edge("DumpSMSAPassword", Some(me.clone()), t);
         }
-        for s in o.spn_targets.unwrap_or_default() {
+        for s in o.spn_targets.take().unwrap_or_default() {
             match s.service.as_deref() {
                 Some("SQLAdmin") => {
                     let c = self.reference(s.computer.as_deref(), Some("Computer"));
@@ -1066,87 +1085,100 @@ impl Reader<'_> {
                 )),
             }
         }
-        if kind == BhKind::Computer {
-            for list in [o.sessions, o.privileged_sessions, o.registry_sessions]
-                .into_iter()
-                .flatten()
-            {
-                for s in list.results.unwrap_or_default() {
-                    let c = match &s.computer {
-                        Some(c) => self.reference(Some(c), Some("Computer")),
-                        None => Some(me.clone()),
-                    };
-                    let u = self.reference(s.user.as_deref(), Some("User"));
-                    self.edge("HasSession", c, u);
-                }
-            }
-            for lg in o.local_groups.unwrap_or_default() {
-                let rid = lg
-                    .id
-                    .as_deref()
-                    .and_then(|s| s.rsplit('-').next())
-                    .unwrap_or("")
-                    .to_string();
-                let members = lg.results.unwrap_or_default();
-                let locals = lg.local_names.map(|l| l.len()).unwrap_or(0);
-                self.rep.skip_n(
-                    "local (non-domain) account in a local group (not an AD object)",
-                    locals,
-                );
-                match local_group_edge(&rid) {
-                    Some(kind) => {
-                        for m in &members {
-                            let m = self.typed(m);
-                            self.edge(kind, m, Some(me.clone()));
-                        }
-                    }
-                    None => self.rep.skip_n(
-                        format!(
-                            "member of local group RID {} (gives no attack step)",
-                            safe_text(&rid)
-                        ),
-                        members.len(),
-                    ),
-                }
-            }
-            for (list, kind) in [
-                (o.local_admins, "AdminTo"),
-                (o.rdp_users, "CanRDP"),
-                (o.dcom_users, "ExecuteDCOM"),
-                (o.psremote_users, "CanPSRemote"),
-            ] {
-                let members = match list {
-                    Some(OldLocal::Wrapped { results }) => results.unwrap_or_default(),
-                    Some(OldLocal::List(l)) => l,
-                    None => Vec::new(),
+    }
+
+    /// The edges a computer (node `i`) declares: sessions, local group members (LocalGroups
+    /// and the older per-group lists), remote interactive logon rights, and DCFor when it
+    /// is a domain controller.
+    fn computer_edges(&mut self, i: usize, me: &Ref, o: &mut RawObject) {
+        for list in [
+            o.sessions.take(),
+            o.privileged_sessions.take(),
+            o.registry_sessions.take(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for s in list.results.unwrap_or_default() {
+                let c = match &s.computer {
+                    Some(c) => self.reference(Some(c), Some("Computer")),
+                    None => Some(me.clone()),
                 };
-                for m in &members {
-                    let m = self.typed(m);
-                    self.edge(kind, m, Some(me.clone()));
-                }
-            }
-            for ur in o.user_rights.unwrap_or_default() {
-                let members = ur.results.unwrap_or_default();
-                match ur.privilege.as_deref() {
-                    Some("SeRemoteInteractiveLogonRight") => {
-                        for m in &members {
-                            let m = self.typed(m);
-                            self.edge("RemoteInteractiveLogonRight", m, Some(me.clone()));
-                        }
-                    }
-                    other => self.rep.unknown_n(
-                        format!("user right `{}`", safe_text(other.unwrap_or("?"))),
-                        members.len(),
-                    ),
-                }
-            }
-            if self.g.nodes[i].is_dc {
-                let dom = self.g.nodes[i].domain_sid.clone();
-                let d = self.reference(dom.as_deref(), Some("Domain"));
-                self.edge("DCFor", Some(me.clone()), d);
+                let u = self.reference(s.user.as_deref(), Some("User"));
+                self.edge("HasSession", c, u);
             }
         }
-        for t in o.trusts.unwrap_or_default() {
+        for lg in o.local_groups.take().unwrap_or_default() {
+            let rid = lg
+                .id
+                .as_deref()
+                .and_then(|s| s.rsplit('-').next())
+                .unwrap_or("")
+                .to_string();
+            let members = lg.results.unwrap_or_default();
+            let locals = lg.local_names.map(|l| l.len()).unwrap_or(0);
+            self.rep.skip_n(
+                "local (non-domain) account in a local group (not an AD object)",
+                locals,
+            );
+            match local_group_edge(&rid) {
+                Some(kind) => {
+                    for m in &members {
+                        let m = self.typed(m);
+                        self.edge(kind, m, Some(me.clone()));
+                    }
+                }
+                None => self.rep.skip_n(
+                    format!(
+                        "member of local group RID {} (gives no attack step)",
+                        safe_text(&rid)
+                    ),
+                    members.len(),
+                ),
+            }
+        }
+        for (list, kind) in [
+            (o.local_admins.take(), "AdminTo"),
+            (o.rdp_users.take(), "CanRDP"),
+            (o.dcom_users.take(), "ExecuteDCOM"),
+            (o.psremote_users.take(), "CanPSRemote"),
+        ] {
+            let members = match list {
+                Some(OldLocal::Wrapped { results }) => results.unwrap_or_default(),
+                Some(OldLocal::List(l)) => l,
+                None => Vec::new(),
+            };
+            for m in &members {
+                let m = self.typed(m);
+                self.edge(kind, m, Some(me.clone()));
+            }
+        }
+        for ur in o.user_rights.take().unwrap_or_default() {
+            let members = ur.results.unwrap_or_default();
+            match ur.privilege.as_deref() {
+                Some("SeRemoteInteractiveLogonRight") => {
+                    for m in &members {
+                        let m = self.typed(m);
+                        self.edge("RemoteInteractiveLogonRight", m, Some(me.clone()));
+                    }
+                }
+                other => self.rep.unknown_n(
+                    format!("user right `{}`", safe_text(other.unwrap_or("?"))),
+                    members.len(),
+                ),
+            }
+        }
+        if self.g.nodes[i].is_dc {
+            let dom = self.g.nodes[i].domain_sid.clone();
+            let d = self.reference(dom.as_deref(), Some("Domain"));
+            self.edge("DCFor", Some(me.clone()), d);
+        }
+    }
+
+    /// A domain's trusts as TrustedBy edges in the direction of each trust (both ways for a
+    /// bidirectional one), with its SID filtering; disabled trusts are skipped.
+    fn trust_edges(&mut self, me: &Ref, trusts: Vec<RawTrust>) {
+        for t in trusts {
             let Some(mut target) = self.reference(t.sid.as_deref(), Some("Domain")) else {
                 self.rep.unknown("trust without a usable TargetDomainSid");
                 continue;
@@ -1189,7 +1221,12 @@ impl Reader<'_> {
                 _ => self.rep.unknown("trust with an unknown TrustDirection"),
             }
         }
-        for l in o.links.unwrap_or_default() {
+    }
+
+    /// The edges of a domain, OU or container: the GPOs linked to it, its child objects,
+    /// and the local group changes its GPOs make on the computers they affect.
+    fn container_edges(&mut self, me: &Ref, o: &mut RawObject) {
+        for l in o.links.take().unwrap_or_default() {
             let gpo = self.reference(l.guid.as_deref(), Some("GPO"));
             self.edge_with(
                 "GPLink",
@@ -1199,11 +1236,11 @@ impl Reader<'_> {
                 false,
             );
         }
-        for c in o.children.unwrap_or_default() {
+        for c in o.children.take().unwrap_or_default() {
             let c = self.typed(&c);
             self.edge("Contains", Some(me.clone()), c);
         }
-        if let Some(ch) = o.gpo_changes {
+        if let Some(ch) = o.gpo_changes.take() {
             let affected: Vec<Ref> = ch
                 .affected
                 .unwrap_or_default()

@@ -393,28 +393,59 @@ pub fn finish(
 ) -> Result<Finished> {
     let empty = Overlay::default();
     let ov = overlay.unwrap_or(&empty);
-    let usage = |m: String| Error::Usage(m);
+    check_placement(ov)?;
+    let segments = place_computers(&mut draft, ov, overlay.is_some(), &mut report)?;
+    // Names are resolved as imported, before any patch renames an asset.
+    let names = Names::new(&draft, ov);
+    apply_patches(&mut draft, ov, &mut report)?;
+    mark_objectives(&mut draft, ov, &mut report);
+    let imported_relations = draft.relations.len();
+    let mut doc = assemble(draft, ov, segments, &names);
+    let scenario = validate_dropping_rejected(&mut doc, imported_relations, &mut report, limits)?;
+    recount(&scenario, &mut report);
+    let text = render(source, &report, &doc);
+    Ok(Finished {
+        scenario,
+        text,
+        report,
+    })
+}
 
-    // Segments and placement.
+/// Every placement rule names a declared segment (or `internet`) and matches on something.
+fn check_placement(ov: &Overlay) -> Result<()> {
+    let declared: HashSet<&str> = ov.segments.iter().map(|s| s.id.as_str()).collect();
+    for (i, p) in ov.placement.iter().enumerate() {
+        if !declared.contains(p.segment.as_str()) && p.segment != "internet" {
+            return Err(Error::Usage(format!(
+                "overlay placement[{i}].segment: unknown segment `{}`; declare it under `segments:`",
+                safe_text(&p.segment)
+            )));
+        }
+        if p.patterns.is_empty() && p.kinds.is_empty() {
+            return Err(Error::Usage(format!(
+                "overlay placement[{i}]: give `match` patterns or `kinds`"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Puts every placeable asset into the segment of the first placement rule it matches, or
+/// the default segment; returns the scenario's segments (the overlay's, plus the assumed flat
+/// `corp` when computers land there undeclared). Rules that match nothing are warned about;
+/// the flat segment is reported as an assumption.
+fn place_computers(
+    draft: &mut Draft,
+    ov: &Overlay,
+    has_overlay: bool,
+    report: &mut Report,
+) -> Result<Vec<Value>> {
     let mut segments: Vec<Value> = ov
         .segments
         .iter()
         .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
         .collect();
     let declared: HashSet<&str> = ov.segments.iter().map(|s| s.id.as_str()).collect();
-    for (i, p) in ov.placement.iter().enumerate() {
-        if !declared.contains(p.segment.as_str()) && p.segment != "internet" {
-            return Err(usage(format!(
-                "overlay placement[{i}].segment: unknown segment `{}`; declare it under `segments:`",
-                safe_text(&p.segment)
-            )));
-        }
-        if p.patterns.is_empty() && p.kinds.is_empty() {
-            return Err(usage(format!(
-                "overlay placement[{i}]: give `match` patterns or `kinds`"
-            )));
-        }
-    }
     let default_segment = ov
         .default_segment
         .clone()
@@ -449,7 +480,7 @@ pub fn finish(
     }
     if defaulted > 0 && !declared.contains(default_segment.as_str()) {
         if default_segment != DEFAULT_SEGMENT && ov.default_segment.is_some() {
-            return Err(usage(format!(
+            return Err(Error::Usage(format!(
                 "overlay default_segment: unknown segment `{}`; declare it under `segments:`",
                 safe_text(&default_segment)
             )));
@@ -459,7 +490,7 @@ pub fn finish(
             "name": "Corporate network (assumed: one flat segment for every imported computer)",
         }));
     }
-    if overlay.is_none() {
+    if !has_overlay {
         report.assumptions.push(format!(
             "one flat segment `{DEFAULT_SEGMENT}` holds every computer; all protocols inside it, no reachability to or from other segments (add an overlay with segments, placement and reachability)"
         ));
@@ -469,42 +500,60 @@ pub fn finish(
             safe_text(&default_segment)
         ));
     }
+    Ok(segments)
+}
 
-    // Name resolution for overlay references: an imported asset's name works as its id.
-    let mut by_id: HashSet<String> = draft
-        .assets
-        .iter()
-        .filter_map(|a| asset_str(a, "id").map(str::to_string))
-        .collect();
-    for a in &ov.assets {
-        by_id.insert(a.id.clone());
-    }
-    for s in &ov.segments {
-        by_id.insert(s.id.clone());
-    }
-    let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
-    for a in &draft.assets {
-        if let (Some(id), Some(name)) = (asset_str(a, "id"), asset_str(a, "name")) {
-            by_name
-                .entry(name.to_lowercase())
-                .or_default()
-                .push(id.to_string());
+/// Name resolution for overlay references: an imported asset's name works as its id when
+/// exactly one imported asset has it (case-insensitive).
+struct Names {
+    ids: HashSet<String>,
+    by_name: HashMap<String, Vec<String>>,
+}
+
+impl Names {
+    fn new(draft: &Draft, ov: &Overlay) -> Names {
+        let mut ids: HashSet<String> = draft
+            .assets
+            .iter()
+            .filter_map(|a| asset_str(a, "id").map(str::to_string))
+            .collect();
+        for a in &ov.assets {
+            ids.insert(a.id.clone());
         }
+        for s in &ov.segments {
+            ids.insert(s.id.clone());
+        }
+        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+        for a in &draft.assets {
+            if let (Some(id), Some(name)) = (asset_str(a, "id"), asset_str(a, "name")) {
+                by_name
+                    .entry(name.to_lowercase())
+                    .or_default()
+                    .push(id.to_string());
+            }
+        }
+        Names { ids, by_name }
     }
-    let resolve = |r: &str| -> String {
-        if by_id.contains(r) {
+
+    /// The id a reference means: itself if it is an id, else the one asset of that name,
+    /// else itself (for the validator to report).
+    fn resolve(&self, r: &str) -> String {
+        if self.ids.contains(r) {
             return r.to_string();
         }
-        match by_name.get(&r.to_lowercase()) {
+        match self.by_name.get(&r.to_lowercase()) {
             Some(ids) if ids.len() == 1 => ids[0].clone(),
             _ => r.to_string(),
         }
-    };
+    }
+}
 
-    // Patches.
+/// Applies the overlay's patches to the imported assets they match; each patched asset must
+/// still be a valid asset. Patches that match nothing are warned about.
+fn apply_patches(draft: &mut Draft, ov: &Overlay, report: &mut Report) -> Result<()> {
     for (i, p) in ov.patch.iter().enumerate() {
         if p.set.contains_key("id") {
-            return Err(usage(format!(
+            return Err(Error::Usage(format!(
                 "overlay patch[{i}].set: `id` cannot be changed"
             )));
         }
@@ -516,7 +565,7 @@ pub fn finish(
                 }
                 hits += 1;
                 if let Err(e) = serde_json::from_value::<AssetDef>(Value::Object(a.clone())) {
-                    return Err(usage(format!(
+                    return Err(Error::Usage(format!(
                         "overlay patch[{i}].set: {e} (on asset `{}`)",
                         safe_text(asset_str(a, "id").unwrap_or(""))
                     )));
@@ -529,8 +578,12 @@ pub fn finish(
                 .push(format!("overlay patch[{i}] matched no imported asset"));
         }
     }
+    Ok(())
+}
 
-    // Objectives.
+/// Marks the default objectives (the domain controllers) as crown jewels unless the overlay
+/// names its own, and reports the objective and attacker assumptions.
+fn mark_objectives(draft: &mut Draft, ov: &Overlay, report: &mut Report) {
     let dc_jewels = ov.dc_crown_jewels.unwrap_or(!ov.names_objectives());
     if dc_jewels {
         for &i in &draft.default_objectives {
@@ -553,9 +606,11 @@ pub fn finish(
             "attacker: ztsim's default attacker (every entry vector); SharpHound says nothing about the internet edge".into(),
         );
     }
+}
 
-    // Assemble.
-    let imported_relations = draft.relations.len();
+/// The scenario document: the imported estate, then the overlay's assets and relations
+/// (references resolved by name) and its other sections; defaults pruned.
+fn assemble(draft: Draft, ov: &Overlay, segments: Vec<Value>, names: &Names) -> Value {
     let mut relations: Vec<Value> = draft
         .relations
         .iter()
@@ -563,8 +618,8 @@ pub fn finish(
         .collect();
     for r in &ov.relations {
         let mut r = r.clone();
-        r.from = resolve(&r.from);
-        r.to = resolve(&r.to);
+        r.from = names.resolve(&r.from);
+        r.to = names.resolve(&r.to);
         relations.push(serde_json::to_value(&r).unwrap_or(Value::Null));
     }
     let mut assets: Vec<Value> = draft.assets.into_iter().map(Value::Object).collect();
@@ -589,8 +644,8 @@ pub fn finish(
     doc.insert("relations".into(), Value::Array(relations));
     if let Some(a) = &ov.attacker {
         let mut a = a.clone();
-        a.start = a.start.iter().map(|s| resolve(s)).collect();
-        a.objectives = a.objectives.iter().map(|s| resolve(s)).collect();
+        a.start = a.start.iter().map(|s| names.resolve(s)).collect();
+        a.objectives = a.objectives.iter().map(|s| names.resolve(s)).collect();
         doc.insert(
             "attacker".into(),
             serde_json::to_value(&a).unwrap_or(Value::Null),
@@ -621,14 +676,25 @@ pub fn finish(
     for (k, v) in rest {
         doc.insert(k.into(), v);
     }
-    let mut doc = prune(Value::Object(doc));
+    prune(Value::Object(doc))
+}
 
-    // Validate; drop imported relations the validator rejects (counted), then re-check.
-    let mut scenario: Scenario = serde_json::from_value(doc.clone()).map_err(|e| {
-        usage(format!(
-            "the imported scenario does not fit the format: {e}"
-        ))
-    })?;
+/// Validates the document: imported relations the validator rejects are dropped from `doc`
+/// (and counted as not understood), then it is checked again; any error left fails.
+fn validate_dropping_rejected(
+    doc: &mut Value,
+    imported_relations: usize,
+    report: &mut Report,
+    limits: &Limits,
+) -> Result<Scenario> {
+    let parse = |doc: &Value| -> Result<Scenario> {
+        serde_json::from_value(doc.clone()).map_err(|e| {
+            Error::Usage(format!(
+                "the imported scenario does not fit the format: {e}"
+            ))
+        })
+    };
+    let mut scenario = parse(doc)?;
     let diags = crate::scenario::validate(&scenario, limits);
     let mut drop: Vec<usize> = Vec::new();
     for d in diags.iter().filter(|d| d.is_error()) {
@@ -650,11 +716,7 @@ pub fn finish(
                 rels.remove(i);
             }
         }
-        scenario = serde_json::from_value(doc.clone()).map_err(|e| {
-            usage(format!(
-                "the imported scenario does not fit the format: {e}"
-            ))
-        })?;
+        scenario = parse(doc)?;
     }
     let errors: Vec<Diagnostic> = crate::scenario::validate(&scenario, limits)
         .into_iter()
@@ -666,6 +728,11 @@ pub fn finish(
             items: errors,
         }));
     }
+    Ok(scenario)
+}
+
+/// The report's asset and relation counts, from the final scenario.
+fn recount(scenario: &Scenario, report: &mut Report) {
     report.assets.clear();
     for a in &scenario.assets {
         *report.assets.entry(a.kind.name().to_string()).or_default() += 1;
@@ -677,7 +744,10 @@ pub fn finish(
             .entry(r.kind.name().to_string())
             .or_default() += 1;
     }
+}
 
+/// The YAML file: a header naming the source, the report as comments, the scenario.
+fn render(source: &str, report: &Report, doc: &Value) -> String {
     let mut text = String::new();
     text.push_str(&format!(
         "# Imported by `ztsim import` from {}.\n",
@@ -690,12 +760,8 @@ pub fn finish(
         text.push('\n');
     }
     text.push('\n');
-    text.push_str(&to_yaml(&doc));
-    Ok(Finished {
-        scenario,
-        text,
-        report,
-    })
+    text.push_str(&to_yaml(doc));
+    text
 }
 
 fn relation_index(path: &str) -> Option<usize> {

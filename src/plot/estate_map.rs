@@ -15,7 +15,7 @@
 //! million-asset estate maps in about the time it takes to read it.
 
 use super::{Draw, DrawResult, INK, MUTED, PlotData, font_at, label, titled};
-use crate::estate::EstateView;
+use crate::estate::{AssetView, EstateView};
 use crate::model::{AssetKind, Pillar};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -101,13 +101,20 @@ fn pillar_rank(p: Pillar) -> usize {
     Pillar::ALL.iter().position(|&q| q == p).unwrap_or(0)
 }
 
-impl MapLayout {
-    /// Lays out `estate` (indexed by [`asset_index`]) for a panel whose drawable area is
-    /// `avail_w` wide. Linear in assets + relations, one hash lookup per asset and two per
-    /// relation.
-    pub fn new(estate: &EstateView, index: &AssetIndex<'_>, avail_w: f64) -> MapLayout {
-        let assets = &estate.assets;
-        // Groups: the internet (and the cloud) first, then segments in estate order.
+/// The segment each asset is drawn in: the internet (and the cloud) first, then segments
+/// in estate order, then segments only named by assets.
+struct SegmentGroups<'a> {
+    /// Segment id of each group.
+    seg_ids: Vec<&'a str>,
+    /// Group of each asset of the view.
+    group: Vec<u32>,
+    /// Assets (segments not counted) per group.
+    size: Vec<usize>,
+}
+
+impl<'a> SegmentGroups<'a> {
+    /// Groups the assets of a view by segment.
+    fn new(assets: &'a [AssetView]) -> Self {
         let mut group_of_seg: HashMap<&str, usize> = HashMap::new();
         let mut seg_ids: Vec<&str> = vec!["internet"];
         group_of_seg.insert("internet", 0);
@@ -141,280 +148,368 @@ impl MapLayout {
                 size[g as usize] += 1;
             }
         }
-        // Cap the number of boxes: keep the internet and the largest segments.
-        let mut order: Vec<usize> = (1..seg_ids.len()).filter(|&g| size[g] > 0).collect();
-        order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(a.cmp(&b)));
-        let mut box_of = vec![usize::MAX; seg_ids.len()];
-        let mut kept: Vec<usize> = Vec::new();
-        if size[0] > 0 {
-            kept.push(0);
+        SegmentGroups {
+            seg_ids,
+            group,
+            size,
         }
-        let room = MAX_GROUPS - 1;
-        let overflow = order.len() > room;
-        let keep_n = if overflow { room - 1 } else { order.len() };
-        let mut keep_rest: Vec<usize> = order[..keep_n].to_vec();
-        keep_rest.sort();
-        kept.extend(keep_rest);
-        for (b, &g) in kept.iter().enumerate() {
-            box_of[g] = b;
+    }
+}
+
+/// The boxes drawn and the box of each segment group: the internet and the largest
+/// segments, at most [`MAX_GROUPS`], the rest merged into one "other segments" box. Boxes
+/// are titled and not yet placed.
+fn group_boxes(assets: &[AssetView], segs: &SegmentGroups) -> (Vec<usize>, Vec<GroupBox>) {
+    let (seg_ids, size) = (&segs.seg_ids, &segs.size);
+    let mut order: Vec<usize> = (1..seg_ids.len()).filter(|&g| size[g] > 0).collect();
+    order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(a.cmp(&b)));
+    let mut box_of = vec![usize::MAX; seg_ids.len()];
+    let mut kept: Vec<usize> = Vec::new();
+    if size[0] > 0 {
+        kept.push(0);
+    }
+    let room = MAX_GROUPS - 1;
+    let overflow = order.len() > room;
+    let keep_n = if overflow { room - 1 } else { order.len() };
+    let mut keep_rest: Vec<usize> = order[..keep_n].to_vec();
+    keep_rest.sort();
+    kept.extend(keep_rest);
+    for (b, &g) in kept.iter().enumerate() {
+        box_of[g] = b;
+    }
+    let other_box = kept.len();
+    if overflow {
+        for &g in &order[keep_n..] {
+            box_of[g] = other_box;
         }
-        let other_box = kept.len();
-        if overflow {
-            for &g in &order[keep_n..] {
-                box_of[g] = other_box;
-            }
-        }
-        let n_boxes = kept.len() + usize::from(overflow);
-        let seg_name: HashMap<&str, &str> = assets
-            .iter()
-            .filter(|a| is_segment(a.kind))
-            .map(|a| (a.id.as_str(), a.name.as_str()))
-            .collect();
-        let mut boxes: Vec<GroupBox> = kept
-            .iter()
-            .map(|&g| {
-                let id = seg_ids[g];
-                let title = if g == 0 {
-                    "internet and cloud".to_string()
-                } else {
-                    match seg_name.get(id) {
-                        Some(n) if !n.is_empty() && *n != id => format!("{id}: {n}"),
-                        _ => id.to_string(),
-                    }
-                };
-                GroupBox {
-                    title: label(&title, 60),
-                    segment: (g != 0 && seg_name.contains_key(id)).then(|| id.to_string()),
-                    x: 0.0,
-                    y: 0.0,
-                    w: 0.0,
-                    h: 0.0,
+    }
+    let seg_name: HashMap<&str, &str> = assets
+        .iter()
+        .filter(|a| is_segment(a.kind))
+        .map(|a| (a.id.as_str(), a.name.as_str()))
+        .collect();
+    let mut boxes: Vec<GroupBox> = kept
+        .iter()
+        .map(|&g| {
+            let id = seg_ids[g];
+            let title = if g == 0 {
+                "internet and cloud".to_string()
+            } else {
+                match seg_name.get(id) {
+                    Some(n) if !n.is_empty() && *n != id => format!("{id}: {n}"),
+                    _ => id.to_string(),
                 }
-            })
-            .collect();
-        if overflow {
-            boxes.push(GroupBox {
-                title: format!("{} other segments", order.len() - keep_n),
-                segment: None,
+            };
+            GroupBox {
+                title: label(&title, 60),
+                segment: (g != 0 && seg_name.contains_key(id)).then(|| id.to_string()),
                 x: 0.0,
                 y: 0.0,
                 w: 0.0,
                 h: 0.0,
-            });
-        }
+            }
+        })
+        .collect();
+    if overflow {
+        boxes.push(GroupBox {
+            title: format!("{} other segments", order.len() - keep_n),
+            segment: None,
+            x: 0.0,
+            y: 0.0,
+            w: 0.0,
+            h: 0.0,
+        });
+    }
+    (box_of, boxes)
+}
 
+/// The nodes of each box before placement, and which node each asset is drawn as.
+struct Items {
+    per_box: Vec<Vec<MapNode>>,
+    /// Node of each asset of the view (u32::MAX for segments).
+    node_of: Vec<u32>,
+    /// Matrix columns: kind name, x centre once placed (aggregated only).
+    columns: Vec<(String, f64)>,
+    /// Box and column of each node, in node order (aggregated only).
+    cells: Vec<(usize, usize)>,
+}
+
+/// Aggregated items: one node per kind present in each box, counting its assets and crown
+/// jewels; columns are the kinds present, by pillar then kind.
+fn kind_items(assets: &[AssetView], group: &[u32], box_of: &[usize], n_boxes: usize) -> Items {
+    let mut node_of = vec![u32::MAX; assets.len()];
+    let mut per_box: Vec<Vec<MapNode>> = vec![Vec::new(); n_boxes];
+    let mut cells: Vec<(usize, usize)> = Vec::new();
+    let nk = AssetKind::ALL.len();
+    let mut slot = vec![u32::MAX; n_boxes * nk];
+    let mut tmp: Vec<(usize, AssetKind, usize, usize)> = Vec::new();
+    let mut assign: Vec<u32> = vec![u32::MAX; assets.len()];
+    for (i, a) in assets.iter().enumerate() {
+        if is_segment(a.kind) {
+            continue;
+        }
+        let b = box_of[group[i] as usize];
+        let s = b * nk + a.kind.index();
+        if slot[s] == u32::MAX {
+            slot[s] = tmp.len() as u32;
+            tmp.push((b, a.kind, 0, 0));
+        }
+        let t = &mut tmp[slot[s] as usize];
+        t.2 += 1;
+        t.3 += usize::from(a.crown_jewel);
+        assign[i] = slot[s];
+    }
+    // Columns: the kinds present, by pillar then kind.
+    let mut kinds: Vec<AssetKind> = Vec::new();
+    for t in &tmp {
+        if !kinds.contains(&t.1) {
+            kinds.push(t.1);
+        }
+    }
+    kinds.sort_by_key(|k| (pillar_rank(k.pillar()), k.index()));
+    let col_of = |k: AssetKind| kinds.iter().position(|&x| x == k).unwrap_or(0);
+    let mut ids: Vec<usize> = (0..tmp.len()).collect();
+    ids.sort_by_key(|&t| (tmp[t].0, col_of(tmp[t].1)));
+    let mut node_id = vec![0u32; tmp.len()];
+    for (k, &t) in ids.iter().enumerate() {
+        node_id[t] = k as u32;
+        let (b, kind, count, cj) = tmp[t];
+        per_box[b].push(MapNode {
+            x: 0.0,
+            y: 0.0,
+            r: 0.0,
+            label: count.to_string(),
+            counted: kind.counts_in_blast_radius(),
+            crown_jewels: cj,
+            assets: count,
+        });
+        cells.push((b, col_of(kind)));
+    }
+    for (i, &s) in assign.iter().enumerate() {
+        if s != u32::MAX {
+            node_of[i] = node_id[s as usize];
+        }
+    }
+    let columns = kinds.iter().map(|k| (k.name().to_string(), 0.0)).collect();
+    Items {
+        per_box,
+        node_of,
+        columns,
+        cells,
+    }
+}
+
+/// One node per asset (segments excepted), in each box by pillar, kind and id; labelled
+/// with its id in small estates.
+fn asset_items(
+    assets: &[AssetView],
+    group: &[u32],
+    box_of: &[usize],
+    n_boxes: usize,
+    labelled: bool,
+) -> Items {
+    let mut node_of = vec![u32::MAX; assets.len()];
+    let mut per_box: Vec<Vec<MapNode>> = vec![Vec::new(); n_boxes];
+    let mut ids: Vec<usize> = (0..assets.len())
+        .filter(|&i| !is_segment(assets[i].kind))
+        .collect();
+    let key = |i: usize| {
+        let a = &assets[i];
+        (
+            box_of[group[i] as usize],
+            pillar_rank(a.kind.pillar()),
+            a.kind.index(),
+        )
+    };
+    ids.sort_by(|&x, &y| key(x).cmp(&key(y)).then(assets[x].id.cmp(&assets[y].id)));
+    for (k, &i) in ids.iter().enumerate() {
+        let a = &assets[i];
+        node_of[i] = k as u32;
+        per_box[key(i).0].push(MapNode {
+            x: 0.0,
+            y: 0.0,
+            r: if labelled { 10.0 } else { 9.0 },
+            label: if labelled {
+                label(&a.id, 17)
+            } else {
+                String::new()
+            },
+            counted: a.kind.counts_in_blast_radius(),
+            crown_jewels: usize::from(a.crown_jewel),
+            assets: 1,
+        });
+    }
+    Items {
+        per_box,
+        node_of,
+        columns: Vec::new(),
+        cells: Vec::new(),
+    }
+}
+
+/// Places an aggregated map as a matrix: segment titles on the left, one row per box, one
+/// column per kind, bubbles sized by the square root of their count. Returns the nodes in
+/// order, the width, the height and the column header height.
+fn place_matrix(
+    items: &mut Items,
+    boxes: &mut [GroupBox],
+    avail_w: f64,
+) -> (Vec<MapNode>, f64, f64, f64) {
+    const TITLE_W: f64 = 300.0;
+    let per_box = std::mem::take(&mut items.per_box);
+    let (columns, cells) = (&mut items.columns, &items.cells);
+    let n_boxes = boxes.len();
+    let mut nodes: Vec<MapNode> = Vec::with_capacity(per_box.iter().map(Vec::len).sum());
+    // Rows shrink when there are many, so the matrix keeps a readable width.
+    let row_h: f64 = if n_boxes > 12 { 44.0 } else { 56.0 };
+    let header_h = 44.0;
+    let ncols = columns.len().max(1) as f64;
+    let cw = ((avail_w - TITLE_W) / ncols).clamp(64.0, 200.0);
+    for (c, col) in columns.iter_mut().enumerate() {
+        col.1 = TITLE_W + (c as f64 + 0.5) * cw;
+    }
+    let max_count = per_box
+        .iter()
+        .flatten()
+        .map(|n| n.assets)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let r_max = (cw / 2.0 - 5.0).min(row_h / 2.0 - 9.0);
+    let mut k = 0;
+    for (b, its) in per_box.into_iter().enumerate() {
+        let y = header_h + b as f64 * row_h;
+        boxes[b].x = 0.0;
+        boxes[b].y = y;
+        boxes[b].w = TITLE_W + ncols * cw;
+        boxes[b].h = row_h;
+        for mut it in its {
+            let (_, c) = cells[k];
+            k += 1;
+            it.x = columns[c].1;
+            it.y = y + 3.0 + r_max;
+            it.r = (r_max * (it.assets as f64 / max_count).sqrt()).max(3.0);
+            nodes.push(it);
+        }
+    }
+    let width = TITLE_W + ncols * cw;
+    let height = header_h + n_boxes as f64 * row_h;
+    (nodes, width, height, header_h)
+}
+
+/// Places the boxes of a per-asset map, shelf-packed into the available width, each a grid
+/// of cells wide enough for its title. Returns the nodes in order, the width and the height.
+fn shelf_pack(
+    items: &mut Items,
+    boxes: &mut [GroupBox],
+    avail_w: f64,
+    labelled: bool,
+) -> (Vec<MapNode>, f64, f64) {
+    let per_box = std::mem::take(&mut items.per_box);
+    let mut nodes: Vec<MapNode> = Vec::with_capacity(per_box.iter().map(Vec::len).sum());
+    let (cw, ch) = if labelled {
+        (128.0, 58.0)
+    } else {
+        (40.0, 40.0)
+    };
+    let max_cols = (((avail_w - 2.0 * PAD) / cw).floor() as usize).max(1);
+    let (mut x, mut y, mut shelf_h, mut w_max) = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
+    for (b, its) in per_box.into_iter().enumerate() {
+        let n = its.len().max(1);
+        let cols = ((n as f64 * 2.2).sqrt().ceil() as usize).clamp(1, n.min(max_cols));
+        let suffix = if boxes[b].segment.is_some() {
+            20.0
+        } else {
+            0.0
+        };
+        let min_cols = (((boxes[b].title.chars().count() as f64 + suffix) * 7.5 + 2.0 * PAD) / cw)
+            .ceil()
+            .max(1.0) as usize;
+        let cols = cols.max(min_cols.min(max_cols));
+        let rows = n.div_ceil(cols);
+        let (w, h) = (
+            cols as f64 * cw + 2.0 * PAD,
+            HEADER + rows as f64 * ch + PAD,
+        );
+        if x > 0.0 && x + w > avail_w {
+            x = 0.0;
+            y += shelf_h + GAP;
+            shelf_h = 0.0;
+        }
+        boxes[b].x = x;
+        boxes[b].y = y;
+        boxes[b].w = w;
+        boxes[b].h = h;
+        for (k, mut it) in its.into_iter().enumerate() {
+            it.x = x + PAD + (k % cols) as f64 * cw + cw / 2.0;
+            it.y = y + HEADER + (k / cols) as f64 * ch + if labelled { 16.0 } else { ch / 2.0 };
+            nodes.push(it);
+        }
+        x += w + GAP;
+        w_max = w_max.max(x - GAP);
+        shelf_h = shelf_h.max(h);
+    }
+    (nodes, w_max, y + shelf_h)
+}
+
+/// Relations counted between nodes (one line per pair, however many relations), busiest
+/// first; at most 150 lines in a matrix, 3000 otherwise.
+fn node_edges(
+    estate: &EstateView,
+    index: &AssetIndex<'_>,
+    node_of: &[u32],
+    aggregated: bool,
+) -> Vec<(u32, u32, u32)> {
+    let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
+    for r in &estate.relations {
+        let (Some(&a), Some(&b)) = (index.get(r.from.as_str()), index.get(r.to.as_str())) else {
+            continue;
+        };
+        let (a, b) = (node_of[a as usize], node_of[b as usize]);
+        if a == u32::MAX || b == u32::MAX || a == b {
+            continue;
+        }
+        *pairs.entry((a.min(b), a.max(b))).or_insert(0) += 1;
+    }
+    let mut edges: Vec<(u32, u32, u32)> = pairs.into_iter().map(|((a, b), c)| (a, b, c)).collect();
+    edges.sort_by(|x, y| y.2.cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
+    edges.truncate(if aggregated { 150 } else { 3000 });
+    edges
+}
+
+impl MapLayout {
+    /// Lays out `estate` (indexed by [`asset_index`]) for a panel whose drawable area is
+    /// `avail_w` wide. Linear in assets + relations, one hash lookup per asset and two per
+    /// relation.
+    pub fn new(estate: &EstateView, index: &AssetIndex<'_>, avail_w: f64) -> MapLayout {
+        let assets = &estate.assets;
+        let segs = SegmentGroups::new(assets);
+        let (box_of, mut boxes) = group_boxes(assets, &segs);
         let drawable = assets.iter().filter(|a| !is_segment(a.kind)).count();
         let aggregated = drawable > AGGREGATE_ABOVE;
         let labelled = !aggregated && drawable <= LABEL_UP_TO;
-        let (cw, ch) = if labelled {
-            (128.0, 58.0)
+        let mut items = if aggregated {
+            kind_items(assets, &segs.group, &box_of, boxes.len())
         } else {
-            (40.0, 40.0)
+            asset_items(assets, &segs.group, &box_of, boxes.len(), labelled)
         };
-
-        // Items per box: assets, or (aggregated) kinds.
-        let mut node_of = vec![u32::MAX; assets.len()];
-        let mut items: Vec<Vec<MapNode>> = vec![Vec::new(); n_boxes];
-        let mut columns: Vec<(String, f64)> = Vec::new();
-        let mut matrix: Vec<(usize, usize)> = Vec::new();
-        if aggregated {
-            let nk = AssetKind::ALL.len();
-            let mut slot = vec![u32::MAX; n_boxes * nk];
-            let mut tmp: Vec<(usize, AssetKind, usize, usize)> = Vec::new();
-            let mut assign: Vec<u32> = vec![u32::MAX; assets.len()];
-            for (i, a) in assets.iter().enumerate() {
-                if is_segment(a.kind) {
-                    continue;
-                }
-                let b = box_of[group[i] as usize];
-                let s = b * nk + a.kind.index();
-                if slot[s] == u32::MAX {
-                    slot[s] = tmp.len() as u32;
-                    tmp.push((b, a.kind, 0, 0));
-                }
-                let t = &mut tmp[slot[s] as usize];
-                t.2 += 1;
-                t.3 += usize::from(a.crown_jewel);
-                assign[i] = slot[s];
-            }
-            // Columns: the kinds present, by pillar then kind.
-            let mut kinds: Vec<AssetKind> = Vec::new();
-            for t in &tmp {
-                if !kinds.contains(&t.1) {
-                    kinds.push(t.1);
-                }
-            }
-            kinds.sort_by_key(|k| (pillar_rank(k.pillar()), k.index()));
-            let col_of = |k: AssetKind| kinds.iter().position(|&x| x == k).unwrap_or(0);
-            let mut ids: Vec<usize> = (0..tmp.len()).collect();
-            ids.sort_by_key(|&t| (tmp[t].0, col_of(tmp[t].1)));
-            let mut node_id = vec![0u32; tmp.len()];
-            for (k, &t) in ids.iter().enumerate() {
-                node_id[t] = k as u32;
-                let (b, kind, count, cj) = tmp[t];
-                items[b].push(MapNode {
-                    x: 0.0,
-                    y: 0.0,
-                    r: 0.0,
-                    label: count.to_string(),
-                    counted: kind.counts_in_blast_radius(),
-                    crown_jewels: cj,
-                    assets: count,
-                });
-                matrix.push((b, col_of(kind)));
-            }
-            for (i, &s) in assign.iter().enumerate() {
-                if s != u32::MAX {
-                    node_of[i] = node_id[s as usize];
-                }
-            }
-            columns = kinds.iter().map(|k| (k.name().to_string(), 0.0)).collect();
+        let (nodes, width, height, header_h) = if aggregated {
+            place_matrix(&mut items, &mut boxes, avail_w)
         } else {
-            let mut ids: Vec<usize> = (0..assets.len())
-                .filter(|&i| !is_segment(assets[i].kind))
-                .collect();
-            let key = |i: usize| {
-                let a = &assets[i];
-                (
-                    box_of[group[i] as usize],
-                    pillar_rank(a.kind.pillar()),
-                    a.kind.index(),
-                )
-            };
-            ids.sort_by(|&x, &y| key(x).cmp(&key(y)).then(assets[x].id.cmp(&assets[y].id)));
-            for (k, &i) in ids.iter().enumerate() {
-                let a = &assets[i];
-                node_of[i] = k as u32;
-                items[key(i).0].push(MapNode {
-                    x: 0.0,
-                    y: 0.0,
-                    r: if labelled { 10.0 } else { 9.0 },
-                    label: if labelled {
-                        label(&a.id, 17)
-                    } else {
-                        String::new()
-                    },
-                    counted: a.kind.counts_in_blast_radius(),
-                    crown_jewels: usize::from(a.crown_jewel),
-                    assets: 1,
-                });
-            }
-        }
-
-        let mut nodes: Vec<MapNode> = Vec::with_capacity(items.iter().map(Vec::len).sum());
-        let (width, height, header_h);
-        if aggregated {
-            // A matrix: segment titles on the left, one column per kind.
-            const TITLE_W: f64 = 300.0;
-            // Rows shrink when there are many, so the matrix keeps a readable width.
-            let row_h: f64 = if n_boxes > 12 { 44.0 } else { 56.0 };
-            header_h = 44.0;
-            let ncols = columns.len().max(1) as f64;
-            let cw = ((avail_w - TITLE_W) / ncols).clamp(64.0, 200.0);
-            for (c, col) in columns.iter_mut().enumerate() {
-                col.1 = TITLE_W + (c as f64 + 0.5) * cw;
-            }
-            let max_count = items
-                .iter()
-                .flatten()
-                .map(|n| n.assets)
-                .max()
-                .unwrap_or(1)
-                .max(1) as f64;
-            let r_max = (cw / 2.0 - 5.0).min(row_h / 2.0 - 9.0);
-            let mut k = 0;
-            for (b, its) in items.into_iter().enumerate() {
-                let y = header_h + b as f64 * row_h;
-                boxes[b].x = 0.0;
-                boxes[b].y = y;
-                boxes[b].w = TITLE_W + ncols * cw;
-                boxes[b].h = row_h;
-                for mut it in its {
-                    let (_, c) = matrix[k];
-                    k += 1;
-                    it.x = columns[c].1;
-                    it.y = y + 3.0 + r_max;
-                    it.r = (r_max * (it.assets as f64 / max_count).sqrt()).max(3.0);
-                    nodes.push(it);
-                }
-            }
-            width = TITLE_W + ncols * cw;
-            height = header_h + n_boxes as f64 * row_h;
-        } else {
-            // Boxes, shelf-packed into the available width.
-            header_h = 0.0;
-            let max_cols = (((avail_w - 2.0 * PAD) / cw).floor() as usize).max(1);
-            let (mut x, mut y, mut shelf_h, mut w_max) = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
-            for (b, its) in items.into_iter().enumerate() {
-                let n = its.len().max(1);
-                let cols = ((n as f64 * 2.2).sqrt().ceil() as usize).clamp(1, n.min(max_cols));
-                let suffix = if boxes[b].segment.is_some() {
-                    20.0
-                } else {
-                    0.0
-                };
-                let min_cols =
-                    (((boxes[b].title.chars().count() as f64 + suffix) * 7.5 + 2.0 * PAD) / cw)
-                        .ceil()
-                        .max(1.0) as usize;
-                let cols = cols.max(min_cols.min(max_cols));
-                let rows = n.div_ceil(cols);
-                let (w, h) = (
-                    cols as f64 * cw + 2.0 * PAD,
-                    HEADER + rows as f64 * ch + PAD,
-                );
-                if x > 0.0 && x + w > avail_w {
-                    x = 0.0;
-                    y += shelf_h + GAP;
-                    shelf_h = 0.0;
-                }
-                boxes[b].x = x;
-                boxes[b].y = y;
-                boxes[b].w = w;
-                boxes[b].h = h;
-                for (k, mut it) in its.into_iter().enumerate() {
-                    it.x = x + PAD + (k % cols) as f64 * cw + cw / 2.0;
-                    it.y = y
-                        + HEADER
-                        + (k / cols) as f64 * ch
-                        + if labelled { 16.0 } else { ch / 2.0 };
-                    nodes.push(it);
-                }
-                x += w + GAP;
-                w_max = w_max.max(x - GAP);
-                shelf_h = shelf_h.max(h);
-            }
-            width = w_max;
-            height = y + shelf_h;
-        }
-
-        // Relations, counted between nodes (one line per pair, however many relations).
-        let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
-        for r in &estate.relations {
-            let (Some(&a), Some(&b)) = (index.get(r.from.as_str()), index.get(r.to.as_str()))
-            else {
-                continue;
-            };
-            let (a, b) = (node_of[a as usize], node_of[b as usize]);
-            if a == u32::MAX || b == u32::MAX || a == b {
-                continue;
-            }
-            *pairs.entry((a.min(b), a.max(b))).or_insert(0) += 1;
-        }
-        let mut edges: Vec<(u32, u32, u32)> =
-            pairs.into_iter().map(|((a, b), c)| (a, b, c)).collect();
-        edges.sort_by(|x, y| y.2.cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
-        edges.truncate(if aggregated { 150 } else { 3000 });
+            let (nodes, width, height) = shelf_pack(&mut items, &mut boxes, avail_w, labelled);
+            (nodes, width, height, 0.0)
+        };
+        let edges = node_edges(estate, index, &items.node_of, aggregated);
         MapLayout {
             aggregated,
-            columns,
+            columns: items.columns,
             header_h,
             groups: boxes,
             nodes,
             edges,
             width,
             height,
-            node_of,
+            node_of: items.node_of,
         }
     }
 
@@ -495,6 +590,28 @@ const PANEL_BOTTOM: f64 = 12.0;
 /// Width the layout is drawn into: the panel less the legend and margins.
 const MAP_W: f64 = (PANEL_W as i32 - LEGEND_W - 40) as f64;
 
+/// Where a panel draws the layout: its origin in pixels and the layout's scale.
+struct Frame {
+    ox: f64,
+    oy: f64,
+    scale: f64,
+}
+
+impl Frame {
+    /// A layout point in pixels.
+    fn px(&self, x: f64, y: f64) -> (i32, i32) {
+        (
+            (self.ox + x * self.scale).round() as i32,
+            (self.oy + y * self.scale).round() as i32,
+        )
+    }
+
+    /// Font size of box titles and column headers.
+    fn title_size(&self) -> f64 {
+        (14.0 * self.scale).clamp(10.0, 15.0)
+    }
+}
+
 fn map_scale(l: &MapLayout, avail_w: f64, avail_h: f64) -> f64 {
     (avail_w / l.width.max(1.0))
         .min(avail_h / l.height.max(1.0))
@@ -543,6 +660,8 @@ impl<'a> EstateMap<'a> {
         }
     }
 
+    /// One panel: its title, then the boxes (or matrix rows), the matrix column headers,
+    /// the relations and the nodes coloured by `rates`, under control set `set`.
     fn panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
@@ -557,20 +676,33 @@ impl<'a> EstateMap<'a> {
             (20, 6),
             font_at(20.0, HPos::Left, VPos::Top).color(&super::set_color(set)),
         ))?;
-        let ox = 20.0;
-        let oy = PANEL_TOP;
-        let scale = map_scale(l, w as f64 - 40.0, h as f64 - oy - PANEL_BOTTOM);
-        let px = |x: f64, y: f64| {
-            (
-                (ox + x * scale).round() as i32,
-                (oy + y * scale).round() as i32,
-            )
+        let f = Frame {
+            ox: 20.0,
+            oy: PANEL_TOP,
+            scale: map_scale(l, w as f64 - 40.0, h as f64 - PANEL_TOP - PANEL_BOTTOM),
         };
-        // Boxes (or matrix rows) with their segment's title.
-        let fs = (14.0 * scale).clamp(10.0, 15.0);
+        self.draw_boxes(area, set, &f)?;
+        if l.aggregated {
+            self.draw_column_headers(area, &f)?;
+        }
+        self.draw_relations(area, &f)?;
+        self.draw_nodes(area, rates, &f)
+    }
+
+    /// Boxes (or matrix rows) with their segment's title and how often the segment was
+    /// reached under set `set`.
+    fn draw_boxes<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        set: usize,
+        f: &Frame,
+    ) -> DrawResult<DB> {
+        let s = &self.data.summary.control_sets[set];
+        let l = &self.layout;
+        let fs = f.title_size();
         for (b, g) in l.groups.iter().enumerate() {
-            let (x0, y0) = px(g.x, g.y);
-            let (x1, y1) = px(g.x + g.w, g.y + g.h);
+            let (x0, y0) = f.px(g.x, g.y);
+            let (x1, y1) = f.px(g.x + g.w, g.y + g.h);
             let fill = if l.aggregated && b % 2 == 1 {
                 RGBColor(0xFF, 0xFF, 0xFF)
             } else {
@@ -588,7 +720,7 @@ impl<'a> EstateMap<'a> {
             if l.aggregated {
                 // Title, and under it how often the segment was reached.
                 let title_w = l.columns.first().map_or(g.w, |c| c.1 - 40.0);
-                let max_chars = ((title_w * scale - 12.0) / (fs * 0.6)).max(4.0) as usize;
+                let max_chars = ((title_w * f.scale - 12.0) / (fs * 0.6)).max(4.0) as usize;
                 let mid = (y0 + y1) / 2;
                 let (ty, v) = if reached.is_some() {
                     (mid - 1, VPos::Bottom)
@@ -615,25 +747,42 @@ impl<'a> EstateMap<'a> {
                 let max_chars = (((x1 - x0) as f64 - 12.0) / (fs * 0.6)).max(4.0) as usize;
                 area.draw(&Text::new(
                     label(&title, max_chars),
-                    (x0 + 6, y0 + (6.0 * scale) as i32 + 2),
+                    (x0 + 6, y0 + (6.0 * f.scale) as i32 + 2),
                     font_at(fs, HPos::Left, VPos::Top),
                 ))?;
             }
         }
-        // Matrix column headers: the asset kinds, staggered when columns are narrow.
-        if l.aggregated {
-            let narrow = l.columns.len() > 1 && (l.columns[1].1 - l.columns[0].1) * scale < 120.0;
-            for (c, (kind, x)) in l.columns.iter().enumerate() {
-                let lift = if narrow && c % 2 == 1 { 18.0 } else { 0.0 };
-                let (x, y) = px(*x, l.header_h);
-                area.draw(&Text::new(
-                    kind.clone(),
-                    (x, y - 8 - lift as i32),
-                    font_at(fs, HPos::Center, VPos::Bottom),
-                ))?;
-            }
+        Ok(())
+    }
+
+    /// Matrix column headers: the asset kinds, staggered when columns are narrow.
+    fn draw_column_headers<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        f: &Frame,
+    ) -> DrawResult<DB> {
+        let l = &self.layout;
+        let fs = f.title_size();
+        let narrow = l.columns.len() > 1 && (l.columns[1].1 - l.columns[0].1) * f.scale < 120.0;
+        for (c, (kind, x)) in l.columns.iter().enumerate() {
+            let lift = if narrow && c % 2 == 1 { 18.0 } else { 0.0 };
+            let (x, y) = f.px(*x, l.header_h);
+            area.draw(&Text::new(
+                kind.clone(),
+                (x, y - 8 - lift as i32),
+                font_at(fs, HPos::Center, VPos::Bottom),
+            ))?;
         }
-        // Relations, beneath the nodes.
+        Ok(())
+    }
+
+    /// Relations, beneath the nodes: faint lines, darker for busier pairs in a matrix.
+    fn draw_relations<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        f: &Frame,
+    ) -> DrawResult<DB> {
+        let l = &self.layout;
         let max_c = l.edges.iter().map(|e| e.2).max().unwrap_or(1) as f64;
         for &(a, b, c) in &l.edges {
             let (na, nb) = (&l.nodes[a as usize], &l.nodes[b as usize]);
@@ -643,14 +792,25 @@ impl<'a> EstateMap<'a> {
                 0.22
             };
             area.draw(&PathElement::new(
-                vec![px(na.x, na.y), px(nb.x, nb.y)],
+                vec![f.px(na.x, na.y), f.px(nb.x, nb.y)],
                 RGBColor(0x50, 0x60, 0x70).mix(alpha).stroke_width(1),
             ))?;
         }
-        // Nodes.
+        Ok(())
+    }
+
+    /// Nodes: counted assets as circles coloured by their compromise rate, groups as grey
+    /// squares, crown jewels ringed and starred, labels beneath.
+    fn draw_nodes<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        rates: &[f64],
+        f: &Frame,
+    ) -> DrawResult<DB> {
+        let l = &self.layout;
         for (n, &r) in l.nodes.iter().zip(rates) {
-            let c = px(n.x, n.y);
-            let rad = ((n.r * scale).round() as i32).max(3);
+            let c = f.px(n.x, n.y);
+            let rad = ((n.r * f.scale).round() as i32).max(3);
             if n.crown_jewels > 0 {
                 area.draw(&Circle::new(c, rad + 5, INK.stroke_width(3)))?;
             }
@@ -673,14 +833,14 @@ impl<'a> EstateMap<'a> {
                 ))?;
             }
             if n.crown_jewels > 0 {
-                let sr = (7.0 * scale.max(0.8)).round();
+                let sr = (7.0 * f.scale.max(0.8)).round();
                 area.draw(&Polygon::new(
                     star(c.0 + rad + 3, c.1 - rad - 3, sr),
                     RGBColor(0x11, 0x11, 0x11).filled(),
                 ))?;
             }
             if !n.label.is_empty() {
-                let fs = (12.0 * scale).clamp(9.0, 13.0);
+                let fs = (12.0 * f.scale).clamp(9.0, 13.0);
                 let mut text = n.label.clone();
                 if l.aggregated && n.crown_jewels > 0 {
                     text = format!("{text} ({} ★)", n.crown_jewels);
