@@ -29,6 +29,7 @@ pub mod rng;
 pub mod scenario;
 pub mod sim;
 pub mod stats;
+mod suggest;
 pub mod summary;
 pub mod sweep;
 pub mod tabletop;

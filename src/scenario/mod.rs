@@ -5,14 +5,14 @@
 mod controls_file;
 mod load;
 mod locate;
+mod parse;
 mod validate;
 
 pub use controls_file::{ControlsFile, apply_controls_file, apply_controls_files};
 
-pub use load::{
-    LoadedScenario, load_scenario_file, load_scenario_str, locate_all, read_scenario_text,
-};
-pub use locate::{Locator, yaml_syntax_error};
+pub use load::{LoadedScenario, load_scenario_file, load_scenario_str, read_scenario_text};
+pub use locate::{Locator, locate_all, yaml_syntax_error};
+pub(crate) use parse::{DocKind, is_json, parse_strict, plain_message};
 pub use validate::validate;
 
 use crate::model::{AppRole, AssetKind, MfaStrength, Os, Protocol, RelationKind, Sensitivity};

@@ -355,15 +355,8 @@ impl Validator<'_> {
     ) {
         match kinds.get(id) {
             None => {
-                let best = kinds
-                    .keys()
-                    .map(|k| (strsim::jaro_winkler(id, k), *k))
-                    .filter(|(s, _)| *s > 0.8)
-                    .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(a.1)));
-                let hint = match best {
-                    Some((_, k)) => format!("did you mean `{k}`?"),
-                    None => "define it under `assets:` or `segments:`".into(),
-                };
+                let hint = crate::suggest::did_you_mean_hint(id, kinds.keys().copied())
+                    .unwrap_or_else(|| "define it under `assets:` or `segments:`".into());
                 self.err(path, format!("unknown id `{id}`"), Some(hint));
             }
             Some(k) => {
@@ -642,15 +635,10 @@ impl Validator<'_> {
             for (j, u) in set.controls.iter().enumerate() {
                 let up = |f: &str| format!("control_sets[{i}].controls[{j}]{f}");
                 let Some(def) = catalog.get(&u.id) else {
-                    let ids: Vec<&str> = catalog.controls.iter().map(|c| c.id.as_str()).collect();
-                    let best = ids
-                        .iter()
-                        .map(|k| (strsim::jaro_winkler(&u.id, k), *k))
-                        .filter(|(s, _)| *s > 0.8)
-                        .max_by(|a, b| a.0.total_cmp(&b.0));
-                    let hint = best
-                        .map(|(_, k)| format!("did you mean `{k}`?"))
-                        .unwrap_or_else(|| "see `ztsim controls` for the catalog".into());
+                    let hint = match catalog.closest_id(&u.id) {
+                        Some(k) => format!("did you mean `{k}`?"),
+                        None => "see `ztsim controls` for the catalog".into(),
+                    };
                     self.err(up(".id"), format!("unknown control `{}`", u.id), Some(hint));
                     continue;
                 };

@@ -102,76 +102,19 @@ pub fn load(path: &Path, limits: &Limits) -> Result<Script> {
 /// its location.
 pub fn parse(text: &str, origin: &str, limits: &Limits) -> Result<Script> {
     let err = |d: Diagnostic| invalid(text, origin, d);
-    if let Some(d) = limits.check_text(text) {
-        return Err(err(d));
-    }
-    if text.trim().is_empty() {
-        let mut d = Diagnostic::error("", "exercise file is empty")
-            .with_hint("an exercise needs `title:` and a `steps:` list of {at, do}");
-        (d.line, d.column) = (1, 1);
-        return Err(err(d));
-    }
-    if let Some((line, column, msg)) = crate::scenario::yaml_syntax_error(text) {
-        let mut d = Diagnostic::error("", format!("YAML syntax error: {msg}")).with_hint(
-            "check the indentation and unclosed brackets or quotes at or above this line",
-        );
-        (d.line, d.column) = (line, column);
-        return Err(err(d));
-    }
-    // The same typed, path-tracking parse as the scenario loader's.
-    let options = serde_saphyr::options! {
-        budget: Some(limits.yaml_budget()),
-        strict_booleans: true,
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-        with_snippet: false,
+    let kind = crate::scenario::DocKind {
+        called: "exercise file",
+        needs: "an exercise needs `title:` and a `steps:` list of {at, do}",
     };
-    let mut path_seen = String::new();
-    let result: std::result::Result<Exercise, serde_saphyr::Error> =
-        serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
-            serde_path_to_error::deserialize(de).map_err(|e| {
-                path_seen = e.path().to_string();
-                e.into_inner()
-            })
-        });
-    let exercise = result.map_err(|e| {
-        let msg = e.to_string();
-        let msg = msg.lines().next().unwrap_or(&msg);
-        let msg = match msg.rfind(" at line ") {
-            Some(i) => &msg[..i],
-            None => msg,
-        };
-        let path = path_seen.trim_end_matches(".?").trim_end_matches('?');
-        let path = if path == "." { "" } else { path };
-        let msg = if msg.contains("floating point") || msg.contains("expected f64") {
-            "expected a number of hours".to_string()
-        } else {
-            msg.to_string()
-        };
-        let mut d = Diagnostic::error(path, msg.clone());
-        if let Some(loc) = e.location() {
-            d.line = loc.line() as usize;
-            d.column = loc.column() as usize;
-        }
-        if let Some(got) = msg
-            .strip_prefix("unknown field `")
-            .and_then(|r| r.split('`').next())
-        {
-            const FIELDS: &[&str] = &[
-                "title", "audience", "duration", "scenario", "controls", "profile", "seed",
-                "trial", "objectives", "facilitator_notes", "steps", "at", "do", "note", "until",
-            ];
-            d = match FIELDS
-                .iter()
-                .map(|f| (strsim::jaro_winkler(got, f), *f))
-                .filter(|(x, _)| *x > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-            {
-                Some((_, f)) => d.with_hint(format!("did you mean `{f}`?")),
-                None => d.with_hint("exercise fields: title, audience, duration, scenario, controls, profile, seed, trial, objectives, facilitator_notes, steps; step fields: at, do, note, until"),
-            };
-        }
-        err(d)
-    })?;
+    // Exercises are YAML (JSON is YAML's flow syntax, and reads as such).
+    let exercise: Exercise =
+        crate::scenario::parse_strict(text, false, limits, kind).map_err(|mut d| {
+            // The only numbers of an exercise are times.
+            if d.message.contains("floating point") || d.message.contains("expected a number") {
+                d.message = "expected a number of hours".into();
+            }
+            err(d)
+        })?;
     let mut commands = Vec::new();
     let mut prev = 0.0;
     for (i, s) in exercise.steps.iter().enumerate() {

@@ -250,19 +250,16 @@ impl Session {
         let n = match est.index.get(id) {
             Some(&n) if est.node(n).virtual_kind.is_none() && n != INTERNET => n,
             _ => {
-                let best = est
+                let assets = est
                     .nodes
                     .iter()
                     .filter(|x| x.virtual_kind.is_none() && x.id != "internet")
-                    .map(|x| (strsim::jaro_winkler(id, &x.id), x.id.as_str()))
-                    .filter(|(s, _)| *s > 0.8)
-                    .max_by(|a, b| a.0.total_cmp(&b.0));
-                return Err(match best {
-                    Some((_, b)) => {
-                        format!("no asset `{id}` in this scenario; did you mean `{b}`?")
-                    }
-                    None => format!("no asset `{id}` in this scenario"),
-                });
+                    .map(|x| x.id.as_str());
+                return Err(crate::suggest::unknown_message(
+                    &format!("no asset `{id}` in this scenario"),
+                    crate::suggest::did_you_mean(id, assets),
+                    None,
+                ));
             }
         };
         let kind = est.node(n).kind;
@@ -413,25 +410,8 @@ impl Session {
     }
 
     fn control(&self, id: &str) -> std::result::Result<String, String> {
-        match self.prep.catalog.get(id) {
-            Some(c) => Ok(c.name.clone().unwrap_or_else(|| c.id.clone())),
-            None => {
-                let best = self
-                    .prep
-                    .catalog
-                    .controls
-                    .iter()
-                    .map(|c| (strsim::jaro_winkler(id, &c.id), c.id.as_str()))
-                    .filter(|(s, _)| *s > 0.85)
-                    .max_by(|a, b| a.0.total_cmp(&b.0));
-                Err(match best {
-                    Some((_, b)) => format!(
-                        "unknown control `{id}`; did you mean `{b}`? (`ztsim controls` lists them)"
-                    ),
-                    None => format!("unknown control `{id}`; `ztsim controls` lists them"),
-                })
-            }
-        }
+        let c = self.prep.catalog.lookup(id)?;
+        Ok(c.name.clone().unwrap_or_else(|| c.id.clone()))
     }
 
     // ------------------------------------------------------------------ the clock
