@@ -1,8 +1,8 @@
 //! Scripted exercises and saved sessions share one YAML format: a header (title, audience,
 //! duration, learning objectives, facilitator notes, and optionally the scenario, control
 //! set, profile, seed and trial it was written for) and a list of steps
-//! `{at: HOURS, do: "COMMAND", note: "..."}`. A runner advances the clock to each step's
-//! time and runs its command; `save` writes a session's log in the same format, so a saved
+//! `{at: HOURS, do: "COMMAND", note: "..."}`. The runner ([`super::play::run_script`])
+//! advances the clock to each step's time and runs its command; `save` writes a session's log in the same format, so a saved
 //! session replays with `load` or `--script`.
 //!
 //! Problems are reported like scenario problems: `file:line:column: error: steps[3].do: ...`.
@@ -12,7 +12,6 @@ use super::session::{Config, Entry, ExerciseInfo, Session};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::limits::Limits;
 use serde::Deserialize;
-use std::io::Write;
 use std::path::Path;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -201,61 +200,6 @@ impl Script {
         }
         Ok(())
     }
-}
-
-/// Plays a script to its end, writing the narration to `out`.
-pub fn run(s: &mut Session, script: &Script, out: &mut dyn Write) -> Result<()> {
-    let io = |e: std::io::Error| Error::Usage(format!("writing output: {e}"));
-    let e = &script.exercise;
-    writeln!(out, "Exercise: {}", crate::report::terminal_safe(&e.title)).map_err(io)?;
-    for o in &e.objectives {
-        writeln!(out, "  objective: {}", crate::report::terminal_safe(o)).map_err(io)?;
-    }
-    for (i, (step, cmd)) in e.steps.iter().zip(&script.commands).enumerate() {
-        // A step whose time has passed (a `run until` went further) happens now.
-        writeln!(
-            out,
-            "> [{}] {}",
-            fmt_time(step.at.max(s.now())),
-            crate::report::terminal_safe(&cmd.to_string())
-        )
-        .map_err(io)?;
-        if let Some(n) = &step.note {
-            for l in n.lines() {
-                writeln!(out, "  note: {}", crate::report::terminal_safe(l)).map_err(io)?;
-            }
-        }
-        let path = format!("steps[{i}].do");
-        let reply = if cmd.is_logged() || cmd.is_display() {
-            // Display steps are logged too, as no-ops: the clock moves to their time and the
-            // transcript keeps their notes.
-            let entry = Entry {
-                at: step.at,
-                cmd: cmd.clone(),
-                note: step.note.clone(),
-                until: step.until,
-            };
-            s.apply(entry).map_err(|m| script.error_at(&path, m))?;
-            let mut text = s.render_last();
-            if cmd.is_display() {
-                let r = s.run(cmd.clone(), None);
-                if r.error {
-                    return Err(script.error_at(&path, r.text.trim().trim_start_matches("error: ")));
-                }
-                text.push_str(&r.text);
-            }
-            text
-        } else {
-            let r = s.run(cmd.clone(), None);
-            if r.error {
-                return Err(script.error_at(&path, r.text.trim().trim_start_matches("error: ")));
-            }
-            r.text
-        };
-        write!(out, "{}", crate::report::terminal_safe(&reply)).map_err(io)?;
-    }
-    writeln!(out, "End of exercise at {}.", fmt_time(s.now())).map_err(io)?;
-    Ok(())
 }
 
 /// Replays a saved session (or an exercise's logged steps) into `s`, taking the file's

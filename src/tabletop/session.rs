@@ -4,7 +4,8 @@
 //! ordered log of the commands that changed the trial, each with the simulated time it was
 //! applied at. A trial is a pure function of these, so undo, rewind, branches and loading a
 //! saved session all work by *replay*: build a fresh engine and apply the log again. Output
-//! is returned as text; nothing here reads the terminal.
+//! is returned as text; nothing here reads the terminal or touches a file (the commands
+//! that do are run by [`super::play`]).
 
 use super::command::{self, Command, StepArg, Until, fmt_time};
 use super::narrate::{self, Line, Tag};
@@ -71,13 +72,13 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn ok(text: String) -> Reply {
+    pub(super) fn ok(text: String) -> Reply {
         Reply {
             text,
             ..Reply::default()
         }
     }
-    fn err(msg: impl Into<String>) -> Reply {
+    pub(super) fn err(msg: impl Into<String>) -> Reply {
         Reply {
             text: format!("error: {}\n", msg.into()),
             error: true,
@@ -893,7 +894,8 @@ impl Session {
             .count()
     }
 
-    fn footer(&self, turn_alerts: usize) -> String {
+    /// The status line after a turn: clock, blast radius, alerts and containment.
+    pub(super) fn footer(&self, turn_alerts: usize) -> String {
         let st = self.state();
         format!(
             "{}  -- blast radius {} | alerts {} this turn, {} in total | contained {}\n",
@@ -984,17 +986,9 @@ impl Session {
         v
     }
 
-    /// Runs one typed line.
-    pub fn execute(&mut self, line: &str) -> Reply {
-        match command::parse(line) {
-            Ok(None) => Reply::default(),
-            Ok(Some(cmd)) => self.run(cmd, None),
-            Err(m) => Reply::err(m),
-        }
-    }
-
-    /// Runs one parsed command (with a facilitator note, from a script).
-    pub fn run(&mut self, cmd: Command, note: Option<String>) -> Reply {
+    /// Runs one parsed command that reads and writes no file (with a facilitator note, from
+    /// a script); [`super::play`] runs the others (map, save, load, export).
+    pub(super) fn run_in_memory(&mut self, cmd: Command, note: Option<String>) -> Reply {
         if let Err(m) = self.check(&cmd) {
             return Reply::err(m);
         }
@@ -1013,19 +1007,6 @@ impl Session {
         match cmd {
             Command::Status => Reply::ok(self.status()),
             Command::Alerts => Reply::ok(self.alerts()),
-            Command::Map(file) => {
-                let mut text = super::map::text(self, self.god);
-                if let Some(f) = file {
-                    let svg = super::map::svg(self, self.god);
-                    if let Err(e) =
-                        crate::output::write_atomic(std::path::Path::new(&f), svg.as_bytes())
-                    {
-                        return Reply::err(e.to_string());
-                    }
-                    text.push_str(&format!("wrote {f}\n"));
-                }
-                Reply::ok(crate::report::terminal_safe(&text))
-            }
             Command::God(v) => {
                 self.god = v.unwrap_or(!self.god);
                 Reply::ok(if self.god {
@@ -1104,28 +1085,6 @@ impl Session {
                 }
                 Reply::ok(crate::report::terminal_safe(&out))
             }
-            Command::Save(f) => {
-                let text = super::script::to_yaml(self);
-                match crate::output::write_atomic(std::path::Path::new(&f), text.as_bytes()) {
-                    Ok(()) => Reply::ok(format!(
-                        "Saved {} decision(s) of branch `{}` to {f}.\n",
-                        self.log.len(),
-                        self.branch
-                    )),
-                    Err(e) => Reply::err(e.to_string()),
-                }
-            }
-            Command::Load(f) => match super::script::load_into(self, std::path::Path::new(&f)) {
-                Ok(n) => Reply::ok(format!(
-                    "Loaded {n} decision(s) from {f}.\n{}",
-                    self.footer(0)
-                )),
-                Err(e) => Reply::err(e.to_string()),
-            },
-            Command::Export(d) => match super::transcript::export(self, std::path::Path::new(&d)) {
-                Ok(files) => Reply::ok(format!("Wrote {} into {d}.\n", files.join(", "))),
-                Err(e) => Reply::err(e.to_string()),
-            },
             Command::State => Reply::ok(self.state_json() + "\n"),
             Command::Help(t) => Reply::ok(command::help(t.as_deref())),
             Command::Quit => Reply {
