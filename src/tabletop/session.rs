@@ -670,6 +670,8 @@ impl Session {
         Ok(())
     }
 
+    /// Runs the command of a log entry on the trial; `cap` bounds a clock command, `pre`
+    /// and `post` take the lines to show before and after the journal's.
     fn exec(
         &mut self,
         cmd: &Command,
@@ -678,8 +680,6 @@ impl Session {
         post: &mut Vec<Line>,
     ) -> std::result::Result<(), String> {
         let now = self.now();
-        let est = self.prep.estate.clone();
-        let lab = |n: NodeId| narrate::label(&est, n);
         match cmd {
             Command::Step(StepArg::Actions(n)) => {
                 self.run_actions(*n, cap, post);
@@ -691,7 +691,7 @@ impl Session {
             Command::Run(w) => self.run_until(cap, post, *w),
             Command::Isolate(x) => {
                 let n = self.node(x, Want::Any)?;
-                let what = if est.node(n).kind.is_identity() {
+                let what = if self.prep.estate.node(n).kind.is_identity() {
                     Inject::Disable(n)
                 } else {
                     Inject::Isolate(n)
@@ -703,139 +703,184 @@ impl Session {
                 self.contain_inject(Inject::Disable(n), n, post);
             }
             Command::Reset(x) => {
-                let n = self.node(x, Want::Identity)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Defender,
-                    text: format!(
-                        "The defenders reset the credentials of {} (passwords, hashes, tokens, sessions)",
-                        lab(n)
-                    ),
-                });
-                self.engine.inject(Inject::ResetCredentials(n));
+                let words = |l| {
+                    format!(
+                        "The defenders reset the credentials of {l} (passwords, hashes, tokens, sessions)"
+                    )
+                };
+                self.announced_inject(
+                    x,
+                    Want::Identity,
+                    Tag::Defender,
+                    words,
+                    Inject::ResetCredentials,
+                    pre,
+                )?;
             }
             Command::Revoke(x) => {
-                let n = self.node(x, Want::Identity)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Defender,
-                    text: format!("The defenders revoke the sessions and tokens of {}", lab(n)),
-                });
-                self.engine.inject(Inject::RevokeTokens(n));
+                let words = |l| format!("The defenders revoke the sessions and tokens of {l}");
+                self.announced_inject(
+                    x,
+                    Want::Identity,
+                    Tag::Defender,
+                    words,
+                    Inject::RevokeTokens,
+                    pre,
+                )?;
             }
-            Command::Block(x) => {
-                let n = self.node(x, Want::Segment)?;
-                let seg = est.node(n).segment;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Defender,
-                    text: format!(
-                        "The defenders cut off segment {}: every foothold held there now is contained",
-                        lab(seg)
-                    ),
-                });
-                self.engine.inject(Inject::BlockSegment(n));
-            }
+            Command::Block(x) => self.block_segment(x, pre)?,
             Command::Phish(x) => {
-                let n = self.node(x, Want::Human)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Gain,
-                    text: format!("Inject: {} falls for a phish", lab(n)),
-                });
-                self.engine.inject(Inject::Phish(n));
+                let words = |l| format!("Inject: {l} falls for a phish");
+                self.announced_inject(x, Want::Human, Tag::Gain, words, Inject::Phish, pre)?;
             }
             Command::Exploit(x) => {
-                let n = self.node(x, Want::AppOrDevice)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Gain,
-                    text: format!("Inject: the attacker exploits {}", lab(n)),
-                });
-                self.engine.inject(Inject::Exploit(n));
+                let words = |l| format!("Inject: the attacker exploits {l}");
+                self.announced_inject(
+                    x,
+                    Want::AppOrDevice,
+                    Tag::Gain,
+                    words,
+                    Inject::Exploit,
+                    pre,
+                )?;
             }
             Command::Foothold(x) => {
-                let n = self.node(x, Want::Foothold)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Gain,
-                    text: format!("Inject: the attacker gets a foothold on {}", lab(n)),
-                });
-                self.engine.inject(Inject::Foothold(n));
+                let words = |l| format!("Inject: the attacker gets a foothold on {l}");
+                self.announced_inject(x, Want::Foothold, Tag::Gain, words, Inject::Foothold, pre)?;
             }
             Command::Insider { identity, device } => {
-                let n = self.node(identity, Want::Identity)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Gain,
-                    text: format!("Inject: an insider acts as {}", lab(n)),
-                });
-                self.engine.inject(Inject::Insider(n));
+                let words = |l| format!("Inject: an insider acts as {l}");
+                self.announced_inject(
+                    identity,
+                    Want::Identity,
+                    Tag::Gain,
+                    words,
+                    Inject::Insider,
+                    pre,
+                )?;
                 if let Some(d) = device {
                     let dn = self.node(d, Want::Device)?;
                     self.engine.inject(Inject::Foothold(dn));
                 }
             }
-            Command::Enable { control, scope } => {
-                let name = self.control(control)?;
-                self.without.retain(|(w, _)| w != control);
-                let in_base = self.current_uses_base().contains(control);
-                if let Some((u, _)) = self.extra.iter_mut().find(|(u, _)| &u.id == control) {
-                    if scope.is_empty() {
-                        u.scope = None;
-                    } else if let Some(sc) = &mut u.scope {
-                        for s in scope {
-                            if !sc.ids.contains(s) {
-                                sc.ids.push(s.clone());
-                            }
-                        }
-                    }
-                } else if !(in_base && scope.is_empty()) {
-                    let mut u = ControlUse::from_id(control);
-                    if !scope.is_empty() {
-                        u.scope = Some(ScopeDef {
-                            ids: scope.clone(),
-                            ..ScopeDef::default()
-                        });
-                    }
-                    self.extra.push((u, now));
-                }
-                self.replan()?;
-                let whom = if scope.is_empty() {
-                    String::new()
-                } else {
-                    format!(" for {}", scope.join(", "))
-                };
-                post.push(Line {
-                    t: now,
-                    tag: Tag::Defender,
-                    text: format!(
-                        "Control {control} ({name}) is now on{whom}: it covers {} asset(s)",
-                        self.covered(control)
-                    ),
-                });
-            }
-            Command::DisableControl(control) => {
-                let name = self.control(control)?;
-                let had_extra = self.extra.iter().any(|(u, _)| &u.id == control);
-                self.extra.retain(|(u, _)| &u.id != control);
-                if self.current_uses_base().contains(control)
-                    && !self.without.iter().any(|(w, _)| w == control)
-                {
-                    self.without.push((control.clone(), now));
-                }
-                let _ = had_extra;
-                self.replan()?;
-                post.push(Line {
-                    t: now,
-                    tag: Tag::Defender,
-                    text: format!("Control {control} ({name}) is now off"),
-                });
-            }
+            Command::Enable { control, scope } => self.enable_control(control, scope, post)?,
+            Command::DisableControl(control) => self.disable_control(control, post)?,
             Command::Note(_) => {}
             c if c.is_display() => {}
             other => return Err(format!("`{other}` cannot be applied to the trial")),
         }
+        Ok(())
+    }
+
+    /// Injects `inject` on the asset `target` (which must be what `want` accepts), announced
+    /// by a line of `words` about its label.
+    fn announced_inject(
+        &mut self,
+        target: &str,
+        want: Want,
+        tag: Tag,
+        words: impl FnOnce(String) -> String,
+        inject: fn(NodeId) -> Inject,
+        pre: &mut Vec<Line>,
+    ) -> std::result::Result<(), String> {
+        let n = self.node(target, want)?;
+        pre.push(Line {
+            t: self.now(),
+            tag,
+            text: words(narrate::label(&self.prep.estate, n)),
+        });
+        self.engine.inject(inject(n));
+        Ok(())
+    }
+
+    /// Cuts off the segment `target` is in (or is): every foothold held there is contained.
+    fn block_segment(
+        &mut self,
+        target: &str,
+        pre: &mut Vec<Line>,
+    ) -> std::result::Result<(), String> {
+        let n = self.node(target, Want::Segment)?;
+        let seg = self.prep.estate.node(n).segment;
+        pre.push(Line {
+            t: self.now(),
+            tag: Tag::Defender,
+            text: format!(
+                "The defenders cut off segment {}: every foothold held there now is contained",
+                narrate::label(&self.prep.estate, seg)
+            ),
+        });
+        self.engine.inject(Inject::BlockSegment(n));
+        Ok(())
+    }
+
+    /// Turns `control` on (for the assets in `scope`, or everywhere) from now on.
+    fn enable_control(
+        &mut self,
+        control: &str,
+        scope: &[String],
+        post: &mut Vec<Line>,
+    ) -> std::result::Result<(), String> {
+        let now = self.now();
+        let name = self.control(control)?;
+        self.without.retain(|(w, _)| w != control);
+        let in_base = self.current_uses_base().iter().any(|c| c == control);
+        if let Some((u, _)) = self.extra.iter_mut().find(|(u, _)| u.id == control) {
+            if scope.is_empty() {
+                u.scope = None;
+            } else if let Some(sc) = &mut u.scope {
+                for s in scope {
+                    if !sc.ids.contains(s) {
+                        sc.ids.push(s.clone());
+                    }
+                }
+            }
+        } else if !(in_base && scope.is_empty()) {
+            let mut u = ControlUse::from_id(control);
+            if !scope.is_empty() {
+                u.scope = Some(ScopeDef {
+                    ids: scope.to_vec(),
+                    ..ScopeDef::default()
+                });
+            }
+            self.extra.push((u, now));
+        }
+        self.replan()?;
+        let whom = if scope.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", scope.join(", "))
+        };
+        post.push(Line {
+            t: now,
+            tag: Tag::Defender,
+            text: format!(
+                "Control {control} ({name}) is now on{whom}: it covers {} asset(s)",
+                self.covered(control)
+            ),
+        });
+        Ok(())
+    }
+
+    /// Turns `control` off from now on.
+    fn disable_control(
+        &mut self,
+        control: &str,
+        post: &mut Vec<Line>,
+    ) -> std::result::Result<(), String> {
+        let now = self.now();
+        let name = self.control(control)?;
+        self.extra.retain(|(u, _)| u.id != control);
+        if self.current_uses_base().iter().any(|c| c == control)
+            && !self.without.iter().any(|(w, _)| w == control)
+        {
+            self.without.push((control.to_string(), now));
+        }
+        self.replan()?;
+        post.push(Line {
+            t: now,
+            tag: Tag::Defender,
+            text: format!("Control {control} ({name}) is now off"),
+        });
         Ok(())
     }
 
