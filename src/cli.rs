@@ -710,19 +710,11 @@ fn controls(a: &ControlsArgs) -> Result<ExitCode> {
             );
         }
         Some(ControlsAction::Show { id, json: true }) => {
-            let c = cat.get(id).ok_or_else(|| {
-                ztsim::Error::Usage(format!(
-                    "unknown control `{id}`; `ztsim controls` lists them"
-                ))
-            })?;
+            let c = cat.lookup(id).map_err(ztsim::Error::Usage)?;
             println!("{}", serde_json::to_string_pretty(c)?);
         }
         Some(ControlsAction::Show { id, json: false }) => {
-            let c = cat.get(id).ok_or_else(|| {
-                ztsim::Error::Usage(format!(
-                    "unknown control `{id}`; `ztsim controls` lists them"
-                ))
-            })?;
+            let c = cat.lookup(id).map_err(ztsim::Error::Usage)?;
             println!("{}: {}", c.id, c.name.clone().unwrap_or_default());
             if let Some(d) = &c.description {
                 println!("  {d}");

@@ -31,6 +31,7 @@ pub mod rules;
 pub mod scenario;
 pub mod sim;
 pub mod stats;
+mod suggest;
 pub mod summary;
 pub mod sweep;
 pub mod tabletop;

@@ -1,6 +1,7 @@
 //! Writing files safely: every output is written to a temporary file in the target
 //! directory and renamed into place, so a reader (or a crash) sees the old file or the
-//! complete new one, never half of one.
+//! complete new one, never half of one. Names from a scenario are untrusted: text for the
+//! terminal loses its control characters, and CSV cells their spreadsheet formulas.
 
 use crate::error::{Error, Result};
 use std::io::Write;
@@ -34,6 +35,27 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     })
 }
 
+/// Removes control characters (ANSI escapes included) before text reaches a terminal.
+pub fn terminal_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Prefixes a quote to cells a spreadsheet would read as a formula.
+pub fn csv_safe(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +72,12 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn neutralises_untrusted_names() {
+        assert_eq!(csv_safe("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(csv_safe("alice"), "alice");
+        assert!(!terminal_safe("x\u{1b}[31mred").contains('\u{1b}'));
     }
 }

@@ -156,6 +156,22 @@ fn show_c01_prints_pillar_principle_mitigations_effects_and_provenance() {
 }
 
 #[test]
+fn show_an_unknown_control_suggests_the_closest_id() {
+    for args in [
+        &["controls", "show", "C1"][..],
+        &["controls", "show", "C1", "--json"],
+    ] {
+        let out = ztsim().args(args).output().expect("runs");
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("unknown control `C1`; did you mean `C01`? (`ztsim controls` lists them)"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn every_control_has_provenance_for_every_parameter_and_known_techniques() {
     let catalog = stdout(&["techniques"]);
     let known: Vec<&str> = catalog

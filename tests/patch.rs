@@ -41,7 +41,7 @@ fn patch_problems_are_located_in_the_patch_and_the_scenario_is_untouched() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("tests/patches/bad-refs.yaml:1:17: error: remove_assets[0]: no asset `ws-9`")
-            && err.contains("did you mean `ws-5`?"),
+            && err.contains("did you mean `ws-1`?"),
         "{err}"
     );
     assert!(

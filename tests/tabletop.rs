@@ -78,9 +78,12 @@ fn narration_names_times_techniques_and_assets() {
         .collect();
     assert!(steps.len() >= 20, "expected 20 narrated steps:\n{god}");
     for l in &steps {
-        // `T+HH:MM  TAG  The attacker ... [Txxxx(.yyy) Name]: success|failed`
+        // `T+HH:MM  TAG  The attacker ... [Txxxx(.yyy) Name]: success|failed (rule ID)`
         assert!(has_time(l), "no time: {l}");
-        assert!(l.ends_with(": success") || l.ends_with(": failed"), "{l}");
+        assert!(
+            (l.contains("]: success (rule ") || l.contains("]: failed (rule ")) && l.ends_with(')'),
+            "{l}"
+        );
     }
     // Display names with ids, ATT&CK ids and names.
     assert!(

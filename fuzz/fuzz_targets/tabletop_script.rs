@@ -9,7 +9,7 @@ mod common;
 use libfuzzer_sys::fuzz_target;
 use ztsim::pipeline::Prepared;
 use ztsim::tabletop::command::Command;
-use ztsim::tabletop::{Config, Session, script};
+use ztsim::tabletop::{Config, Session, play, script};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
     s.exercise = Some(sc.info());
     let _ = s.intro();
     let mut sink = Vec::new();
-    if let Err(e) = script::run(&mut s, &sc, &mut sink) {
+    if let Err(e) = play::run_script(&mut s, &sc, &mut sink) {
         common::render(&e);
     }
     let _ = ztsim::tabletop::transcript::markdown(&s, None);

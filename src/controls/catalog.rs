@@ -36,6 +36,23 @@ impl Catalog {
         self.controls.iter().find(|c| c.id == id)
     }
 
+    /// The catalog id `id` was probably meant to be (`C1` gives `C01`), for a "did you mean".
+    pub fn closest_id(&self, id: &str) -> Option<&str> {
+        crate::suggest::did_you_mean(id, self.controls.iter().map(|c| c.id.as_str()))
+    }
+
+    /// The control `id`, or the message about an unknown one: the closest id and where the
+    /// catalog is listed.
+    pub fn lookup(&self, id: &str) -> std::result::Result<&ControlDef, String> {
+        self.get(id).ok_or_else(|| {
+            crate::suggest::unknown_message(
+                &format!("unknown control `{id}`"),
+                self.closest_id(id),
+                Some("`ztsim controls` lists them"),
+            )
+        })
+    }
+
     /// The catalog with a scenario's (or controls file's) definitions applied: a known id
     /// is overridden field by field, a new id is added.
     pub fn with_overrides(&self, defs: &[ControlDef]) -> Catalog {

@@ -271,43 +271,16 @@ impl Overlay {
                 items: crate::scenario::locate_all(text, vec![d]),
             })
         };
-        if let Some(d) = limits.check_text(text) {
-            return Err(invalid(d));
-        }
         if text.trim().is_empty() {
             return Ok(Overlay::default());
         }
-        let options = serde_saphyr::options! {
-            budget: Some(limits.yaml_budget()),
-            strict_booleans: true,
-            duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-            with_snippet: false,
+        // An empty overlay changes nothing, so `kind` never reports one.
+        let kind = crate::scenario::DocKind {
+            called: "overlay",
+            needs: "an overlay adds segments, placement, assets, patches or relations",
         };
-        let mut path_seen = String::new();
-        let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
-            serde_path_to_error::deserialize(de).map_err(|e| {
-                path_seen = e.path().to_string();
-                e.into_inner()
-            })
-        });
-        result.map_err(|e| {
-            let msg = e.to_string();
-            let msg = msg.lines().next().unwrap_or(&msg).to_string();
-            let path = if path_seen == "." || path_seen == "?" {
-                String::new()
-            } else {
-                path_seen.clone()
-            };
-            let mut d = Diagnostic::error(path, msg);
-            if let Some(loc) = e.location() {
-                d.line = loc.line() as usize;
-                d.column = loc.column() as usize;
-            }
-            Error::Invalid(Diagnostics {
-                file: origin.to_string(),
-                items: vec![d],
-            })
-        })
+        crate::scenario::parse_strict(text, crate::scenario::is_json(origin, text), limits, kind)
+            .map_err(invalid)
     }
 
     fn names_objectives(&self) -> bool {

@@ -189,7 +189,7 @@ fn load_trials(path: &Path, summary: &Summary) -> Result<Vec<SetTrials>> {
                     line + 2
                 ))
             })?;
-            if crate::report::csv_safe(&expected.name) != name {
+            if crate::output::csv_safe(&expected.name) != name {
                 return Err(bad(format!(
                     "row {}: control set {k} should be `{}` as in summary.json",
                     line + 2,

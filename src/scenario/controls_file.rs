@@ -42,15 +42,12 @@ pub fn apply_controls_file(
             items: locate_all(text, items),
         })
     };
-    if text.trim().is_empty() {
-        let mut d = Diagnostic::error("", "controls file is empty")
-            .with_hint("it holds `controls:`, `control_sets:` and/or `techniques:`");
-        (d.line, d.column) = (1, 1);
-        return Err(invalid(vec![d]));
-    }
-    let is_json = origin.ends_with(".json") || text.trim_start().starts_with('{');
-    let file: ControlsFile =
-        super::load::parse_typed(text, is_json, limits).map_err(|d| invalid(vec![d]))?;
+    let kind = super::DocKind {
+        called: "controls file",
+        needs: "it holds `controls:`, `control_sets:` and/or `techniques:`",
+    };
+    let file: ControlsFile = super::parse_strict(text, super::is_json(origin, text), limits, kind)
+        .map_err(|d| invalid(vec![d]))?;
 
     let (nc, nt) = (scenario.controls.len(), scenario.techniques.len());
     let mut merged = scenario.clone();

@@ -4,9 +4,11 @@
 //! the tolerant path run: the document is read into a generic tree and each list item is
 //! decoded on its own, so one broken asset does not hide the next. Semantic checks
 //! ([`super::validate`]) then run on the typed scenario. All diagnostics carry a field path,
-//! which [`Locator`] turns into `line:column` at the end.
+//! which [`super::Locator`] turns into `line:column` at the end.
 
-use super::{Locator, Scenario, validate};
+use super::locate::locate_all;
+use super::parse::{DocKind, clean_path, friendly, is_json, parse_strict, with_field_hint};
+use super::{Scenario, validate};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::limits::Limits;
 use serde::de::DeserializeOwned;
@@ -105,9 +107,15 @@ pub fn read_scenario_text(path: &Path, limits: &Limits) -> Result<String> {
     Ok(text)
 }
 
+/// What an empty scenario file lacks.
+const SCENARIO: DocKind = DocKind {
+    called: "file",
+    needs: "a scenario needs at least `name:` and `assets:`",
+};
+
 pub fn load_scenario_str(text: &str, origin: &str, limits: &Limits) -> Result<LoadedScenario> {
-    let is_json = origin.ends_with(".json") || text.trim_start().starts_with('{');
-    let mut diags = match parse_typed::<Scenario>(text, is_json, limits) {
+    let is_json = is_json(origin, text);
+    let mut diags = match parse_strict::<Scenario>(text, is_json, limits, SCENARIO) {
         Ok(scenario) => {
             let diags = validate(&scenario, limits);
             if !diags.iter().any(Diagnostic::is_error) {
@@ -129,145 +137,10 @@ pub fn load_scenario_str(text: &str, origin: &str, limits: &Limits) -> Result<Lo
     }))
 }
 
-/// Parses a whole document into `T`, reporting the first problem with its path.
-pub(crate) fn parse_typed<T: DeserializeOwned>(
-    text: &str,
-    is_json: bool,
-    limits: &Limits,
-) -> std::result::Result<T, Diagnostic> {
-    let too_big = if is_json {
-        limits.check_json_text(text)
-    } else {
-        limits.check_text(text)
-    };
-    if let Some(d) = too_big {
-        return Err(d);
-    }
-    if text.trim().is_empty() {
-        let mut d = Diagnostic::error("", "file is empty")
-            .with_hint("a scenario needs at least `name:` and `assets:`");
-        d.line = 1;
-        d.column = 1;
-        return Err(d);
-    }
-    if !is_json && let Some((line, column, msg)) = super::yaml_syntax_error(text) {
-        let mut d = Diagnostic::error("", format!("YAML syntax error: {msg}")).with_hint(
-            "check the indentation and unclosed brackets or quotes at or above this line",
-        );
-        d.line = line;
-        d.column = column;
-        return Err(d);
-    }
-    if is_json {
-        // serde_json keeps its recursion limit (128 levels), so deep nesting is an error.
-        let mut de = serde_json::Deserializer::from_str(text);
-        return serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let mut d = Diagnostic::error(clean_path(&path), strip_position(&inner.to_string()));
-            d.line = inner.line();
-            d.column = inner.column();
-            with_field_hint(d)
-        });
-    }
-    let options = serde_saphyr::options! {
-        budget: Some(limits.yaml_budget()),
-        strict_booleans: true,
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-        with_snippet: false,
-    };
-    let mut path_seen = String::new();
-    let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            path_seen = e.path().to_string();
-            e.into_inner()
-        })
-    });
-    result.map_err(|e| {
-        let mut d = Diagnostic::error(clean_path(&path_seen), yaml_message(&e));
-        if let Some(loc) = e.location() {
-            d.line = loc.line() as usize;
-            d.column = loc.column() as usize;
-        }
-        with_field_hint(d)
-    })
-}
-
-fn yaml_message(e: &serde_saphyr::Error) -> String {
-    let s = e.to_string();
-    strip_position(s.lines().next().unwrap_or(&s))
-}
-
-/// serde_json and serde-saphyr append " at line X column Y" (the diagnostic carries those)
-/// and name Rust types; users want neither.
-fn strip_position(msg: &str) -> String {
-    let msg = msg.trim();
-    let msg = match msg.rfind(" at line ") {
-        Some(i) => &msg[..i],
-        None => msg,
-    };
-    friendly(msg)
-}
-
-pub(crate) fn friendly(msg: &str) -> String {
-    let mut m = msg
-        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
-        .replace("duplicate mapping key: ", "duplicate key: ");
-    for (rust, words) in [
-        ("expected u8", "expected a whole number from 0 to 255"),
-        (
-            "expected u32",
-            "expected a whole number from 0 to 4294967295",
-        ),
-        ("expected u64", "expected a non-negative whole number"),
-        ("expected f64", "expected a number"),
-        ("expected a string", "expected text"),
-    ] {
-        m = m.replace(rust, words);
-    }
-    m
-}
-
-fn clean_path(p: &str) -> String {
-    // serde-saphyr names a key it could not attribute `?`.
-    let p = p.trim_end_matches(".?").trim_end_matches('?');
-    if p == "." {
-        String::new()
-    } else {
-        p.to_string()
-    }
-}
-
-/// Adds a "did you mean" hint to unknown-field and unknown-variant messages.
-pub(crate) fn with_field_hint(mut d: Diagnostic) -> Diagnostic {
-    if d.hint.is_some() {
-        return d;
-    }
-    let msg = d.message.clone();
-    let (Some(first), Some(expected)) = (msg.find('`'), msg.find("expected")) else {
-        return d;
-    };
-    let rest = &msg[first + 1..];
-    let Some(end) = rest.find('`') else { return d };
-    let got = &rest[..end];
-    let options: Vec<&str> = msg[expected..].split('`').skip(1).step_by(2).collect();
-    if let Some(best) = options
-        .iter()
-        .map(|o| (strsim::jaro_winkler(got, o), *o))
-        .filter(|(s, _)| *s > 0.75)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-    {
-        d.hint = Some(format!("did you mean `{}`?", best.1));
-    } else if !options.is_empty() {
-        d.hint = Some(format!("expected one of: {}", options.join(", ")));
-    }
-    d
-}
-
 /// Decodes each section item by item to collect every structural problem. Returns None if
 /// the document itself cannot be read as a tree (syntax error): the first error stands.
 fn tolerant_decode(text: &str, is_json: bool, limits: &Limits) -> Option<Vec<Diagnostic>> {
-    let tree: serde_json::Value = parse_typed(text, is_json, limits).ok()?;
+    let tree: serde_json::Value = parse_strict(text, is_json, limits, SCENARIO).ok()?;
     if tree.is_null() {
         let mut d = Diagnostic::error("", "file has no content (only comments or blank lines)")
             .with_hint("a scenario needs at least `name:` and `assets:`");
@@ -385,20 +258,4 @@ fn check_item<T: DeserializeOwned>(
                 friendly(&e.into_inner().to_string()),
             )
         })
-}
-
-/// Fills in line and column from the field path where the parser did not give them.
-pub fn locate_all(text: &str, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    let need: Vec<usize> = (0..diags.len()).filter(|&i| diags[i].line == 0).collect();
-    if need.is_empty() {
-        return diags;
-    }
-    let paths: Vec<String> = need.iter().map(|&i| diags[i].path.clone()).collect();
-    let found = Locator::new(text).locate(&paths);
-    for (k, &i) in need.iter().enumerate() {
-        let (line, column) = found[k].unwrap_or((1, 1));
-        diags[i].line = line;
-        diags[i].column = column;
-    }
-    diags
 }

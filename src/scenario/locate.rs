@@ -2,6 +2,7 @@
 //! the error path: loading itself goes straight into typed structs, and a path is all a
 //! check needs to name a field. Works for YAML and JSON (JSON is YAML flow syntax).
 
+use crate::error::Diagnostic;
 use saphyr_parser::{Event, Parser};
 use std::collections::HashMap;
 
@@ -152,6 +153,22 @@ pub fn yaml_syntax_error(text: &str) -> Option<(usize, usize, String)> {
         }
     }
     None
+}
+
+/// Fills in line and column from the field path where the parser did not give them.
+pub fn locate_all(text: &str, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let need: Vec<usize> = (0..diags.len()).filter(|&i| diags[i].line == 0).collect();
+    if need.is_empty() {
+        return diags;
+    }
+    let paths: Vec<String> = need.iter().map(|&i| diags[i].path.clone()).collect();
+    let found = Locator::new(text).locate(&paths);
+    for (k, &i) in need.iter().enumerate() {
+        let (line, column) = found[k].unwrap_or((1, 1));
+        diags[i].line = line;
+        diags[i].column = column;
+    }
+    diags
 }
 
 #[cfg(test)]

@@ -5,15 +5,17 @@
 mod controls_file;
 mod load;
 mod locate;
+mod parse;
 mod patch;
 mod validate;
 
 pub use controls_file::{ControlsFile, apply_controls_file, apply_controls_files};
+// The `attacker:` section's types belong to the attacker profiles they override.
+pub use crate::attacker::{AttackerDef, EntryVector, Strategy};
 
-pub use load::{
-    LoadedScenario, load_scenario_file, load_scenario_str, locate_all, read_scenario_text,
-};
-pub use locate::{Locator, yaml_syntax_error};
+pub use load::{LoadedScenario, load_scenario_file, load_scenario_str, read_scenario_text};
+pub use locate::{Locator, locate_all, yaml_syntax_error};
+pub(crate) use parse::{DocKind, is_json, parse_strict, plain_message};
 pub use patch::{Patch, RelationRef, apply_patch_str};
 pub use validate::validate;
 
@@ -169,80 +171,6 @@ pub struct RelationDef {
     /// For privileged relations: eligible (just-in-time) rather than standing.
     #[serde(default)]
     pub eligible: bool,
-}
-
-/// Initial-access vectors the attacker may use from the internet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EntryVector {
-    Phishing,
-    ExploitPublic,
-    ValidAccounts,
-    ExternalRemote,
-}
-
-impl EntryVector {
-    pub const ALL: [EntryVector; 4] = [
-        EntryVector::Phishing,
-        EntryVector::ExploitPublic,
-        EntryVector::ValidAccounts,
-        EntryVector::ExternalRemote,
-    ];
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    /// Random order over the frontier.
-    #[default]
-    Random,
-    /// Most valuable target first.
-    GreedyValue,
-    /// Target closest (in expected time) to an objective first.
-    ShortestTime,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttackerDef {
-    /// Built-in profile name; the fields below override it.
-    #[serde(default)]
-    pub profile: Option<String>,
-    /// Initial-access vectors from the internet (default: all).
-    #[serde(default)]
-    pub entry: Option<Vec<EntryVector>>,
-    /// Assets the attacker holds at time zero (assume breach, insider).
-    #[serde(default)]
-    pub start: Vec<String>,
-    /// Assets the attacker is after (default: every crown jewel).
-    #[serde(default)]
-    pub objectives: Vec<String>,
-    #[serde(default)]
-    pub strategy: Option<Strategy>,
-    /// Attack steps in flight at once; 0 means unlimited.
-    #[serde(default)]
-    pub parallelism: Option<u32>,
-    /// Tries per attack step (1 means a single try).
-    #[serde(default)]
-    pub max_tries: Option<u32>,
-    /// End the trial as soon as an objective is reached.
-    #[serde(default)]
-    pub stop_at_objective: Option<bool>,
-    /// Multiplies every step's time (0.5 = twice as fast).
-    #[serde(default)]
-    pub speed: Option<f64>,
-    /// 0..1: how strongly the attacker prefers quiet steps.
-    #[serde(default)]
-    pub noise_aversion: Option<f64>,
-    /// Encrypt devices and destroy backups (ransomware).
-    #[serde(default)]
-    pub impact: Option<bool>,
-    /// The attacker gives up after this many hours.
-    #[serde(default)]
-    pub time_budget_hours: Option<f64>,
-    /// ATT&CK technique ids (or parents) the attacker never uses.
-    #[serde(default)]
-    pub avoid: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

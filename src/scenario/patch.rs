@@ -64,15 +64,18 @@ pub fn apply_patch_str(
     origin: &str,
     limits: &Limits,
 ) -> Result<Scenario> {
-    let is_json = origin.ends_with(".json") || text.trim_start().starts_with('{');
     let fail = |items: Vec<Diagnostic>| {
         Error::Invalid(Diagnostics {
             file: origin.to_string(),
             items: locate_all(text, items),
         })
     };
-    let patch: Patch =
-        super::load::parse_typed(text, is_json, limits).map_err(|d| fail(vec![d]))?;
+    let kind = super::DocKind {
+        called: "patch",
+        needs: "at least one of remove_relations, remove_assets, add_assets, modify_assets, add_relations",
+    };
+    let patch: Patch = super::parse_strict(text, super::is_json(origin, text), limits, kind)
+        .map_err(|d| fail(vec![d]))?;
     let mut out = s.clone();
     let mut prov = Provenance {
         assets: vec![None; s.assets.len()],
@@ -202,15 +205,9 @@ fn modify_assets(p: &Patch, s: &mut Scenario, prov: &mut Provenance, errors: &mu
 }
 
 fn unknown_asset(path: String, id: &str, s: &Scenario) -> Diagnostic {
-    let best = s
-        .assets
-        .iter()
-        .map(|a| (strsim::jaro_winkler(id, &a.id), a.id.as_str()))
-        .filter(|(x, _)| *x > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
     let d = Diagnostic::error(path, format!("no asset `{id}` in the scenario"));
-    match best {
-        Some((_, b)) => d.with_hint(format!("did you mean `{b}`?")),
+    match crate::suggest::did_you_mean_hint(id, s.assets.iter().map(|a| a.id.as_str())) {
+        Some(h) => d.with_hint(h),
         None => d,
     }
 }

@@ -3,7 +3,7 @@
 //! warning for objectives lives in [`crate::estate`], which has the graph.
 
 use super::{AssetDef, Scenario};
-use crate::controls::{Catalog, EffectKind, ParamValue};
+use crate::controls::{Catalog, ControlDef, ControlUse, EffectDef, EffectKind, ParamValue};
 use crate::error::Diagnostic;
 use crate::limits::Limits;
 use crate::model::{AssetKind, RelationKind};
@@ -86,6 +86,27 @@ impl Validator<'_> {
     }
 
     fn run(&mut self, s: &Scenario) {
+        self.sizes(s);
+        let kinds = self.ids(s);
+        let segment_ids: Vec<&str> = kinds
+            .iter()
+            .filter(|(_, k)| **k == AssetKind::Segment)
+            .map(|(id, _)| *id)
+            .collect();
+        self.reachability(s, &kinds);
+        for (i, a) in s.assets.iter().enumerate() {
+            self.asset(i, a, &kinds, &segment_ids);
+        }
+        self.relations(s, &kinds);
+        self.attacker(s, &kinds);
+        self.techniques(s);
+        self.rates_and_times(s);
+        self.simulation(s);
+        self.controls(s, &kinds, &segment_ids);
+    }
+
+    /// The name, and the counts of assets and relations against the limits.
+    fn sizes(&mut self, s: &Scenario) {
         self.text("name".into(), &s.name);
         if s.name.trim().is_empty() {
             self.err("name".into(), "scenario name is empty".into(), None);
@@ -118,8 +139,11 @@ impl Validator<'_> {
                 Some("raise it with --max-relations".into()),
             );
         }
+    }
 
-        // ids: segments and assets share one namespace; `internet` is implicit.
+    /// Checks every segment and asset id and returns the kind of each: segments and assets
+    /// share one namespace, and `internet` is implicit.
+    fn ids<'s>(&mut self, s: &'s Scenario) -> IdMap<&'s str, AssetKind> {
         let mut kinds: IdMap<&str, AssetKind> = IdMap::default();
         let mut first_at: IdMap<&str, String> = IdMap::default();
         kinds.insert("internet", AssetKind::Segment);
@@ -143,18 +167,17 @@ impl Validator<'_> {
             }
             kinds.entry(&a.id).or_insert(a.kind);
         }
-        let segment_ids: Vec<&str> = kinds
-            .iter()
-            .filter(|(_, k)| **k == AssetKind::Segment)
-            .map(|(id, _)| *id)
-            .collect();
+        kinds
+    }
 
+    /// Reachability rules: both ends are segments, and some protocol is listed.
+    fn reachability(&mut self, s: &Scenario, kinds: &IdMap<&str, AssetKind>) {
         for (i, r) in s.reachability.iter().enumerate() {
             for (field, id) in [("from", &r.from), ("to", &r.to)] {
                 self.reference(
                     format!("reachability[{i}].{field}"),
                     id,
-                    &kinds,
+                    kinds,
                     Some(&[AssetKind::Segment]),
                 );
             }
@@ -166,11 +189,11 @@ impl Validator<'_> {
                 );
             }
         }
+    }
 
-        for (i, a) in s.assets.iter().enumerate() {
-            self.asset(i, a, &kinds, &segment_ids);
-        }
-
+    /// Relations: known ends of the kinds the relation accepts (or a hint that `from` and
+    /// `to` are swapped), `role` only on role_on, no relation to itself.
+    fn relations(&mut self, s: &Scenario, kinds: &IdMap<&str, AssetKind>) {
         for (i, r) in s.relations.iter().enumerate() {
             let (from_ok, to_ok) = relation_kinds(r.kind);
             let (fk, tk) = (kinds.get(r.from.as_str()), kinds.get(r.to.as_str()));
@@ -198,10 +221,10 @@ impl Validator<'_> {
             self.reference(
                 format!("relations[{i}].from"),
                 &r.from,
-                &kinds,
+                kinds,
                 Some(from_ok),
             );
-            self.reference(format!("relations[{i}].to"), &r.to, &kinds, Some(to_ok));
+            self.reference(format!("relations[{i}].to"), &r.to, kinds, Some(to_ok));
             if r.role.is_some() && r.kind != RelationKind::RoleOn {
                 self.err(
                     format!("relations[{i}].role"),
@@ -217,13 +240,16 @@ impl Validator<'_> {
                 );
             }
         }
+    }
 
+    /// The attacker's start assets, objectives, profile, tries and a way to begin.
+    fn attacker(&mut self, s: &Scenario, kinds: &IdMap<&str, AssetKind>) {
         let a = &s.attacker;
         for (j, id) in a.start.iter().enumerate() {
-            self.reference(format!("attacker.start[{j}]"), id, &kinds, None);
+            self.reference(format!("attacker.start[{j}]"), id, kinds, None);
         }
         for (j, id) in a.objectives.iter().enumerate() {
-            self.reference(format!("attacker.objectives[{j}]"), id, &kinds, None);
+            self.reference(format!("attacker.objectives[{j}]"), id, kinds, None);
         }
         if let Some(p) = &a.profile
             && crate::attacker::Profile::builtin(p).is_none()
@@ -251,7 +277,10 @@ impl Validator<'_> {
                 Some("list entry vectors or give `start:` assets".into()),
             );
         }
+    }
 
+    /// Technique overrides: known ids, probabilities and mean times.
+    fn techniques(&mut self, s: &Scenario) {
         let tc = TechniqueCatalog::builtin();
         for (i, t) in s.techniques.iter().enumerate() {
             if tc.id(&t.id).is_none() {
@@ -271,7 +300,11 @@ impl Validator<'_> {
                 self.non_negative(format!("techniques[{i}].mean_hours"), m, "time");
             }
         }
+    }
 
+    /// The defender's and attacker's times and rates, and the techniques' spreads.
+    fn rates_and_times(&mut self, s: &Scenario) {
+        let a = &s.attacker;
         if let Some(h) = s.defender.manual_response_hours {
             self.non_negative("defender.manual_response_hours".into(), h, "time");
         }
@@ -292,6 +325,10 @@ impl Validator<'_> {
                 self.non_negative(format!("techniques[{i}].sigma"), x, "sigma");
             }
         }
+    }
+
+    /// The simulation's horizon and number of trials.
+    fn simulation(&mut self, s: &Scenario) {
         let sim = &s.simulation;
         if !(sim.horizon_hours.is_finite() && sim.horizon_hours > 0.0) {
             self.err(
@@ -310,8 +347,6 @@ impl Validator<'_> {
                 None,
             );
         }
-
-        self.controls(s, &kinds, &segment_ids);
     }
 
     fn check_id<'s>(
@@ -355,15 +390,8 @@ impl Validator<'_> {
     ) {
         match kinds.get(id) {
             None => {
-                let best = kinds
-                    .keys()
-                    .map(|k| (strsim::jaro_winkler(id, k), *k))
-                    .filter(|(s, _)| *s > 0.8)
-                    .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(a.1)));
-                let hint = match best {
-                    Some((_, k)) => format!("did you mean `{k}`?"),
-                    None => "define it under `assets:` or `segments:`".into(),
-                };
+                let hint = crate::suggest::did_you_mean_hint(id, kinds.keys().copied())
+                    .unwrap_or_else(|| "define it under `assets:` or `segments:`".into());
                 self.err(path, format!("unknown id `{id}`"), Some(hint));
             }
             Some(k) => {
@@ -494,121 +522,157 @@ impl Validator<'_> {
         let Ok(builtin) = Catalog::builtin() else {
             return;
         };
-        let tc = TechniqueCatalog::builtin();
         let catalog = builtin.with_overrides(&s.controls);
         for (i, c) in s.controls.iter().enumerate() {
-            let p = |f: &str| format!("controls[{i}].{f}");
             let is_new = builtin.get(&c.id).is_none();
-            if is_new && (c.name.is_none() || c.effects.is_none()) {
+            self.control_def(i, c, is_new, &catalog, kinds, segs);
+        }
+        self.control_sets(s, &catalog, kinds, segs);
+    }
+
+    /// One control the scenario defines (`is_new`) or overrides: a new one is complete,
+    /// numbers are in range, parameters carry provenance, effects are well formed.
+    fn control_def(
+        &mut self,
+        i: usize,
+        c: &ControlDef,
+        is_new: bool,
+        catalog: &Catalog,
+        kinds: &IdMap<&str, AssetKind>,
+        segs: &[&str],
+    ) {
+        let p = |f: &str| format!("controls[{i}].{f}");
+        if is_new && (c.name.is_none() || c.effects.is_none()) {
+            self.err(
+                p("id"),
+                format!(
+                    "`{}` is not a catalog control, so it needs `name` and `effects`",
+                    c.id
+                ),
+                Some("to override a catalog control use its id (see `ztsim controls`)".into()),
+            );
+        }
+        if let Some(cov) = c.coverage {
+            self.prob(p("coverage"), cov);
+        }
+        if let Some(cost) = c.cost {
+            self.non_negative(p("cost"), cost, "cost");
+        }
+        for (name, pd) in &c.parameters {
+            if !pd.value.is_finite() {
                 self.err(
-                    p("id"),
-                    format!(
-                        "`{}` is not a catalog control, so it needs `name` and `effects`",
-                        c.id
-                    ),
-                    Some("to override a catalog control use its id (see `ztsim controls`)".into()),
+                    format!("controls[{i}].parameters.{name}.value"),
+                    "not a finite number".into(),
+                    None,
                 );
             }
-            if let Some(cov) = c.coverage {
-                self.prob(p("coverage"), cov);
-            }
-            if let Some(cost) = c.cost {
-                self.non_negative(p("cost"), cost, "cost");
-            }
-            for (name, pd) in &c.parameters {
-                if !pd.value.is_finite() {
-                    self.err(
-                        format!("controls[{i}].parameters.{name}.value"),
-                        "not a finite number".into(),
-                        None,
-                    );
-                }
-                if pd.source.is_none() && pd.assumption.is_none() {
-                    self.err(
-                        format!("controls[{i}].parameters.{name}"),
-                        "a parameter needs its provenance".into(),
-                        Some("add `source: <citation>` or `assumption: <why>`".into()),
-                    );
-                }
-            }
-            let merged = catalog.get(&c.id);
-            for (name, x) in &c.params {
-                let known = merged.is_some_and(|m| m.parameters.contains_key(name));
-                if !known {
-                    self.err(
-                        format!("controls[{i}].params.{name}"),
-                        format!("`{}` has no parameter `{name}`", c.id),
-                        None,
-                    );
-                } else if !x.is_finite() {
-                    self.err(
-                        format!("controls[{i}].params.{name}"),
-                        "not a finite number".into(),
-                        None,
-                    );
-                }
-            }
-            if let (Some(effects), Some(m)) = (&c.effects, merged) {
-                for (j, e) in effects.iter().enumerate() {
-                    let ep = |f: &str| format!("controls[{i}].effects[{j}].{f}");
-                    for (k, t) in e.techniques.iter().enumerate() {
-                        if !tc.known_pattern(t) {
-                            self.err(
-                                ep(&format!("techniques[{k}]")),
-                                format!("unknown technique `{t}`"),
-                                Some("see `ztsim techniques`".into()),
-                            );
-                        }
-                    }
-                    let (field, val) = match e.kind {
-                        EffectKind::Harden => ("e", &e.e),
-                        EffectKind::Detect => ("d", &e.d),
-                        EffectKind::Standing => ("fraction", &e.fraction),
-                        EffectKind::Respond => ("delay_hours", &e.delay_hours),
-                        _ => ("", &None),
-                    };
-                    if !field.is_empty() {
-                        match val {
-                            None => self.err(
-                                ep("kind"),
-                                format!("a {:?} effect needs `{field}`", e.kind).to_lowercase(),
-                                None,
-                            ),
-                            Some(ParamValue::Param(name)) if !m.parameters.contains_key(name) => {
-                                self.err(
-                                    ep(field),
-                                    format!("unknown parameter `{name}`"),
-                                    Some("declare it under `parameters:`".into()),
-                                )
-                            }
-                            Some(ParamValue::Number(x)) if e.kind == EffectKind::Respond => {
-                                self.non_negative(ep(field), *x, "delay")
-                            }
-                            Some(ParamValue::Number(x)) => self.prob(ep(field), *x),
-                            _ => {}
-                        }
-                    }
-                    if e.kind == EffectKind::Block && e.protocols.is_empty() {
-                        self.err(
-                            ep("protocols"),
-                            "a block effect needs protocols".into(),
-                            None,
-                        );
-                    }
-                    for (k, seg) in e.allow_from.iter().enumerate() {
-                        self.reference(
-                            ep(&format!("allow_from[{k}]")),
-                            seg,
-                            kinds,
-                            Some(&[AssetKind::Segment]),
-                        );
-                    }
-                }
-            }
-            if let Some(scope) = &c.scope {
-                self.scope(&format!("controls[{i}].scope"), scope, kinds, segs);
+            if pd.source.is_none() && pd.assumption.is_none() {
+                self.err(
+                    format!("controls[{i}].parameters.{name}"),
+                    "a parameter needs its provenance".into(),
+                    Some("add `source: <citation>` or `assumption: <why>`".into()),
+                );
             }
         }
+        let merged = catalog.get(&c.id);
+        for (name, x) in &c.params {
+            let known = merged.is_some_and(|m| m.parameters.contains_key(name));
+            if !known {
+                self.err(
+                    format!("controls[{i}].params.{name}"),
+                    format!("`{}` has no parameter `{name}`", c.id),
+                    None,
+                );
+            } else if !x.is_finite() {
+                self.err(
+                    format!("controls[{i}].params.{name}"),
+                    "not a finite number".into(),
+                    None,
+                );
+            }
+        }
+        if let (Some(effects), Some(m)) = (&c.effects, merged) {
+            for (j, e) in effects.iter().enumerate() {
+                self.effect(&format!("controls[{i}].effects[{j}]"), e, m, kinds);
+            }
+        }
+        if let Some(scope) = &c.scope {
+            self.scope(&format!("controls[{i}].scope"), scope, kinds, segs);
+        }
+    }
+
+    /// One effect of control `m` at `path`: known techniques, the number its kind needs
+    /// (a known parameter or a value in range), protocols to block, segments to allow.
+    fn effect(
+        &mut self,
+        path: &str,
+        e: &EffectDef,
+        m: &ControlDef,
+        kinds: &IdMap<&str, AssetKind>,
+    ) {
+        let ep = |f: &str| format!("{path}.{f}");
+        let tc = TechniqueCatalog::builtin();
+        for (k, t) in e.techniques.iter().enumerate() {
+            if !tc.known_pattern(t) {
+                self.err(
+                    ep(&format!("techniques[{k}]")),
+                    format!("unknown technique `{t}`"),
+                    Some("see `ztsim techniques`".into()),
+                );
+            }
+        }
+        let (field, val) = match e.kind {
+            EffectKind::Harden => ("e", &e.e),
+            EffectKind::Detect => ("d", &e.d),
+            EffectKind::Standing => ("fraction", &e.fraction),
+            EffectKind::Respond => ("delay_hours", &e.delay_hours),
+            _ => ("", &None),
+        };
+        if !field.is_empty() {
+            match val {
+                None => self.err(
+                    ep("kind"),
+                    format!("a {:?} effect needs `{field}`", e.kind).to_lowercase(),
+                    None,
+                ),
+                Some(ParamValue::Param(name)) if !m.parameters.contains_key(name) => self.err(
+                    ep(field),
+                    format!("unknown parameter `{name}`"),
+                    Some("declare it under `parameters:`".into()),
+                ),
+                Some(ParamValue::Number(x)) if e.kind == EffectKind::Respond => {
+                    self.non_negative(ep(field), *x, "delay")
+                }
+                Some(ParamValue::Number(x)) => self.prob(ep(field), *x),
+                _ => {}
+            }
+        }
+        if e.kind == EffectKind::Block && e.protocols.is_empty() {
+            self.err(
+                ep("protocols"),
+                "a block effect needs protocols".into(),
+                None,
+            );
+        }
+        for (k, seg) in e.allow_from.iter().enumerate() {
+            self.reference(
+                ep(&format!("allow_from[{k}]")),
+                seg,
+                kinds,
+                Some(&[AssetKind::Segment]),
+            );
+        }
+    }
+
+    /// The scenario's control sets: names free and unique, a known parent, and each use of
+    /// a control checked against the merged catalog.
+    fn control_sets(
+        &mut self,
+        s: &Scenario,
+        catalog: &Catalog,
+        kinds: &IdMap<&str, AssetKind>,
+        segs: &[&str],
+    ) {
         let set_names: HashSet<&str> = s.control_sets.iter().map(|c| c.name.as_str()).collect();
         for (i, set) in s.control_sets.iter().enumerate() {
             if set.name == "none" {
@@ -628,7 +692,7 @@ impl Validator<'_> {
             if let Some(parent) = &set.extends
                 && parent != "none"
                 && !set_names.contains(parent.as_str())
-                && crate::controls::resolve_set(parent, &[], &catalog).is_err()
+                && crate::controls::resolve_set(parent, &[], catalog).is_err()
             {
                 self.err(
                     format!("control_sets[{i}].extends"),
@@ -640,50 +704,59 @@ impl Validator<'_> {
                 );
             }
             for (j, u) in set.controls.iter().enumerate() {
-                let up = |f: &str| format!("control_sets[{i}].controls[{j}]{f}");
-                let Some(def) = catalog.get(&u.id) else {
-                    let ids: Vec<&str> = catalog.controls.iter().map(|c| c.id.as_str()).collect();
-                    let best = ids
-                        .iter()
-                        .map(|k| (strsim::jaro_winkler(&u.id, k), *k))
-                        .filter(|(s, _)| *s > 0.8)
-                        .max_by(|a, b| a.0.total_cmp(&b.0));
-                    let hint = best
-                        .map(|(_, k)| format!("did you mean `{k}`?"))
-                        .unwrap_or_else(|| "see `ztsim controls` for the catalog".into());
-                    self.err(up(".id"), format!("unknown control `{}`", u.id), Some(hint));
-                    continue;
-                };
-                if let Some(cov) = u.coverage {
-                    self.prob(up(".coverage"), cov);
-                }
-                for (name, x) in &u.params {
-                    if !def.parameters.contains_key(name) {
-                        let known: Vec<&str> = def.parameters.keys().map(String::as_str).collect();
-                        self.err(
-                            up(&format!(".params.{name}")),
-                            format!("`{}` has no parameter `{name}`", u.id),
-                            Some(format!(
-                                "its parameters: {}",
-                                if known.is_empty() {
-                                    "none".into()
-                                } else {
-                                    known.join(", ")
-                                }
-                            )),
-                        );
-                    } else if !x.is_finite() {
-                        self.err(
-                            up(&format!(".params.{name}")),
-                            "not a finite number".into(),
-                            None,
-                        );
-                    }
-                }
-                if let Some(scope) = &u.scope {
-                    self.scope(&up(".scope"), scope, kinds, segs);
-                }
+                let path = format!("control_sets[{i}].controls[{j}]");
+                self.control_use(&path, u, catalog, kinds, segs);
             }
+        }
+    }
+
+    /// One control a set uses, at `path`: a known id, coverage in range, parameters the
+    /// control has, and its scope.
+    fn control_use(
+        &mut self,
+        path: &str,
+        u: &ControlUse,
+        catalog: &Catalog,
+        kinds: &IdMap<&str, AssetKind>,
+        segs: &[&str],
+    ) {
+        let up = |f: &str| format!("{path}{f}");
+        let Some(def) = catalog.get(&u.id) else {
+            let hint = match catalog.closest_id(&u.id) {
+                Some(k) => format!("did you mean `{k}`?"),
+                None => "see `ztsim controls` for the catalog".into(),
+            };
+            self.err(up(".id"), format!("unknown control `{}`", u.id), Some(hint));
+            return;
+        };
+        if let Some(cov) = u.coverage {
+            self.prob(up(".coverage"), cov);
+        }
+        for (name, x) in &u.params {
+            if !def.parameters.contains_key(name) {
+                let known: Vec<&str> = def.parameters.keys().map(String::as_str).collect();
+                self.err(
+                    up(&format!(".params.{name}")),
+                    format!("`{}` has no parameter `{name}`", u.id),
+                    Some(format!(
+                        "its parameters: {}",
+                        if known.is_empty() {
+                            "none".into()
+                        } else {
+                            known.join(", ")
+                        }
+                    )),
+                );
+            } else if !x.is_finite() {
+                self.err(
+                    up(&format!(".params.{name}")),
+                    "not a finite number".into(),
+                    None,
+                );
+            }
+        }
+        if let Some(scope) = &u.scope {
+            self.scope(&up(".scope"), scope, kinds, segs);
         }
     }
 

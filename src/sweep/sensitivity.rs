@@ -13,7 +13,9 @@ use super::progress::Progress;
 use super::run::{Finished, run_jobs};
 use super::spec::ScenarioInstance;
 use super::tidy::{num, record};
+use crate::controls::ResolvedSet;
 use crate::error::{Error, Result};
+use crate::estate::Estate;
 use crate::limits::Limits;
 use crate::stats::{self, PairedDiff};
 use crate::techniques::TechniqueCatalog;
@@ -122,6 +124,48 @@ fn point(s: &Series) -> Point {
 
 pub fn analyse(o: &SensitivityOptions, progress: &dyn Progress) -> Result<SensitivityReport> {
     let t0 = Instant::now();
+    check_options(o)?;
+    let label = o.scenario.display().to_string();
+    let inst = ScenarioInstance::from_file(&o.scenario, &label, &o.controls_files, &o.limits)?;
+    let set = inst.check_set(&o.controls)?;
+    let est0 = crate::estate::compile_with(&inst.scenario, o.profile.as_deref());
+    let trials = o.trials.unwrap_or(inst.scenario.simulation.trials).max(1);
+    let seed = o.seed.unwrap_or(inst.scenario.simulation.seed);
+    let mut found = Candidates {
+        range: o.range,
+        catalog: &inst.catalog,
+        list: Vec::new(),
+        skipped: Vec::new(),
+    };
+    found.control_parameters(&set, &inst);
+    found.technique_defaults(&inst, &est0);
+    let Candidates {
+        list: cands,
+        skipped,
+        ..
+    } = found;
+    let results = run_variants(o, &inst, &cands, seed, trials, progress)?;
+    let base = &results[0];
+    let params = ranked(param_results(&cands, &results));
+    Ok(SensitivityReport {
+        ztsim_version: env!("CARGO_PKG_VERSION").into(),
+        scenario: est0.name.clone(),
+        scenario_file: label,
+        scenario_hash: format!("{:016x}", inst.source_hash),
+        controls: o.controls.clone(),
+        profile: est0.profile.name.clone(),
+        range: o.range,
+        trials,
+        seed,
+        baseline: point(base),
+        parameters: params,
+        skipped,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Refuses a range that is not a positive number and an unknown attacker profile.
+fn check_options(o: &SensitivityOptions) -> Result<()> {
     if !(o.range.is_finite() && o.range > 0.0) {
         return Err(Error::Usage(format!(
             "--range must be a positive number (got {})",
@@ -136,109 +180,124 @@ pub fn analyse(o: &SensitivityOptions, progress: &dyn Progress) -> Result<Sensit
             crate::attacker::Profile::NAMES.join(", ")
         )));
     }
-    let label = o.scenario.display().to_string();
-    let inst = ScenarioInstance::from_file(&o.scenario, &label, &o.controls_files, &o.limits)?;
-    let set = inst.check_set(&o.controls)?;
-    let est0 = crate::estate::compile_with(&inst.scenario, o.profile.as_deref());
-    let trials = o.trials.unwrap_or(inst.scenario.simulation.trials).max(1);
-    let seed = o.seed.unwrap_or(inst.scenario.simulation.seed);
-    let mut skipped = Vec::new();
-    let mut cands: Vec<Candidate> = Vec::new();
-    let mut push =
-        |target: Target, kind, provenance: String, base: f64, skipped: &mut Vec<Skipped>| {
-            let low = target.clamp(&inst.catalog, base * (1.0 - o.range));
-            let high = target.clamp(&inst.catalog, base * (1.0 + o.range));
-            if low == high {
-                skipped.push(Skipped {
-                    name: target.name(),
-                    reason: format!("{base} cannot move within its valid range"),
-                });
-            } else {
-                cands.push(Candidate {
-                    target,
-                    kind,
-                    provenance,
-                    base,
-                    low,
-                    high,
-                });
-            }
-        };
-    // Control parameters marked as assumptions, for the controls of the set.
-    for c in &set.controls {
-        let Some(def) = inst.catalog.get(&c.id) else {
-            continue;
-        };
-        for (k, pd) in &def.parameters {
-            let target = Target::Control {
-                control: c.id.clone(),
-                param: k.clone(),
-            };
-            let Some(a) = &pd.assumption else {
-                continue;
-            };
-            if !param_is_used(def, k) {
-                skipped.push(Skipped {
-                    name: target.name(),
-                    reason: "no effect of the control uses it".into(),
-                });
-                continue;
-            }
-            let base = c.params.get(k).copied().unwrap_or(pd.value);
-            push(
+    Ok(())
+}
+
+/// The parameters to vary, and those left out with the reason.
+struct Candidates<'a> {
+    range: f64,
+    catalog: &'a crate::controls::Catalog,
+    list: Vec<Candidate>,
+    skipped: Vec<Skipped>,
+}
+
+impl Candidates<'_> {
+    /// Takes `target` at `base` if its range moves it within its valid range.
+    fn offer(&mut self, target: Target, kind: &'static str, provenance: String, base: f64) {
+        let low = target.clamp(self.catalog, base * (1.0 - self.range));
+        let high = target.clamp(self.catalog, base * (1.0 + self.range));
+        if low == high {
+            self.skipped.push(Skipped {
+                name: target.name(),
+                reason: format!("{base} cannot move within its valid range"),
+            });
+        } else {
+            self.list.push(Candidate {
                 target,
-                "control",
-                format!("assumption: {a}"),
+                kind,
+                provenance,
                 base,
-                &mut skipped,
-            );
+                low,
+                high,
+            });
         }
     }
-    // Technique defaults the estate uses: assumptions unless sourced.
-    let tc = TechniqueCatalog::builtin();
-    let mut used: Vec<u16> = est0.edges.iter().map(|e| e.tech).collect();
-    used.sort_unstable();
-    used.dedup();
-    for tid in used {
-        let t = tc.get(tid);
-        for field in TechField::ALL {
-            let target = Target::Technique {
-                id: t.id.clone(),
-                field,
+
+    /// Control parameters marked as assumptions, for the controls of the set.
+    fn control_parameters(&mut self, set: &ResolvedSet, inst: &ScenarioInstance) {
+        for c in &set.controls {
+            let Some(def) = inst.catalog.get(&c.id) else {
+                continue;
             };
-            let scenario_value = inst
-                .scenario
-                .techniques
-                .iter()
-                .rev()
-                .filter(|x| x.id == t.id)
-                .find_map(|x| match field {
-                    TechField::P => x.p,
-                    TechField::MeanHours => x.mean_hours,
-                    TechField::Noise => x.noise,
-                });
-            let (base, provenance) = match scenario_value {
-                Some(v) => (v, "set by the scenario".to_string()),
-                None => {
-                    if let Some(s) = &t.source {
-                        skipped.push(Skipped {
-                            name: target.name(),
-                            reason: format!("sourced: {s}"),
-                        });
-                        continue;
-                    }
-                    let v = match field {
-                        TechField::P => t.p,
-                        TechField::MeanHours => t.mean_hours,
-                        TechField::Noise => t.noise,
-                    };
-                    (v, "technique default [A]".to_string())
+            for (k, pd) in &def.parameters {
+                let target = Target::Control {
+                    control: c.id.clone(),
+                    param: k.clone(),
+                };
+                let Some(a) = &pd.assumption else {
+                    continue;
+                };
+                if !param_is_used(def, k) {
+                    self.skipped.push(Skipped {
+                        name: target.name(),
+                        reason: "no effect of the control uses it".into(),
+                    });
+                    continue;
                 }
-            };
-            push(target, "technique", provenance, base, &mut skipped);
+                let base = c.params.get(k).copied().unwrap_or(pd.value);
+                self.offer(target, "control", format!("assumption: {a}"), base);
+            }
         }
     }
-    // Job 0 is the baseline; candidate k is jobs 2k+1 (low) and 2k+2 (high).
+
+    /// Technique defaults the estate uses: assumptions unless sourced.
+    fn technique_defaults(&mut self, inst: &ScenarioInstance, est: &Estate) {
+        let tc = TechniqueCatalog::builtin();
+        let mut used: Vec<u16> = est.edges.iter().map(|e| e.tech).collect();
+        used.sort_unstable();
+        used.dedup();
+        for tid in used {
+            let t = tc.get(tid);
+            for field in TechField::ALL {
+                let target = Target::Technique {
+                    id: t.id.clone(),
+                    field,
+                };
+                let scenario_value = inst
+                    .scenario
+                    .techniques
+                    .iter()
+                    .rev()
+                    .filter(|x| x.id == t.id)
+                    .find_map(|x| match field {
+                        TechField::P => x.p,
+                        TechField::MeanHours => x.mean_hours,
+                        TechField::Noise => x.noise,
+                    });
+                let (base, provenance) = match scenario_value {
+                    Some(v) => (v, "set by the scenario".to_string()),
+                    None => {
+                        if let Some(s) = &t.source {
+                            self.skipped.push(Skipped {
+                                name: target.name(),
+                                reason: format!("sourced: {s}"),
+                            });
+                            continue;
+                        }
+                        let v = match field {
+                            TechField::P => t.p,
+                            TechField::MeanHours => t.mean_hours,
+                            TechField::Noise => t.noise,
+                        };
+                        (v, "technique default [A]".to_string())
+                    }
+                };
+                self.offer(target, "technique", provenance, base);
+            }
+        }
+    }
+}
+
+/// Runs the baseline and every candidate at its low and high value on the same trial keys.
+/// Job 0 is the baseline; candidate k is jobs 2k+1 (low) and 2k+2 (high).
+fn run_variants(
+    o: &SensitivityOptions,
+    inst: &ScenarioInstance,
+    cands: &[Candidate],
+    seed: u64,
+    trials: u32,
+    progress: &dyn Progress,
+) -> Result<Vec<Series>> {
     let job = |index: usize, overrides: Vec<(Target, f64)>| Job {
         index,
         scenario: 0,
@@ -271,15 +330,20 @@ pub fn analyse(o: &SensitivityOptions, progress: &dyn Progress) -> Result<Sensit
     let results = results
         .into_inner()
         .map_err(|_| Error::Usage("internal: a worker panicked".into()))?;
-    let get = |i: usize| -> Result<&Series> {
-        results[i]
-            .as_ref()
-            .ok_or_else(|| Error::Usage(format!("internal: variant {i} did not run")))
-    };
-    let base = get(0)?;
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.ok_or_else(|| Error::Usage(format!("internal: variant {i} did not run"))))
+        .collect()
+}
+
+/// Each candidate's points and paired differences against the baseline (`results[0]`),
+/// unranked.
+fn param_results(cands: &[Candidate], results: &[Series]) -> Vec<ParamResult> {
+    let base = &results[0];
     let mut params = Vec::new();
     for (k, c) in cands.iter().enumerate() {
-        let (lo, hi) = (get(2 * k + 1)?, get(2 * k + 2)?);
+        let (lo, hi) = (&results[2 * k + 1], &results[2 * k + 2]);
         let (pl, ph) = (point(lo), point(hi));
         params.push(ParamResult {
             rank: 0,
@@ -300,6 +364,12 @@ pub fn analyse(o: &SensitivityOptions, progress: &dyn Progress) -> Result<Sensit
             at_high: ph,
         });
     }
+    params
+}
+
+/// Ranks by P(crown jewel) swing, then orders and ranks by blast-radius swing (ties by the
+/// other swing, then by name).
+fn ranked(mut params: Vec<ParamResult>) -> Vec<ParamResult> {
     params.sort_by(|a, b| {
         b.p_crown_jewel_swing
             .total_cmp(&a.p_crown_jewel_swing)
@@ -317,21 +387,7 @@ pub fn analyse(o: &SensitivityOptions, progress: &dyn Progress) -> Result<Sensit
     for (i, p) in params.iter_mut().enumerate() {
         p.rank = i + 1;
     }
-    Ok(SensitivityReport {
-        ztsim_version: env!("CARGO_PKG_VERSION").into(),
-        scenario: est0.name.clone(),
-        scenario_file: label,
-        scenario_hash: format!("{:016x}", inst.source_hash),
-        controls: o.controls.clone(),
-        profile: est0.profile.name.clone(),
-        range: o.range,
-        trials,
-        seed,
-        baseline: point(base),
-        parameters: params,
-        skipped,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    params
 }
 
 pub const CSV_COLUMNS: [&str; 25] = [

@@ -8,7 +8,9 @@ use crate::controls::{Catalog, ControlSetDef, resolve_set};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::generate::{GeneratorParams, KNOBS, Size};
 use crate::limits::Limits;
-use crate::scenario::{Scenario, load_scenario_str, read_scenario_text, yaml_syntax_error};
+use crate::scenario::{
+    DocKind, Scenario, is_json, load_scenario_str, parse_strict, read_scenario_text,
+};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -493,20 +495,12 @@ impl Spec {
                 items,
             })
         };
-        let is_json = origin.ends_with(".json") || text.trim_start().starts_with('{');
-        let def: SpecDef = parse_typed(text, is_json, limits).map_err(|d| {
-            let mut d = d;
-            if d.line == 0 {
-                let segs: Vec<Seg> = d
-                    .path
-                    .split('.')
-                    .filter(|s| !s.is_empty())
-                    .map(key)
-                    .collect();
-                (d.line, d.column) = locate(text, &segs);
-            }
-            invalid(vec![d])
-        })?;
+        let kind = DocKind {
+            called: "file",
+            needs: "a spec needs at least `trials:` and `scenarios:`",
+        };
+        let def: SpecDef = parse_strict(text, is_json(origin, text), limits, kind)
+            .map_err(|d| invalid(vec![d]))?;
         let mut pr = Problems { items: Vec::new() };
         check_shape(&def, &mut pr);
         let axes = check_axes(&def, &mut pr);
@@ -713,21 +707,11 @@ fn check_generators(def: &SpecDef, pr: &mut Problems) -> Vec<(usize, Vec<Generat
             for (k, val) in &g.knobs {
                 let known = KNOBS.iter().any(|(n, _, _)| n == k);
                 if !known {
-                    let best = KNOBS
-                        .iter()
-                        .map(|(n, _, _)| (strsim::jaro_winkler(k, n), *n))
-                        .filter(|(s, _)| *s > 0.8)
-                        .max_by(|a, b| a.0.total_cmp(&b.0));
+                    let hint = crate::suggest::did_you_mean_hint(k, KNOBS.iter().map(|n| n.0))
+                        .unwrap_or_else(|| "knobs are listed in docs/generator.md".into());
                     let mut path = here("knobs");
                     path.push(key(k));
-                    pr.error(
-                        path,
-                        format!("unknown generator knob `{k}`"),
-                        Some(match best {
-                            Some((_, n)) => format!("did you mean `{n}`?"),
-                            None => "knobs are listed in docs/generator.md".into(),
-                        }),
-                    );
+                    pr.error(path, format!("unknown generator knob `{k}`"), Some(hint));
                     ok = false;
                     continue;
                 }
@@ -746,7 +730,11 @@ fn check_generators(def: &SpecDef, pr: &mut Problems) -> Vec<(usize, Vec<Generat
                     }
                 },
                 Err(e) => {
-                    pr.error(here("knobs"), crate_friendly(&e.to_string()), None);
+                    pr.error(
+                        here("knobs"),
+                        crate::scenario::plain_message(&e.to_string()),
+                        None,
+                    );
                     ok = false;
                     break;
                 }
@@ -826,116 +814,6 @@ fn check_against_scenarios(
             }
         }
     }
-}
-
-fn crate_friendly(msg: &str) -> String {
-    let m = match msg.rfind(" at line ") {
-        Some(i) => &msg[..i],
-        None => msg,
-    };
-    m.replace("expected f64", "expected a number")
-        .replace("expected usize", "expected a whole number")
-}
-
-/// Parses the whole document into `T`, reporting the first problem with its path and, for
-/// YAML, its location. Mirrors the scenario loader's strict parse.
-pub(crate) fn parse_typed<T: serde::de::DeserializeOwned>(
-    text: &str,
-    is_json: bool,
-    limits: &Limits,
-) -> std::result::Result<T, Diagnostic> {
-    if let Some(d) = limits.check_text(text) {
-        return Err(d);
-    }
-    if text.trim().is_empty() {
-        let mut d = Diagnostic::error("", "file is empty")
-            .with_hint("a spec needs at least `trials:` and `scenarios:`");
-        (d.line, d.column) = (1, 1);
-        return Err(d);
-    }
-    if !is_json && let Some((line, column, msg)) = yaml_syntax_error(text) {
-        let mut d = Diagnostic::error("", format!("YAML syntax error: {msg}")).with_hint(
-            "check the indentation and unclosed brackets or quotes at or above this line",
-        );
-        (d.line, d.column) = (line, column);
-        return Err(d);
-    }
-    if is_json {
-        let mut de = serde_json::Deserializer::from_str(text);
-        return serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = clean_path(&e.path().to_string());
-            let inner = e.into_inner();
-            let mut d = Diagnostic::error(path, crate_friendly(&inner.to_string()));
-            (d.line, d.column) = (inner.line(), inner.column());
-            field_hint(d)
-        });
-    }
-    let options = serde_saphyr::options! {
-        budget: Some(limits.yaml_budget()),
-        strict_booleans: true,
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-        with_snippet: false,
-    };
-    let mut path_seen = String::new();
-    let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            path_seen = e.path().to_string();
-            e.into_inner()
-        })
-    });
-    result.map_err(|e| {
-        let s = e.to_string();
-        let first = s.lines().next().unwrap_or(&s).to_string();
-        let mut d = Diagnostic::error(
-            clean_path(&path_seen),
-            crate_friendly(&first.replace(", set DuplicateKeyPolicy in Options if acceptable", "")),
-        );
-        if let Some(loc) = e.location() {
-            d.line = loc.line() as usize;
-            d.column = loc.column() as usize;
-        }
-        field_hint(d)
-    })
-}
-
-fn clean_path(p: &str) -> String {
-    let p = p.trim_end_matches(".?").trim_end_matches('?');
-    if p == "." {
-        String::new()
-    } else {
-        p.to_string()
-    }
-}
-
-/// "did you mean" for unknown fields and variants.
-fn field_hint(mut d: Diagnostic) -> Diagnostic {
-    let msg = d.message.clone();
-    let (Some(first), Some(expected)) = (msg.find('`'), msg.find("expected")) else {
-        return d;
-    };
-    let rest = &msg[first + 1..];
-    let Some(end) = rest.find('`') else { return d };
-    let got = &rest[..end];
-    // "expected one of `a`, `b`" (serde) or "expected one of a, b" (serde-saphyr).
-    let list = msg[expected + "expected".len()..].trim_start();
-    let list = list.strip_prefix("one of").unwrap_or(list);
-    let options: Vec<&str> = list
-        .split([',', '\n'])
-        .flat_map(|p| p.split(" or "))
-        .map(|o| o.trim().trim_matches('`').trim())
-        .filter(|o| !o.is_empty() && !o.contains(' '))
-        .collect();
-    if let Some(best) = options
-        .iter()
-        .map(|o| (strsim::jaro_winkler(got, o), *o))
-        .filter(|(s, _)| *s > 0.75)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-    {
-        d.hint = Some(format!("did you mean `{}`?", best.1));
-    } else if !options.is_empty() {
-        d.hint = Some(format!("expected one of: {}", options.join(", ")));
-    }
-    d
 }
 
 /// Line and column (1-based) of the node at `want`, or of its nearest existing ancestor.

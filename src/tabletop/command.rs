@@ -527,17 +527,11 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         "help" | "?" => Command::Help(args.first().map(|s| s.to_string())),
         "quit" | "exit" | "q" => Command::Quit,
         other => {
-            let best = COMMANDS
-                .iter()
-                .map(|c| (strsim::jaro_winkler(other, c.0), c.0))
-                .filter(|(s, _)| *s > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0));
-            return Err(match best {
-                Some((_, c)) => {
-                    format!("unknown command `{other}`; did you mean `{c}`? (`help` lists them)")
-                }
-                None => format!("unknown command `{other}`; `help` lists them"),
-            });
+            return Err(crate::suggest::unknown_message(
+                &format!("unknown command `{other}`"),
+                crate::suggest::did_you_mean(other, COMMANDS.iter().map(|c| c.0)),
+                Some("`help` lists them"),
+            ));
         }
     };
     Ok(Some(cmd))

@@ -10,7 +10,9 @@
 //! - [`narrate`]: the engine's journal in plain words.
 //! - [`map`]: the estate snapshot (text and SVG).
 //! - [`transcript`]: the Markdown transcript and the blast-radius chart.
-//! - [`script`]: the exercise format (also the format of saved sessions) and its runner.
+//! - [`script`]: the exercise format (also the format of saved sessions).
+//! - [`play`]: runs a typed line or command, the ones that touch files included, and plays
+//!   a script to its end.
 //! - [`repl`]: the thin terminal layer (line editing, history, completion; plain lines
 //!   when input is a pipe).
 //!
@@ -20,6 +22,7 @@
 pub mod command;
 pub mod map;
 pub mod narrate;
+pub mod play;
 pub mod repl;
 pub mod script;
 pub mod session;
@@ -108,7 +111,7 @@ pub fn main(a: &TabletopArgs) -> Result<()> {
             let intro = s.intro();
             std::io::Write::write_all(&mut out, intro.as_bytes())
                 .map_err(|e| crate::Error::Usage(format!("writing output: {e}")))?;
-            script::run(&mut s, sc, &mut out)?;
+            play::run_script(&mut s, sc, &mut out)?;
         }
         None => repl::run(&mut s)?,
     }

@@ -1,8 +1,8 @@
 //! Scripted exercises and saved sessions share one YAML format: a header (title, audience,
 //! duration, learning objectives, facilitator notes, and optionally the scenario, control
 //! set, profile, seed and trial it was written for) and a list of steps
-//! `{at: HOURS, do: "COMMAND", note: "..."}`. A runner advances the clock to each step's
-//! time and runs its command; `save` writes a session's log in the same format, so a saved
+//! `{at: HOURS, do: "COMMAND", note: "..."}`. The runner ([`super::play::run_script`])
+//! advances the clock to each step's time and runs its command; `save` writes a session's log in the same format, so a saved
 //! session replays with `load` or `--script`.
 //!
 //! Problems are reported like scenario problems: `file:line:column: error: steps[3].do: ...`.
@@ -12,7 +12,6 @@ use super::session::{Config, Entry, ExerciseInfo, Session};
 use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::limits::Limits;
 use serde::Deserialize;
-use std::io::Write;
 use std::path::Path;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -102,76 +101,19 @@ pub fn load(path: &Path, limits: &Limits) -> Result<Script> {
 /// its location.
 pub fn parse(text: &str, origin: &str, limits: &Limits) -> Result<Script> {
     let err = |d: Diagnostic| invalid(text, origin, d);
-    if let Some(d) = limits.check_text(text) {
-        return Err(err(d));
-    }
-    if text.trim().is_empty() {
-        let mut d = Diagnostic::error("", "exercise file is empty")
-            .with_hint("an exercise needs `title:` and a `steps:` list of {at, do}");
-        (d.line, d.column) = (1, 1);
-        return Err(err(d));
-    }
-    if let Some((line, column, msg)) = crate::scenario::yaml_syntax_error(text) {
-        let mut d = Diagnostic::error("", format!("YAML syntax error: {msg}")).with_hint(
-            "check the indentation and unclosed brackets or quotes at or above this line",
-        );
-        (d.line, d.column) = (line, column);
-        return Err(err(d));
-    }
-    // The same typed, path-tracking parse as the scenario loader's.
-    let options = serde_saphyr::options! {
-        budget: Some(limits.yaml_budget()),
-        strict_booleans: true,
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-        with_snippet: false,
+    let kind = crate::scenario::DocKind {
+        called: "exercise file",
+        needs: "an exercise needs `title:` and a `steps:` list of {at, do}",
     };
-    let mut path_seen = String::new();
-    let result: std::result::Result<Exercise, serde_saphyr::Error> =
-        serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
-            serde_path_to_error::deserialize(de).map_err(|e| {
-                path_seen = e.path().to_string();
-                e.into_inner()
-            })
-        });
-    let exercise = result.map_err(|e| {
-        let msg = e.to_string();
-        let msg = msg.lines().next().unwrap_or(&msg);
-        let msg = match msg.rfind(" at line ") {
-            Some(i) => &msg[..i],
-            None => msg,
-        };
-        let path = path_seen.trim_end_matches(".?").trim_end_matches('?');
-        let path = if path == "." { "" } else { path };
-        let msg = if msg.contains("floating point") || msg.contains("expected f64") {
-            "expected a number of hours".to_string()
-        } else {
-            msg.to_string()
-        };
-        let mut d = Diagnostic::error(path, msg.clone());
-        if let Some(loc) = e.location() {
-            d.line = loc.line() as usize;
-            d.column = loc.column() as usize;
-        }
-        if let Some(got) = msg
-            .strip_prefix("unknown field `")
-            .and_then(|r| r.split('`').next())
-        {
-            const FIELDS: &[&str] = &[
-                "title", "audience", "duration", "scenario", "controls", "profile", "seed",
-                "trial", "objectives", "facilitator_notes", "steps", "at", "do", "note", "until",
-            ];
-            d = match FIELDS
-                .iter()
-                .map(|f| (strsim::jaro_winkler(got, f), *f))
-                .filter(|(x, _)| *x > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-            {
-                Some((_, f)) => d.with_hint(format!("did you mean `{f}`?")),
-                None => d.with_hint("exercise fields: title, audience, duration, scenario, controls, profile, seed, trial, objectives, facilitator_notes, steps; step fields: at, do, note, until"),
-            };
-        }
-        err(d)
-    })?;
+    // Exercises are YAML (JSON is YAML's flow syntax, and reads as such).
+    let exercise: Exercise =
+        crate::scenario::parse_strict(text, false, limits, kind).map_err(|mut d| {
+            // The only numbers of an exercise are times.
+            if d.message.contains("floating point") || d.message.contains("expected a number") {
+                d.message = "expected a number of hours".into();
+            }
+            err(d)
+        })?;
     let mut commands = Vec::new();
     let mut prev = 0.0;
     for (i, s) in exercise.steps.iter().enumerate() {
@@ -258,61 +200,6 @@ impl Script {
         }
         Ok(())
     }
-}
-
-/// Plays a script to its end, writing the narration to `out`.
-pub fn run(s: &mut Session, script: &Script, out: &mut dyn Write) -> Result<()> {
-    let io = |e: std::io::Error| Error::Usage(format!("writing output: {e}"));
-    let e = &script.exercise;
-    writeln!(out, "Exercise: {}", crate::report::terminal_safe(&e.title)).map_err(io)?;
-    for o in &e.objectives {
-        writeln!(out, "  objective: {}", crate::report::terminal_safe(o)).map_err(io)?;
-    }
-    for (i, (step, cmd)) in e.steps.iter().zip(&script.commands).enumerate() {
-        // A step whose time has passed (a `run until` went further) happens now.
-        writeln!(
-            out,
-            "> [{}] {}",
-            fmt_time(step.at.max(s.now())),
-            crate::report::terminal_safe(&cmd.to_string())
-        )
-        .map_err(io)?;
-        if let Some(n) = &step.note {
-            for l in n.lines() {
-                writeln!(out, "  note: {}", crate::report::terminal_safe(l)).map_err(io)?;
-            }
-        }
-        let path = format!("steps[{i}].do");
-        let reply = if cmd.is_logged() || cmd.is_display() {
-            // Display steps are logged too, as no-ops: the clock moves to their time and the
-            // transcript keeps their notes.
-            let entry = Entry {
-                at: step.at,
-                cmd: cmd.clone(),
-                note: step.note.clone(),
-                until: step.until,
-            };
-            s.apply(entry).map_err(|m| script.error_at(&path, m))?;
-            let mut text = s.render_last();
-            if cmd.is_display() {
-                let r = s.run(cmd.clone(), None);
-                if r.error {
-                    return Err(script.error_at(&path, r.text.trim().trim_start_matches("error: ")));
-                }
-                text.push_str(&r.text);
-            }
-            text
-        } else {
-            let r = s.run(cmd.clone(), None);
-            if r.error {
-                return Err(script.error_at(&path, r.text.trim().trim_start_matches("error: ")));
-            }
-            r.text
-        };
-        write!(out, "{}", crate::report::terminal_safe(&reply)).map_err(io)?;
-    }
-    writeln!(out, "End of exercise at {}.", fmt_time(s.now())).map_err(io)?;
-    Ok(())
 }
 
 /// Replays a saved session (or an exercise's logged steps) into `s`, taking the file's

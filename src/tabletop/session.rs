@@ -4,7 +4,8 @@
 //! ordered log of the commands that changed the trial, each with the simulated time it was
 //! applied at. A trial is a pure function of these, so undo, rewind, branches and loading a
 //! saved session all work by *replay*: build a fresh engine and apply the log again. Output
-//! is returned as text; nothing here reads the terminal.
+//! is returned as text; nothing here reads the terminal or touches a file (the commands
+//! that do are run by [`super::play`]).
 
 use super::command::{self, Command, StepArg, Until, fmt_time};
 use super::narrate::{self, Line, Tag};
@@ -71,13 +72,13 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn ok(text: String) -> Reply {
+    pub(super) fn ok(text: String) -> Reply {
         Reply {
             text,
             ..Reply::default()
         }
     }
-    fn err(msg: impl Into<String>) -> Reply {
+    pub(super) fn err(msg: impl Into<String>) -> Reply {
         Reply {
             text: format!("error: {}\n", msg.into()),
             error: true,
@@ -257,19 +258,16 @@ impl Session {
         let n = match est.index.get(id) {
             Some(&n) if est.node(n).virtual_kind.is_none() && n != INTERNET => n,
             _ => {
-                let best = est
+                let assets = est
                     .nodes
                     .iter()
                     .filter(|x| x.virtual_kind.is_none() && x.id != "internet")
-                    .map(|x| (strsim::jaro_winkler(id, &x.id), x.id.as_str()))
-                    .filter(|(s, _)| *s > 0.8)
-                    .max_by(|a, b| a.0.total_cmp(&b.0));
-                return Err(match best {
-                    Some((_, b)) => {
-                        format!("no asset `{id}` in this scenario; did you mean `{b}`?")
-                    }
-                    None => format!("no asset `{id}` in this scenario"),
-                });
+                    .map(|x| x.id.as_str());
+                return Err(crate::suggest::unknown_message(
+                    &format!("no asset `{id}` in this scenario"),
+                    crate::suggest::did_you_mean(id, assets),
+                    None,
+                ));
             }
         };
         let kind = est.node(n).kind;
@@ -420,25 +418,8 @@ impl Session {
     }
 
     fn control(&self, id: &str) -> std::result::Result<String, String> {
-        match self.prep.catalog.get(id) {
-            Some(c) => Ok(c.name.clone().unwrap_or_else(|| c.id.clone())),
-            None => {
-                let best = self
-                    .prep
-                    .catalog
-                    .controls
-                    .iter()
-                    .map(|c| (strsim::jaro_winkler(id, &c.id), c.id.as_str()))
-                    .filter(|(s, _)| *s > 0.85)
-                    .max_by(|a, b| a.0.total_cmp(&b.0));
-                Err(match best {
-                    Some((_, b)) => format!(
-                        "unknown control `{id}`; did you mean `{b}`? (`ztsim controls` lists them)"
-                    ),
-                    None => format!("unknown control `{id}`; `ztsim controls` lists them"),
-                })
-            }
-        }
+        let c = self.prep.catalog.lookup(id)?;
+        Ok(c.name.clone().unwrap_or_else(|| c.id.clone()))
     }
 
     // ------------------------------------------------------------------ the clock
@@ -700,6 +681,8 @@ impl Session {
         Ok(())
     }
 
+    /// Runs the command of a log entry on the trial; `cap` bounds a clock command, `pre`
+    /// and `post` take the lines to show before and after the journal's.
     fn exec(
         &mut self,
         cmd: &Command,
@@ -708,8 +691,6 @@ impl Session {
         post: &mut Vec<Line>,
     ) -> std::result::Result<(), String> {
         let now = self.now();
-        let est = self.prep.estate.clone();
-        let lab = |n: NodeId| narrate::label(&est, n);
         match cmd {
             Command::Step(StepArg::Actions(n)) => {
                 self.run_actions(*n, cap, post);
@@ -721,7 +702,7 @@ impl Session {
             Command::Run(w) => self.run_until(cap, post, *w),
             Command::Isolate(x) => {
                 let n = self.node(x, Want::Any)?;
-                let what = if est.node(n).kind.is_identity() {
+                let what = if self.prep.estate.node(n).kind.is_identity() {
                     Inject::Disable(n)
                 } else {
                     Inject::Isolate(n)
@@ -733,139 +714,184 @@ impl Session {
                 self.contain_inject(Inject::Disable(n), n, post);
             }
             Command::Reset(x) => {
-                let n = self.node(x, Want::Identity)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Defender,
-                    text: format!(
-                        "The defenders reset the credentials of {} (passwords, hashes, tokens, sessions)",
-                        lab(n)
-                    ),
-                });
-                self.engine.inject(Inject::ResetCredentials(n));
+                let words = |l| {
+                    format!(
+                        "The defenders reset the credentials of {l} (passwords, hashes, tokens, sessions)"
+                    )
+                };
+                self.announced_inject(
+                    x,
+                    Want::Identity,
+                    Tag::Defender,
+                    words,
+                    Inject::ResetCredentials,
+                    pre,
+                )?;
             }
             Command::Revoke(x) => {
-                let n = self.node(x, Want::Identity)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Defender,
-                    text: format!("The defenders revoke the sessions and tokens of {}", lab(n)),
-                });
-                self.engine.inject(Inject::RevokeTokens(n));
+                let words = |l| format!("The defenders revoke the sessions and tokens of {l}");
+                self.announced_inject(
+                    x,
+                    Want::Identity,
+                    Tag::Defender,
+                    words,
+                    Inject::RevokeTokens,
+                    pre,
+                )?;
             }
-            Command::Block(x) => {
-                let n = self.node(x, Want::Segment)?;
-                let seg = est.node(n).segment;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Defender,
-                    text: format!(
-                        "The defenders cut off segment {}: every foothold held there now is contained",
-                        lab(seg)
-                    ),
-                });
-                self.engine.inject(Inject::BlockSegment(n));
-            }
+            Command::Block(x) => self.block_segment(x, pre)?,
             Command::Phish(x) => {
-                let n = self.node(x, Want::Human)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Gain,
-                    text: format!("Inject: {} falls for a phish", lab(n)),
-                });
-                self.engine.inject(Inject::Phish(n));
+                let words = |l| format!("Inject: {l} falls for a phish");
+                self.announced_inject(x, Want::Human, Tag::Gain, words, Inject::Phish, pre)?;
             }
             Command::Exploit(x) => {
-                let n = self.node(x, Want::AppOrDevice)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Gain,
-                    text: format!("Inject: the attacker exploits {}", lab(n)),
-                });
-                self.engine.inject(Inject::Exploit(n));
+                let words = |l| format!("Inject: the attacker exploits {l}");
+                self.announced_inject(
+                    x,
+                    Want::AppOrDevice,
+                    Tag::Gain,
+                    words,
+                    Inject::Exploit,
+                    pre,
+                )?;
             }
             Command::Foothold(x) => {
-                let n = self.node(x, Want::Foothold)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Gain,
-                    text: format!("Inject: the attacker gets a foothold on {}", lab(n)),
-                });
-                self.engine.inject(Inject::Foothold(n));
+                let words = |l| format!("Inject: the attacker gets a foothold on {l}");
+                self.announced_inject(x, Want::Foothold, Tag::Gain, words, Inject::Foothold, pre)?;
             }
             Command::Insider { identity, device } => {
-                let n = self.node(identity, Want::Identity)?;
-                pre.push(Line {
-                    t: now,
-                    tag: Tag::Gain,
-                    text: format!("Inject: an insider acts as {}", lab(n)),
-                });
-                self.engine.inject(Inject::Insider(n));
+                let words = |l| format!("Inject: an insider acts as {l}");
+                self.announced_inject(
+                    identity,
+                    Want::Identity,
+                    Tag::Gain,
+                    words,
+                    Inject::Insider,
+                    pre,
+                )?;
                 if let Some(d) = device {
                     let dn = self.node(d, Want::Device)?;
                     self.engine.inject(Inject::Foothold(dn));
                 }
             }
-            Command::Enable { control, scope } => {
-                let name = self.control(control)?;
-                self.without.retain(|(w, _)| w != control);
-                let in_base = self.current_uses_base().contains(control);
-                if let Some((u, _)) = self.extra.iter_mut().find(|(u, _)| &u.id == control) {
-                    if scope.is_empty() {
-                        u.scope = None;
-                    } else if let Some(sc) = &mut u.scope {
-                        for s in scope {
-                            if !sc.ids.contains(s) {
-                                sc.ids.push(s.clone());
-                            }
-                        }
-                    }
-                } else if !(in_base && scope.is_empty()) {
-                    let mut u = ControlUse::from_id(control);
-                    if !scope.is_empty() {
-                        u.scope = Some(ScopeDef {
-                            ids: scope.clone(),
-                            ..ScopeDef::default()
-                        });
-                    }
-                    self.extra.push((u, now));
-                }
-                self.replan()?;
-                let whom = if scope.is_empty() {
-                    String::new()
-                } else {
-                    format!(" for {}", scope.join(", "))
-                };
-                post.push(Line {
-                    t: now,
-                    tag: Tag::Defender,
-                    text: format!(
-                        "Control {control} ({name}) is now on{whom}: it covers {} asset(s)",
-                        self.covered(control)
-                    ),
-                });
-            }
-            Command::DisableControl(control) => {
-                let name = self.control(control)?;
-                let had_extra = self.extra.iter().any(|(u, _)| &u.id == control);
-                self.extra.retain(|(u, _)| &u.id != control);
-                if self.current_uses_base().contains(control)
-                    && !self.without.iter().any(|(w, _)| w == control)
-                {
-                    self.without.push((control.clone(), now));
-                }
-                let _ = had_extra;
-                self.replan()?;
-                post.push(Line {
-                    t: now,
-                    tag: Tag::Defender,
-                    text: format!("Control {control} ({name}) is now off"),
-                });
-            }
+            Command::Enable { control, scope } => self.enable_control(control, scope, post)?,
+            Command::DisableControl(control) => self.disable_control(control, post)?,
             Command::Note(_) => {}
             c if c.is_display() => {}
             other => return Err(format!("`{other}` cannot be applied to the trial")),
         }
+        Ok(())
+    }
+
+    /// Injects `inject` on the asset `target` (which must be what `want` accepts), announced
+    /// by a line of `words` about its label.
+    fn announced_inject(
+        &mut self,
+        target: &str,
+        want: Want,
+        tag: Tag,
+        words: impl FnOnce(String) -> String,
+        inject: fn(NodeId) -> Inject,
+        pre: &mut Vec<Line>,
+    ) -> std::result::Result<(), String> {
+        let n = self.node(target, want)?;
+        pre.push(Line {
+            t: self.now(),
+            tag,
+            text: words(narrate::label(&self.prep.estate, n)),
+        });
+        self.engine.inject(inject(n));
+        Ok(())
+    }
+
+    /// Cuts off the segment `target` is in (or is): every foothold held there is contained.
+    fn block_segment(
+        &mut self,
+        target: &str,
+        pre: &mut Vec<Line>,
+    ) -> std::result::Result<(), String> {
+        let n = self.node(target, Want::Segment)?;
+        let seg = self.prep.estate.node(n).segment;
+        pre.push(Line {
+            t: self.now(),
+            tag: Tag::Defender,
+            text: format!(
+                "The defenders cut off segment {}: every foothold held there now is contained",
+                narrate::label(&self.prep.estate, seg)
+            ),
+        });
+        self.engine.inject(Inject::BlockSegment(n));
+        Ok(())
+    }
+
+    /// Turns `control` on (for the assets in `scope`, or everywhere) from now on.
+    fn enable_control(
+        &mut self,
+        control: &str,
+        scope: &[String],
+        post: &mut Vec<Line>,
+    ) -> std::result::Result<(), String> {
+        let now = self.now();
+        let name = self.control(control)?;
+        self.without.retain(|(w, _)| w != control);
+        let in_base = self.current_uses_base().iter().any(|c| c == control);
+        if let Some((u, _)) = self.extra.iter_mut().find(|(u, _)| u.id == control) {
+            if scope.is_empty() {
+                u.scope = None;
+            } else if let Some(sc) = &mut u.scope {
+                for s in scope {
+                    if !sc.ids.contains(s) {
+                        sc.ids.push(s.clone());
+                    }
+                }
+            }
+        } else if !(in_base && scope.is_empty()) {
+            let mut u = ControlUse::from_id(control);
+            if !scope.is_empty() {
+                u.scope = Some(ScopeDef {
+                    ids: scope.to_vec(),
+                    ..ScopeDef::default()
+                });
+            }
+            self.extra.push((u, now));
+        }
+        self.replan()?;
+        let whom = if scope.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", scope.join(", "))
+        };
+        post.push(Line {
+            t: now,
+            tag: Tag::Defender,
+            text: format!(
+                "Control {control} ({name}) is now on{whom}: it covers {} asset(s)",
+                self.covered(control)
+            ),
+        });
+        Ok(())
+    }
+
+    /// Turns `control` off from now on.
+    fn disable_control(
+        &mut self,
+        control: &str,
+        post: &mut Vec<Line>,
+    ) -> std::result::Result<(), String> {
+        let now = self.now();
+        let name = self.control(control)?;
+        self.extra.retain(|(u, _)| u.id != control);
+        if self.current_uses_base().iter().any(|c| c == control)
+            && !self.without.iter().any(|(w, _)| w == control)
+        {
+            self.without.push((control.to_string(), now));
+        }
+        self.replan()?;
+        post.push(Line {
+            t: now,
+            tag: Tag::Defender,
+            text: format!("Control {control} ({name}) is now off"),
+        });
         Ok(())
     }
 
@@ -924,7 +950,8 @@ impl Session {
             .count()
     }
 
-    fn footer(&self, turn_alerts: usize) -> String {
+    /// The status line after a turn: clock, blast radius, alerts and containment.
+    pub(super) fn footer(&self, turn_alerts: usize) -> String {
         let st = self.state();
         format!(
             "{}  -- blast radius {} | alerts {} this turn, {} in total | contained {}\n",
@@ -1015,17 +1042,9 @@ impl Session {
         v
     }
 
-    /// Runs one typed line.
-    pub fn execute(&mut self, line: &str) -> Reply {
-        match command::parse(line) {
-            Ok(None) => Reply::default(),
-            Ok(Some(cmd)) => self.run(cmd, None),
-            Err(m) => Reply::err(m),
-        }
-    }
-
-    /// Runs one parsed command (with a facilitator note, from a script).
-    pub fn run(&mut self, cmd: Command, note: Option<String>) -> Reply {
+    /// Runs one parsed command that reads and writes no file (with a facilitator note, from
+    /// a script); [`super::play`] runs the others (map, save, load, export).
+    pub(super) fn run_in_memory(&mut self, cmd: Command, note: Option<String>) -> Reply {
         if let Err(m) = self.check(&cmd) {
             return Reply::err(m);
         }
@@ -1044,19 +1063,6 @@ impl Session {
         match cmd {
             Command::Status => Reply::ok(self.status()),
             Command::Alerts => Reply::ok(self.alerts()),
-            Command::Map(file) => {
-                let mut text = super::map::text(self, self.god);
-                if let Some(f) = file {
-                    let svg = super::map::svg(self, self.god);
-                    if let Err(e) =
-                        crate::output::write_atomic(std::path::Path::new(&f), svg.as_bytes())
-                    {
-                        return Reply::err(e.to_string());
-                    }
-                    text.push_str(&format!("wrote {f}\n"));
-                }
-                Reply::ok(crate::report::terminal_safe(&text))
-            }
             Command::God(v) => {
                 self.god = v.unwrap_or(!self.god);
                 Reply::ok(if self.god {
@@ -1135,28 +1141,6 @@ impl Session {
                 }
                 Reply::ok(crate::report::terminal_safe(&out))
             }
-            Command::Save(f) => {
-                let text = super::script::to_yaml(self);
-                match crate::output::write_atomic(std::path::Path::new(&f), text.as_bytes()) {
-                    Ok(()) => Reply::ok(format!(
-                        "Saved {} decision(s) of branch `{}` to {f}.\n",
-                        self.log.len(),
-                        self.branch
-                    )),
-                    Err(e) => Reply::err(e.to_string()),
-                }
-            }
-            Command::Load(f) => match super::script::load_into(self, std::path::Path::new(&f)) {
-                Ok(n) => Reply::ok(format!(
-                    "Loaded {n} decision(s) from {f}.\n{}",
-                    self.footer(0)
-                )),
-                Err(e) => Reply::err(e.to_string()),
-            },
-            Command::Export(d) => match super::transcript::export(self, std::path::Path::new(&d)) {
-                Ok(files) => Reply::ok(format!("Wrote {} into {d}.\n", files.join(", "))),
-                Err(e) => Reply::err(e.to_string()),
-            },
             Command::State => Reply::ok(self.state_json() + "\n"),
             Command::Help(t) => Reply::ok(command::help(t.as_deref())),
             Command::Quit => Reply {
@@ -1446,5 +1430,50 @@ impl Session {
         }
         self.cfg = cfg;
         self.rebuild()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Compromised, Contained};
+
+    #[test]
+    fn the_trial_shows_on_the_estate_world_it_simulates_from() {
+        let prep = Prepared::from_file(
+            std::path::Path::new("tests/scenarios/chain.yaml"),
+            &crate::limits::Limits::default(),
+        )
+        .expect("loads");
+        let cfg = Config {
+            scenario: "chain.yaml".into(),
+            controls: "none".into(),
+            profile: None,
+            seed: 7,
+            trial: 0,
+        };
+        let mut s = Session::new(prep, cfg).expect("starts");
+        let held = |s: &Session, id: &str| {
+            let w = s.world();
+            w.world
+                .get::<Compromised>(w.entity(id).expect("entity"))
+                .is_some()
+        };
+        // The attacker starts on ws-1; nothing else is held yet.
+        assert!(held(&s, "ws-1") && !held(&s, "ws-5"));
+        let r = s.execute("run until time 500");
+        assert!(!r.error, "{}", r.text);
+        // Every step of the chain is certain: by now ws-5 is taken, on the same entities.
+        assert!(held(&s, "ws-5") && held(&s, "u-4"));
+        let w = s.world();
+        assert!(
+            w.world
+                .get::<Contained>(w.entity("ws-3").unwrap())
+                .is_none()
+        );
+        // A rewind replays the log on a fresh trial: the mirror starts over.
+        let r = s.execute("rewind 0");
+        assert!(!r.error, "{}", r.text);
+        assert!(held(&s, "ws-1") && !held(&s, "ws-5"));
     }
 }

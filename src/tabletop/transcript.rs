@@ -7,7 +7,7 @@
 use super::command::fmt_time;
 use super::map;
 use super::narrate::{self, Line, Tag};
-use super::session::Session;
+use super::session::{Entry, Session};
 use crate::error::Result;
 use crate::sim::Happening;
 use std::fmt::Write;
@@ -72,10 +72,30 @@ pub fn blast_series(s: &Session) -> Vec<(f64, u32)> {
 
 /// The Markdown transcript. `images` names the snapshot and chart files to link, if any.
 pub fn markdown(s: &Session, images: Option<(&str, &str)>) -> String {
+    let mut o = String::new();
+    setting(&mut o, s);
+    exercise(&mut o, s);
+    let history = s.history();
+    decisions(&mut o, &history);
+    timeline(&mut o, s, &history);
+    outcome(&mut o, s);
+    at_the_end(&mut o, s, images);
+    o
+}
+
+/// One log entry with when it took effect, and the lines before and after it.
+type Step = (Entry, f64, Vec<Line>, Vec<Line>);
+
+/// A command as a Markdown code span inside a table cell.
+fn command_cell(e: &Entry) -> String {
+    e.cmd.to_string().replace('`', "'").replace('|', "/")
+}
+
+/// The title and the setting: scenario, controls, attacker, seed, branch, clock.
+fn setting(o: &mut String, s: &Session) {
     let est = s.estate();
     let st = s.state();
     let cfg = &s.cfg;
-    let mut o = String::new();
     let title = s
         .exercise
         .as_ref()
@@ -108,49 +128,59 @@ pub fn markdown(s: &Session, images: Option<(&str, &str)>) -> String {
             Some(r) => format!("attack over: {}", r.name()),
         }
     );
-    if let Some(e) = &s.exercise {
-        let _ = writeln!(o, "## The exercise\n");
-        if let Some(a) = &e.audience {
-            let _ = writeln!(o, "- **Audience:** {}", md(a));
-        }
-        if let Some(d) = &e.duration {
-            let _ = writeln!(o, "- **Duration:** {}", md(d));
-        }
-        let _ = writeln!(o, "- **Script:** {}", md(&e.file));
-        if !e.objectives.is_empty() {
-            let _ = writeln!(o, "\n**Learning objectives**\n");
-            for x in &e.objectives {
-                let _ = writeln!(o, "1. {}", md(x));
-            }
-        }
-        if let Some(n) = &e.facilitator_notes {
-            let _ = writeln!(o, "\n**Facilitator notes**\n");
-            for l in n.lines() {
-                let _ = writeln!(o, "> {}", md(l));
-            }
-        }
-        o.push('\n');
-    }
+}
 
-    let history = s.history();
+/// The exercise's header, when a script is played: audience, objectives, notes.
+fn exercise(o: &mut String, s: &Session) {
+    let Some(e) = &s.exercise else {
+        return;
+    };
+    let _ = writeln!(o, "## The exercise\n");
+    if let Some(a) = &e.audience {
+        let _ = writeln!(o, "- **Audience:** {}", md(a));
+    }
+    if let Some(d) = &e.duration {
+        let _ = writeln!(o, "- **Duration:** {}", md(d));
+    }
+    let _ = writeln!(o, "- **Script:** {}", md(&e.file));
+    if !e.objectives.is_empty() {
+        let _ = writeln!(o, "\n**Learning objectives**\n");
+        for x in &e.objectives {
+            let _ = writeln!(o, "1. {}", md(x));
+        }
+    }
+    if let Some(n) = &e.facilitator_notes {
+        let _ = writeln!(o, "\n**Facilitator notes**\n");
+        for l in n.lines() {
+            let _ = writeln!(o, "> {}", md(l));
+        }
+    }
+    o.push('\n');
+}
+
+/// The table of the trainer's decisions and script steps.
+fn decisions(o: &mut String, history: &[Step]) {
     let _ = writeln!(o, "## The trainer's decisions and script steps\n");
     if history.is_empty() {
         let _ = writeln!(o, "None.\n");
-    } else {
-        let _ = writeln!(o, "| # | Time | Command | Note |\n|---|---|---|---|");
-        for (i, (e, applied, _, _)) in history.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "| {} | {} | `{}` | {} |",
-                i + 1,
-                fmt_time(*applied),
-                e.cmd.to_string().replace('`', "'").replace('|', "/"),
-                md(e.note.as_deref().unwrap_or(""))
-            );
-        }
-        o.push('\n');
+        return;
     }
+    let _ = writeln!(o, "| # | Time | Command | Note |\n|---|---|---|---|");
+    for (i, (e, applied, _, _)) in history.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "| {} | {} | `{}` | {} |",
+            i + 1,
+            fmt_time(*applied),
+            command_cell(e),
+            md(e.note.as_deref().unwrap_or(""))
+        );
+    }
+    o.push('\n');
+}
 
+/// Everything that happened, in order, with what the defenders saw of it.
+fn timeline(o: &mut String, s: &Session, history: &[Step]) {
     let _ = writeln!(
         o,
         "## Timeline\n\nEverything that happened. *Seen by defenders* says what the defenders' view showed: alerts, their own actions and the SOC's responses; everything marked unseen was visible only in god view.\n"
@@ -166,30 +196,35 @@ pub fn markdown(s: &Session, images: Option<(&str, &str)>) -> String {
         );
     };
     for l in s.opening() {
-        row(&mut o, &l);
+        row(o, &l);
     }
     for (i, (e, applied, before, after)) in history.iter().enumerate() {
         // What happened while the clock moved to the step's time comes first.
         for l in before {
-            row(&mut o, l);
+            row(o, l);
         }
         let _ = writeln!(
             o,
             "| {} | trainer | **{}: `{}`**{} |",
             fmt_time(*applied),
             i + 1,
-            e.cmd.to_string().replace('`', "'").replace('|', "/"),
+            command_cell(e),
             e.note
                 .as_deref()
                 .map(|n| format!(" — {}", md(n)))
                 .unwrap_or_default()
         );
         for l in after {
-            row(&mut o, l);
+            row(o, l);
         }
     }
     o.push('\n');
+}
 
+/// The trial's outcome: blast radius, crown jewels, steps, data, containment.
+fn outcome(o: &mut String, s: &Session) {
+    let est = s.estate();
+    let st = s.state();
     let m = &st.m;
     let _ = writeln!(o, "## Outcome\n");
     let _ = writeln!(
@@ -247,7 +282,10 @@ pub fn markdown(s: &Session, images: Option<(&str, &str)>) -> String {
         let _ = writeln!(o, "- Every foothold contained at {}", fmt_time(t));
     }
     o.push('\n');
+}
 
+/// The estate at the end (god view) and the blast radius over time, with the image links.
+fn at_the_end(o: &mut String, s: &Session, images: Option<(&str, &str)>) {
     let _ = writeln!(o, "## The estate at the end (god view)\n");
     if let Some((map_file, _)) = images {
         let _ = writeln!(o, "![Estate at the end]({map_file})\n");
@@ -266,7 +304,6 @@ pub fn markdown(s: &Session, images: Option<(&str, &str)>) -> String {
     for (t, c) in &series {
         let _ = writeln!(o, "| {} | {c} |", fmt_time(*t));
     }
-    o
 }
 
 /// The blast radius over time as a step chart, with alerts (red ticks) and the trainer's
