@@ -8,6 +8,8 @@
 //! - `entry`: a trial whose attacker can do nothing, on estates of every size: the fixed
 //!   cost of a trial.
 //! - `parallel`: batch Monte Carlo on 1 and 2 threads.
+//! - `incremental`: a one-asset edit to the estate's World and the recompile of only the
+//!   edges it touches, beside a full compile of the same World.
 //!
 //! `cargo test --benches` runs each once on small estates (a smoke test); `cargo bench`
 //! measures 1k-100k assets, and `ZTSIM_BENCH_FULL=1 cargo bench` adds 1,000,000.
@@ -320,8 +322,82 @@ fn bench_parallel(c: &mut Criterion) {
     g.finish();
 }
 
+/// Two patches that undo each other, for an edit benchmark that can run forever: the
+/// patched scenarios and the parsed patches.
+fn edit_pair(
+    s: &Scenario,
+    a: &str,
+    b: &str,
+) -> [(ztsim::scenario::Patch, Scenario); 2] {
+    let limits = Limits::default();
+    let pa = ztsim::scenario::apply_patch_str(s, a, "a.yaml", &limits).unwrap();
+    let pb = ztsim::scenario::apply_patch_str(&pa, b, "b.yaml", &limits).unwrap();
+    [
+        (serde_saphyr::from_str(a).unwrap(), pa),
+        (serde_saphyr::from_str(b).unwrap(), pb),
+    ]
+}
+
+fn bench_incremental(c: &mut Criterion) {
+    use ztsim::estate::incremental::{Layout, recompile_with};
+    use ztsim::world::EstateWorld;
+    let mut g = c.benchmark_group("incremental");
+    g.sample_size(10);
+    for n in sizes() {
+        let f = fixture(n);
+        // A workstation in the middle of the estate and a session on it.
+        let ws = f
+            .scenario
+            .assets
+            .iter()
+            .filter(|a| a.kind == ztsim::model::AssetKind::Workstation)
+            .nth(n / 40)
+            .expect("a workstation")
+            .id
+            .clone();
+        let session = f
+            .scenario
+            .relations
+            .iter()
+            .find(|r| r.from == ws && r.kind == ztsim::model::RelationKind::HasSession)
+            .expect("a session")
+            .clone();
+        let attribute = edit_pair(
+            &f.scenario,
+            &format!("modify_assets:\n- {{id: {ws}, edr: true, patch_lag_days: 90}}\n"),
+            &format!("modify_assets:\n- {{id: {ws}, edr: false, patch_lag_days: 30}}\n"),
+        );
+        let rel = format!("{{type: has_session, from: {ws}, to: {}}}", session.to);
+        let relation = edit_pair(
+            &f.scenario,
+            &format!("remove_relations:\n- {rel}\n"),
+            &format!("add_relations:\n- {rel}\n"),
+        );
+        for (name, pair) in [("edit_attribute", &attribute), ("edit_relation", &relation)] {
+            let mut w = EstateWorld::from_scenario(&f.scenario);
+            let mut est = estate::compile_world(&w, None);
+            let mut i = 0;
+            g.bench_function(BenchmarkId::new(name, n), |b| {
+                b.iter(|| {
+                    let (p, patched) = &pair[i % 2];
+                    i += 1;
+                    let t = w.apply_patch(p, patched);
+                    recompile_with(&mut est, &w, &t, Layout::Compact);
+                    black_box(est.edges.len())
+                })
+            });
+        }
+        let w = EstateWorld::from_scenario(&f.scenario);
+        g.bench_function(BenchmarkId::new("full_compile", n), |b| {
+            b.iter(|| black_box(estate::compile_world(&w, None).edges.len()))
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    bench_incremental,
     bench_compile,
     bench_trials,
     bench_kernel,

@@ -307,7 +307,9 @@ fn dirty_anchors(w: &EstateWorld, t: &Touched) -> (Vec<Entity>, Vec<Entity>) {
         };
         for &r in l.out.iter().chain(&l.incoming) {
             relations.push(r);
-            if let Some(rel) = w.world.get::<Relation>(r) {
+            if let Some(rel) = w.world.get::<Relation>(r)
+                && crate::rules::LINKED_READS.contains(&rel.kind)
+            {
                 assets.extend([rel.from, rel.to]);
             }
         }
@@ -367,6 +369,23 @@ fn rebuild_blocks(
     }
     for &u in sources {
         let old = est.out_edges(u);
+        let mut new = by_src.remove(&u).unwrap_or_default();
+        new.sort_by_key(|(e, o)| (e.has(flags::FREE), e.requires, o.order));
+        // The usual edit re-derives edges that sort where the old ones were (an attribute
+        // changed, not the shape): write them over their old slots and keep the block.
+        let slots: Vec<usize> = old.clone().filter(|&e| killed.contains(e)).collect();
+        let same_shape = slots.len() == new.len()
+            && slots.iter().zip(&new).all(|(&i, (e, o))| {
+                let x = &est.edges[i];
+                (x.has(flags::FREE), x.requires, est.origins[i].order)
+                    == (e.has(flags::FREE), e.requires, o.order)
+            });
+        if same_shape {
+            for (i, (e, o)) in slots.into_iter().zip(new) {
+                write_edges(est, i as u32, vec![(e, o)], fresh);
+            }
+            continue;
+        }
         let mut list: Vec<(AttackEdge, Origin)> = old
             .clone()
             .filter(|&e| !est.dead.contains(e))
@@ -376,7 +395,7 @@ fn rebuild_blocks(
             kill(est, e as u32);
             killed.insert(e);
         }
-        list.extend(by_src.remove(&u).unwrap_or_default());
+        list.extend(new);
         // Two sorted runs (the old live edges, the new ones): a stable sort merges them.
         list.sort_by_key(|(e, o)| (e.src, e.has(flags::FREE), e.requires, o.order));
         let (start, end) = if layout == Layout::Compact && list.len() <= old.len() {
@@ -601,6 +620,27 @@ mod tests {
             }
         }
         assert!(est.dead.count_ones(..) > 0 && est.live_edge_count() == full.edges.len());
+    }
+
+    #[test]
+    fn an_attribute_change_rewrites_its_edges_where_they_were() {
+        let s = load("scenarios/hybrid-cloud.yaml");
+        let mut w = EstateWorld::from_scenario(&s);
+        let mut est = crate::estate::compile_world(&w, None);
+        let n = est.edges.len();
+        let mut cur = s.clone();
+        for p in [
+            "modify_assets:\n- {id: ws-it-01, edr: true, patch_lag_days: 90}\n",
+            "modify_assets:\n- {id: hd-priya, mfa: phishing_resistant}\n",
+        ] {
+            cur = apply_patch_str(&cur, p, "p.yaml", &Limits::default()).expect("applies");
+            let patch: crate::scenario::Patch = serde_saphyr::from_str(p).expect("parses");
+            let t = w.apply_patch(&patch, &cur);
+            recompile(&mut est, &w, &t);
+            let full = crate::estate::compile_world(&EstateWorld::from_scenario(&cur), None);
+            same_edges(&est, &full).expect("same edges");
+        }
+        assert_eq!((est.edges.len(), est.dead.count_ones(..)), (n, 0));
     }
 
     #[test]

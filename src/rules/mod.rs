@@ -127,6 +127,13 @@ pub struct Rule {
     pub example: Example,
 }
 
+/// Relation kinds through which an asset rule reads its neighbours: `credential.aitm`
+/// reads the segments of the devices an identity has sessions on. An incremental recompile
+/// re-derives an asset's rules when a relation of these kinds is added or removed at it, or
+/// when a neighbour across one changes. A new asset rule that reads neighbours through
+/// another relation kind must be listed here (the incremental tests then check it).
+pub const LINKED_READS: &[RelationKind] = &[RelationKind::HasSession];
+
 /// Every rule, in derivation order within each phase.
 pub static REGISTRY: &[&Rule] = &[
     &initial_access::PHISH_LINK,

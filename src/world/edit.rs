@@ -104,7 +104,9 @@ impl EstateWorld {
             self.world.entity_mut(e).insert(seq);
             self.world.resource_mut::<Index>().relations.push(e);
             t.relations.push(e);
-            t.assets.extend([from, to]);
+            if crate::rules::LINKED_READS.contains(&r.kind) {
+                t.assets.extend([from, to]);
+            }
         }
         t
     }
@@ -131,7 +133,9 @@ impl EstateWorld {
             .retain(|&x| x != e);
         self.world.despawn(e);
         t.removed.push(e);
-        t.assets.extend([r.from, r.to]);
+        if crate::rules::LINKED_READS.contains(&r.kind) {
+            t.assets.extend([r.from, r.to]);
+        }
         t.removed_relations.push(r);
     }
 
