@@ -324,11 +324,7 @@ fn bench_parallel(c: &mut Criterion) {
 
 /// Two patches that undo each other, for an edit benchmark that can run forever: the
 /// patched scenarios and the parsed patches.
-fn edit_pair(
-    s: &Scenario,
-    a: &str,
-    b: &str,
-) -> [(ztsim::scenario::Patch, Scenario); 2] {
+fn edit_pair(s: &Scenario, a: &str, b: &str) -> [(ztsim::scenario::Patch, Scenario); 2] {
     let limits = Limits::default();
     let pa = ztsim::scenario::apply_patch_str(s, a, "a.yaml", &limits).unwrap();
     let pb = ztsim::scenario::apply_patch_str(&pa, b, "b.yaml", &limits).unwrap();

@@ -369,7 +369,13 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
         p.push((base * pass) as f32);
         p_compliant.push((base * pass_c) as f32);
     }
-    let detect = detect_miss.iter().map(|m| (1.0 - m) as f32).collect();
+    let mut detect: Vec<f32> = detect_miss.iter().map(|m| (1.0 - m) as f32).collect();
+    // Edges an incremental recompile left behind are never tried, and never seen.
+    for i in est.dead.ones() {
+        p[i] = 0.0;
+        p_compliant[i] = 0.0;
+        detect[i] = 0.0;
+    }
     let dist_to_objective = if est.profile.strategy == Strategy::ShortestTime {
         distances_to_objectives(est, &p)
     } else {

@@ -129,6 +129,7 @@ impl AttackEdge {
     }
 }
 
+#[derive(Clone)]
 pub struct Estate {
     pub name: String,
     pub nodes: Vec<Node>,

@@ -16,7 +16,7 @@ pub use crate::attacker::{AttackerDef, EntryVector, Strategy};
 pub use load::{LoadedScenario, load_scenario_file, load_scenario_str, read_scenario_text};
 pub use locate::{Locator, locate_all, yaml_syntax_error};
 pub(crate) use parse::{DocKind, is_json, parse_strict, plain_message};
-pub use patch::{Patch, RelationRef, apply_patch_str};
+pub use patch::{Patch, RelationRef, apply_patch, apply_patch_str};
 pub use validate::validate;
 
 use crate::model::{AppRole, AssetKind, MfaStrength, Os, Protocol, RelationKind, Sensitivity};

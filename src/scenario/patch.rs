@@ -76,16 +76,26 @@ pub fn apply_patch_str(
     };
     let patch: Patch = super::parse_strict(text, super::is_json(origin, text), limits, kind)
         .map_err(|d| fail(vec![d]))?;
+    apply_patch(s, &patch, limits).map_err(fail)
+}
+
+/// Applies a parsed patch: the patched scenario, or every problem with its path in the
+/// patch (and no location: the caller locates them in the patch's text, if it has one).
+pub fn apply_patch(
+    s: &Scenario,
+    patch: &Patch,
+    limits: &Limits,
+) -> std::result::Result<Scenario, Vec<Diagnostic>> {
     let mut out = s.clone();
     let mut prov = Provenance {
         assets: vec![None; s.assets.len()],
         relations: vec![None; s.relations.len()],
     };
     let mut errors = Vec::new();
-    remove_relations(&patch, &mut out, &mut prov, &mut errors);
-    remove_assets(&patch, &mut out, &mut prov, &mut errors);
-    add_assets(&patch, &mut out, &mut prov, &mut errors);
-    modify_assets(&patch, &mut out, &mut prov, &mut errors);
+    remove_relations(patch, &mut out, &mut prov, &mut errors);
+    remove_assets(patch, &mut out, &mut prov, &mut errors);
+    add_assets(patch, &mut out, &mut prov, &mut errors);
+    modify_assets(patch, &mut out, &mut prov, &mut errors);
     for (k, r) in patch.add_relations.iter().enumerate() {
         out.relations.push(r.clone());
         prov.relations.push(Some(format!("add_relations[{k}]")));
@@ -96,7 +106,7 @@ pub fn apply_patch_str(
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(fail(errors))
+        Err(errors)
     }
 }
 

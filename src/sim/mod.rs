@@ -238,6 +238,24 @@ impl Engine {
         engine::refresh(&cx, &mut t.st);
     }
 
+    /// Swaps in an estate changed mid-trial by an incremental recompile (with its plan): the
+    /// state grows to fit, and the attacker sees what changed. Node and live edge indices
+    /// are stable across such a recompile ([`crate::estate::incremental::Layout::Stable`]).
+    pub fn set_estate(&mut self, est: Arc<Estate>, plan: Arc<ControlPlan>) {
+        let t = self.world.resource_mut::<Trial>().into_inner();
+        t.st.grow(&est);
+        t.est = est;
+        t.plan = plan;
+        self.node_hits.resize(t.est.nodes.len(), 0);
+        let cx = engine::Ctx {
+            est: &t.est,
+            plan: &t.plan,
+            key: t.key,
+            certain: false,
+        };
+        engine::refresh(&cx, &mut t.st);
+    }
+
     /// Keeps the trial's changes for [`Engine::mirror_into`] (tabletop mode).
     pub fn mirror_status(&mut self) {
         self.world.insert_resource(Mirroring);

@@ -200,6 +200,21 @@ pub struct Metrics {
 
 impl TrialState {
     /// State sized for `est`: allocated once per worker, reused by every trial.
+    /// Makes room for what an incremental recompile added to the estate (nodes, edges,
+    /// streams), keeping the state of everything already there.
+    pub fn grow(&mut self, est: &Estate) {
+        let (nodes, edges, streams) = (est.nodes.len(), est.edges.len(), est.streams.len());
+        self.bits.resize(nodes, 0);
+        self.parent.resize(nodes, u32::MAX);
+        self.contained.grow(nodes);
+        self.ever.grow(nodes);
+        self.tries.resize(edges, 0);
+        self.cursor.resize(streams, 0);
+        self.perm.resize(streams, (0, 0));
+        self.streaming.grow(streams);
+        self.stream_seen.grow(streams);
+    }
+
     pub fn new(est: &Estate) -> TrialState {
         let nodes = est.nodes.len();
         let edges = est.edges.len();

@@ -2,7 +2,134 @@
 //! command back in canonical form (what the session log and saved files hold), times and
 //! durations, and the help text. Pure: no estate, no I/O.
 
+use crate::model::RelationKind;
 use std::fmt;
+
+/// A change to the estate during an exercise: an edit of the World, after which only the
+/// touched edges are recompiled and the trial goes on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EstateEdit {
+    /// `edit remove-relation TYPE FROM TO`.
+    RemoveRelation {
+        /// The relation's kind.
+        kind: RelationKind,
+        /// Its source asset.
+        from: String,
+        /// Its target asset.
+        to: String,
+    },
+    /// `edit add-relation TYPE FROM TO`.
+    AddRelation {
+        /// The relation's kind.
+        kind: RelationKind,
+        /// Its source asset.
+        from: String,
+        /// Its target asset.
+        to: String,
+    },
+    /// `edit remove-asset ID`.
+    RemoveAsset(String),
+    /// `edit set ID FIELD VALUE`: one field of an asset, as a scenario writes it.
+    Set {
+        /// The asset.
+        id: String,
+        /// The field (`edr`, `segment`, `mfa`, ...).
+        field: String,
+        /// The value as typed (a YAML scalar).
+        value: String,
+    },
+}
+
+impl fmt::Display for EstateEdit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EstateEdit::RemoveRelation { kind, from, to } => {
+                write!(f, "remove-relation {} {from} {to}", kind.name())
+            }
+            EstateEdit::AddRelation { kind, from, to } => {
+                write!(f, "add-relation {} {from} {to}", kind.name())
+            }
+            EstateEdit::RemoveAsset(id) => write!(f, "remove-asset {id}"),
+            EstateEdit::Set { id, field, value } => write!(f, "set {id} {field} {value}"),
+        }
+    }
+}
+
+impl EstateEdit {
+    /// The edit as a what-if patch (see [`crate::scenario::Patch`]).
+    pub fn to_patch(&self) -> crate::scenario::Patch {
+        use crate::scenario::{Patch, RelationRef};
+        let rel = |kind: &RelationKind, from: &str, to: &str| RelationRef {
+            kind: *kind,
+            from: from.to_string(),
+            to: to.to_string(),
+        };
+        let mut p = Patch::default();
+        match self {
+            EstateEdit::RemoveRelation { kind, from, to } => {
+                p.remove_relations.push(rel(kind, from, to))
+            }
+            EstateEdit::AddRelation { kind, from, to } => {
+                p.add_relations.push(crate::scenario::RelationDef {
+                    kind: *kind,
+                    from: from.clone(),
+                    to: to.clone(),
+                    role: None,
+                    eligible: false,
+                })
+            }
+            EstateEdit::RemoveAsset(id) => p.remove_assets.push(id.clone()),
+            EstateEdit::Set { id, field, value } => {
+                // The value as YAML reads it: `true`, `30`, `[smb, rdp]`, or a plain string.
+                let v = serde_saphyr::from_str::<serde_json::Value>(value)
+                    .unwrap_or_else(|_| serde_json::Value::String(value.clone()));
+                let mut m = serde_json::Map::new();
+                m.insert("id".into(), serde_json::Value::String(id.clone()));
+                m.insert(field.clone(), v);
+                p.modify_assets.push(m);
+            }
+        }
+        p
+    }
+}
+
+/// Parses the words after `edit`.
+fn parse_edit(args: &[&str]) -> Result<EstateEdit, String> {
+    const USAGE: &str = "usage: edit remove-relation TYPE FROM TO | edit add-relation TYPE FROM TO | edit remove-asset ID | edit set ID FIELD VALUE";
+    let kind = |k: &str| {
+        RelationKind::ALL
+            .iter()
+            .copied()
+            .find(|r| r.name() == k)
+            .ok_or_else(|| {
+                let names = RelationKind::ALL.map(|r| r.name());
+                crate::suggest::unknown_message(
+                    &format!("unknown relation type `{k}`"),
+                    crate::suggest::did_you_mean(k, names),
+                    Some(&format!("types: {}", names.join(", "))),
+                )
+            })
+    };
+    Ok(match args {
+        ["remove-relation", k, from, to] => EstateEdit::RemoveRelation {
+            kind: kind(k)?,
+            from: from.to_string(),
+            to: to.to_string(),
+        },
+        ["add-relation", k, from, to] => EstateEdit::AddRelation {
+            kind: kind(k)?,
+            from: from.to_string(),
+            to: to.to_string(),
+        },
+        ["remove-asset", id] => EstateEdit::RemoveAsset(id.to_string()),
+        ["set", id, field, value @ ..] if !value.is_empty() => EstateEdit::Set {
+            id: id.to_string(),
+            field: field.to_string(),
+            value: value.join(" "),
+        },
+        _ => return Err(USAGE.into()),
+    })
+}
 
 /// How far `step` moves the clock.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -76,6 +203,8 @@ pub enum Command {
     Foothold(String),
     /// A facilitator's note, kept in the log and the transcript.
     Note(String),
+    /// A facilitator's change to the estate.
+    Edit(EstateEdit),
     // Session.
     Undo,
     Rewind(f64),
@@ -111,6 +240,7 @@ impl Command {
                 | Command::Exploit(_)
                 | Command::Insider { .. }
                 | Command::Foothold(_)
+                | Command::Edit(_)
                 | Command::Note(_)
         )
     }
@@ -188,6 +318,7 @@ impl fmt::Display for Command {
             } => write!(f, "insider {identity} {d}"),
             Command::Foothold(x) => write!(f, "foothold {x}"),
             Command::Note(t) => write!(f, "note {t}"),
+            Command::Edit(x) => write!(f, "edit {x}"),
             Command::Undo => write!(f, "undo"),
             Command::Rewind(h) => write!(f, "rewind {h}"),
             Command::Branch(n) => write!(f, "branch {n}"),
@@ -218,6 +349,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "run",
         "run until detection|crown-jewel|time H",
         "advance until the next alert, the next crown jewel falls, or hour H (or T+HH:MM)",
+    ),
+    (
+        "edit",
+        "edit remove-relation|add-relation TYPE FROM TO | remove-asset ID | set ID FIELD VALUE",
+        "facilitator: change the estate mid-exercise; only the edges it touches are recompiled",
     ),
     (
         "status",
@@ -498,6 +634,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             _ => return Err("usage: insider IDENTITY [DEVICE]".into()),
         },
         "foothold" => Command::Foothold(one_arg(&word, &args, "device id")?),
+        "edit" => Command::Edit(parse_edit(&args)?),
         "note" => {
             if args.is_empty() {
                 return Err("usage: note TEXT".into());

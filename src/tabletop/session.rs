@@ -115,6 +115,9 @@ pub struct Session {
     branches: BTreeMap<String, Vec<Entry>>,
     pub exercise: Option<ExerciseInfo>,
     crown_jewels: Vec<NodeId>,
+    /// The scenario as loaded, once an `edit` has changed the estate: a rebuild (undo,
+    /// rewind) starts from it again and replays the edits in the log.
+    unedited: Option<crate::scenario::Scenario>,
 }
 
 /// Kinds of asset a command accepts.
@@ -154,6 +157,13 @@ impl Want {
     }
 }
 
+/// The crown jewels of an estate, by node.
+fn crown_jewels_of(est: &Estate) -> Vec<NodeId> {
+    (0..est.nodes.len() as NodeId)
+        .filter(|&n| est.node(n).crown_jewel)
+        .collect()
+}
+
 impl Session {
     /// A session on a prepared scenario (with the profile already applied).
     pub fn new(prep: Prepared, cfg: Config) -> Result<Session> {
@@ -164,9 +174,7 @@ impl Session {
         )?;
         let plan = Arc::new(plan::build(&prep.estate, &set, cfg.seed));
         let engine = Engine::new(prep.estate.clone(), plan.clone(), cfg.seed);
-        let crown_jewels = (0..prep.estate.nodes.len() as NodeId)
-            .filter(|&n| prep.estate.node(n).crown_jewel)
-            .collect();
+        let crown_jewels = crown_jewels_of(&prep.estate);
         let mut s = Session {
             prep,
             cfg,
@@ -182,6 +190,7 @@ impl Session {
             branches: BTreeMap::new(),
             exercise: None,
             crown_jewels,
+            unedited: None,
         };
         s.rebuild()?;
         Ok(s)
@@ -222,6 +231,15 @@ impl Session {
 
     /// A fresh engine at the start of the trial, with the session's base control set.
     fn rebuild(&mut self) -> Result<()> {
+        if let Some(s) = self.unedited.take() {
+            self.prep.world = crate::world::EstateWorld::from_scenario(&s);
+            self.prep.estate = Arc::new(crate::estate::compile_world(
+                &self.prep.world,
+                self.cfg.profile.as_deref(),
+            ));
+            self.prep.loaded.scenario = s;
+            self.crown_jewels = crown_jewels_of(&self.prep.estate);
+        }
         self.extra.clear();
         self.without.clear();
         let set = resolve_set(
@@ -593,6 +611,43 @@ impl Session {
         Ok(())
     }
 
+    /// Changes the estate mid-exercise: the edit goes to the scenario (checked as a patch),
+    /// then to the World, whose touched edges alone are recompiled; the trial goes on.
+    fn edit_estate(
+        &mut self,
+        x: &command::EstateEdit,
+        post: &mut Vec<Line>,
+    ) -> std::result::Result<(), String> {
+        let patch = x.to_patch();
+        let limits = crate::limits::Limits::default();
+        let patched = crate::scenario::apply_patch(&self.prep.loaded.scenario, &patch, &limits)
+            .map_err(|ds| {
+                let msgs: Vec<String> = ds
+                    .iter()
+                    .map(|d| format!("{}: {}", d.path, d.message))
+                    .collect();
+                format!("`edit {x}`: {}", msgs.join("; "))
+            })?;
+        if self.unedited.is_none() {
+            self.unedited = Some(self.prep.loaded.scenario.clone());
+        }
+        let touched = self.prep.world.apply_patch(&patch, &patched);
+        self.prep.loaded.scenario = patched;
+        let mut est = (*self.prep.estate).clone();
+        crate::estate::incremental::recompile(&mut est, &self.prep.world, &touched);
+        self.prep.estate = Arc::new(est);
+        self.crown_jewels = crown_jewels_of(&self.prep.estate);
+        let set = self.tabletop_set()?;
+        let plan = Arc::new(plan::build(&self.prep.estate, &set, self.cfg.seed));
+        self.plan = plan.clone();
+        self.engine.set_estate(self.prep.estate.clone(), plan);
+        post.push(Line::info(
+            self.now(),
+            format!("The facilitator changed the estate: {x}"),
+        ));
+        Ok(())
+    }
+
     fn covered(&self, control: &str) -> usize {
         self.plan
             .set
@@ -777,6 +832,7 @@ impl Session {
             Command::Enable { control, scope } => self.enable_control(control, scope, post)?,
             Command::DisableControl(control) => self.disable_control(control, post)?,
             Command::Note(_) => {}
+            Command::Edit(x) => self.edit_estate(x, post)?,
             c if c.is_display() => {}
             other => return Err(format!("`{other}` cannot be applied to the trial")),
         }
@@ -1440,25 +1496,7 @@ mod tests {
 
     #[test]
     fn the_trial_shows_on_the_estate_world_it_simulates_from() {
-        let prep = Prepared::from_file(
-            std::path::Path::new("tests/scenarios/chain.yaml"),
-            &crate::limits::Limits::default(),
-        )
-        .expect("loads");
-        let cfg = Config {
-            scenario: "chain.yaml".into(),
-            controls: "none".into(),
-            profile: None,
-            seed: 7,
-            trial: 0,
-        };
-        let mut s = Session::new(prep, cfg).expect("starts");
-        let held = |s: &Session, id: &str| {
-            let w = s.world();
-            w.world
-                .get::<Compromised>(w.entity(id).expect("entity"))
-                .is_some()
-        };
+        let mut s = chain_session();
         // The attacker starts on ws-1; nothing else is held yet.
         assert!(held(&s, "ws-1") && !held(&s, "ws-5"));
         let r = s.execute("run until time 500");
@@ -1475,5 +1513,68 @@ mod tests {
         let r = s.execute("rewind 0");
         assert!(!r.error, "{}", r.text);
         assert!(held(&s, "ws-1") && !held(&s, "ws-5"));
+    }
+
+    fn chain_session() -> Session {
+        let prep = Prepared::from_file(
+            std::path::Path::new("tests/scenarios/chain.yaml"),
+            &crate::limits::Limits::default(),
+        )
+        .expect("loads");
+        let cfg = Config {
+            scenario: "chain.yaml".into(),
+            controls: "none".into(),
+            profile: None,
+            seed: 7,
+            trial: 0,
+        };
+        Session::new(prep, cfg).expect("starts")
+    }
+
+    fn held(s: &Session, id: &str) -> bool {
+        let w = s.world();
+        w.entity(id)
+            .is_some_and(|e| w.world.get::<Compromised>(e).is_some())
+    }
+
+    #[test]
+    fn an_edit_mid_exercise_changes_the_estate_and_the_trial_goes_on() {
+        let mut s = chain_session();
+        let r = s.execute("step 2");
+        assert!(!r.error, "{}", r.text);
+        assert!(held(&s, "ws-1") && !held(&s, "ws-5"));
+        let edges = s.estate().edges.len();
+        // Cut the last hop, and add a crown jewel on ws-4 (reachable) mid-exercise.
+        for cmd in [
+            "edit remove-relation admin_to u-4 ws-5",
+            "edit set ws-4 exploitable 0.5",
+        ] {
+            let r = s.execute(cmd);
+            assert!(
+                !r.error && r.text.contains("changed the estate"),
+                "{}",
+                r.text
+            );
+        }
+        // Only the touched edges were recompiled: what was held is still held.
+        assert!(held(&s, "ws-1"));
+        assert!(s.estate().edges.len() >= edges && s.estate().dead.count_ones(..) > 0);
+        let r = s.execute("run until time 5000");
+        assert!(!r.error, "{}", r.text);
+        assert!(
+            held(&s, "u-4") && !held(&s, "ws-5"),
+            "the cut hop stays cut"
+        );
+        // The edits are in the log and replay: a rewind before them restores the estate.
+        let r = s.execute("rewind 0");
+        assert!(!r.error, "{}", r.text);
+        assert!(s.estate().dead.count_ones(..) == 0);
+        s.execute("run until time 5000");
+        assert!(held(&s, "ws-5"), "without the edit the chain completes");
+        // A bad edit is refused with its reason and changes nothing.
+        let r = s.execute("edit remove-asset ws-9");
+        assert!(r.error && r.text.contains("no asset `ws-9`"), "{}", r.text);
+        let r = s.execute("edit remove-relation admin_to u-1 nowhere");
+        assert!(r.error, "{}", r.text);
     }
 }
