@@ -6,6 +6,8 @@
 //! to the edge: removed, probability scaled, detection added, a response; and which of the
 //! set's controls do it (each control's effect alone on the edge).
 
+#![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
+
 use crate::controls::ResolvedSet;
 use crate::estate::{Estate, NO_SOURCE, NodeId, bits};
 use crate::model::Protocol;

@@ -2,6 +2,8 @@
 //! estate. The attack graph itself never changes; a plan is a mask and a set of weights
 //! (success probability, detection, response) plus an edited reachability matrix.
 
+#![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
+
 use crate::controls::{
     BlockReach, EffectEnd, EffectKind, Requirement, ResolvedSet, ResponseAction, ScopeDef,
 };

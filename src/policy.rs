@@ -8,6 +8,8 @@
 //! A decision becomes a success probability for the step: `Allow` leaves it, `Deny` makes
 //! it 0, `StepUp` multiplies it by the chance the attacker passes the challenge.
 
+#![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
+
 use crate::controls::Credential;
 use crate::model::MfaStrength;
 use serde::Serialize;

@@ -6,6 +6,8 @@
 //! remove successes), and the draw does not depend on the order events happen to be
 //! processed in.
 
+#![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
+
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_xoshiro::SplitMix64;

@@ -2,6 +2,8 @@
 //! paired comparisons. Std only and strictly sequential so that the same trials always
 //! give bit-identical reports, whatever the thread count used to produce them.
 
+#![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
+
 use serde::{Deserialize, Serialize};
 
 /// Two-sided 95% normal quantile; trial counts are large enough that Student's t adds nothing.

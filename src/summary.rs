@@ -3,6 +3,8 @@
 //! `summary.json`). Computed sequentially from outcomes in trial order, so the bytes do not
 //! depend on the thread count; wall-clock timing lives apart, under `timing`.
 
+#![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
+
 use crate::estate::Estate;
 use crate::model::{AssetKind, Pillar};
 use crate::montecarlo::SetRun;

@@ -537,6 +537,7 @@ mod tests {
     use crate::limits::Limits;
     use crate::scenario::{Scenario, apply_patch_str, load_scenario_str};
 
+    #[allow(clippy::disallowed_methods)] // a test reads its fixture
     fn load(path: &str) -> Scenario {
         let text = std::fs::read_to_string(path).expect("reads");
         load_scenario_str(&text, path, &Limits::default())

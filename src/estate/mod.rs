@@ -9,6 +9,8 @@
 //! that produced it ([`Estate::origins`]). Controls never change this structure;
 //! [`crate::plan`] only weights and masks it.
 
+#![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
+
 mod compile;
 pub mod incremental;
 

@@ -15,6 +15,8 @@
 //! among the anchor's edges. Sorting on that key gives the same graph however the rules
 //! were run, in one full compile or entity by entity after an edit.
 
+#![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
+
 pub mod applications;
 pub mod credential_access;
 pub mod directory;

@@ -8,6 +8,8 @@
 //! mode, [`Engine::mirror_into`] mirrors compromise and containment onto the estate World's
 //! own entities as components, so the model a trainer edits is the one that shows the play.
 
+#![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
+
 pub mod engine;
 pub mod state;
 

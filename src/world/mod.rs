@@ -10,6 +10,8 @@
 //! Entity order is part of the model: segments, then assets and relations in the order the
 //! scenario lists them, so that a compiled estate numbers its nodes alike on every load.
 
+#![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
+
 use crate::attacker::Profile;
 use crate::model::{AppRole, AssetKind, MfaStrength, Os, Protocol, RelationKind, Sensitivity};
 use crate::scenario::{AssetDef, AttackerDef, DefenderDef, ReachDef, Scenario, SimulationDef};
