@@ -3,7 +3,8 @@
 //!
 //! **Minimum cuts.** On the node-level attack graph (one arc per pair of nodes some usable
 //! attack edge joins; a device to its segment where it gives a foothold; the entries from a
-//! source, the targets into a sink), a max-flow with unit capacities gives the smallest set
+//! source, the targets into a sink), a max-flow with unit capacities (petgraph's Dinic,
+//! `algo::Flow`) gives the smallest set
 //! of assets (node cut, by node splitting) and of relations (edge cut: all attack edges
 //! between two nodes go together) that separates every entry from every target. An edge is
 //! usable when, with everything the attacker could ever hold under the plan (the engine's
@@ -11,6 +12,10 @@
 //! condition holds; bits and footholds are pooled, so the graph over-approximates what one
 //! path can do, and a cut of it is a cut of the engine's moves. Entries and targets are
 //! never cut. Of the minimum cuts, the one nearest the targets is reported.
+//!
+//! **Must-pass assets.** In the same graph, with a root before the entries, the dominators
+//! of each target (petgraph's `simple_fast`) are the assets on every route to it: each one
+//! alone cuts the target off. Entries are left out.
 //!
 //! **Monte Carlo impact.** Candidates are the cut members and the assets and relations most
 //! often on the trials' routes to a target (the chain of first compromises from the target
@@ -20,6 +25,7 @@
 //! per trial with its 95% interval. The whole node cut and the whole edge cut are run too,
 //! as a check of the cut.
 
+use super::algo::{self, Flow, INF};
 use super::{UNSEEN, clear_parents, fill_parents, targets};
 use crate::controls::ResolvedSet;
 use crate::error::Result;
@@ -31,8 +37,9 @@ use crate::sim::TrialOutcome;
 use crate::sim::engine::NO_EDGE;
 use crate::stats::{PairedDiff, Proportion, paired_diff, wilson};
 use fixedbitset::FixedBitSet;
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -105,6 +112,17 @@ pub struct TargetDelta {
     pub delta: PairedDiff,
 }
 
+/// The assets every route to one target runs through (dominators of the target in the
+/// node-level attack graph, from the entries), entries left out.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MustPass {
+    pub target: String,
+    /// Whether any route reaches the target (if not, `assets` is empty).
+    pub reachable: bool,
+    /// Nearest the entries first; empty when routes share no asset.
+    pub assets: Vec<CutNode>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ChokeReport {
     pub scenario: String,
@@ -116,6 +134,10 @@ pub struct ChokeReport {
     /// cannot be cut).
     pub min_node_cut: Option<Vec<CutNode>>,
     pub min_edge_cut: Option<Vec<CutRelation>>,
+    /// Per target, the assets on every route to it (each a one-asset cut), nearest the
+    /// entries first.
+    #[serde(default)]
+    pub must_pass: Vec<MustPass>,
     /// P(any target reached) under the plan as given.
     pub baseline: Proportion,
     /// Single assets and relations, largest reduction first.
@@ -228,131 +250,6 @@ impl Closure {
     }
 }
 
-/// A flow network with integer capacities (Dinic).
-struct Flow {
-    head: Vec<Vec<usize>>,
-    to: Vec<usize>,
-    cap: Vec<i64>,
-}
-
-const INF: i64 = 1 << 40;
-
-impl Flow {
-    fn new(n: usize) -> Flow {
-        Flow {
-            head: vec![Vec::new(); n],
-            to: Vec::new(),
-            cap: Vec::new(),
-        }
-    }
-
-    /// Adds u → v; returns the arc's index.
-    fn arc(&mut self, u: usize, v: usize, c: i64) -> usize {
-        let i = self.to.len();
-        self.head[u].push(i);
-        self.to.push(v);
-        self.cap.push(c);
-        self.head[v].push(i + 1);
-        self.to.push(u);
-        self.cap.push(0);
-        i
-    }
-
-    fn max_flow(&mut self, s: usize, t: usize) -> i64 {
-        let n = self.head.len();
-        let mut total = 0i64;
-        loop {
-            let mut level = vec![-1i64; n];
-            level[s] = 0;
-            let mut q = VecDeque::from([s]);
-            while let Some(u) = q.pop_front() {
-                for &a in &self.head[u] {
-                    let v = self.to[a];
-                    if self.cap[a] > 0 && level[v] < 0 {
-                        level[v] = level[u] + 1;
-                        q.push_back(v);
-                    }
-                }
-            }
-            if level[t] < 0 || total >= INF {
-                return total;
-            }
-            let mut it = vec![0usize; n];
-            loop {
-                let f = self.augment(s, t, INF, &level, &mut it);
-                if f == 0 {
-                    break;
-                }
-                total += f;
-                if total >= INF {
-                    return total;
-                }
-            }
-        }
-    }
-
-    /// One augmenting path in the level graph (iterative DFS).
-    fn augment(&mut self, s: usize, t: usize, limit: i64, level: &[i64], it: &mut [usize]) -> i64 {
-        let mut stack: Vec<usize> = Vec::new(); // arcs taken
-        let mut u = s;
-        loop {
-            if u == t {
-                let f = stack
-                    .iter()
-                    .map(|&a| self.cap[a])
-                    .min()
-                    .unwrap_or(limit)
-                    .min(limit);
-                for &a in &stack {
-                    self.cap[a] -= f;
-                    self.cap[a ^ 1] += f;
-                }
-                return f;
-            }
-            let mut advanced = false;
-            while it[u] < self.head[u].len() {
-                let a = self.head[u][it[u]];
-                let v = self.to[a];
-                if self.cap[a] > 0 && level[v] == level[u] + 1 {
-                    stack.push(a);
-                    u = v;
-                    advanced = true;
-                    break;
-                }
-                it[u] += 1;
-            }
-            if !advanced {
-                if u == s {
-                    return 0;
-                }
-                // Dead end: retreat and skip the arc that led here.
-                let a = stack.pop().expect("not at the source");
-                u = self.to[a ^ 1];
-                it[u] += 1;
-            }
-        }
-    }
-
-    /// Vertices that can still reach `t` in the residual graph.
-    fn sink_side(&self, t: usize) -> Vec<bool> {
-        let mut side = vec![false; self.head.len()];
-        side[t] = true;
-        let mut q = VecDeque::from([t]);
-        while let Some(v) = q.pop_front() {
-            // u → v has residual capacity when the reverse arc (v's list) is a's partner.
-            for &b in &self.head[v] {
-                let a = b ^ 1;
-                let u = self.to[b];
-                if self.cap[a] > 0 && !side[u] {
-                    side[u] = true;
-                    q.push_back(u);
-                }
-            }
-        }
-        side
-    }
-}
-
 /// The node-level graph of usable attack edges, as (src or NO_SOURCE, dst) pairs with
 /// their edges, plus foothold arcs device → segment.
 struct NodeGraph {
@@ -401,109 +298,161 @@ pub fn min_cuts(
     targets: &[NodeId],
 ) -> (Option<Vec<NodeId>>, Option<Vec<(NodeId, NodeId)>>) {
     let g = node_graph(est, plan);
+    (node_cut(est, &g, targets), relation_cut(est, &g, targets))
+}
+
+/// The flow network of the node graph: vertex 2v is v's way in and 2v + 1 its way out
+/// (the split arc 2v → 2v + 1, capacity 1 in a node cut unless v is an entry or target),
+/// 2n the source (to the entries and network-only steps), 2n + 1 the sink (from the
+/// targets). Returns the network, the split arcs and the arc of each pair of nodes.
+#[allow(clippy::type_complexity)]
+fn network(
+    est: &Estate,
+    g: &NodeGraph,
+    targets: &[NodeId],
+    node_cut: bool,
+) -> (Flow, Vec<EdgeIndex>, Vec<((NodeId, NodeId), EdgeIndex)>) {
     let n = est.nodes.len();
     let (s, t) = (2 * n, 2 * n + 1);
     let ent = entries(est);
     let fixed: HashSet<NodeId> = ent.iter().chain(targets).copied().collect();
-    let build = |node_cut: bool| {
-        let mut f = Flow::new(2 * n + 2);
-        let split: Vec<usize> = (0..n)
-            .map(|v| {
-                let c = if node_cut && !fixed.contains(&(v as NodeId)) {
-                    1
-                } else {
-                    INF
-                };
-                f.arc(2 * v, 2 * v + 1, c)
-            })
-            .collect();
-        let mut pair_arcs = Vec::new();
-        for &(a, b) in g.pairs.keys() {
-            let c = if node_cut { INF } else { 1 };
-            let from = if a == NO_SOURCE {
-                s
+    let mut f = Flow::new(2 * n + 2);
+    let split: Vec<EdgeIndex> = (0..n)
+        .map(|v| {
+            let c = if node_cut && !fixed.contains(&(v as NodeId)) {
+                1
             } else {
-                2 * a as usize + 1
+                INF
             };
-            pair_arcs.push(((a, b), f.arc(from, 2 * b as usize, c)));
-        }
-        for &(d, seg) in &g.footholds {
-            f.arc(2 * d as usize + 1, 2 * seg as usize, INF);
-        }
-        for &e in &ent {
-            f.arc(s, 2 * e as usize, INF);
-        }
-        for &x in targets {
-            f.arc(2 * x as usize + 1, t, INF);
-        }
-        (f, split, pair_arcs)
-    };
-    let (mut f, split, _) = build(true);
-    let node_cut = if f.max_flow(s, t) >= INF {
-        None
-    } else {
-        let side = f.sink_side(t);
-        Some(
-            (0..n)
-                .filter(|&v| f.cap[split[v]] == 0 && !side[2 * v] && side[2 * v + 1])
-                .filter(|&v| !fixed.contains(&(v as NodeId)))
-                .map(|v| v as NodeId)
-                .collect(),
-        )
-    };
-    let (mut f, _, pair_arcs) = build(false);
-    let edge_cut = if f.max_flow(s, t) >= INF {
-        None
-    } else {
-        let side = f.sink_side(t);
-        Some(
-            pair_arcs
-                .iter()
-                .filter(|(_, a)| {
-                    let (u, v) = (f.to[a ^ 1], f.to[*a]);
-                    f.cap[*a] == 0 && !side[u] && side[v]
-                })
-                .map(|(p, _)| *p)
-                .collect(),
-        )
-    };
-    (node_cut, edge_cut)
+            f.arc(2 * v, 2 * v + 1, c)
+        })
+        .collect();
+    let mut pair_arcs = Vec::new();
+    for &(a, b) in g.pairs.keys() {
+        let c = if node_cut { INF } else { 1 };
+        let from = if a == NO_SOURCE {
+            s
+        } else {
+            2 * a as usize + 1
+        };
+        pair_arcs.push(((a, b), f.arc(from, 2 * b as usize, c)));
+    }
+    for &(d, seg) in &g.footholds {
+        f.arc(2 * d as usize + 1, 2 * seg as usize, INF);
+    }
+    for &e in &ent {
+        f.arc(s, 2 * e as usize, INF);
+    }
+    for &x in targets {
+        f.arc(2 * x as usize + 1, t, INF);
+    }
+    (f, split, pair_arcs)
+}
+
+/// The minimum node cut nearest the targets (entries and targets never cut), or None when
+/// no finite cut exists.
+fn node_cut(est: &Estate, g: &NodeGraph, targets: &[NodeId]) -> Option<Vec<NodeId>> {
+    let n = est.nodes.len();
+    let (mut f, split, _) = network(est, g, targets, true);
+    if f.max_flow(2 * n, 2 * n + 1) >= INF {
+        return None;
+    }
+    let side = f.sink_side(2 * n + 1);
+    let fixed: HashSet<NodeId> = entries(est)
+        .into_iter()
+        .chain(targets.iter().copied())
+        .collect();
+    Some(
+        (0..n)
+            .filter(|&v| f.residual(split[v]) == 0 && !side[2 * v] && side[2 * v + 1])
+            .filter(|&v| !fixed.contains(&(v as NodeId)))
+            .map(|v| v as NodeId)
+            .collect(),
+    )
+}
+
+/// The minimum relation cut nearest the targets, or None when no finite cut exists.
+fn relation_cut(est: &Estate, g: &NodeGraph, targets: &[NodeId]) -> Option<Vec<(NodeId, NodeId)>> {
+    let n = est.nodes.len();
+    let (mut f, _, pair_arcs) = network(est, g, targets, false);
+    if f.max_flow(2 * n, 2 * n + 1) >= INF {
+        return None;
+    }
+    let side = f.sink_side(2 * n + 1);
+    Some(
+        pair_arcs
+            .iter()
+            .filter(|&&(_, a)| {
+                let (u, v) = f.ends(a);
+                f.residual(a) == 0 && !side[u] && side[v]
+            })
+            .map(|&(p, _)| p)
+            .collect(),
+    )
+}
+
+/// For each target, the assets on every route to it from the entries in the node graph
+/// (entries left out), nearest the entries first; None where no route reaches it. Each is
+/// a choke point on its own: with it removed the target cannot be reached. The node graph
+/// over-approximates the attacker's moves, so these are on every route the engine can take.
+pub fn must_pass(est: &Estate, plan: &ControlPlan, targets: &[NodeId]) -> Vec<Option<Vec<NodeId>>> {
+    must_pass_in(est, &node_graph(est, plan), targets)
+}
+
+fn must_pass_in(est: &Estate, g: &NodeGraph, targets: &[NodeId]) -> Vec<Option<Vec<NodeId>>> {
+    let n = est.nodes.len();
+    // Node n is a root before the entries (and where network-only steps come from).
+    let mut dg = DiGraph::<(), ()>::with_capacity(n + 1, g.pairs.len() + g.footholds.len());
+    for _ in 0..=n {
+        dg.add_node(());
+    }
+    let ix = |x: NodeId| NodeIndex::new(if x == NO_SOURCE { n } else { x as usize });
+    let ent = entries(est);
+    for &e in &ent {
+        dg.add_edge(ix(NO_SOURCE), ix(e), ());
+    }
+    for &(a, b) in g.pairs.keys().chain(&g.footholds) {
+        dg.add_edge(ix(a), ix(b), ());
+    }
+    let ts: Vec<usize> = targets.iter().map(|&t| t as usize).collect();
+    algo::must_pass(&dg, n, &ts)
+        .into_iter()
+        .map(|m| {
+            m.map(|on| {
+                on.into_iter()
+                    .map(|v| v as NodeId)
+                    .filter(|v| ent.binary_search(v).is_err())
+                    .collect()
+            })
+        })
+        .collect()
 }
 
 /// A copy of `plan::distances_to_objectives` for a plan whose p changed (the shortest-time
-/// attacker steers by it).
+/// attacker steers by it): petgraph's Dijkstra from the objectives over reversed edges.
 fn refresh_distances(est: &Estate, plan: &mut ControlPlan) {
     if est.profile.strategy != Strategy::ShortestTime {
         return;
     }
-    use std::cmp::Reverse;
     let n = est.nodes.len();
-    let mut rev: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
+    let mut rev = DiGraph::<(), f32>::with_capacity(n + 1, est.edges.len());
+    for _ in 0..=n {
+        rev.add_node(());
+    }
     for (i, e) in est.edges.iter().enumerate() {
         let p = plan.p[i];
         if e.src != NO_SOURCE && p > 0.0 && e.src != e.dst {
-            rev[e.dst as usize].push((e.src, (e.mean_hours.max(0.01) / p).max(1e-3)));
+            let w = (e.mean_hours.max(0.01) / p).max(1e-3);
+            rev.add_edge(
+                NodeIndex::new(e.dst as usize),
+                NodeIndex::new(e.src as usize),
+                w,
+            );
         }
     }
-    let mut dist = vec![f32::INFINITY; n];
-    let mut heap = std::collections::BinaryHeap::new();
-    for &o in &est.objectives {
-        dist[o as usize] = 0.0;
-        heap.push(Reverse((0u32, o)));
-    }
-    while let Some(Reverse((d_bits, u))) = heap.pop() {
-        let d = f32::from_bits(d_bits);
-        if d > dist[u as usize] {
-            continue;
-        }
-        for &(v, w) in &rev[u as usize] {
-            let nd = d + w;
-            if nd < dist[v as usize] {
-                dist[v as usize] = nd;
-                heap.push(Reverse((nd.to_bits(), v)));
-            }
-        }
-    }
+    let mut dist =
+        algo::distances_from_many(&mut rev, NodeIndex::new(n), &est.objectives, f32::INFINITY);
+    dist.truncate(n);
     plan.dist_to_objective = dist;
 }
 
@@ -637,6 +586,7 @@ fn relation_view(est: &Estate, (a, b): (NodeId, NodeId)) -> CutRelation {
     }
 }
 
+/// One removal to run: an asset, a relation, or a whole cut.
 struct Removal {
     kind: RemovalKind,
     label: String,
@@ -646,11 +596,14 @@ struct Removal {
     on_routes: u64,
 }
 
-/// Minimum cuts and the Monte Carlo impact of removing the top candidates.
+/// Minimum cuts, must-pass assets and the Monte Carlo impact of removing the top candidates.
 pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Result<ChokeReport> {
     let targets = targets(est, &opt.to)?;
     let base = Arc::new(plan::build(est, set, opt.seed));
-    let (node_cut, edge_cut) = min_cuts(est, &base, &targets);
+    let g = node_graph(est, &base);
+    let node_cut = node_cut(est, &g, &targets);
+    let edge_cut = relation_cut(est, &g, &targets);
+    let must = must_pass_in(est, &g, &targets);
     let run_opt = RunOptions {
         trials: opt.trials.max(1),
         seed: opt.seed,
@@ -660,33 +613,97 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
     };
     let base_run = run_sets(est, std::slice::from_ref(&base), &run_opt)?;
     let outcomes = &base_run[0].outcomes;
-    // How often each node and relation is on a route to a target.
-    let mut node_hits = vec![0u64; est.nodes.len()];
-    let mut pair_hits: BTreeMap<(NodeId, NodeId), u64> = BTreeMap::new();
+    let hits = route_hits(est, outcomes, &targets);
+    let mut removals = single_removals(est, &targets, &hits, &node_cut, &edge_cut);
+    removals.truncate(opt.candidates);
+    removals.extend(cut_removals(est, &node_cut, &edge_cut));
+    let base_ind = indicator(&mut vec![UNSEEN; est.nodes.len()], outcomes, &targets);
+    let (ranking, cut_checks) =
+        impacts(est, set, &run_opt, &targets, outcomes, &base_ind, removals)?;
+    let n = outcomes.len() as u64;
+    let base_hits = base_ind.iter().filter(|&&x| x > 0.0).count() as u64;
+    Ok(ChokeReport {
+        scenario: est.name.clone(),
+        control_set: set.name.clone(),
+        targets: targets.iter().map(|&t| est.node(t).id.clone()).collect(),
+        trials: run_opt.trials,
+        seed: opt.seed,
+        min_node_cut: node_cut.map(|c| c.iter().map(|&n| cut_node(est, n)).collect()),
+        min_edge_cut: edge_cut.map(|c| c.iter().map(|&p| relation_view(est, p)).collect()),
+        must_pass: targets
+            .iter()
+            .zip(must)
+            .map(|(&t, m)| MustPass {
+                target: est.node(t).id.clone(),
+                reachable: m.is_some(),
+                assets: m.iter().flatten().map(|&n| cut_node(est, n)).collect(),
+            })
+            .collect(),
+        baseline: wilson(base_hits, n),
+        ranking,
+        cut_checks,
+    })
+}
+
+fn cut_node(est: &Estate, n: NodeId) -> CutNode {
+    let x = est.node(n);
+    CutNode {
+        id: x.id.clone(),
+        name: x.name.clone(),
+        kind: x.kind.name().to_string(),
+    }
+}
+
+/// How many trials' routes to a target (chains of first compromises) ran through each node
+/// and each relation.
+struct RouteHits {
+    nodes: Vec<u64>,
+    pairs: BTreeMap<(NodeId, NodeId), u64>,
+}
+
+fn route_hits(est: &Estate, outcomes: &[TrialOutcome], targets: &[NodeId]) -> RouteHits {
+    let mut hits = RouteHits {
+        nodes: vec![0u64; est.nodes.len()],
+        pairs: BTreeMap::new(),
+    };
     let mut parent = vec![UNSEEN; est.nodes.len()];
-    let ent: HashSet<NodeId> = entries(est).into_iter().collect();
     for t in outcomes {
         fill_parents(&mut parent, t);
         let (mut nodes, mut pairs) = (HashSet::new(), HashSet::new());
-        for &x in &targets {
+        for &x in targets {
             chain(est, &parent, x, &mut nodes, &mut pairs);
         }
         for n in nodes {
-            node_hits[n as usize] += 1;
+            hits.nodes[n as usize] += 1;
         }
         for p in pairs {
-            *pair_hits.entry(p).or_default() += 1;
+            *hits.pairs.entry(p).or_default() += 1;
         }
         clear_parents(&mut parent, t);
     }
-    let fixed: HashSet<NodeId> = ent.iter().chain(&targets).copied().collect();
+    hits
+}
+
+/// Single assets and relations to test: those on some trial's route, and the cut members;
+/// most used first, cut members before others on a tie.
+fn single_removals(
+    est: &Estate,
+    targets: &[NodeId],
+    hits: &RouteHits,
+    node_cut: &Option<Vec<NodeId>>,
+    edge_cut: &Option<Vec<(NodeId, NodeId)>>,
+) -> Vec<Removal> {
+    let fixed: HashSet<NodeId> = entries(est)
+        .into_iter()
+        .chain(targets.iter().copied())
+        .collect();
     let node_cut_set: HashSet<NodeId> = node_cut.iter().flatten().copied().collect();
     let edge_cut_set: HashSet<(NodeId, NodeId)> = edge_cut.iter().flatten().copied().collect();
     let mut singles: Vec<Removal> = Vec::new();
     let mut node_cands: Vec<NodeId> = (0..est.nodes.len() as NodeId)
-        .filter(|n| !fixed.contains(n) && (node_hits[*n as usize] > 0 || node_cut_set.contains(n)))
+        .filter(|n| !fixed.contains(n) && (hits.nodes[*n as usize] > 0 || node_cut_set.contains(n)))
         .collect();
-    node_cands.sort_by_key(|&n| (std::cmp::Reverse(node_hits[n as usize]), n));
+    node_cands.sort_by_key(|&n| (std::cmp::Reverse(hits.nodes[n as usize]), n));
     for n in node_cands {
         singles.push(Removal {
             kind: RemovalKind::Node,
@@ -694,10 +711,11 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
             items: vec![est.node(n).id.clone()],
             edges: edges_of_node(est, n),
             in_min_cut: node_cut_set.contains(&n),
-            on_routes: node_hits[n as usize],
+            on_routes: hits.nodes[n as usize],
         });
     }
-    let mut pair_cands: Vec<(NodeId, NodeId)> = pair_hits
+    let mut pair_cands: Vec<(NodeId, NodeId)> = hits
+        .pairs
         .keys()
         .copied()
         .chain(edge_cut_set.iter().copied())
@@ -705,7 +723,6 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
     pair_cands.sort_unstable();
     pair_cands.dedup();
     for p in pair_cands {
-        let hits = pair_hits.get(&p).copied().unwrap_or(0);
         let r = relation_view(est, p);
         singles.push(Removal {
             kind: RemovalKind::Relation,
@@ -722,24 +739,32 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
             items: vec![pair_id(est, p)],
             edges: edges_of_pair(est, p.0, p.1),
             in_min_cut: edge_cut_set.contains(&p),
-            on_routes: hits,
+            on_routes: hits.pairs.get(&p).copied().unwrap_or(0),
         });
     }
-    // Most used first; cut members before others on a tie.
     singles.sort_by(|a, b| {
         b.on_routes
             .cmp(&a.on_routes)
             .then(b.in_min_cut.cmp(&a.in_min_cut))
             .then(a.label.cmp(&b.label))
     });
-    singles.truncate(opt.candidates);
-    if let Some(cut) = &node_cut
+    singles
+}
+
+/// The whole minimum cuts, as removals (checks that P(target reached) drops to 0).
+fn cut_removals(
+    est: &Estate,
+    node_cut: &Option<Vec<NodeId>>,
+    edge_cut: &Option<Vec<(NodeId, NodeId)>>,
+) -> Vec<Removal> {
+    let mut out = Vec::new();
+    if let Some(cut) = node_cut
         && !cut.is_empty()
     {
         let mut edges: Vec<u32> = cut.iter().flat_map(|&n| edges_of_node(est, n)).collect();
         edges.sort_unstable();
         edges.dedup();
-        singles.push(Removal {
+        out.push(Removal {
             kind: RemovalKind::NodeCut,
             label: format!("whole minimum node cut ({} assets)", cut.len()),
             items: cut.iter().map(|&n| est.node(n).id.clone()).collect(),
@@ -748,14 +773,14 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
             on_routes: 0,
         });
     }
-    if let Some(cut) = &edge_cut
+    if let Some(cut) = edge_cut
         && !cut.is_empty()
     {
         let edges: Vec<u32> = cut
             .iter()
             .flat_map(|&(a, b)| edges_of_pair(est, a, b))
             .collect();
-        singles.push(Removal {
+        out.push(Removal {
             kind: RemovalKind::RelationCut,
             label: format!("whole minimum relation cut ({} relations)", cut.len()),
             items: cut.iter().map(|&p| pair_id(est, p)).collect(),
@@ -764,13 +789,28 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
             on_routes: 0,
         });
     }
-    let plans: Vec<Arc<ControlPlan>> = singles
+    out
+}
+
+/// Runs every removal on common random numbers with the base run (`outcomes`, and
+/// `base_ind`, 1 where it reached a target) and returns the single removals ranked by ΔP
+/// (largest reduction first), and the whole-cut checks.
+fn impacts(
+    est: &Arc<Estate>,
+    set: &ResolvedSet,
+    run_opt: &RunOptions,
+    targets: &[NodeId],
+    outcomes: &[TrialOutcome],
+    base_ind: &[f64],
+    removals: Vec<Removal>,
+) -> Result<(Vec<ChokeImpact>, Vec<ChokeImpact>)> {
+    let plans: Vec<Arc<ControlPlan>> = removals
         .iter()
         .map(|r| {
             Arc::new(plan_without(
                 est,
                 set,
-                opt.seed,
+                run_opt.seed,
                 &r.edges,
                 format!("{} - {}", set.name, r.items.join("+")),
             ))
@@ -779,9 +819,9 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
     let runs = if plans.is_empty() {
         Vec::new()
     } else {
-        run_sets(est, &plans, &run_opt)?
+        run_sets(est, &plans, run_opt)?
     };
-    let base_ind = indicator(&mut parent, outcomes, &targets);
+    let mut parent = vec![UNSEEN; est.nodes.len()];
     let per_target = |parent: &mut Vec<u32>, ts: &[TrialOutcome]| -> Vec<Vec<f64>> {
         targets
             .iter()
@@ -794,12 +834,11 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
         Vec::new()
     };
     let n = outcomes.len() as u64;
-    let base_hits = base_ind.iter().filter(|&&x| x > 0.0).count() as u64;
-    let (mut ranking, mut cut_checks): (Vec<ChokeImpact>, Vec<ChokeImpact>) = singles
+    let (mut ranking, mut cut_checks): (Vec<ChokeImpact>, Vec<ChokeImpact>) = removals
         .into_iter()
         .zip(&runs)
         .map(|(r, run)| {
-            let ind = indicator(&mut parent, &run.outcomes, &targets);
+            let ind = indicator(&mut parent, &run.outcomes, targets);
             let p_without = ind.iter().sum::<f64>() / ind.len().max(1) as f64;
             let delta_by_target = if base_per.is_empty() {
                 Vec::new()
@@ -807,7 +846,7 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
                 per_target(&mut parent, &run.outcomes)
                     .iter()
                     .zip(&base_per)
-                    .zip(&targets)
+                    .zip(targets)
                     .map(|((x, b), &t)| TargetDelta {
                         target: est.node(t).id.clone(),
                         delta: paired_diff(b, x),
@@ -823,7 +862,7 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
                 in_min_cut: r.in_min_cut,
                 on_routes: r.on_routes as f64 / n.max(1) as f64,
                 p_without,
-                delta: paired_diff(&base_ind, &ind),
+                delta: paired_diff(base_ind, &ind),
                 delta_by_target,
             }
         })
@@ -841,29 +880,7 @@ pub fn analyze(est: &Arc<Estate>, set: &ResolvedSet, opt: &ChokeOptions) -> Resu
     for (i, r) in cut_checks.iter_mut().enumerate() {
         r.rank = i + 1;
     }
-    Ok(ChokeReport {
-        scenario: est.name.clone(),
-        control_set: set.name.clone(),
-        targets: targets.iter().map(|&t| est.node(t).id.clone()).collect(),
-        trials: run_opt.trials,
-        seed: opt.seed,
-        min_node_cut: node_cut.map(|c| {
-            c.iter()
-                .map(|&n| {
-                    let x = est.node(n);
-                    CutNode {
-                        id: x.id.clone(),
-                        name: x.name.clone(),
-                        kind: x.kind.name().to_string(),
-                    }
-                })
-                .collect()
-        }),
-        min_edge_cut: edge_cut.map(|c| c.iter().map(|&p| relation_view(est, p)).collect()),
-        baseline: wilson(base_hits, n),
-        ranking,
-        cut_checks,
-    })
+    Ok((ranking, cut_checks))
 }
 
 fn pct(x: f64) -> String {
@@ -885,6 +902,36 @@ pub fn render_table(r: &ChokeReport) -> String {
         safe(&r.control_set),
         safe(&r.targets.join(", "))
     );
+    write_cuts(&mut s, r);
+    write_must_pass(&mut s, r);
+    let _ = writeln!(
+        s,
+        "P(target reached) = {} [{}, {}] over {} trials; removing each (p = 0 on its attack edges), same seed:",
+        pct(r.baseline.probability),
+        pct(r.baseline.ci95[0]),
+        pct(r.baseline.ci95[1]),
+        r.trials
+    );
+    let _ = writeln!(s, "{}", ranking_table(r));
+    for c in &r.cut_checks {
+        let _ = writeln!(
+            s,
+            "Check: {} removed: P(target reached) = {} (ΔP {} pp)",
+            safe(&c.label),
+            pct(c.p_without),
+            signed_pct(c.delta.mean)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "on routes: share of trials whose chain of first compromises to a target ran through it; * the interval excludes 0"
+    );
+    s
+}
+
+/// The minimum node and relation cuts.
+fn write_cuts(s: &mut String, r: &ChokeReport) {
+    use crate::report::terminal_safe as safe;
     match &r.min_node_cut {
         None => {
             let _ = writeln!(
@@ -910,32 +957,44 @@ pub fn render_table(r: &ChokeReport) -> String {
             let _ = writeln!(s, "Minimum relation cut: none finite");
         }
         Some(c) => {
-            let items: Vec<String> = c
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{} → {} ({}: {})",
-                        safe(&e.from),
-                        safe(&e.to),
-                        e.relations.join(", "),
-                        e.techniques.join(", ")
-                    )
-                })
-                .collect();
             let _ = writeln!(s, "Minimum relation cut ({} relations):", c.len());
-            for i in items {
-                let _ = writeln!(s, "  {i}");
+            for e in c {
+                let _ = writeln!(
+                    s,
+                    "  {} → {} ({}: {})",
+                    safe(&e.from),
+                    safe(&e.to),
+                    e.relations.join(", "),
+                    e.techniques.join(", ")
+                );
             }
         }
     }
-    let _ = writeln!(
-        s,
-        "P(target reached) = {} [{}, {}] over {} trials; removing each (p = 0 on its attack edges), same seed:",
-        pct(r.baseline.probability),
-        pct(r.baseline.ci95[0]),
-        pct(r.baseline.ci95[1]),
-        r.trials
-    );
+}
+
+/// One line per target: the assets every route to it runs through.
+fn write_must_pass(s: &mut String, r: &ChokeReport) {
+    use crate::report::terminal_safe as safe;
+    for m in &r.must_pass {
+        let what = if !m.reachable {
+            "no route".to_string()
+        } else if m.assets.is_empty() {
+            "none (no asset is on every route)".to_string()
+        } else {
+            let items: Vec<String> = m
+                .assets
+                .iter()
+                .map(|n| format!("{} [{}]", safe(&n.id), n.kind))
+                .collect();
+            items.join(" → ")
+        };
+        let _ = writeln!(s, "Must pass to reach {}: {what}", safe(&m.target));
+    }
+}
+
+/// The ranking of single removals.
+fn ranking_table(r: &ChokeReport) -> comfy_table::Table {
+    use crate::report::terminal_safe as safe;
     let many = r.targets.len() > 1;
     let mut tb = comfy_table::Table::new();
     tb.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
@@ -993,50 +1052,12 @@ pub fn render_table(r: &ChokeReport) -> String {
         }
         tb.add_row(row);
     }
-    let _ = writeln!(s, "{tb}");
-    for c in &r.cut_checks {
-        let _ = writeln!(
-            s,
-            "Check: {} removed: P(target reached) = {} (ΔP {} pp)",
-            safe(&c.label),
-            pct(c.p_without),
-            signed_pct(c.delta.mean)
-        );
-    }
-    let _ = writeln!(
-        s,
-        "on routes: share of trials whose chain of first compromises to a target ran through it; * the interval excludes 0"
-    );
-    s
+    tb
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn max_flow_and_the_cut_nearest_the_sink() {
-        // s -> a -> t and s -> b -> t, unit arcs into t, wide arcs from s; plus a -> b.
-        let mut f = Flow::new(4);
-        let (s, a, b, t) = (0, 1, 2, 3);
-        f.arc(s, a, INF);
-        f.arc(s, b, INF);
-        f.arc(a, b, 1);
-        let at = f.arc(a, t, 1);
-        let bt = f.arc(b, t, 1);
-        assert_eq!(f.max_flow(s, t), 2);
-        let side = f.sink_side(t);
-        assert!(side[t] && !side[a] && !side[b] && !side[s]);
-        assert_eq!((f.cap[at], f.cap[bt]), (0, 0));
-    }
-
-    #[test]
-    fn no_finite_cut_when_an_infinite_path_exists() {
-        let mut f = Flow::new(3);
-        f.arc(0, 1, INF);
-        f.arc(1, 2, INF);
-        assert!(f.max_flow(0, 2) >= INF);
-    }
 
     #[test]
     fn diamond_cuts_and_closure() {
@@ -1067,5 +1088,40 @@ mod tests {
         // The user is an entry: it is never cut, and a target that is an entry has no cut.
         let u = est.index["u"];
         assert_eq!(min_cuts(est, &plan, &[u]), (None, None));
+        // Two routes share no asset: nothing is must-pass on the way to the bucket; saas-b,
+        // reached only from the user (an entry), has none either.
+        let (sb, a) = (est.index["saas-b"], est.index["saas-a"]);
+        assert_eq!(
+            must_pass(est, &plan, &[bkt, sb, u]),
+            [Some(vec![]), Some(vec![]), Some(vec![])]
+        );
+        // Without route A's way in (no p on u -> saas-a), the bucket must be reached through
+        // saas-b, and saas-a not at all.
+        let closed = plan_without(est, &set, 0, &edges_of_pair(est, u, a), "no A".into());
+        assert_eq!(must_pass(est, &closed, &[bkt, a]), [Some(vec![sb]), None]);
+    }
+
+    #[test]
+    fn every_hop_of_a_chain_is_must_pass() {
+        let prep = crate::pipeline::Prepared::from_str(
+            include_str!("../../tests/scenarios/paths/chain.yaml"),
+            "chain.yaml",
+            &crate::limits::Limits::default(),
+        )
+        .unwrap();
+        let est = &prep.estate;
+        let set = crate::controls::resolve_set("none", &[], &prep.catalog).unwrap();
+        let plan = plan::build(est, &set, 0);
+        let ids = |v: &Option<Vec<NodeId>>| -> Option<Vec<String>> {
+            v.as_ref()
+                .map(|v| v.iter().map(|&n| est.node(n).id.clone()).collect())
+        };
+        let m = must_pass(est, &plan, &[est.index["ws-3"], est.index["u-1"]]);
+        // ws-1 is where the attacker starts (an entry): not listed.
+        assert_eq!(
+            ids(&m[0]),
+            Some(["u-1", "ws-2", "u-2"].map(String::from).to_vec())
+        );
+        assert_eq!(ids(&m[1]), Some(vec![]));
     }
 }

@@ -24,8 +24,8 @@
 use crate::error::{Error, Result};
 use crate::estate::{Estate, INTERNET, NodeId, bits, flags};
 use crate::plan::ControlPlan;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{HashMap, HashSet};
 
 /// The transition onto a segment a foothold gives (not an attack edge).
 pub const FOOTHOLD: u32 = u32::MAX - 1;
@@ -103,17 +103,12 @@ pub struct StateGraph<'a> {
     /// Other edges making the same move as the kept one, by (state, kept edge).
     alternatives: HashMap<(u32, u32), Vec<u32>, Fx>,
     net_by_mask: HashMap<u32, std::rc::Rc<[u32]>>,
-    /// Reversed node-level graph with relaxed costs, for [`StateGraph::aim_at`].
-    reverse: Vec<Vec<(u32, f64)>>,
+    /// Reversed node-level graph with relaxed costs, for [`StateGraph::aim_at`]; its last
+    /// node is a virtual one for searches from several targets (empty until first used).
+    reverse: DiGraph<(), f64>,
     /// A* lower bound per node towards `bound_for` (empty: none).
     bound: Vec<f64>,
     bound_for: HashSet<NodeId>,
-    // Search scratch, by state: marks of the search generation that saw / closed it.
-    generation: u32,
-    seen: Vec<u32>,
-    closed: Vec<u32>,
-    dist: Vec<f64>,
-    prev: Vec<(u32, u32)>,
     pub entries: Vec<Entry>,
     /// Largest number of states interned before a search gives up.
     pub max_states: usize,
@@ -173,14 +168,9 @@ impl<'a> StateGraph<'a> {
             succ: Vec::new(),
             alternatives: HashMap::default(),
             net_by_mask: HashMap::new(),
-            reverse: Vec::new(),
+            reverse: DiGraph::default(),
             bound: Vec::new(),
             bound_for: HashSet::new(),
-            generation: 0,
-            seen: Vec::new(),
-            closed: Vec::new(),
-            dist: Vec::new(),
-            prev: Vec::new(),
             entries: Vec::new(),
             max_states: 4_000_000,
         };
@@ -532,58 +522,22 @@ impl<'a> StateGraph<'a> {
     /// network conditions ignored, footholds free, a network edge usable from anywhere).
     /// It never overestimates, and it is consistent, so searches stay exact.
     pub fn aim_at(&mut self, targets: &HashSet<NodeId>) {
-        use std::cmp::Reverse;
         let est = self.est;
         let n = est.nodes.len();
-        if self.reverse.is_empty() {
-            let mut rev: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
-            for (i, e) in est.edges.iter().enumerate() {
-                if e.src == crate::estate::NO_SOURCE || e.src == e.dst {
-                    continue;
-                }
-                if let Some(c) = self.relaxed_cost(i) {
-                    rev[e.dst as usize].push((e.src, c));
-                }
-            }
-            for d in 0..n as NodeId {
-                let seg = est.node(d).segment;
-                if gives_foothold(est, d) && seg != INTERNET {
-                    rev[seg as usize].push((d, 0.0));
-                }
-            }
-            self.reverse = rev;
+        if self.reverse.node_count() == 0 {
+            self.reverse = self.relaxed_reverse();
         }
-        #[derive(PartialEq)]
-        struct Item(f64, u32);
-        impl Eq for Item {}
-        impl Ord for Item {
-            fn cmp(&self, o: &Self) -> Ordering {
-                self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
-            }
-        }
-        impl PartialOrd for Item {
-            fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-                Some(self.cmp(o))
-            }
-        }
-        let mut h = vec![f64::INFINITY; n];
-        let mut heap = BinaryHeap::new();
-        for &t in targets {
-            h[t as usize] = 0.0;
-            heap.push(Reverse(Item(0.0, t)));
-        }
-        while let Some(Reverse(Item(d, u))) = heap.pop() {
-            if d > h[u as usize] {
-                continue;
-            }
-            for &(v, c) in &self.reverse[u as usize] {
-                let nd = d + c;
-                if nd < h[v as usize] {
-                    h[v as usize] = nd;
-                    heap.push(Reverse(Item(nd, v)));
-                }
-            }
-        }
+        // Sorted: the distances do not depend on the order, but the work is then the same
+        // from run to run.
+        let mut from: Vec<NodeId> = targets.iter().copied().collect();
+        from.sort_unstable();
+        let mut h = super::algo::distances_from_many(
+            &mut self.reverse,
+            NodeIndex::new(n),
+            &from,
+            f64::INFINITY,
+        );
+        h.truncate(n);
         let net_best = est
             .net_edges
             .iter()
@@ -597,6 +551,46 @@ impl<'a> StateGraph<'a> {
         }
         self.bound = h;
         self.bound_for = targets.clone();
+    }
+
+    /// The node-level graph reversed, each edge at its cheapest ([`StateGraph::aim_at`]),
+    /// plus a virtual node (the last) with no edges.
+    fn relaxed_reverse(&self) -> DiGraph<(), f64> {
+        let est = self.est;
+        let n = est.nodes.len();
+        let mut rev = DiGraph::with_capacity(n + 1, est.edges.len());
+        for _ in 0..=n {
+            rev.add_node(());
+        }
+        let node = |x: NodeId| NodeIndex::new(x as usize);
+        for (i, e) in est.edges.iter().enumerate() {
+            if e.src == crate::estate::NO_SOURCE || e.src == e.dst {
+                continue;
+            }
+            if let Some(c) = self.relaxed_cost(i) {
+                rev.add_edge(node(e.dst), node(e.src), c);
+            }
+        }
+        for d in 0..n as NodeId {
+            let seg = est.node(d).segment;
+            if gives_foothold(est, d) && seg != INTERNET {
+                rev.add_edge(node(seg), node(d), 0.0);
+            }
+        }
+        rev
+    }
+
+    /// Whether the A* bounds are set for `targets`.
+    pub(super) fn aimed_at(&self, targets: &HashSet<NodeId>) -> bool {
+        self.bound_for == *targets
+    }
+
+    /// The A* lower bound of state `s` (0 where none is set).
+    pub(super) fn bound_of(&self, s: u32) -> f64 {
+        self.bound
+            .get(self.states[s as usize].node as usize)
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// The moves out of state `s` (computed once, then cached).
@@ -619,28 +613,18 @@ impl<'a> StateGraph<'a> {
         self.successors(s).iter().copied().find(|t| t.edge == e)
     }
 
-    /// Sizes the search marks to the states interned so far.
-    fn grow_scratch(&mut self) {
-        let n = self.states.len();
-        if self.seen.len() < n {
-            self.seen.resize(n, 0);
-            self.closed.resize(n, 0);
-            self.dist.resize(n, f64::INFINITY);
-            self.prev.resize(n, (u32::MAX, u32::MAX));
-        }
-    }
-
-    fn too_big(&self) -> Error {
+    pub(super) fn too_big(&self) -> Error {
         Error::Usage(format!(
             "the attack graph has more than {} attacker states to search; narrow the search with --to or --from",
             self.max_states
         ))
     }
 
-    /// Dijkstra (A* with the bounds of [`StateGraph::aim_at`], when set for `targets`) from
-    /// `sources` (state, starting cost) to the first state whose node is in `targets`, never
-    /// entering `banned_states` nor taking a banned (state, edge) move. Ties are broken by
-    /// state id, so results are deterministic.
+    /// The cheapest path from `sources` (state, starting cost) to the first state whose node
+    /// is in `targets`, never entering `banned_states` nor taking a banned (state, edge)
+    /// move: petgraph's A* (plain Dijkstra unless [`StateGraph::aim_at`] set bounds for
+    /// `targets`) on the graph built as it searches (`paths::search`). Equal costs are
+    /// settled nearest the target first, then by state id, so results are deterministic.
     pub fn shortest(
         &mut self,
         sources: &[(u32, f64)],
@@ -648,111 +632,7 @@ impl<'a> StateGraph<'a> {
         banned_states: &HashSet<u32>,
         banned_moves: &HashSet<(u32, u32)>,
     ) -> Result<Option<StatePath>> {
-        #[derive(PartialEq)]
-        /// (f = cost so far + bound, bound, state): the smallest f first; among equals the
-        /// one nearest the target (many equivalent routes, such as phishing any of many
-        /// users, then cost no search), then the lowest state id.
-        struct Item(f64, f64, u32);
-        impl Eq for Item {}
-        impl Ord for Item {
-            fn cmp(&self, o: &Self) -> Ordering {
-                o.0.total_cmp(&self.0)
-                    .then(o.1.total_cmp(&self.1))
-                    .then(o.2.cmp(&self.2))
-            }
-        }
-        impl PartialOrd for Item {
-            fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-                Some(self.cmp(o))
-            }
-        }
-        // Per-search marks by generation, so nothing is cleared or hashed per state.
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.seen.iter_mut().for_each(|x| *x = 0);
-            self.closed.iter_mut().for_each(|x| *x = 0);
-            self.generation = 1;
-        }
-        let gen_now = self.generation;
-        let mut heap = BinaryHeap::new();
-        // A* lower bound of a state (0 without one for these targets).
-        let aimed = self.bound_for == *targets;
-        let bound = |g: &StateGraph, s: u32| -> f64 {
-            if !aimed {
-                return 0.0;
-            }
-            g.bound
-                .get(g.states[s as usize].node as usize)
-                .copied()
-                .unwrap_or(0.0)
-        };
-        for &(s, c) in sources {
-            if banned_states.contains(&s) {
-                continue;
-            }
-            let h = bound(self, s);
-            self.grow_scratch();
-            let si = s as usize;
-            if h.is_finite() && (self.seen[si] != gen_now || c < self.dist[si]) {
-                self.seen[si] = gen_now;
-                self.dist[si] = c;
-                self.prev[si] = (u32::MAX, u32::MAX);
-                heap.push(Item(c + h, h, s));
-            }
-        }
-        while let Some(Item(_, _, u)) = heap.pop() {
-            let ui = u as usize;
-            if self.closed[ui] == gen_now {
-                continue;
-            }
-            self.closed[ui] = gen_now;
-            let d = self.dist[ui];
-            if targets.contains(&self.states[ui].node) {
-                let mut states = vec![u];
-                let mut edges = Vec::new();
-                let mut cur = u;
-                while self.prev[cur as usize].0 != u32::MAX {
-                    let (p, e) = self.prev[cur as usize];
-                    states.push(p);
-                    edges.push(e);
-                    cur = p;
-                }
-                states.reverse();
-                edges.reverse();
-                return Ok(Some(StatePath {
-                    states,
-                    edges,
-                    cost: d,
-                }));
-            }
-            if self.states.len() > self.max_states {
-                return Err(self.too_big());
-            }
-            let n = self.successors(u).len();
-            self.grow_scratch();
-            for j in 0..n {
-                let t = self.succ[ui].as_deref().unwrap_or(&[])[j];
-                let ti = t.to as usize;
-                if self.closed[ti] == gen_now
-                    || banned_states.contains(&t.to)
-                    || banned_moves.contains(&(u, t.edge))
-                {
-                    continue;
-                }
-                let h = bound(self, t.to);
-                if !h.is_finite() {
-                    continue;
-                }
-                let nd = d + t.cost;
-                if self.seen[ti] != gen_now || nd < self.dist[ti] {
-                    self.seen[ti] = gen_now;
-                    self.dist[ti] = nd;
-                    self.prev[ti] = (u, t.edge);
-                    heap.push(Item(nd + h, h, t.to));
-                }
-            }
-        }
-        Ok(None)
+        super::search::Search::run(self, sources, targets, banned_states, banned_moves)
     }
 
     fn cost_of(&mut self, start_cost: f64, states: &[u32], edges: &[u32]) -> f64 {
@@ -817,6 +697,10 @@ impl<'a> StateGraph<'a> {
     /// Yen's algorithm: the `k` cheapest loopless paths (in states) from the entries to a
     /// state whose node is in `targets`, cheapest first; ties in the order found. Paths
     /// with a detour (see [`StateGraph::redundant`]) are searched through but not returned.
+    ///
+    /// Hand-written: petgraph has no k shortest *loopless* paths (its `k_shortest_path`
+    /// gives the length of the k-th shortest walk to each node, loops allowed, and no
+    /// path). Each spur search is petgraph's A* ([`StateGraph::shortest`]).
     pub fn k_shortest(&mut self, targets: &HashSet<NodeId>, k: usize) -> Result<Vec<StatePath>> {
         self.aim_at(targets);
         let sources: Vec<(u32, f64)> = self.entries.iter().map(|e| (e.state, e.cost)).collect();
@@ -957,6 +841,140 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(again.same(p));
+    }
+
+    fn prepared(yaml: &str) -> crate::pipeline::Prepared {
+        crate::pipeline::Prepared::from_str(yaml, "test.yaml", &crate::limits::Limits::default())
+            .unwrap()
+    }
+
+    /// -ln p of a technique's p as the plan stores it (f32).
+    fn nl(p: f32) -> f64 {
+        -(p as f64).ln()
+    }
+
+    #[test]
+    fn bounds_are_petgraph_distances_on_the_relaxed_graph() {
+        let prep = prepared(include_str!("../../tests/scenarios/paths/diamond.yaml"));
+        let est = &prep.estate;
+        let set = crate::controls::resolve_set("none", &[], &prep.catalog).unwrap();
+        let plan = crate::plan::build(est, &set, 0);
+        let mut g = StateGraph::new(est, &plan, Weight::Probability);
+        let id = |x: &str| est.index[x];
+        let target: HashSet<NodeId> = [id("bkt")].into_iter().collect();
+        g.aim_at(&target);
+        assert!(g.aimed_at(&target));
+        let h = |x: &str| g.bound[id(x) as usize];
+        // bkt itself; saas-b by T1005 (p 1, free of cost); saas-a by T1530 (0.9); u by
+        // T1078.004 then T1530 (0.9 x 0.9 beats 0.5 x 1).
+        assert_eq!(h("bkt"), 0.0);
+        assert_eq!(h("saas-b"), 0.0);
+        assert_eq!(h("saas-a"), nl(0.9));
+        assert_eq!(h("u"), nl(0.9) + nl(0.9));
+        // The virtual node's edges are gone again: the same bounds a second time.
+        let before = g.bound.clone();
+        g.aim_at(&target);
+        assert_eq!(g.bound, before);
+    }
+
+    #[test]
+    fn astar_on_the_diamond_is_exact() {
+        let prep = prepared(include_str!("../../tests/scenarios/paths/diamond.yaml"));
+        let est = &prep.estate;
+        let set = crate::controls::resolve_set("none", &[], &prep.catalog).unwrap();
+        let plan = crate::plan::build(est, &set, 0);
+        for aimed in [false, true] {
+            let mut g = StateGraph::new(est, &plan, Weight::Probability);
+            let target: HashSet<NodeId> = [est.index["bkt"]].into_iter().collect();
+            if aimed {
+                g.aim_at(&target);
+            }
+            let sources: Vec<(u32, f64)> = g.entries.iter().map(|e| (e.state, e.cost)).collect();
+            let (none_s, none_m) = (HashSet::new(), HashSet::new());
+            let nodes = |g: &StateGraph, p: &StatePath| -> Vec<String> {
+                p.states
+                    .iter()
+                    .map(|&s| est.node(g.states[s as usize].node).id.clone())
+                    .collect()
+            };
+            let a = g
+                .shortest(&sources, &target, &none_s, &none_m)
+                .unwrap()
+                .unwrap();
+            assert_eq!(nodes(&g, &a), ["u", "saas-a", "bkt"]);
+            assert_eq!(a.cost, 0.0 + nl(0.9) + nl(0.9));
+            // Without route A's first move: route B, 0.5 then a certain step.
+            let banned: HashSet<(u32, u32)> = [(a.states[0], a.edges[0])].into_iter().collect();
+            let b = g
+                .shortest(&sources, &target, &none_s, &banned)
+                .unwrap()
+                .unwrap();
+            assert_eq!(nodes(&g, &b), ["u", "saas-b", "bkt"]);
+            assert_eq!(b.cost, 0.0 + nl(0.5) + 0.0);
+            // Without both apps' states: no path.
+            let banned_s: HashSet<u32> = [a.states[1], b.states[1]].into_iter().collect();
+            assert!(
+                g.shortest(&sources, &target, &banned_s, &none_m)
+                    .unwrap()
+                    .is_none()
+            );
+            // Starting on the target: the empty path, at the starting cost.
+            let at = g
+                .shortest(&[(a.states[2], 0.25)], &target, &none_s, &none_m)
+                .unwrap()
+                .unwrap();
+            assert_eq!((at.states.len(), at.edges.len(), at.cost), (1, 0, 0.25));
+        }
+    }
+
+    #[test]
+    fn a_search_past_the_state_limit_is_an_error() {
+        let prep = chain();
+        let est = &prep.estate;
+        let set = crate::controls::resolve_set("none", &[], &prep.catalog).unwrap();
+        let plan = crate::plan::build(est, &set, 0);
+        let mut g = StateGraph::new(est, &plan, Weight::Probability);
+        g.max_states = 0;
+        let sources: Vec<(u32, f64)> = g.entries.iter().map(|e| (e.state, e.cost)).collect();
+        let (none_s, none_m) = (HashSet::new(), HashSet::new());
+        let far: HashSet<NodeId> = [est.index["ws-3"]].into_iter().collect();
+        let err = g.shortest(&sources, &far, &none_s, &none_m).unwrap_err();
+        assert!(err.to_string().contains("attacker states"), "{err}");
+        // A target settled before anything is expanded is still found.
+        let here: HashSet<NodeId> = [g.states[sources[0].0 as usize].node].into_iter().collect();
+        let p = g
+            .shortest(&sources, &here, &none_s, &none_m)
+            .unwrap()
+            .unwrap();
+        assert!(p.edges.is_empty());
+    }
+
+    #[test]
+    fn equal_costs_go_to_the_lower_state_first() {
+        // The diamond with two identical routes: both 0.9 x 0.9.
+        let yaml = include_str!("../../tests/scenarios/paths/diamond.yaml")
+            .replace(
+                "{id: saas-b, kind: saas, name: \"SaaS B\", segment: dmz, internet_facing: true, sso: false}",
+                "{id: saas-b, kind: saas, name: \"SaaS B\", internet_facing: true, sso: true}",
+            )
+            .replace(
+                "{type: hosted_on, from: bkt, to: saas-b}",
+                "{type: reads, from: saas-b, to: bkt}",
+            );
+        let prep = prepared(&yaml);
+        let est = &prep.estate;
+        let set = crate::controls::resolve_set("none", &[], &prep.catalog).unwrap();
+        let plan = crate::plan::build(est, &set, 0);
+        let mut g = StateGraph::new(est, &plan, Weight::Probability);
+        let target: HashSet<NodeId> = [est.index["bkt"]].into_iter().collect();
+        let paths = g.k_shortest(&target, 5).unwrap();
+        assert_eq!(paths.len(), 2);
+        assert_eq!(paths[0].cost, paths[1].cost);
+        // The first found (and listed) goes through the app state interned first.
+        assert!(paths[0].states[1] < paths[1].states[1], "{paths:?}");
+        let again = StateGraph::new(est, &plan, Weight::Probability).k_shortest(&target, 5);
+        let again = again.unwrap();
+        assert!(paths.iter().zip(&again).all(|(a, b)| a.same(b)));
     }
 
     #[test]

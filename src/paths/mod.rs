@@ -26,8 +26,10 @@
 //! the attacker used first. Where a path is the only way (a chain) and the attacker has
 //! the time, they agree; where routes compete, the Monte Carlo share is lower.
 
+mod algo;
 pub mod chokepoints;
 pub mod graph;
+mod search;
 
 use crate::error::{Error, Result};
 use crate::estate::{self, Estate, NO_SOURCE, NodeId, bits, flags};
@@ -440,36 +442,7 @@ pub fn analyze(
         let mut paths = Vec::new();
         let mut checks = Vec::new();
         for (rank, sp) in found.iter().enumerate() {
-            let entry = g
-                .entries
-                .iter()
-                .find(|e| e.state == sp.states[0])
-                .map_or(1.0, |e| e.p);
-            let steps: Vec<PathStep> = (0..sp.edges.len())
-                .map(|i| step_view(&mut g, tc, sp.states[i], sp.edges[i], sp.states[i + 1]))
-                .collect();
-            let probability = entry * steps.iter().map(|s| s.p).product::<f64>();
-            let with_retries = entry
-                * steps
-                    .iter()
-                    .map(|s| 1.0 - (1.0 - s.p).powi(tries as i32))
-                    .product::<f64>();
-            let expected_hours = steps
-                .iter()
-                .map(|s| if s.p > 0.0 { s.mean_hours / s.p } else { 0.0 })
-                .sum();
-            let en = est.node(g.states[sp.states[0] as usize].node);
-            paths.push(AttackPath {
-                rank: rank + 1,
-                entry: en.id.clone(),
-                entry_name: en.name.clone(),
-                probability,
-                probability_with_retries: with_retries,
-                expected_hours,
-                steps,
-                mc_taken: None,
-                mc_route: None,
-            });
+            paths.push(attack_path(&mut g, tc, sp, rank + 1, tries));
             checks.push(path_checks(&mut g, sp));
         }
         let node = est.node(t);
@@ -483,64 +456,7 @@ pub fn analyze(
         all_checks.push(checks);
     }
     if opt.trials > 0 {
-        let run = run_sets(
-            est,
-            std::slice::from_ref(plan),
-            &RunOptions {
-                trials: opt.trials,
-                seed: opt.seed,
-                threads: opt.threads,
-                timeline_points: 1,
-                keep_parents: true,
-            },
-        )?;
-        let outcomes = &run[0].outcomes;
-        let n = outcomes.len() as u64;
-        let mut parent = vec![UNSEEN; est.nodes.len()];
-        for (ti, tp) in out.iter_mut().enumerate() {
-            let target = targets[ti];
-            let checks = &all_checks[ti];
-            let mut prefix: Vec<Vec<u64>> = checks.iter().map(|c| vec![0; c.steps.len()]).collect();
-            let mut taken = vec![0u64; checks.len()];
-            let mut route = vec![0u64; checks.len()];
-            let (mut reached, mut other) = (0u64, 0u64);
-            for t in outcomes {
-                fill_parents(&mut parent, t);
-                let hit = parent[target as usize] != UNSEEN;
-                let mut any = false;
-                for (pi, c) in checks.iter().enumerate() {
-                    let Some(j) = c.held_prefix(est, &parent, false) else {
-                        continue;
-                    };
-                    for x in prefix[pi].iter_mut().take(j) {
-                        *x += 1;
-                    }
-                    if j == c.steps.len() && hit {
-                        taken[pi] += 1;
-                        any = true;
-                    }
-                    if hit && c.held_prefix(est, &parent, true) == Some(c.steps.len()) {
-                        route[pi] += 1;
-                    }
-                }
-                if hit {
-                    reached += 1;
-                    if !any {
-                        other += 1;
-                    }
-                }
-                clear_parents(&mut parent, t);
-            }
-            for (pi, path) in tp.paths.iter_mut().enumerate() {
-                path.mc_taken = Some(wilson(taken[pi], n));
-                path.mc_route = Some(wilson(route[pi], n));
-                for (s, k) in path.steps.iter_mut().zip(&prefix[pi]) {
-                    s.mc_prefix = Some(*k as f64 / n.max(1) as f64);
-                }
-            }
-            tp.mc_reached = Some(wilson(reached, n));
-            tp.mc_other_routes = Some(wilson(other, n));
-        }
+        monte_carlo(est, plan, opt, &targets, &all_checks, &mut out)?;
     }
     Ok(PathsReport {
         scenario: est.name.clone(),
@@ -553,6 +469,118 @@ pub fn analyze(
         seed: opt.seed,
         targets: out,
     })
+}
+
+/// The report's view of a path found in the state graph, with its probability (one try
+/// per step, and `tries` per step) and expected hours.
+fn attack_path(
+    g: &mut StateGraph,
+    tc: &TechniqueCatalog,
+    sp: &StatePath,
+    rank: usize,
+    tries: u32,
+) -> AttackPath {
+    let est = g.est;
+    let entry = g
+        .entries
+        .iter()
+        .find(|e| e.state == sp.states[0])
+        .map_or(1.0, |e| e.p);
+    let steps: Vec<PathStep> = (0..sp.edges.len())
+        .map(|i| step_view(g, tc, sp.states[i], sp.edges[i], sp.states[i + 1]))
+        .collect();
+    let probability = entry * steps.iter().map(|s| s.p).product::<f64>();
+    let with_retries = entry
+        * steps
+            .iter()
+            .map(|s| 1.0 - (1.0 - s.p).powi(tries as i32))
+            .product::<f64>();
+    let expected_hours = steps
+        .iter()
+        .map(|s| if s.p > 0.0 { s.mean_hours / s.p } else { 0.0 })
+        .sum();
+    let en = est.node(g.states[sp.states[0] as usize].node);
+    AttackPath {
+        rank,
+        entry: en.id.clone(),
+        entry_name: en.name.clone(),
+        probability,
+        probability_with_retries: with_retries,
+        expected_hours,
+        steps,
+        mc_taken: None,
+        mc_route: None,
+    }
+}
+
+/// Runs the trials and fills in, per target and path, how often the trials took it.
+fn monte_carlo(
+    est: &Arc<Estate>,
+    plan: &Arc<ControlPlan>,
+    opt: &PathOptions,
+    targets: &[NodeId],
+    all_checks: &[Vec<PathChecks>],
+    out: &mut [TargetPaths],
+) -> Result<()> {
+    let run = run_sets(
+        est,
+        std::slice::from_ref(plan),
+        &RunOptions {
+            trials: opt.trials,
+            seed: opt.seed,
+            threads: opt.threads,
+            timeline_points: 1,
+            keep_parents: true,
+        },
+    )?;
+    let outcomes = &run[0].outcomes;
+    let n = outcomes.len() as u64;
+    let mut parent = vec![UNSEEN; est.nodes.len()];
+    for (ti, tp) in out.iter_mut().enumerate() {
+        let target = targets[ti];
+        let checks = &all_checks[ti];
+        let mut prefix: Vec<Vec<u64>> = checks.iter().map(|c| vec![0; c.steps.len()]).collect();
+        let mut taken = vec![0u64; checks.len()];
+        let mut route = vec![0u64; checks.len()];
+        let (mut reached, mut other) = (0u64, 0u64);
+        for t in outcomes {
+            fill_parents(&mut parent, t);
+            let hit = parent[target as usize] != UNSEEN;
+            let mut any = false;
+            for (pi, c) in checks.iter().enumerate() {
+                let Some(j) = c.held_prefix(est, &parent, false) else {
+                    continue;
+                };
+                for x in prefix[pi].iter_mut().take(j) {
+                    *x += 1;
+                }
+                if j == c.steps.len() && hit {
+                    taken[pi] += 1;
+                    any = true;
+                }
+                if hit && c.held_prefix(est, &parent, true) == Some(c.steps.len()) {
+                    route[pi] += 1;
+                }
+            }
+            if hit {
+                reached += 1;
+                if !any {
+                    other += 1;
+                }
+            }
+            clear_parents(&mut parent, t);
+        }
+        for (pi, path) in tp.paths.iter_mut().enumerate() {
+            path.mc_taken = Some(wilson(taken[pi], n));
+            path.mc_route = Some(wilson(route[pi], n));
+            for (s, k) in path.steps.iter_mut().zip(&prefix[pi]) {
+                s.mc_prefix = Some(*k as f64 / n.max(1) as f64);
+            }
+        }
+        tp.mc_reached = Some(wilson(reached, n));
+        tp.mc_other_routes = Some(wilson(other, n));
+    }
+    Ok(())
 }
 
 fn pct(x: f64) -> String {
