@@ -134,3 +134,34 @@ fn explain_with_an_unknown_id_suggests_the_closest_and_exits_2() {
         .expect("runs");
     assert_eq!(set.status.code(), Some(2));
 }
+
+#[test]
+fn paths_name_the_rule_of_each_step() {
+    let out = ztsim()
+        .args([
+            "paths",
+            "scenarios/hybrid-cloud.yaml",
+            "-k",
+            "2",
+            "-n",
+            "0",
+            "--json",
+        ])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let top = &r["targets"][0]["paths"][0]["steps"];
+    // The top path to the customer database: the portal's exploit, then its data access.
+    assert_eq!(top[0]["rule"], "initial.exploit-public");
+    assert_eq!(top[1]["rule"], "applications.data-from-app");
+    let table = ztsim()
+        .args(["paths", "scenarios/hybrid-cloud.yaml", "-k", "1", "-n", "0"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("rule") && text.contains("initial.exploit-public"),
+        "{text}"
+    );
+}

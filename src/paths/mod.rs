@@ -69,6 +69,9 @@ pub struct PathStep {
     pub to_name: String,
     pub kind: StepKind,
     pub relation: Option<String>,
+    /// The attack rule that produced the step's edge (`ztsim rules`; none for a foothold).
+    #[serde(default)]
+    pub rule: Option<String>,
     /// ATT&CK technique id and name (none for a foothold).
     pub technique: Option<String>,
     pub technique_name: Option<String>,
@@ -360,6 +363,7 @@ fn step_view(g: &mut StateGraph, tc: &TechniqueCatalog, from: u32, e: u32, to: u
             to_name,
             kind: StepKind::Foothold,
             relation: None,
+            rule: None,
             technique: None,
             technique_name: None,
             alternatives: Vec::new(),
@@ -400,6 +404,11 @@ fn step_view(g: &mut StateGraph, tc: &TechniqueCatalog, from: u32, e: u32, to: u
         to_name,
         kind,
         relation: edge.relation.map(|r| r.name().to_string()),
+        rule: Some(
+            crate::rules::REGISTRY[est.origins[e as usize].rule as usize]
+                .id
+                .to_string(),
+        ),
         technique: (!free).then(|| tech.id.clone()),
         technique_name: (!free).then(|| tech.name.clone()),
         alternatives,
@@ -699,7 +708,16 @@ pub fn render_table(r: &PathsReport) -> String {
             let _ = writeln!(s);
             let mut tb = comfy_table::Table::new();
             tb.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-            let mut header = vec!["step", "from", "to", "relation", "technique", "gains", "p"];
+            let mut header = vec![
+                "step",
+                "from",
+                "to",
+                "relation",
+                "rule",
+                "technique",
+                "gains",
+                "p",
+            ];
             if r.trials > 0 {
                 header.push("MC prefix");
             }
@@ -721,6 +739,7 @@ pub fn render_table(r: &PathsReport) -> String {
                     short(&safe(&st.from_name)),
                     short(&safe(&st.to_name)),
                     st.relation.clone().unwrap_or_else(|| "-".into()),
+                    st.rule.clone().unwrap_or_else(|| "-".into()),
                     tech,
                     st.gains.join("+"),
                     format!("{:.3}", st.p),
