@@ -335,7 +335,7 @@ fn edit_pair(s: &Scenario, a: &str, b: &str) -> [(ztsim::scenario::Patch, Scenar
 }
 
 fn bench_incremental(c: &mut Criterion) {
-    use ztsim::estate::incremental::{Layout, recompile_with};
+    use ztsim::estate::incremental::recompile;
     use ztsim::world::EstateWorld;
     let mut g = c.benchmark_group("incremental");
     g.sample_size(10);
@@ -369,7 +369,25 @@ fn bench_incremental(c: &mut Criterion) {
             &format!("remove_relations:\n- {rel}\n"),
             &format!("add_relations:\n- {rel}\n"),
         );
-        for (name, pair) in [("edit_attribute", &attribute), ("edit_relation", &relation)] {
+        let asset = edit_pair(
+            &f.scenario,
+            &format!(
+                "add_assets:\n- {{id: ws-bench, kind: workstation, segment: {}}}\nadd_relations:\n- {{type: has_session, from: ws-bench, to: {}}}\n",
+                f.scenario
+                    .assets
+                    .iter()
+                    .find(|a| a.id == ws)
+                    .and_then(|a| a.segment.clone())
+                    .unwrap_or_default(),
+                session.to
+            ),
+            "remove_assets: [ws-bench]\n",
+        );
+        for (name, pair) in [
+            ("edit_attribute", &attribute),
+            ("edit_relation", &relation),
+            ("edit_asset", &asset),
+        ] {
             let mut w = EstateWorld::from_scenario(&f.scenario);
             let mut est = estate::compile_world(&w, None);
             let mut i = 0;
@@ -378,7 +396,7 @@ fn bench_incremental(c: &mut Criterion) {
                     let (p, patched) = &pair[i % 2];
                     i += 1;
                     let t = w.apply_patch(p, patched);
-                    recompile_with(&mut est, &w, &t, Layout::Compact);
+                    recompile(&mut est, &w, &t);
                     black_box(est.edges.len())
                 })
             });

@@ -2,17 +2,19 @@
 //! only the edges of the entities it touched.
 //!
 //! Every edge records its anchor (the asset or relation it was derived from), and
-//! [`AnchorIndex`] lists each anchor's edges. An edit marks anchors dirty: the assets and
-//! relations it added, removed or changed, the neighbours of a changed asset (their rules
-//! may read it, e.g. adversary-in-the-middle reads the segment of the devices an identity
-//! signs in on) and the relations of a changed asset. Their old edges die; their rules run
-//! again; and each source node whose out-edges changed gets a new block, sorted as a full
-//! compile sorts it, appended at the end of the edge arrays. Dead edges stay where they
-//! were (node ids and the indices of untouched edges are stable, so a trial under way can
-//! go on), are in no block and no network list, and have probability 0.
+//! [`AnchorIndex`] finds each anchor's edges. An edit marks anchors dirty: the assets and
+//! relations it added, removed or changed, the relations of a changed asset, and the
+//! neighbours an asset rule reads through [`crate::rules::LINKED_READS`]. Their old edges
+//! die; their rules run again. A re-derived edge that sorts where a dead one was (the same
+//! rule, anchor and place: an attribute changed, not the shape) is written over it. Any
+//! other new edge goes to its source's *extension*, after the arrays' end, with streams of
+//! its own; dead edges left in a block have probability 0 and are never tried. So a hub's
+//! block (the internet's phishing fan-out, a domain's members) is never copied, node ids
+//! and the indices of live edges never change, and a trial under way (the tabletop) goes on.
 //!
-//! Invariant (tested): the estate after any edit has, node by node, the same edges as a
-//! fresh compile of the edited World.
+//! Invariant (tested): the estate after any edit has the same live edges as a fresh compile
+//! of the edited World. Their order within a node may differ, so a trial on an edited estate
+//! is equal in distribution, not draw for draw, to one on a fresh compile.
 
 use super::compile::{add_virtual, asset_node, index_network, internet_in, set_attacker};
 use super::{AttackEdge, Estate, NO_SOURCE, NodeId, VirtualKind, block_of, flags};
@@ -22,13 +24,15 @@ use crate::world::edit::Touched;
 use crate::world::{Asset, Domain, EstateWorld, Links, Relation, Techniques};
 use bevy_ecs::prelude::*;
 
-/// The edges each anchor entity produced: a compact table from the full compile, and the
-/// anchors whose edges moved since.
+/// Finds the edges each anchor entity produced: a compact table from the full compile,
+/// the edges incremental recompiles added since, and where moved edges went.
 #[derive(Clone, Debug, Default)]
 pub struct AnchorIndex {
     start: Vec<u32>,
     list: Vec<u32>,
-    moved: foldhash::HashMap<u32, Vec<u32>>,
+    added: foldhash::HashMap<u32, Vec<u32>>,
+    /// Per edge, where it moved to (`u32::MAX`: it did not).
+    forward: Vec<u32>,
 }
 
 impl AnchorIndex {
@@ -56,103 +60,99 @@ impl AnchorIndex {
         AnchorIndex {
             start,
             list,
-            moved: Default::default(),
+            added: Default::default(),
+            forward: Vec::new(),
         }
     }
 
-    /// Anchor `a`'s edges.
-    pub fn edges(&self, a: Entity) -> &[u32] {
-        let i = a.index_u32();
-        if let Some(v) = self.moved.get(&i) {
-            return v;
-        }
-        let i = i as usize;
-        if i + 1 < self.start.len() {
+    /// Anchor `a`'s live edges in `est`.
+    pub fn edges(&self, est: &Estate, a: Entity) -> Vec<u32> {
+        let i = a.index_u32() as usize;
+        let base = if i + 1 < self.start.len() {
             &self.list[self.start[i] as usize..self.start[i + 1] as usize]
         } else {
             &[]
-        }
+        };
+        let added = self.added.get(&a.index_u32()).map_or(&[][..], |v| v);
+        let mut out: Vec<u32> = base
+            .iter()
+            .chain(added)
+            .map(|&e| self.follow(e))
+            .filter(|&e| !est.dead.contains(e as usize) && est.origins[e as usize].anchor == a)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
-}
 
-/// Where a recompile puts a source's new block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layout {
-    /// Always at the end: no live edge ever changes index, so a trial under way (the
-    /// tabletop) can go on. Dead edges accumulate.
-    Stable,
-    /// Over the old block when the new one fits (edges of the changed sources may change
-    /// index), at the end otherwise: for what-if edits between runs.
-    Compact,
-}
+    fn follow(&self, mut e: u32) -> u32 {
+        while let Some(&f) = self.forward.get(e as usize).filter(|&&f| f != u32::MAX) {
+            e = f;
+        }
+        e
+    }
 
-/// Re-derives the edges of what `t` touched in `w`, in place, with stable edge indices
-/// ([`Layout::Stable`]).
-pub fn recompile(est: &mut Estate, w: &EstateWorld, t: &Touched) {
-    recompile_with(est, w, t, Layout::Stable)
+    fn moved(&mut self, from: u32, to: u32) {
+        if self.forward.len() <= from as usize {
+            self.forward.resize(from as usize + 1, u32::MAX);
+        }
+        self.forward[from as usize] = to;
+    }
 }
 
 /// Re-derives the edges of what `t` touched in `w`, in place. An edit that changes what
 /// every identity depends on (an identity provider) recompiles everything.
-pub fn recompile_with(est: &mut Estate, w: &EstateWorld, t: &Touched, layout: Layout) {
+pub fn recompile(est: &mut Estate, w: &EstateWorld, t: &Touched) {
     if t.everything {
         *est = super::compile_world(w, Some(&est.profile.name));
         return;
     }
     remove_relations(est, t);
-    update_nodes(est, w, t);
+    let exposure_changed = update_nodes(est, w, t);
     let (assets, relations) = dirty_anchors(w, t);
-    // Kill the old edges of every dirty or removed anchor.
-    let mut sources: Vec<NodeId> = Vec::new();
-    let mut touched_anchors: Vec<Entity> = Vec::new();
-    // Every slot emptied by this recompile (reused or not): anchors forget them.
-    let mut killed = fixedbitset::FixedBitSet::with_capacity(est.edges.len());
+    // Kill the old edges of every dirty or removed anchor, remembering their slots.
+    let mut killed: foldhash::HashMap<NodeId, Vec<u32>> = Default::default();
+    let mut network_changed = exposure_changed;
     for &a in assets.iter().chain(&relations).chain(&t.removed) {
-        touched_anchors.push(a);
-        for e in est.anchors.edges(a).to_vec() {
+        for e in est.anchors.edges(est, a) {
             let src = est.edges[e as usize].src;
             kill(est, e);
-            killed.insert(e as usize);
-            if src != NO_SOURCE {
-                sources.push(src);
-            }
+            network_changed |= src == NO_SOURCE;
+            killed.entry(src).or_default().push(e);
         }
     }
     let derived = derive(est, w, &assets, &relations);
-    sources.extend(
-        derived
-            .iter()
-            .map(|(e, _)| e.src)
-            .filter(|&s| s != NO_SOURCE),
-    );
-    sources.sort_unstable();
-    sources.dedup();
-    // New edges of each anchor, by anchor entity index.
-    let mut fresh: foldhash::HashMap<u32, Vec<u32>> = Default::default();
-    let new_network = rebuild_blocks(est, &sources, derived, &mut fresh, layout, &mut killed);
-    for a in touched_anchors {
-        fresh.entry(a.index_u32()).or_default();
+    let mut by_src: foldhash::HashMap<NodeId, Vec<(AttackEdge, Origin)>> = Default::default();
+    for (e, o) in derived {
+        network_changed |= e.src == NO_SOURCE;
+        by_src.entry(e.src).or_default().push((e, o));
     }
-    for (a, new) in fresh {
-        let entity_edges: Vec<u32> = est
-            .anchors
-            .edges_by_index(a)
+    let mut sources: Vec<NodeId> = by_src.keys().copied().collect();
+    sources.sort_unstable();
+    let mut new_network = Vec::new();
+    for u in sources {
+        let new = by_src.remove(&u).unwrap_or_default();
+        let slots = killed.remove(&u).unwrap_or_default();
+        let rest = overwrite_matching(est, slots, new);
+        if u == NO_SOURCE {
+            let first = est.edges.len() as u32;
+            push_edges(est, rest);
+            new_network.extend(first..est.edges.len() as u32);
+        } else if !rest.is_empty() {
+            extend(est, u, rest);
+        }
+    }
+    est.dead.grow(est.edges.len());
+    if network_changed {
+        let network: Vec<u32> = est
+            .net_edges
             .iter()
             .copied()
-            .filter(|&e| !killed.contains(e as usize) && !est.dead.contains(e as usize))
-            .chain(new)
+            .chain(new_network)
+            .filter(|&e| !est.dead.contains(e as usize))
             .collect();
-        est.anchors.moved.insert(a, entity_edges);
+        index_network(est, network);
     }
-    // The network index: live network edges, old and new (exposure may have changed too).
-    let network: Vec<u32> = est
-        .net_edges
-        .iter()
-        .copied()
-        .filter(|&e| !killed.contains(e as usize) && !est.dead.contains(e as usize))
-        .chain(new_network)
-        .collect();
-    index_network(est, network);
     add_relations(est, w, t);
     let relations: Vec<(NodeId, NodeId, RelationKind)> = if est.profile.insider {
         est.relations
@@ -169,17 +169,96 @@ pub fn recompile_with(est: &mut Estate, w: &EstateWorld, t: &Touched, layout: La
     set_attacker(est, &settings.attacker, &relations);
 }
 
-impl AnchorIndex {
-    fn edges_by_index(&self, i: u32) -> &[u32] {
-        if let Some(v) = self.moved.get(&i) {
-            return v;
+/// The sort key that places an edge among its source's (see [`crate::rules`]).
+fn place(e: &AttackEdge, o: &Origin) -> (bool, u8, (u8, u32, u32)) {
+    (e.has(flags::FREE), e.requires, o.order)
+}
+
+/// Writes each new edge over the dead slot that held the same edge before (same rule,
+/// anchor and place), and returns the new edges that have no such slot.
+fn overwrite_matching(
+    est: &mut Estate,
+    slots: Vec<u32>,
+    new: Vec<(AttackEdge, Origin)>,
+) -> Vec<(AttackEdge, Origin)> {
+    let at: foldhash::HashMap<_, u32> = slots
+        .into_iter()
+        .map(|i| (place(&est.edges[i as usize], &est.origins[i as usize]), i))
+        .collect();
+    let mut rest = Vec::new();
+    for (e, o) in new {
+        match at.get(&place(&e, &o)) {
+            Some(&i) => write_edge(est, i, e, o),
+            None => rest.push((e, o)),
         }
-        let i = i as usize;
-        if i + 1 < self.start.len() {
-            &self.list[self.start[i] as usize..self.start[i + 1] as usize]
-        } else {
-            &[]
+    }
+    rest
+}
+
+/// Adds `new` edges to node `u`'s extension: its old extension and the new edges are
+/// written after the arrays' end (attack steps by what they require, then FREE edges), with
+/// new streams; the old extension's slots die and their edges are forwarded.
+fn extend(est: &mut Estate, u: NodeId, new: Vec<(AttackEdge, Origin)>) {
+    let b = est.blocks[u as usize];
+    let mut list: Vec<(AttackEdge, Origin)> = Vec::new();
+    let mut old_slots = Vec::new();
+    for i in b.ext_start..b.ext_end {
+        if !est.dead.contains(i as usize) {
+            list.push((est.edges[i as usize], est.origins[i as usize]));
+            old_slots.push(Some(i));
         }
+        kill(est, i);
+    }
+    old_slots.resize(list.len() + new.len(), None);
+    list.extend(new);
+    let mut order: Vec<usize> = (0..list.len()).collect();
+    order.sort_by_key(|&k| place(&list[k].0, &list[k].1));
+    let start = est.edges.len() as u32;
+    for &k in &order {
+        let j = est.edges.len() as u32;
+        if let Some(old) = old_slots[k] {
+            est.anchors.moved(old, j);
+        }
+        let (e, o) = list[k];
+        push_edges(est, vec![(e, o)]);
+    }
+    let end = est.edges.len() as u32;
+    let streams_start = est.streams.len() as u32;
+    let x = block_of(&est.edges, u, start, end, &mut est.streams);
+    let blk = &mut est.blocks[u as usize];
+    blk.ext_start = start;
+    blk.ext_free = x.free;
+    blk.ext_end = end;
+    blk.ext_streams = streams_start;
+    blk.ext_streams_end = x.streams_end;
+    blk.requires |= x.requires;
+}
+
+fn write_edge(est: &mut Estate, i: u32, e: AttackEdge, o: Origin) {
+    let i = i as usize;
+    est.targets[i] = super::EdgeTarget {
+        dst: e.dst,
+        grants: e.grants,
+    };
+    est.edges[i] = e;
+    est.origins[i] = o;
+    est.dead.set(i, false);
+}
+
+fn push_edges(est: &mut Estate, list: Vec<(AttackEdge, Origin)>) {
+    for (e, o) in list {
+        let i = est.edges.len() as u32;
+        est.anchors
+            .added
+            .entry(o.anchor.index_u32())
+            .or_default()
+            .push(i);
+        est.targets.push(super::EdgeTarget {
+            dst: e.dst,
+            grants: e.grants,
+        });
+        est.edges.push(e);
+        est.origins.push(o);
     }
 }
 
@@ -194,7 +273,8 @@ fn kill(est: &mut Estate, e: u32) {
 
 /// Nodes for added assets (appended), changed assets (rewritten in place) and removed ones
 /// (tombstones), and any virtual node the edit makes necessary.
-fn update_nodes(est: &mut Estate, w: &EstateWorld, t: &Touched) {
+fn update_nodes(est: &mut Estate, w: &EstateWorld, t: &Touched) -> bool {
+    let mut exposure_changed = false;
     for &e in &t.removed {
         let i = e.index_u32() as usize;
         if let Some(&n) = est.node_of.get(i).filter(|&&n| n != u32::MAX) {
@@ -233,13 +313,17 @@ fn update_nodes(est: &mut Estate, w: &EstateWorld, t: &Touched) {
             }
             n => {
                 let pos = est.nodes[n as usize].asset.unwrap_or(0);
-                est.nodes[n as usize] = asset_node(&w.world, e, seg, pos, internet_in);
+                let node = asset_node(&w.world, e, seg, pos, internet_in);
+                exposure_changed |= node.exposed != est.nodes[n as usize].exposed
+                    || node.segment != est.nodes[n as usize].segment;
+                est.nodes[n as usize] = node;
                 n
             }
         };
         est.index.insert(a.id.clone(), n);
         add_needed_virtuals(est, w, e);
     }
+    exposure_changed
 }
 
 /// A new domain's directory and domain-users nodes, and the shared local administrator
@@ -346,114 +430,6 @@ fn derive(
         super::compile::derive_relation(&cx, r, &mut out);
     }
     out
-}
-
-/// Gives each source in `sources` a new block at the end of the edge arrays: its live old
-/// edges and its new ones, in canonical order. Records each new edge under its anchor.
-fn rebuild_blocks(
-    est: &mut Estate,
-    sources: &[NodeId],
-    derived: Vec<(AttackEdge, Origin)>,
-    fresh: &mut foldhash::HashMap<u32, Vec<u32>>,
-    layout: Layout,
-    killed: &mut fixedbitset::FixedBitSet,
-) -> Vec<u32> {
-    let mut by_src: foldhash::HashMap<NodeId, Vec<(AttackEdge, Origin)>> = Default::default();
-    let mut network = Vec::new();
-    for (e, o) in derived {
-        if e.src == NO_SOURCE {
-            network.push((e, o));
-        } else {
-            by_src.entry(e.src).or_default().push((e, o));
-        }
-    }
-    for &u in sources {
-        let old = est.out_edges(u);
-        let mut new = by_src.remove(&u).unwrap_or_default();
-        new.sort_by_key(|(e, o)| (e.has(flags::FREE), e.requires, o.order));
-        // The usual edit re-derives edges that sort where the old ones were (an attribute
-        // changed, not the shape): write them over their old slots and keep the block.
-        let slots: Vec<usize> = old.clone().filter(|&e| killed.contains(e)).collect();
-        let same_shape = slots.len() == new.len()
-            && slots.iter().zip(&new).all(|(&i, (e, o))| {
-                let x = &est.edges[i];
-                (x.has(flags::FREE), x.requires, est.origins[i].order)
-                    == (e.has(flags::FREE), e.requires, o.order)
-            });
-        if same_shape {
-            for (i, (e, o)) in slots.into_iter().zip(new) {
-                write_edges(est, i as u32, vec![(e, o)], fresh);
-            }
-            continue;
-        }
-        let mut list: Vec<(AttackEdge, Origin)> = old
-            .clone()
-            .filter(|&e| !est.dead.contains(e))
-            .map(|e| (est.edges[e], est.origins[e]))
-            .collect();
-        for e in old.clone() {
-            kill(est, e as u32);
-            killed.insert(e);
-        }
-        list.extend(new);
-        // Two sorted runs (the old live edges, the new ones): a stable sort merges them.
-        list.sort_by_key(|(e, o)| (e.src, e.has(flags::FREE), e.requires, o.order));
-        let (start, end) = if layout == Layout::Compact && list.len() <= old.len() {
-            let start = old.start as u32;
-            let n = list.len() as u32;
-            write_edges(est, start, list, fresh);
-            (start, start + n)
-        } else {
-            let start = est.edges.len() as u32;
-            push_edges(est, list, fresh);
-            (start, est.edges.len() as u32)
-        };
-        est.blocks[u as usize] = block_of(&est.edges, u, start, end, &mut est.streams);
-    }
-    let first = est.edges.len() as u32;
-    push_edges(est, network, fresh);
-    est.dead.grow(est.edges.len());
-    (first..est.edges.len() as u32).collect()
-}
-
-/// Writes `list` over slots `start..` (dead since the old block was killed).
-fn write_edges(
-    est: &mut Estate,
-    start: u32,
-    list: Vec<(AttackEdge, Origin)>,
-    fresh: &mut foldhash::HashMap<u32, Vec<u32>>,
-) {
-    for (k, (e, o)) in list.into_iter().enumerate() {
-        let i = start as usize + k;
-        fresh
-            .entry(o.anchor.index_u32())
-            .or_default()
-            .push(i as u32);
-        est.targets[i] = super::EdgeTarget {
-            dst: e.dst,
-            grants: e.grants,
-        };
-        est.edges[i] = e;
-        est.origins[i] = o;
-        est.dead.set(i, false);
-    }
-}
-
-fn push_edges(
-    est: &mut Estate,
-    list: Vec<(AttackEdge, Origin)>,
-    fresh: &mut foldhash::HashMap<u32, Vec<u32>>,
-) {
-    for (e, o) in list {
-        let i = est.edges.len() as u32;
-        fresh.entry(o.anchor.index_u32()).or_default().push(i);
-        est.targets.push(super::EdgeTarget {
-            dst: e.dst,
-            grants: e.grants,
-        });
-        est.edges.push(e);
-        est.origins.push(o);
-    }
 }
 
 /// The relation graph loses the relations the edit removed (before their ends' nodes can

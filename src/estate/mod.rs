@@ -195,6 +195,9 @@ pub struct Estate {
     pub dead: fixedbitset::FixedBitSet,
 }
 
+/// Two ranges of indices, one after the other: a node's block and its extension.
+pub type EdgeRanges = std::iter::Chain<std::ops::Range<usize>, std::ops::Range<usize>>;
+
 /// Where one node's out-edges and streams are in the estate's arrays.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Block {
@@ -212,6 +215,18 @@ pub struct Block {
     /// The union of `requires` over its streams: whether new bits can enable an attack step
     /// from it.
     pub requires: u8,
+    /// Out-edges an incremental recompile added ([`incremental`]): attack steps at
+    /// `ext_start..ext_free`, FREE edges at `ext_free..ext_end`, with their streams at
+    /// `ext_streams..ext_streams_end`. Empty after a full compile.
+    pub ext_start: u32,
+    /// Where the extension's FREE edges begin.
+    pub ext_free: u32,
+    /// One past the extension's last edge.
+    pub ext_end: u32,
+    /// The extension's first stream.
+    pub ext_streams: u32,
+    /// One past the extension's last stream.
+    pub ext_streams_end: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,18 +261,21 @@ impl Estate {
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id as usize]
     }
-    pub fn out_edges(&self, n: NodeId) -> std::ops::Range<usize> {
+    /// Node n's out-edges: its block, then what incremental recompiles added.
+    pub fn out_edges(&self, n: NodeId) -> EdgeRanges {
         let b = &self.blocks[n as usize];
-        b.start as usize..b.end as usize
+        (b.start as usize..b.end as usize).chain(b.ext_start as usize..b.ext_end as usize)
     }
-    pub fn free_out_edges(&self, n: NodeId) -> std::ops::Range<usize> {
+    /// Node n's FREE out-edges.
+    pub fn free_out_edges(&self, n: NodeId) -> EdgeRanges {
         let b = &self.blocks[n as usize];
-        b.free as usize..b.end as usize
+        (b.free as usize..b.end as usize).chain(b.ext_free as usize..b.ext_end as usize)
     }
     /// Indices into [`Estate::streams`] of node n's attack-step streams.
-    pub fn node_streams(&self, n: NodeId) -> std::ops::Range<usize> {
+    pub fn node_streams(&self, n: NodeId) -> EdgeRanges {
         let b = &self.blocks[n as usize];
-        b.streams as usize..b.streams_end as usize
+        (b.streams as usize..b.streams_end as usize)
+            .chain(b.ext_streams as usize..b.ext_streams_end as usize)
     }
     pub fn net_edges_into(&self, seg: u32) -> &[u32] {
         &self.net_edges
@@ -293,8 +311,7 @@ pub(crate) fn block_of(
         free: end,
         end,
         streams: streams.len() as u32,
-        streams_end: 0,
-        requires: 0,
+        ..Block::default()
     };
     for e in start..end {
         let edge = &edges[e as usize];

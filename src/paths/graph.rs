@@ -203,7 +203,7 @@ impl<'a> StateGraph<'a> {
             }
         };
         // The internet is a way in only by its own steps (phishing, spraying) or exploits.
-        if !est.out_edges(INTERNET).is_empty() || est.exploit_from_internet {
+        if est.out_edges(INTERNET).next().is_some() || est.exploit_from_internet {
             add(&mut g, INTERNET, bits::ACCESS, base_mask, compliant, 1.0);
         }
         for &(n, b) in &est.start {
