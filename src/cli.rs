@@ -1365,7 +1365,7 @@ fn rules(a: &RulesArgs) -> Result<ExitCode> {
 }
 
 fn explain(a: &ExplainArgs) -> Result<ExitCode> {
-    let prep = prepare_analysis(
+    let mut prep = prepare_analysis(
         &a.scenario,
         &a.controls_files,
         &a.limits,
@@ -1388,7 +1388,8 @@ fn explain(a: &ExplainArgs) -> Result<ExitCode> {
         let plan = ztsim::plan::build(est, &set, seed);
         sets.push((set, plan));
     }
-    let x = ztsim::explain::explain(est, &prep.world, from, to, &sets, seed);
+    let est = prep.estate.clone();
+    let x = ztsim::explain::explain(&est, &mut prep.world, from, to, &sets, seed);
     let mut out = std::io::stdout().lock();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &x)?;

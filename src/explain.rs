@@ -27,6 +27,20 @@ pub struct Explanation {
     pub to: String,
     /// Each edge that lets FROM act on TO.
     pub edges: Vec<EdgeExplanation>,
+    /// Per control set, the controls that cover FROM and TO (read from the World's
+    /// [`crate::world::coverage::Coverage`] components).
+    pub coverage: Vec<SetCoverage>,
+}
+
+/// The controls of one set that cover the two ends.
+#[derive(Clone, Debug, Serialize)]
+pub struct SetCoverage {
+    /// The set's name.
+    pub set: String,
+    /// Controls covering FROM.
+    pub from: Vec<String>,
+    /// Controls covering TO.
+    pub to: Vec<String>,
 }
 
 /// One attack edge and what the control sets do to it.
@@ -149,13 +163,29 @@ pub fn edges_between(est: &Estate, from: NodeId, to: NodeId) -> Vec<usize> {
 /// Explains the pair under each control set (`sets` with their plans).
 pub fn explain(
     est: &Estate,
-    world: &EstateWorld,
+    world: &mut EstateWorld,
     from: NodeId,
     to: NodeId,
     sets: &[(ResolvedSet, ControlPlan)],
     seed: u64,
 ) -> Explanation {
     let tc = TechniqueCatalog::builtin();
+    let mut coverage = Vec::new();
+    for (_, plan) in sets {
+        crate::world::coverage::cover(world, est, plan);
+        let of = |n: NodeId| {
+            est.entities[n as usize]
+                .and_then(|e| world.world.get::<crate::world::coverage::Coverage>(e))
+                .map(|c| c.under(&plan.name).to_vec())
+                .unwrap_or_default()
+        };
+        coverage.push(SetCoverage {
+            set: plan.name.clone(),
+            from: of(from),
+            to: of(to),
+        });
+    }
+    let world = &*world;
     let edges = edges_between(est, from, to)
         .into_iter()
         .map(|e| {
@@ -184,6 +214,7 @@ pub fn explain(
         from: est.node(from).id.clone(),
         to: est.node(to).id.clone(),
         edges,
+        coverage,
     }
 }
 
@@ -252,6 +283,18 @@ fn verdict(base: f32, p: f32, d0: f32, d: f32) -> String {
 /// The explanation as text for a terminal.
 pub fn render(x: &Explanation) -> String {
     let mut s = String::new();
+    for c in &x.coverage {
+        let list = |v: &[String]| if v.is_empty() { "no control".to_string() } else { v.join(", ") };
+        let _ = writeln!(
+            s,
+            "Under {}: {} covers {}; {} covers {}.",
+            c.set,
+            list(&c.from),
+            x.from,
+            list(&c.to),
+            x.to
+        );
+    }
     if x.edges.is_empty() {
         let _ = writeln!(
             s,
@@ -262,7 +305,7 @@ pub fn render(x: &Explanation) -> String {
     }
     let _ = writeln!(
         s,
-        "{} rule(s) let an attacker holding {} act on {} in one step:",
+        "\n{} rule(s) let an attacker holding {} act on {} in one step:",
         x.edges.len(),
         x.from,
         x.to
