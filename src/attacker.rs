@@ -8,14 +8,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryVector {
+    /// Phishing a human (T1566): a foothold on their device or their password.
     Phishing,
+    /// Exploiting an internet-facing application (T1190).
     ExploitPublic,
+    /// Password spraying weak passwords (T1110.003), then signing in with them (T1078).
     ValidAccounts,
+    /// External remote services (T1133): VPN gateways and exposed management protocols.
     ExternalRemote,
 }
 
 impl EntryVector {
-    pub const ALL: [EntryVector; 4] = [
+    pub(crate) const ALL: [EntryVector; 4] = [
         EntryVector::Phishing,
         EntryVector::ExploitPublic,
         EntryVector::ValidAccounts,
@@ -52,6 +56,7 @@ pub struct AttackerDef {
     /// Assets the attacker is after (default: every crown jewel).
     #[serde(default)]
     pub objectives: Vec<String>,
+    /// How the attacker orders its next steps.
     #[serde(default)]
     pub strategy: Option<Strategy>,
     /// Attack steps in flight at once; 0 means unlimited.
@@ -80,16 +85,24 @@ pub struct AttackerDef {
     pub avoid: Option<Vec<String>>,
 }
 
+/// An attacker profile with every behaviour parameter settled: a built-in one, after the scenario's
+/// overrides.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
+    /// Profile name (`opportunistic`, `ransomware`, `apt`, `insider`, or the one it was built
+    /// from).
     pub name: String,
+    /// What the profile stands for, in words.
     pub description: String,
+    /// How the attacker orders its next steps.
     pub strategy: Strategy,
     /// Attack steps in flight at once (0 = unlimited).
     pub parallelism: u32,
     /// Tries per attack step (1 = a single try).
     pub max_tries: u32,
+    /// End the trial as soon as an objective is reached.
     pub stop_at_objective: bool,
+    /// Initial-access vectors it uses from the internet; empty means none.
     pub entry: Vec<EntryVector>,
     /// Multiplies the time every step takes (0.5 = twice as fast).
     pub speed: f64,
@@ -106,8 +119,10 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// Names of the built-in profiles.
     pub const NAMES: &'static [&'static str] = &["opportunistic", "ransomware", "apt", "insider"];
 
+    /// The built-in profile `name`; `None` if there is no such profile.
     pub fn builtin(name: &str) -> Option<Profile> {
         let base = Profile {
             name: name.into(),

@@ -17,7 +17,9 @@ use std::sync::Arc;
 /// A difference in a median time between two sets, with a paired bootstrap interval.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MedianDiff {
+    /// Median under the baseline, in hours; `None` when not reached by the horizon.
     pub baseline: Option<f64>,
+    /// Median under the compared set, in hours; `None` when not reached by the horizon.
     pub set: Option<f64>,
     /// set − baseline, when both medians are reached.
     pub diff: Option<f64>,
@@ -26,23 +28,34 @@ pub struct MedianDiff {
     pub ci95: Option<[f64; 2]>,
 }
 
+/// How one control set differs from the baseline, trial by trial on common random numbers. Each
+/// `*_diff` is set − baseline: negative means the set does better.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Comparison {
+    /// The compared set.
     pub name: String,
+    /// The baseline set.
     pub baseline: String,
     /// Assets compromised: set − baseline, per trial.
     pub blast_radius_diff: PairedDiff,
+    /// Business value compromised: set − baseline, per trial.
     pub blast_radius_value_diff: PairedDiff,
     /// Crown jewel reached (0/1): set − baseline, i.e. the change in P(crown jewel).
     pub crown_jewel_diff: PairedDiff,
+    /// Records exposed: set − baseline, per trial.
     pub records_exposed_diff: PairedDiff,
+    /// Median hours to the first crown jewel.
     pub time_to_crown_jewel_p50: MedianDiff,
+    /// Median hours to containment.
     pub time_to_contain_p50: MedianDiff,
 }
 
+/// One control of an ablated preset: what removing it costs and what it buys alone.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Marginal {
+    /// Control id.
     pub id: String,
+    /// Control name.
     pub name: String,
     /// Preset without this control − full preset: how much worse things get without it.
     pub removal: Comparison,
@@ -50,18 +63,25 @@ pub struct Marginal {
     pub addition: Comparison,
 }
 
+/// Leave-one-out and add-one comparisons of every control of a preset.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Ablation {
+    /// The preset ablated.
     pub preset: String,
+    /// The set each control alone is compared with.
     pub addition_baseline: String,
     /// Ranked by marginal reduction of blast radius on removal (largest first).
     pub controls: Vec<Marginal>,
 }
 
+/// Everything `ztsim compare` reports.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CompareReport {
+    /// The statistics of every set run (ablation variants included).
     pub summary: Summary,
+    /// Each requested set against the baseline, in the order asked.
     pub comparisons: Vec<Comparison>,
+    /// The ablation, when one was asked for.
     pub ablation: Option<Ablation>,
 }
 
@@ -107,7 +127,7 @@ fn median_diff(a: &[Option<f64>], b: &[Option<f64>], horizon: f64, seed: u64) ->
     }
 }
 
-pub fn compare_runs(base: &SetRun, other: &SetRun, horizon: f64, seed: u64) -> Comparison {
+pub(crate) fn compare_runs(base: &SetRun, other: &SetRun, horizon: f64, seed: u64) -> Comparison {
     let (a, b) = (&base.outcomes, &other.outcomes);
     let pd = |f: &dyn Fn(&TrialOutcome) -> f64| stats::paired_diff(&metric(a, f), &metric(b, f));
     Comparison {

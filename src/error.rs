@@ -6,25 +6,32 @@ use std::path::PathBuf;
 /// One problem found in an input file, located as precisely as the parser allows.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Diagnostic {
+    /// Whether the problem stops the file from loading.
     pub severity: Severity,
     /// Field path inside the document, e.g. `relations[3].to`.
     pub path: String,
+    /// What is wrong, in words (no Rust type names).
     pub message: String,
+    /// A suggestion, such as the name the user probably meant; `None` when there is none.
     pub hint: Option<String>,
     /// 1-based line and column; 0 when unknown.
     pub line: usize,
+    /// 1-based column; 0 when unknown.
     pub column: usize,
 }
 
+/// How bad a [`Diagnostic`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// The file is rejected.
     Error,
+    /// Reported, but the file still loads.
     Warning,
 }
 
 impl Diagnostic {
-    pub fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             path: path.into(),
@@ -34,16 +41,17 @@ impl Diagnostic {
             column: 0,
         }
     }
-    pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(path, message)
         }
     }
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
+    /// Whether the severity is [`Severity::Error`].
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -72,7 +80,9 @@ impl Diagnostic {
 /// A list of diagnostics for one file, at least one of them an error.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostics {
+    /// The file the diagnostics are about, as the user named it.
     pub file: String,
+    /// Every problem found, in document order where known.
     pub items: Vec<Diagnostic>,
 }
 
@@ -86,26 +96,44 @@ impl fmt::Display for Diagnostics {
     }
 }
 
+/// Everything that can go wrong in the library. The `Display` text is the message a user
+/// sees.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A file could not be read.
     #[error("cannot read {path}: {cause}")]
     Read {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         cause: std::io::Error,
     },
+    /// An input file was read but is not valid: every problem found, located.
     #[error("{0}")]
     Invalid(Diagnostics),
+    /// A file could not be written.
     #[error("cannot write {path}: {cause}")]
     Write {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         cause: std::io::Error,
     },
+    /// A control-set name that is neither a set, a preset nor a list of control ids.
     #[error("unknown control set `{name}`: {hint}")]
-    UnknownControlSet { name: String, hint: String },
+    UnknownControlSet {
+        /// The name asked for.
+        name: String,
+        /// What the user may have meant, or where the names are listed.
+        hint: String,
+    },
+    /// A request that cannot be honoured (bad option, inconsistent inputs), with the reason.
     #[error("{0}")]
     Usage(String),
+    /// The embedded catalogs failed to load: a bug in ztsim, not in the input.
     #[error("internal catalog error: {0}")]
     Catalog(String),
 }
 
+/// `Result` with the library's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -18,14 +18,20 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// A graph format [`export`] can write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// BloodHound OpenGraph JSON.
     OpenGraph,
+    /// Graphviz DOT.
     Dot,
+    /// GraphML (Gephi, yEd).
     GraphMl,
 }
 
 impl Format {
+    /// The format named `s` (case-insensitive; `bloodhound` and `graphviz` are accepted as
+    /// aliases); `None` for an unknown name.
     pub fn parse(s: &str) -> Option<Format> {
         match s.to_ascii_lowercase().as_str() {
             "opengraph" | "bloodhound" => Some(Format::OpenGraph),
@@ -39,6 +45,7 @@ impl Format {
 /// Per-asset compromise frequencies of a run, by control set (in run order).
 #[derive(Clone, Debug, Default)]
 pub struct Results {
+    /// Per control set: its name and each asset's share of trials compromised, by asset id.
     pub sets: Vec<(String, BTreeMap<String, f64>)>,
     /// FNV-1a hash of the scenario text the run used (hex), if the summary has it.
     pub scenario_hash: Option<String>,
@@ -56,7 +63,7 @@ impl Results {
             .map_err(|m| Error::Usage(format!("{}: {m}", path.display())))
     }
 
-    pub fn from_summary_json(text: &str) -> std::result::Result<Results, String> {
+    pub(crate) fn from_summary_json(text: &str) -> std::result::Result<Results, String> {
         let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
         let sets = v
             .get("control_sets")

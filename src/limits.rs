@@ -20,11 +20,16 @@
 
 use crate::error::Diagnostic;
 
+/// Bounds on untrusted input; see the module docs for defaults and flags.
 #[derive(Clone, Debug)]
 pub struct Limits {
+    /// Largest input file, in bytes.
     pub max_file_bytes: u64,
+    /// Most assets a scenario may declare.
     pub max_assets: usize,
+    /// Most relations a scenario may declare.
     pub max_relations: usize,
+    /// Longest id or name, in bytes.
     pub max_string_len: usize,
     /// Deepest nesting of mappings and sequences (JSON objects and arrays).
     pub max_depth: usize,

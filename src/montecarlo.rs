@@ -12,9 +12,12 @@ use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+/// Settings of a Monte Carlo run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    /// Trials per control set.
     pub trials: u32,
+    /// Master seed: trial i of every set uses the key derived from it and i.
     pub seed: u64,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
@@ -24,14 +27,20 @@ pub struct RunOptions {
     pub keep_parents: bool,
 }
 
+/// The trials of one control set.
 pub struct SetRun {
+    /// The plan the trials ran against (its name is the set's).
     pub plan: Arc<ControlPlan>,
+    /// One outcome per trial, in trial order.
     pub outcomes: Vec<TrialOutcome>,
     /// Trials in which each node was compromised.
     pub node_hits: Vec<u32>,
+    /// Wall time spent on the set, in seconds.
     pub seconds: f64,
 }
 
+/// Plays `opt.trials` trials against each plan on a pool of `opt.threads` workers, trial i
+/// of every plan on the same trial key. Fails only if the thread pool cannot start.
 pub fn run_sets(
     est: &Arc<Estate>,
     plans: &[Arc<ControlPlan>],

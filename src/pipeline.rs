@@ -18,15 +18,21 @@ use std::sync::Arc;
 /// The embedded default scenario for `ztsim demo`.
 pub const DEMO_SCENARIO: &str = include_str!("../scenarios/hybrid-cloud.yaml");
 
+/// A scenario loaded, validated and compiled: everything needed to plan and run control
+/// sets against it.
 pub struct Prepared {
+    /// The scenario as loaded, with its origin, hash and warnings.
     pub loaded: LoadedScenario,
     /// The estate's World, built from the scenario; the estate is compiled from it.
     pub world: crate::world::EstateWorld,
+    /// The compiled estate (attack graph), shared with the engines.
     pub estate: Arc<Estate>,
+    /// The control catalog with the scenario's definitions applied.
     pub catalog: Catalog,
 }
 
 impl Prepared {
+    /// Loads, validates and compiles a scenario file (YAML or JSON).
     pub fn from_file(path: &Path, limits: &Limits) -> Result<Prepared> {
         Prepared::from_files::<&Path>(path, &[], limits)
     }
@@ -70,6 +76,7 @@ impl Prepared {
         Ok(p)
     }
 
+    /// Loads, validates and compiles scenario text; `origin` names it in diagnostics.
     pub fn from_str(text: &str, origin: &str, limits: &Limits) -> Result<Prepared> {
         let mut p = Prepared::from_loaded(load_scenario_str(text, origin, limits)?)?;
         p.loaded.warnings = locate_all(text, std::mem::take(&mut p.loaded.warnings));
@@ -133,6 +140,8 @@ impl Prepared {
             .collect()
     }
 
+    /// Resolves each named control set (duplicates once) and plans it against the estate; `seed`
+    /// draws coverage.
     pub fn plans(&self, names: &[String], seed: u64) -> Result<Vec<Arc<ControlPlan>>> {
         let mut seen = std::collections::HashSet::new();
         names
@@ -145,6 +154,8 @@ impl Prepared {
             .collect()
     }
 
+    /// Plays `opt.trials` trials of every named set on common random numbers and summarizes
+    /// them; also returns the raw runs, in the order named.
     pub fn simulate(&self, names: &[String], opt: &RunOptions) -> Result<(Summary, Vec<SetRun>)> {
         let plans = self.plans(names, opt.seed)?;
         let runs = run_sets(&self.estate, &plans, opt)?;
@@ -180,6 +191,7 @@ pub fn write_outputs(
     Ok(())
 }
 
+/// Writes `value` as pretty-printed JSON to `path`, atomically.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let json = serde_json::to_vec_pretty(value).map_err(|e| Error::Usage(format!("json: {e}")))?;
     crate::output::write_atomic(path, &json)

@@ -32,6 +32,7 @@ pub struct Policy {
 /// What the enforcement point sees of one request.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Signals {
+    /// The credential material the request presents.
     pub credential: Credential,
     /// The identity's own enrolled factor.
     pub enrolled: MfaStrength,
@@ -40,7 +41,7 @@ pub struct Signals {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub enum Decision {
+pub(crate) enum Decision {
     Allow,
     Deny,
     /// A challenge the attacker passes with this probability.
@@ -50,7 +51,7 @@ pub enum Decision {
 }
 
 impl Decision {
-    pub fn pass_probability(self) -> f64 {
+    pub(crate) fn pass_probability(self) -> f64 {
         match self {
             Decision::Allow => 1.0,
             Decision::Deny => 0.0,
@@ -72,7 +73,7 @@ pub fn factor_efficacy(m: MfaStrength) -> f64 {
     }
 }
 
-pub fn decide(policy: &Policy, s: &Signals) -> Decision {
+pub(crate) fn decide(policy: &Policy, s: &Signals) -> Decision {
     let mut pass = 1.0;
     match s.credential {
         Credential::Password => {

@@ -30,20 +30,22 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// What a draw is for; distinct purposes give independent numbers for the same attempt.
-pub mod purpose {
-    pub const SUCCESS: u64 = 1;
-    pub const DURATION: u64 = 2;
-    pub const DETECT: u64 = 3;
-    pub const RESPONSE: u64 = 4;
-    pub const PRIORITY: u64 = 5;
-    pub const TRIAGE: u64 = 6;
+pub(crate) mod purpose {
+    pub(crate) const SUCCESS: u64 = 1;
+    pub(crate) const DURATION: u64 = 2;
+    pub(crate) const DETECT: u64 = 3;
+    pub(crate) const RESPONSE: u64 = 4;
+    pub(crate) const PRIORITY: u64 = 5;
+    pub(crate) const TRIAGE: u64 = 6;
 }
 
+/// The random key of one trial, drawn from (master seed, trial index); every draw of the
+/// trial derives from it through [`TrialKey::stream`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrialKey(u64, u64);
 
 impl TrialKey {
-    pub fn new(master_seed: u64, trial: u64) -> TrialKey {
+    pub(crate) fn new(master_seed: u64, trial: u64) -> TrialKey {
         let mut rng = ChaCha8Rng::seed_from_u64(master_seed);
         rng.set_stream(trial);
         TrialKey(rng.random(), rng.random())

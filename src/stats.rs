@@ -15,9 +15,13 @@ const EPS: f64 = 1e-12;
 /// Mean with a 95% normal-approximation CI, so reports can show how much the trial count matters.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MeanCi {
+    /// Sample mean (0 when there are no samples).
     pub mean: f64,
+    /// 95% normal-approximation interval `[low, high]` of the mean.
     pub ci95: [f64; 2],
+    /// Sample standard deviation (n − 1 denominator; 0 below two samples).
     pub sd: f64,
+    /// Number of samples.
     pub n: usize,
 }
 
@@ -68,12 +72,19 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
 /// The usual summary of one metric across trials.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Distribution {
+    /// Mean over trials.
     pub mean: f64,
+    /// 95% interval `[low, high]` of the mean.
     pub ci95: [f64; 2],
+    /// Median (nearest rank: an observed value).
     pub p50: f64,
+    /// 90th percentile (nearest rank).
     pub p90: f64,
+    /// 99th percentile (nearest rank).
     pub p99: f64,
+    /// Largest observed value.
     pub max: f64,
+    /// Smallest observed value.
     pub min: f64,
 }
 
@@ -97,9 +108,13 @@ pub fn distribution(xs: &[f64]) -> Distribution {
 /// A success probability with a Wilson interval, which unlike Wald stays sensible at 0 or n.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Proportion {
+    /// Observed share `successes / n`, in [0, 1] (0 when n = 0).
     pub probability: f64,
+    /// 95% Wilson interval `[low, high]`; `[0, 1]` when n = 0.
     pub ci95: [f64; 2],
+    /// Trials with the event.
     pub successes: u64,
+    /// Trials in all.
     pub n: u64,
 }
 
@@ -143,9 +158,14 @@ pub fn wilson(k: u64, n: u64) -> Proportion {
 /// a plain mean over "hits" would be biased; KM keeps the censored trials in the risk set.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Survival {
+    /// The step curve as `(time, S(time))` pairs: starts at `(0, 1)`, one point per event time, and
+    /// ends at the horizon.
     pub points: Vec<(f64, f64)>,
+    /// Observations with an event within the horizon.
     pub events: usize,
+    /// Observations censored (no event seen by the horizon, or cut short).
     pub censored: usize,
+    /// End of observation; times beyond it are censored there.
     pub horizon: f64,
     /// Greenwood sum of d / (n (n - d)) up to each point, aligned with `points`.
     #[serde(skip)]
@@ -264,13 +284,18 @@ impl Survival {
 /// cancels most trial-to-trial noise that two independent means would carry.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PairedDiff {
+    /// Mean of the per-trial differences, set − baseline (negative: the set does better on a "less
+    /// is better" metric).
     pub mean: f64,
+    /// 95% normal-approximation interval `[low, high]` of the mean difference.
     pub ci95: [f64; 2],
+    /// Whether the interval excludes 0 (needs at least two pairs).
     pub significant: bool,
+    /// Number of pairs (trials) compared.
     pub n: usize,
 }
 
-/// Mean of b[i] - a[i] over the common prefix. Needs n >= 2 to call anything significant: a
+/// Mean of `b[i] - a[i]` over the common prefix. Needs n >= 2 to call anything significant: a
 /// single pair says nothing about spread.
 pub fn paired_diff(a: &[f64], b: &[f64]) -> PairedDiff {
     let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();

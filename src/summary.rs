@@ -13,50 +13,78 @@ use crate::techniques::TechniqueCatalog;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Everything a run reports: the scenario, the attacker and, per control set, the
+/// statistics users read. Serialized as `summary.json` and the `--json` output.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
+    /// Version of ztsim that produced the summary.
     pub ztsim_version: String,
+    /// Scenario name (its `name:` field).
     pub scenario: String,
+    /// Path of the scenario file, as given.
     pub scenario_file: String,
     /// FNV-1a of the scenario text, hex.
     pub scenario_hash: String,
+    /// Master seed the trials were drawn from.
     pub seed: u64,
+    /// Trials per control set.
     pub trials: u32,
+    /// Simulated time per trial, in hours; later events are censored.
     pub horizon_hours: f64,
+    /// Assets and segments that count in the blast radius (not groups or the internet).
     pub assets: usize,
+    /// Attack edges in the compiled estate.
     pub attack_edges: usize,
+    /// The attacker profile after the scenario's overrides.
     pub attacker: crate::attacker::Profile,
+    /// One entry per control set, in run order.
     pub control_sets: Vec<SetSummary>,
+    /// Wall-clock timing; the only part that changes from run to run.
     pub timing: Timing,
 }
 
+/// Wall-clock cost of a run (kept apart so the statistics stay byte-identical across runs).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Timing {
     /// Wall time spent simulating, all sets.
     pub seconds: f64,
+    /// Worker threads used.
     pub threads: usize,
+    /// Wall time of each control set, in seconds, in run order.
     pub per_set_seconds: Vec<f64>,
+    /// Attack steps attempted per second of wall time, all sets.
     pub steps_per_second: f64,
 }
 
+/// A control of a set, as resolved for the run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ControlEntry {
+    /// Control id.
     pub id: String,
+    /// Display name.
     pub name: String,
+    /// Fraction in [0, 1] of the in-scope assets covered.
     pub coverage: f64,
     /// Assets the control covers in this estate.
     pub covered_assets: usize,
 }
 
+/// Median and 90th percentile of a time over the trials where it was observed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Quantiles {
+    /// Median, in hours; `None` when no trial observed it.
     pub p50: Option<f64>,
+    /// 90th percentile, in hours; `None` when no trial observed it.
     pub p90: Option<f64>,
 }
 
+/// Time to an event (crown jewel, detection, containment) from a Kaplan–Meier curve, so trials that
+/// never see the event still count.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TimeToEvent {
+    /// Median time in hours; `None` when fewer than half the trials see the event by the horizon.
     pub p50: Option<f64>,
+    /// 90th percentile in hours; `None` when fewer than 90% see it by the horizon.
     pub p90: Option<f64>,
     /// Trials in which the event happened before the horizon.
     pub events: usize,
@@ -64,18 +92,27 @@ pub struct TimeToEvent {
     pub survival: Vec<[f64; 2]>,
 }
 
+/// Mean compromised-asset count over time, sampled at evenly spaced points from 0 to the horizon.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Timeline {
+    /// Sample times, in hours.
     pub hours: Vec<f64>,
+    /// Mean assets compromised at each sample time.
     pub mean: Vec<f64>,
+    /// Lower end of the 95% interval of the mean, per sample.
     pub ci95_lo: Vec<f64>,
+    /// Upper end of the 95% interval of the mean, per sample.
     pub ci95_hi: Vec<f64>,
 }
 
+/// How much work the engine did for a set.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Work {
+    /// Attack steps attempted, all trials.
     pub steps_attempted: u64,
+    /// Attack steps that succeeded, all trials.
     pub steps_succeeded: u64,
+    /// Mean attack steps attempted per trial.
     pub steps_per_trial: f64,
     /// Attack edges the engine examined, usable or not (frontier entries, stream
     /// positions, free edges): the work comparable with the benchmark's reference kernel.
@@ -83,42 +120,61 @@ pub struct Work {
     pub edges_examined: u64,
 }
 
+/// Statistics of one control set over all trials.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SetSummary {
+    /// Control set name.
     pub name: String,
+    /// What the set stands for, in words.
     pub description: String,
+    /// Controls in the set, with coverage.
     pub controls: Vec<ControlEntry>,
     /// Assets compromised by the end of a trial.
     pub blast_radius: Distribution,
     /// Sum of the business value of compromised assets.
     pub blast_radius_value: Distribution,
+    /// Mean assets compromised per trial, by asset kind (kinds present in the estate).
     pub by_kind: BTreeMap<String, f64>,
+    /// Mean assets compromised per trial, by pillar (every pillar listed).
     pub by_pillar: BTreeMap<String, f64>,
+    /// Records of compromised data assets, per trial.
     pub records_exposed: Distribution,
+    /// Records exfiltrated, per trial.
     pub records_exfiltrated: Distribution,
     /// Devices encrypted per trial (attackers that go for impact).
     pub devices_encrypted: Distribution,
     /// Backups destroyed per trial.
     pub backups_destroyed: Distribution,
+    /// Share of trials in which a crown jewel was compromised.
     pub crown_jewel: Proportion,
+    /// Hours to the first crown jewel.
     pub time_to_crown_jewel_hours: TimeToEvent,
+    /// Hours to the first detection.
     pub time_to_detect_hours: TimeToEvent,
+    /// Hours to containment of every foothold.
     pub time_to_contain_hours: TimeToEvent,
+    /// Share of trials with at least one detection.
     pub detected: Proportion,
+    /// Share of trials in which the attacker was contained.
     pub contained: Proportion,
     /// Hours from the first foothold to the second (eCrime "breakout time").
     pub breakout_hours: Quantiles,
+    /// Assets compromised when containment happened, over the trials contained; `None` when no
+    /// trial was.
     pub blast_radius_at_containment: Option<Distribution>,
+    /// Engine work counters.
     pub work: Work,
     /// Successful steps by ATT&CK id, over all trials.
     pub techniques: BTreeMap<String, u64>,
+    /// Trials per end reason (`horizon`, `exhausted`, `contained`, `objective`).
     pub end_reasons: BTreeMap<String, u64>,
+    /// Compromised assets over time.
     pub timeline: Timeline,
     /// Share of trials in which each asset was compromised (assets hit at least once).
     pub asset_compromise_rate: BTreeMap<String, f64>,
 }
 
-pub fn summarize(
+pub(crate) fn summarize(
     est: &Estate,
     runs: &[SetRun],
     scenario_file: &str,

@@ -8,12 +8,17 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+/// One ATT&CK technique with ztsim's default numbers for a step that uses it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Technique {
+    /// ATT&CK id (`T1566.002`).
     pub id: String,
+    /// ATT&CK name.
     pub name: String,
+    /// ATT&CK tactic (`initial-access`, `lateral-movement`...).
     pub tactic: String,
+    /// ATT&CK mitigation ids that address it.
     pub mitigations: Vec<String>,
     /// Base success probability of one attempt.
     pub p: f64,
@@ -30,6 +35,7 @@ pub struct Technique {
     /// The move it makes, in words.
     #[serde(rename = "move")]
     pub movement: String,
+    /// Published source of the numbers; `None` means they are ztsim assumptions.
     #[serde(default)]
     pub source: Option<String>,
 }
@@ -48,7 +54,9 @@ pub enum TimeDist {
 /// Index of a technique in the catalog; stable for a given ztsim version.
 pub type TechId = u16;
 
+/// The technique catalog, indexed by ATT&CK id.
 pub struct TechniqueCatalog {
+    /// Every technique; a [`TechId`] indexes this list.
     pub list: Vec<Technique>,
     index: HashMap<String, TechId>,
 }
@@ -56,6 +64,7 @@ pub struct TechniqueCatalog {
 const EMBEDDED: &str = include_str!("../data/techniques.yaml");
 
 impl TechniqueCatalog {
+    /// The embedded catalog (`data/techniques.yaml`), parsed once.
     pub fn builtin() -> &'static TechniqueCatalog {
         static CATALOG: OnceLock<TechniqueCatalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
@@ -64,7 +73,7 @@ impl TechniqueCatalog {
         })
     }
 
-    pub fn parse(text: &str) -> Result<TechniqueCatalog> {
+    pub(crate) fn parse(text: &str) -> Result<TechniqueCatalog> {
         let list: Vec<Technique> =
             serde_saphyr::from_str(text).map_err(|e| Error::Catalog(format!("techniques: {e}")))?;
         let index = list
@@ -75,7 +84,7 @@ impl TechniqueCatalog {
         Ok(TechniqueCatalog { list, index })
     }
 
-    pub fn id(&self, attack_id: &str) -> Option<TechId> {
+    pub(crate) fn id(&self, attack_id: &str) -> Option<TechId> {
         self.index.get(attack_id).copied()
     }
 
@@ -86,7 +95,7 @@ impl TechniqueCatalog {
             .unwrap_or_else(|| panic!("technique {attack_id} missing from data/techniques.yaml"))
     }
 
-    pub fn get(&self, id: TechId) -> &Technique {
+    pub(crate) fn get(&self, id: TechId) -> &Technique {
         &self.list[id as usize]
     }
 

@@ -12,14 +12,19 @@ use std::collections::BTreeMap;
 const EMBEDDED: &str = include_str!("../../data/controls.yaml");
 const PRESETS: &str = include_str!("../../data/presets.yaml");
 
+/// The controls and maturity presets a run can draw on: the embedded catalog, plus any scenario or
+/// controls-file definitions merged in with [`Catalog::with_overrides`].
 #[derive(Clone, Debug)]
 pub struct Catalog {
+    /// Control definitions, catalog order first, additions after.
     pub controls: Vec<ControlDef>,
     /// Maturity presets (CISA ZTMM stages), as control sets.
     pub presets: Vec<ControlSetDef>,
 }
 
 impl Catalog {
+    /// The embedded catalog (`data/controls.yaml`) and presets (`data/presets.yaml`). Fails only if
+    /// the embedded files do not parse.
     pub fn builtin() -> Result<Catalog> {
         let controls: Vec<ControlDef> = serde_saphyr::from_str(EMBEDDED)
             .map_err(|e| Error::Catalog(format!("controls: {e}")))?;
@@ -28,11 +33,11 @@ impl Catalog {
         Ok(Catalog { controls, presets })
     }
 
-    pub fn preset(&self, name: &str) -> Option<&ControlSetDef> {
+    pub(crate) fn preset(&self, name: &str) -> Option<&ControlSetDef> {
         self.presets.iter().find(|p| p.name == name)
     }
 
-    pub fn get(&self, id: &str) -> Option<&ControlDef> {
+    pub(crate) fn get(&self, id: &str) -> Option<&ControlDef> {
         self.controls.iter().find(|c| c.id == id)
     }
 
@@ -106,40 +111,66 @@ fn merge(base: &mut ControlDef, over: &ControlDef) {
 /// One effect with every number resolved.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ResolvedEffect {
+    /// What the effect does.
     pub kind: EffectKind,
+    /// ATT&CK ids it acts on (a parent id covers its sub-techniques); empty means any.
     pub techniques: Vec<String>,
+    /// Relation kinds whose edges it acts on; empty means any.
     pub relations: Vec<RelationKind>,
+    /// Credential materials it acts on; empty means any.
     pub credentials: Vec<Credential>,
+    /// Only steps that pass (`Some(true)`) or skip (`Some(false)`) a policy enforcement point;
+    /// `None` means both.
     pub at_pep: Option<bool>,
+    /// Which end of a step must be covered.
     pub on: EffectEnd,
     /// e for harden, d for detect, fraction for standing, mean delay hours for respond.
     pub value: f64,
+    /// respond: what containment does.
     pub action: ResponseAction,
+    /// block: the blocked protocols as a bit mask (SMB 1, RDP 2, WinRM 4, SSH 8, HTTPS 16, SQL 32).
     pub protocols: u8,
+    /// block: which flows are blocked.
     pub reach: BlockReach,
+    /// block: segment ids still allowed in.
     pub allow_from: Vec<String>,
+    /// Only steps whose source identity is privileged (tier 0 or 1).
     pub privileged_only: bool,
+    /// Only pass-the-hash steps using the shared local administrator password.
     pub shared_local_admin: bool,
+    /// harden: stacking group; within one, only the strongest effect applies.
     pub stack: Option<String>,
     /// remove: share of matching edges removed.
     pub share: f64,
+    /// require: what the policy engine demands of covered identities.
     pub require: Option<super::Requirement>,
 }
 
+/// A control of a set with its scope, coverage and every parameter value settled.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ResolvedControl {
+    /// Control id.
     pub id: String,
+    /// Display name (the id when the definition has none).
     pub name: String,
+    /// Fraction in [0, 1] of in-scope assets covered (default 1).
     pub coverage: f64,
+    /// Assets in scope (empty: every asset).
     pub scope: ScopeDef,
+    /// Parameter values after the definition's and the set's overrides.
     pub params: BTreeMap<String, f64>,
+    /// Effects, with numbers resolved from `params`.
     pub effects: Vec<ResolvedEffect>,
 }
 
+/// A control set resolved into concrete controls, ready to become a plan.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ResolvedSet {
+    /// Set name, as asked for.
     pub name: String,
+    /// The set's description (empty if it has none).
     pub description: String,
+    /// The set's controls, in order.
     pub controls: Vec<ResolvedControl>,
 }
 

@@ -14,15 +14,20 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// The Zero Trust principle a control serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Principle {
+    /// Authenticate and authorize every request on all available signals.
     VerifyExplicitly,
+    /// Give just enough access, just in time.
     LeastPrivilege,
+    /// Limit the blast radius and detect and respond as if already breached.
     AssumeBreach,
 }
 
 impl Principle {
+    /// The principle in words (`"least privilege"`), for tables and reports.
     pub fn name(self) -> &'static str {
         match self {
             Principle::VerifyExplicitly => "verify explicitly",
@@ -36,13 +41,21 @@ impl Principle {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ControlPillar {
+    /// Identity controls (MFA, tiering, privileged access).
     Identities,
+    /// Device controls (EDR, compliance, patching, LAPS).
     Devices,
+    /// Application controls (SSO, app hardening).
     Applications,
+    /// Data controls (encryption, backups, access reviews).
     Data,
+    /// Infrastructure controls (domain controllers, hypervisors, cloud).
     Infrastructure,
+    /// Network controls (segmentation, ZTNA).
     Networks,
+    /// Cross-cutting visibility and analytics (SIEM, detection).
     Visibility,
+    /// Cross-cutting automation and orchestration (automated response).
     Automation,
 }
 
@@ -64,11 +77,15 @@ impl From<Pillar> for ControlPillar {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParamDef {
+    /// The number itself; its unit is whatever the effect using it expects.
     pub value: f64,
+    /// Published source of the figure, when there is one.
     #[serde(default)]
     pub source: Option<String>,
+    /// What is assumed, when there is no published source.
     #[serde(default)]
     pub assumption: Option<String>,
+    /// What the number means, in words.
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -77,7 +94,10 @@ pub struct ParamDef {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ParamValue {
+    /// A literal number.
     Number(f64),
+    /// The name of a parameter of the same control; its value is looked up when the control is
+    /// resolved.
     Param(String),
 }
 
@@ -106,6 +126,7 @@ impl<'de> Deserialize<'de> for ParamValue {
     }
 }
 
+/// What an effect does to the attack steps it matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EffectKind {
@@ -133,10 +154,15 @@ pub enum EffectKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Requirement {
+    /// Any multi-factor authentication.
     Mfa,
+    /// Phishing-resistant MFA (FIDO2, smart cards).
     PhishingResistantMfa,
+    /// The request must come from a compliant device.
     CompliantDevice,
+    /// Tokens are bound to the device they were issued to, so stolen ones do not replay.
     TokenBinding,
+    /// Risky sign-ins must step up (re-authenticate with a stronger factor).
     RiskStepUp,
 }
 
@@ -144,13 +170,17 @@ pub enum Requirement {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EffectEnd {
+    /// The covered end must be the step's source (the identity signing in, the device dumping
+    /// memory).
     Source,
+    /// The covered end must be the step's target (the device moved to, the data read); the default.
     #[default]
     Target,
     /// Either end covered.
     Either,
 }
 
+/// What containment does after a detection (`respond` effects).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseAction {
@@ -163,6 +193,7 @@ pub enum ResponseAction {
     BlockSegment,
 }
 
+/// Which flows a `block` effect stops.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockReach {
@@ -179,6 +210,7 @@ pub enum BlockReach {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EffectDef {
+    /// What the effect does; decides which of the other fields apply.
     pub kind: EffectKind,
     /// ATT&CK technique ids the effect acts on; a parent id covers its sub-techniques.
     #[serde(default)]
@@ -186,6 +218,7 @@ pub struct EffectDef {
     /// Relations the effect acts on (edges derived from them).
     #[serde(default)]
     pub relations: Vec<RelationKind>,
+    /// Which end of a step must be covered for the effect to apply (default: target).
     #[serde(default)]
     pub on: EffectEnd,
     /// harden: efficacy e in [0, 1].
@@ -200,11 +233,13 @@ pub struct EffectDef {
     /// respond: mean hours from detection to containment.
     #[serde(default)]
     pub delay_hours: Option<ParamValue>,
+    /// respond: what containment does (default: contain).
     #[serde(default)]
     pub action: Option<ResponseAction>,
     /// block: protocols blocked.
     #[serde(default)]
     pub protocols: Vec<Protocol>,
+    /// block: which flows are blocked (default: from other segments only).
     #[serde(default)]
     pub reach: Option<BlockReach>,
     /// block: segments still allowed in (management, privileged access workstations).
@@ -238,13 +273,17 @@ pub struct EffectDef {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Credential {
+    /// A cleartext password (sprayed, cracked or phished).
     Password,
+    /// A password hash (pass-the-hash).
     Hash,
+    /// A session token or ticket (pass-the-cookie, pass-the-ticket).
     Token,
 }
 
 impl Credential {
-    pub fn name(self) -> &'static str {
+    /// The material's `snake_case` name, as written in control files.
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Credential::Password => "password",
             Credential::Hash => "hash",
@@ -257,16 +296,22 @@ impl Credential {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScopeDef {
+    /// Asset kinds; `segment` selects segments.
     #[serde(default)]
     pub kinds: Vec<AssetKind>,
+    /// Pillars of the asset's kind.
     #[serde(default)]
     pub pillars: Vec<Pillar>,
+    /// Assets carrying any of these tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Assets placed in these segments, and the segments themselves.
     #[serde(default)]
     pub segments: Vec<String>,
+    /// Identities of these privilege tiers (0, 1 or 2); matches no other kind.
     #[serde(default)]
     pub tiers: Vec<u8>,
+    /// These assets or segments exactly.
     #[serde(default)]
     pub ids: Vec<String>,
     /// Only crown-jewel data and the assets hosting them.
@@ -302,32 +347,45 @@ impl fmt::Display for ScopeDef {
     }
 }
 
+/// A control as written in a catalog, scenario or controls file: a new control, or an
+/// override of a catalog control with the same id (fields given replace the catalog's).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ControlDef {
+    /// Control id (`C01`...); a catalog id means an override.
     pub id: String,
+    /// Display name; `None` shows the id.
     #[serde(default)]
     pub name: Option<String>,
+    /// Zero Trust pillar the control belongs to.
     #[serde(default)]
     pub pillar: Option<ControlPillar>,
+    /// Zero Trust principle the control serves.
     #[serde(default)]
     pub principle: Option<Principle>,
+    /// ATT&CK mitigation ids the control stands for (`M1032`...).
     #[serde(default)]
     pub mitigations: Vec<String>,
+    /// What the control is, in words.
     #[serde(default)]
     pub description: Option<String>,
+    /// Named numbers with provenance; effects refer to them by name.
     #[serde(default)]
     pub parameters: BTreeMap<String, ParamDef>,
     /// Parameter overrides by name (value only), for tuning a catalog control.
     #[serde(default)]
     pub params: BTreeMap<String, f64>,
+    /// What the control does; `None` in an override keeps the catalog's effects.
     #[serde(default)]
     pub effects: Option<Vec<EffectDef>>,
+    /// Assets covered before `coverage` applies; `None` keeps the catalog's scope (or every asset).
     #[serde(default)]
     pub scope: Option<ScopeDef>,
+    /// Fraction in [0, 1] of the in-scope assets actually covered; `None` keeps the catalog's
+    /// (or 1: all of them).
     #[serde(default)]
     pub coverage: Option<f64>,
-    /// Relative cost of deploying the control [assumption].
+    /// Relative cost of deploying the control (an assumption; no unit).
     #[serde(default)]
     pub cost: Option<f64>,
 }
@@ -336,11 +394,15 @@ pub struct ControlDef {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ControlSetDef {
+    /// Set name, shown in reports and used on the command line.
     pub name: String,
+    /// What the set stands for, in words.
     #[serde(default)]
     pub description: Option<String>,
+    /// Another set of the same file, or a built-in preset, to start from.
     #[serde(default)]
     pub extends: Option<String>,
+    /// Controls added on top of what `extends` brings.
     #[serde(default)]
     pub controls: Vec<ControlUse>,
     /// Control ids removed from what `extends` brings.
@@ -351,9 +413,13 @@ pub struct ControlSetDef {
 /// A control in a set: an id alone, or an id with scope, coverage and parameter overrides.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ControlUse {
+    /// Control id.
     pub id: String,
+    /// Fraction in [0, 1] of in-scope assets covered in this set; `None` keeps the control's.
     pub coverage: Option<f64>,
+    /// Scope replacing the control's in this set; `None` keeps the control's.
     pub scope: Option<ScopeDef>,
+    /// Parameter overrides by name, in this set only.
     pub params: BTreeMap<String, f64>,
 }
 
@@ -508,7 +574,7 @@ pub fn describe_effect(e: &EffectDef) -> String {
 }
 
 impl ControlUse {
-    pub fn from_id(id: &str) -> Self {
+    pub(crate) fn from_id(id: &str) -> Self {
         ControlUse {
             id: id.to_string(),
             coverage: None,

@@ -4,12 +4,17 @@
 use super::params::{GeneratorParams, Knobs, Size};
 use std::path::PathBuf;
 
+/// The file format `ztsim generate` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    // `concat!` keeps these docs out of clap's `--help` (it reads literal doc strings only).
+    #[doc = concat!("YAML, the format scenarios are usually written in.")]
     Yaml,
+    #[doc = concat!("JSON, faster to load for very large estates.")]
     Json,
 }
 
+/// `ztsim generate`: the command-line arguments.
 #[derive(Clone, Debug, clap::Args)]
 pub struct GenerateArgs {
     /// Size preset: small ≈ 50 assets, medium ≈ 1,000, large ≈ 100,000, huge ≈ 1,000,000.
@@ -34,6 +39,7 @@ pub struct GenerateArgs {
     /// Do not print the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// The generator knobs as optional flags.
     #[command(flatten)]
     pub knobs: Knobs,
 }

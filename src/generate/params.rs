@@ -21,7 +21,7 @@ pub enum Size {
 }
 
 impl Size {
-    pub fn assets(self) -> usize {
+    pub(crate) fn assets(self) -> usize {
         match self {
             Size::Small => 50,
             Size::Medium => 1_000,
@@ -29,7 +29,7 @@ impl Size {
             Size::Huge => 1_000_000,
         }
     }
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Size::Small => "small",
             Size::Medium => "medium",
@@ -71,7 +71,7 @@ macro_rules! knobs {
         }
 
         impl Knobs {
-            pub fn apply(&self, p: &mut GeneratorParams) {
+            pub(crate) fn apply(&self, p: &mut GeneratorParams) {
                 $( if let Some(v) = self.$name { p.$name = v; } )*
             }
         }

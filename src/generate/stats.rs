@@ -11,18 +11,24 @@ use std::fmt::Write as _;
 /// Quantiles of a degree distribution (nearest rank).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Dist {
+    /// Identities in the class.
     pub count: usize,
+    /// Mean degree.
     pub mean: f64,
+    /// Median degree.
     pub p50: usize,
+    /// 90th percentile of the degree.
     pub p90: usize,
+    /// 99th percentile of the degree.
     pub p99: usize,
+    /// Largest degree.
     pub max: usize,
     /// How many have a degree above 50.
     pub over_50: usize,
 }
 
 impl Dist {
-    pub fn of(mut xs: Vec<usize>) -> Dist {
+    pub(crate) fn of(mut xs: Vec<usize>) -> Dist {
         if xs.is_empty() {
             return Dist::default();
         }
@@ -48,21 +54,32 @@ pub struct Degrees {
     pub users: Dist,
     /// Helpdesk and admin accounts (kind `admin`, any tier).
     pub admins: Dist,
+    /// Service accounts (kind `service_account`).
     pub service_accounts: Dist,
     /// Every identity except groups.
     pub all: Dist,
 }
 
+/// The shape of a scenario's estate: counts and degree distributions (`ztsim generate --stats`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Stats {
+    /// Assets declared (segments not included).
     pub assets: usize,
+    /// Segments declared.
     pub segments: usize,
+    /// Reachability rules declared.
     pub reachability_rules: usize,
+    /// Relations declared.
     pub relations: usize,
+    /// Relations per asset.
     pub relations_per_asset: f64,
+    /// Assets by kind.
     pub by_kind: BTreeMap<String, usize>,
+    /// Assets by pillar (segments under `networks`).
     pub by_pillar: BTreeMap<String, usize>,
+    /// Relations by kind.
     pub by_relation: BTreeMap<String, usize>,
+    /// Ids of the crown-jewel assets.
     pub crown_jewels: Vec<String>,
     /// Devices holding a session of the identity (`has_session` into it).
     pub sessions: Degrees,
@@ -74,6 +91,7 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Computes the shape of `s`.
     pub fn of(s: &Scenario) -> Stats {
         let n = s.assets.len();
         let index: HashMap<&str, usize> = s

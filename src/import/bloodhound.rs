@@ -35,6 +35,7 @@ pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 4 << 30;
 /// Default bound on the number of entries in a zip.
 pub const DEFAULT_MAX_ZIP_ENTRIES: usize = 10_000;
 
+/// Bounds and choices for reading a SharpHound collection.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Total bytes of JSON read, after decompression.
@@ -68,12 +69,19 @@ impl Default for Options {
 /// Node kinds of BloodHound's Active Directory graph that SharpHound's files define.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BhKind {
+    /// A user account.
     User,
+    /// A computer account (workstation, server or domain controller).
     Computer,
+    /// A security group.
     Group,
+    /// An Active Directory domain.
     Domain,
+    /// A Group Policy Object.
     Gpo,
+    /// An organizational unit.
     Ou,
+    /// A container (`CN=Users`, `CN=Computers`, ...).
     Container,
     /// BloodHound's generic kind for an object of another type (e.g. the Builtin container
     /// `S-1-5-32`): a node that only structures the graph.
@@ -81,7 +89,7 @@ pub enum BhKind {
 }
 
 impl BhKind {
-    pub fn parse(s: &str) -> Option<BhKind> {
+    pub(crate) fn parse(s: &str) -> Option<BhKind> {
         Some(match s.to_ascii_lowercase().as_str() {
             "user" => BhKind::User,
             "computer" => BhKind::Computer,
@@ -94,7 +102,8 @@ impl BhKind {
             _ => return None,
         })
     }
-    pub fn name(self) -> &'static str {
+    /// BloodHound's label for the kind (`User`, `GPO`, `OU`...).
+    pub(crate) fn name(self) -> &'static str {
         match self {
             BhKind::User => "User",
             BhKind::Computer => "Computer",
@@ -108,26 +117,40 @@ impl BhKind {
     }
 }
 
+/// A node of BloodHound's graph: a collected object, or a placeholder for one only referenced.
 #[derive(Clone, Debug)]
 pub struct BhNode {
     /// ObjectIdentifier, upper-cased as BloodHound stores it.
     pub id: String,
+    /// Object type.
     pub kind: BhKind,
+    /// BloodHound's display name (`ALICE@TESTLAB.LOCAL`), if collected.
     pub name: Option<String>,
     /// Domain name (`TESTLAB.LOCAL`).
     pub domain: Option<String>,
     /// Domain SID (upper-case).
     pub domain_sid: Option<String>,
+    /// Distinguished name (`CN=...,DC=...`), if collected.
     pub dn: Option<String>,
+    /// Operating system string of a computer, if collected.
     pub os: Option<String>,
+    /// sAMAccountName, if collected.
     pub sam: Option<String>,
+    /// Whether the account is enabled; `None` when not collected.
     pub enabled: Option<bool>,
+    /// The `adminCount` flag: the object is or was protected by AdminSDHolder.
     pub admincount: Option<bool>,
+    /// The account has service principal names (Kerberoastable).
     pub hasspn: Option<bool>,
+    /// LAPS manages the computer's local administrator password.
     pub haslaps: Option<bool>,
+    /// The OU blocks inheritance of GPOs linked above it.
     pub blocks_inheritance: Option<bool>,
+    /// Unconstrained Kerberos delegation is enabled.
     pub unconstrained: Option<bool>,
+    /// Kerberos pre-authentication is not required (AS-REP roastable).
     pub dontreqpreauth: Option<bool>,
+    /// The computer is a domain controller (`IsDC`, or primary group Domain Controllers).
     pub is_dc: bool,
     /// False for placeholders: objects referenced but not in the collection.
     pub collected: bool,
@@ -161,11 +184,14 @@ impl BhNode {
     }
 }
 
+/// An edge of BloodHound's graph, between node indices of [`BhGraph::nodes`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BhEdge {
     /// BloodHound edge kind: `MemberOf`, `AdminTo`, `GenericAll`, `WriteDACL`, ...
     pub kind: String,
+    /// Index of the source node.
     pub from: usize,
+    /// Index of the target node.
     pub to: usize,
     /// GPLink: the link is enforced.
     pub enforced: bool,
@@ -176,12 +202,16 @@ pub struct BhEdge {
 /// BloodHound's graph of one collection.
 #[derive(Clone, Debug, Default)]
 pub struct BhGraph {
+    /// Every node, collected or placeholder.
     pub nodes: Vec<BhNode>,
+    /// Node index by upper-cased ObjectIdentifier.
     pub index: HashMap<String, usize>,
+    /// Every edge, one per relation or ACE right.
     pub edges: Vec<BhEdge>,
 }
 
 impl BhGraph {
+    /// The node with object id `id` (any case), if the graph has it.
     pub fn node(&self, id: &str) -> Option<&BhNode> {
         self.index.get(&id.to_uppercase()).map(|&i| &self.nodes[i])
     }
@@ -573,7 +603,9 @@ struct Pending {
 
 /// A collection read from disk: BloodHound's graph and what reading it found.
 pub struct Collection {
+    /// BloodHound's graph of the collection.
     pub graph: BhGraph,
+    /// What reading found: files, entries ignored, problems.
     pub report: Report,
     /// Domains the collection is about (domain objects collected), for the scenario name.
     pub domains: Vec<String>,

@@ -54,31 +54,32 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn skip(&mut self, reason: impl Into<String>) {
+    pub(crate) fn skip(&mut self, reason: impl Into<String>) {
         *self.skipped.entry(reason.into()).or_default() += 1;
     }
-    pub fn skip_n(&mut self, reason: impl Into<String>, n: usize) {
+    pub(crate) fn skip_n(&mut self, reason: impl Into<String>, n: usize) {
         if n > 0 {
             *self.skipped.entry(reason.into()).or_default() += n;
         }
     }
-    pub fn unknown(&mut self, reason: impl Into<String>) {
+    pub(crate) fn unknown(&mut self, reason: impl Into<String>) {
         *self.not_understood.entry(reason.into()).or_default() += 1;
     }
-    pub fn unknown_n(&mut self, reason: impl Into<String>, n: usize) {
+    pub(crate) fn unknown_n(&mut self, reason: impl Into<String>, n: usize) {
         if n > 0 {
             *self.not_understood.entry(reason.into()).or_default() += n;
         }
     }
-    pub fn mapped(&mut self, kind: &str, relations: usize) {
+    pub(crate) fn mapped(&mut self, kind: &str, relations: usize) {
         let e = self.mapped.entry(kind.to_string()).or_default();
         e.0 += 1;
         e.1 += relations;
     }
+    /// Items not understood, all reasons together.
     pub fn not_understood_total(&self) -> usize {
         self.not_understood.values().sum()
     }
-    pub fn skipped_total(&self) -> usize {
+    pub(crate) fn skipped_total(&self) -> usize {
         self.skipped.values().sum()
     }
 
@@ -176,10 +177,13 @@ pub fn safe_text(s: &str) -> String {
 /// An importer's result before the overlay: the estate it read.
 #[derive(Clone, Debug, Default)]
 pub struct Draft {
+    /// Scenario name the importer proposes.
     pub name: String,
+    /// Scenario description the importer proposes.
     pub description: String,
     /// Assets as JSON objects in the scenario format (fields of [`AssetDef`]).
     pub assets: Vec<Map<String, Value>>,
+    /// Relations as (kind, from id, to id).
     pub relations: Vec<(RelationKind, String, String)>,
     /// Assets that need a segment (computers, domain controllers).
     pub placeable: Vec<usize>,
@@ -194,10 +198,13 @@ pub struct Overlay {
     /// Replaces the generated scenario name.
     #[serde(default)]
     pub name: Option<String>,
+    /// Replaces the generated description.
     #[serde(default)]
     pub description: Option<String>,
+    /// Segments to declare (imported computers land in `corp` unless placed).
     #[serde(default)]
     pub segments: Vec<SegmentDef>,
+    /// Reachability between the segments.
     #[serde(default)]
     pub reachability: Vec<ReachDef>,
     /// Puts imported computers into segments; the first matching rule wins.
@@ -215,16 +222,22 @@ pub struct Overlay {
     /// New relations; `from` and `to` may name an imported asset by id or by name.
     #[serde(default)]
     pub relations: Vec<RelationDef>,
+    /// The attacker; `None` keeps the scenario default.
     #[serde(default)]
     pub attacker: Option<AttackerDef>,
+    /// Technique overrides for the scenario.
     #[serde(default)]
     pub techniques: Vec<TechniqueOverride>,
+    /// Control definitions for the scenario.
     #[serde(default)]
     pub controls: Vec<ControlDef>,
+    /// Control sets for the scenario.
     #[serde(default)]
     pub control_sets: Vec<ControlSetDef>,
+    /// Defender settings; `None` keeps the default.
     #[serde(default)]
     pub defender: Option<DefenderDef>,
+    /// Simulation settings; `None` keeps the default.
     #[serde(default)]
     pub simulation: Option<SimulationDef>,
     /// Mark the domain controllers as crown jewels. Default: yes, unless the overlay gives
@@ -239,9 +252,13 @@ pub struct Overlay {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Placement {
+    /// Segment the matching computers go into.
     pub segment: String,
+    /// Glob patterns (`*`, `?`, case-insensitive) matched against id and name; empty matches every
+    /// computer of `kinds`.
     #[serde(default, rename = "match")]
     pub patterns: Vec<String>,
+    /// Asset kinds the rule applies to; empty means any.
     #[serde(default)]
     pub kinds: Vec<AssetKind>,
 }
@@ -250,10 +267,14 @@ pub struct Placement {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Patch {
+    /// Glob patterns (`*`, `?`, case-insensitive) matched against id and name; empty matches every
+    /// asset of `kinds`.
     #[serde(default, rename = "match")]
     pub patterns: Vec<String>,
+    /// Asset kinds the patch applies to; empty means any.
     #[serde(default)]
     pub kinds: Vec<AssetKind>,
+    /// Fields to set, as in the scenario format (`weak_password: true`).
     pub set: Map<String, Value>,
 }
 
@@ -264,6 +285,8 @@ impl Overlay {
         Overlay::from_str(&text, &path.display().to_string(), limits)
     }
 
+    /// Parses overlay text (YAML or JSON); `origin` names it in diagnostics. Empty text is an empty
+    /// overlay.
     pub fn from_str(text: &str, origin: &str, limits: &Limits) -> Result<Overlay> {
         let invalid = |d: Diagnostic| {
             Error::Invalid(Diagnostics {
@@ -350,8 +373,11 @@ fn matches_rule(a: &Map<String, Value>, patterns: &[String], kinds: &[AssetKind]
 /// The finished import: the scenario, its YAML text and the report.
 #[derive(Debug)]
 pub struct Finished {
+    /// The scenario, validated.
     pub scenario: Scenario,
+    /// The scenario as YAML, with the report as a comment block on top.
     pub text: String,
+    /// What the import mapped, skipped or did not understand.
     pub report: Report,
 }
 

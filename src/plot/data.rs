@@ -23,9 +23,13 @@ pub struct SetTrials {
 /// Everything the charts and the HTML report need.
 #[derive(Clone, Debug)]
 pub struct PlotData {
+    /// The run's statistics.
     pub summary: Summary,
+    /// Paired comparisons, when the data comes from `ztsim compare`.
     pub comparisons: Vec<Comparison>,
+    /// Ablation of a preset, when one was run.
     pub ablation: Option<Ablation>,
+    /// The estate's assets and relations, for the estate map.
     pub estate: EstateView,
     /// Aligned with `summary.control_sets`.
     pub trials: Vec<SetTrials>,

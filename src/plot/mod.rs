@@ -46,6 +46,7 @@ pub struct Chart {
     pub name: &'static str,
     /// The chart's title, as drawn.
     pub title: String,
+    /// The chart as an SVG document.
     pub svg: String,
     /// PNG bytes, when asked for.
     pub png: Option<Vec<u8>>,

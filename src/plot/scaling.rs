@@ -9,14 +9,19 @@ use plotters::prelude::*;
 /// One measured operation: `(assets, seconds per operation)` points.
 #[derive(Clone, Debug)]
 pub struct ScalingSeries {
+    /// Operation name, shown in the legend.
     pub name: String,
+    /// Measurements as `(assets, seconds per operation)`.
     pub points: Vec<(f64, f64)>,
 }
 
 /// The log-log chart of several [`ScalingSeries`].
 pub struct Scaling {
+    /// Chart title.
     pub title: String,
+    /// Line under the title: what was measured, and how.
     pub subtitle: String,
+    /// One line per operation.
     pub series: Vec<ScalingSeries>,
 }
 

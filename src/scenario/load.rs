@@ -4,7 +4,7 @@
 //! the tolerant path run: the document is read into a generic tree and each list item is
 //! decoded on its own, so one broken asset does not hide the next. Semantic checks
 //! ([`super::validate`]) then run on the typed scenario. All diagnostics carry a field path,
-//! which [`super::Locator`] turns into `line:column` at the end.
+//! which [`super::locate::Locator`] turns into `line:column` at the end.
 
 use super::locate::locate_all;
 use super::parse::{DocKind, clean_path, friendly, is_json, parse_strict, with_field_hint};
@@ -17,14 +17,18 @@ use std::path::Path;
 /// A scenario that passed validation, with the warnings it raised.
 #[derive(Clone, Debug)]
 pub struct LoadedScenario {
+    /// The scenario, valid.
     pub scenario: Scenario,
     /// The file name as given, for messages and reports.
     pub origin: String,
+    /// Problems that do not stop the scenario from loading.
     pub warnings: Vec<Diagnostic>,
     /// FNV-1a hash of the source text, written into outputs.
     pub source_hash: u64,
 }
 
+/// Reads, parses and validates a scenario file (YAML, or JSON when named `.json` or
+/// starting with `{`).
 pub fn load_scenario_file(path: &Path, limits: &Limits) -> Result<LoadedScenario> {
     let text = read_scenario_text(path, limits)?;
     load_scenario_str(&text, &path.display().to_string(), limits)
@@ -113,6 +117,8 @@ const SCENARIO: DocKind = DocKind {
     needs: "a scenario needs at least `name:` and `assets:`",
 };
 
+/// Parses and validates scenario text; `origin` names it in diagnostics and decides JSON
+/// (a `.json` name) or YAML. Every problem comes back located, in [`Error::Invalid`].
 pub fn load_scenario_str(text: &str, origin: &str, limits: &Limits) -> Result<LoadedScenario> {
     let is_json = is_json(origin, text);
     let mut diags = match parse_strict::<Scenario>(text, is_json, limits, SCENARIO) {

@@ -6,7 +6,8 @@ use crate::error::Diagnostic;
 use saphyr_parser::{Event, Parser};
 use std::collections::HashMap;
 
-pub struct Locator<'a> {
+/// Locates field paths in one document's text.
+pub(crate) struct Locator<'a> {
     text: &'a str,
 }
 
@@ -21,7 +22,7 @@ enum Frame {
 }
 
 impl<'a> Locator<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Locator { text }
     }
 

@@ -1,6 +1,7 @@
 //! The scenario file: what a user writes down. Plain serde types (YAML or JSON), loaded by
-//! [`load`], checked by [`validate`]; every problem is reported with `file:line:column` and
-//! the field path (see [`locate`]). Nothing here knows about the engine.
+//! [`load_scenario_file`] and [`load_scenario_str`], checked by [`validate`]; every problem
+//! is reported with `file:line:column` and the field path (see [`locate_all`]). Nothing here
+//! knows about the engine.
 
 mod controls_file;
 mod load;
@@ -14,7 +15,7 @@ pub use controls_file::{ControlsFile, apply_controls_file, apply_controls_files}
 pub use crate::attacker::{AttackerDef, EntryVector, Strategy};
 
 pub use load::{LoadedScenario, load_scenario_file, load_scenario_str, read_scenario_text};
-pub use locate::{Locator, locate_all, yaml_syntax_error};
+pub use locate::{locate_all, yaml_syntax_error};
 pub(crate) use parse::{DocKind, is_json, parse_strict, plain_message};
 pub use patch::{Patch, RelationRef, apply_patch, apply_patch_str};
 pub use validate::validate;
@@ -26,7 +27,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// Short name of the scenario, used in reports.
     pub name: String,
+    /// Free text describing the scenario.
     #[serde(default)]
     pub description: String,
     /// Network segments; `internet` always exists, declared or not.
@@ -35,9 +38,12 @@ pub struct Scenario {
     /// Which segment reaches which, on which protocols (directed).
     #[serde(default)]
     pub reachability: Vec<ReachDef>,
+    /// Everything the attacker can compromise, segments aside.
     pub assets: Vec<AssetDef>,
+    /// The edges between assets (`from` *kind* `to`).
     #[serde(default)]
     pub relations: Vec<RelationDef>,
+    /// Who attacks, from where, after what; overrides a built-in profile's fields.
     #[serde(default)]
     pub attacker: AttackerDef,
     /// Technique parameter overrides (base probability, time, noise) by ATT&CK id.
@@ -52,30 +58,40 @@ pub struct Scenario {
     /// Defender behaviour that does not depend on the control set.
     #[serde(default)]
     pub defender: DefenderDef,
+    /// Monte Carlo settings: trials, horizon, seed.
     #[serde(default)]
     pub simulation: SimulationDef,
 }
 
+/// A network segment (an asset of the networks pillar).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentDef {
+    /// Segment id, referenced by assets' `segment`, by reachability and by scopes.
     pub id: String,
+    /// Display name, if any.
     #[serde(default)]
     pub name: Option<String>,
     /// Protocols allowed between assets inside the segment (default: all, a flat network).
     #[serde(default)]
     pub east_west: Option<Vec<Protocol>>,
+    /// Free labels, usable in control scopes.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Business value of the segment itself; `None` means the kind default (0).
     #[serde(default)]
     pub value: Option<f64>,
 }
 
+/// A directed reachability rule: assets in `from` can open connections to assets in `to`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReachDef {
+    /// Source segment id (may be `internet`).
     pub from: String,
+    /// Destination segment id.
     pub to: String,
+    /// Protocols allowed (`any` for all).
     pub protocols: Vec<Protocol>,
     /// Also add the reverse direction.
     #[serde(default)]
@@ -87,10 +103,14 @@ pub struct ReachDef {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssetDef {
+    /// Unique asset id.
     pub id: String,
+    /// Kind of asset; decides its pillar and which fields apply.
     pub kind: AssetKind,
+    /// Display name used in reports; `None` shows the id.
     #[serde(default)]
     pub name: Option<String>,
+    /// Free labels, usable in control scopes; `backup` on a data asset marks a backup store.
     #[serde(default)]
     pub tags: Vec<String>,
     /// Business value (default per kind, see docs/scenario-format.md).
@@ -107,6 +127,7 @@ pub struct AssetDef {
     /// Privilege tier: 0 domain/cloud admin, 1 server admin, 2 user.
     #[serde(default)]
     pub tier: Option<u8>,
+    /// Second factor the identity is enrolled in; `None` means no MFA.
     #[serde(default)]
     pub mfa: Option<MfaStrength>,
     /// Password guessable by spraying (T1110.003).
@@ -117,20 +138,26 @@ pub struct AssetDef {
     pub trained: Option<bool>,
 
     // devices
+    /// Operating system; `None` means the kind's default (Windows for most devices).
     #[serde(default)]
     pub os: Option<Os>,
+    /// Enrolled in management (domain-joined, MDM); `None` means yes except for BYOD.
     #[serde(default)]
     pub managed: Option<bool>,
+    /// Passes the device compliance policy; `None` follows `managed`, and an unmanaged device is
+    /// never compliant.
     #[serde(default)]
     pub compliant: Option<bool>,
     /// EDR agent installed (detection on this device even without an EDR control).
     #[serde(default)]
     pub edr: Option<bool>,
+    /// Typical days between a patch's release and its installation (drives T1068); `None` means 30.
     #[serde(default)]
     pub patch_lag_days: Option<f64>,
     /// Local administrator password unique to this device (LAPS); false means shared.
     #[serde(default)]
     pub unique_local_admin: Option<bool>,
+    /// Credential Guard / LSA protection enabled; `None` means no.
     #[serde(default)]
     pub credential_guard: Option<bool>,
     /// Management protocols reachable from the internet on this asset alone.
@@ -141,6 +168,8 @@ pub struct AssetDef {
     /// Probability per attempt that a remotely exploitable vulnerability works (T1190/T1210).
     #[serde(default)]
     pub exploitable: Option<f64>,
+    /// Reachable from the internet (T1190 target when `exploitable`); `None` means yes for SaaS,
+    /// identity providers and remote access.
     #[serde(default)]
     pub internet_facing: Option<bool>,
     /// Sign-in goes through the identity provider (policy engine) rather than local accounts.
@@ -148,22 +177,30 @@ pub struct AssetDef {
     pub sso: Option<bool>,
 
     // data
+    /// Sensitivity label; `None` leaves the data unlabelled.
     #[serde(default)]
     pub sensitivity: Option<Sensitivity>,
+    /// Number of records held, for "records exposed"; `None` means 0.
     #[serde(default)]
     pub records: Option<u64>,
+    /// Encrypted at rest; `None` means no.
     #[serde(default)]
     pub encrypted: Option<bool>,
+    /// The data the attacker is after by default and P(crown jewel) is about.
     #[serde(default)]
     pub crown_jewel: bool,
 }
 
+/// A relation between two assets, read "`from` *kind* `to`".
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelationDef {
+    /// Relation kind (the `type` field in files).
     #[serde(rename = "type")]
     pub kind: RelationKind,
+    /// Source asset id.
     pub from: String,
+    /// Target asset id.
     pub to: String,
     /// For `role_on`: user or admin.
     #[serde(default)]
@@ -173,22 +210,30 @@ pub struct RelationDef {
     pub eligible: bool,
 }
 
+/// Per-scenario change to a catalog technique's numbers; `None` keeps the catalog's.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TechniqueOverride {
+    /// ATT&CK technique id; must be in the catalog.
     pub id: String,
+    /// Base success probability of one attempt, in [0, 1].
     #[serde(default)]
     pub p: Option<f64>,
+    /// Mean hours one attempt takes.
     #[serde(default)]
     pub mean_hours: Option<f64>,
+    /// Probability in [0, 1] that one attempt is detected with no control in place.
     #[serde(default)]
     pub noise: Option<f64>,
+    /// Distribution of an attempt's duration.
     #[serde(default)]
     pub dist: Option<crate::techniques::TimeDist>,
+    /// Log-normal shape (standard deviation of the log), with `dist: lognormal`.
     #[serde(default)]
     pub sigma: Option<f64>,
 }
 
+/// Defender behaviour that does not depend on the control set.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DefenderDef {
@@ -201,13 +246,17 @@ pub struct DefenderDef {
     pub triage_hours: Option<f64>,
 }
 
+/// Monte Carlo settings (defaults: 1000 trials, 720 hours, seed 1).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationDef {
+    /// Trials per control set.
     #[serde(default = "default_trials")]
     pub trials: u32,
+    /// A trial ends at this many simulated hours; later events are censored.
     #[serde(default = "default_horizon")]
     pub horizon_hours: f64,
+    /// Master seed: same seed, same results.
     #[serde(default = "default_seed")]
     pub seed: u64,
 }

@@ -13,6 +13,8 @@ use std::collections::HashSet;
 /// Maps keyed by the scenario's ids: a million of them on the largest estates.
 type IdMap<K, V> = foldhash::HashMap<K, V>;
 
+/// Every semantic problem of `s` (errors and warnings), each with its field path; an empty
+/// list means the scenario is valid. Line numbers are left at 0 (see [`super::locate_all`]).
 pub fn validate(s: &Scenario, limits: &Limits) -> Vec<Diagnostic> {
     let mut v = Validator {
         out: Vec::new(),

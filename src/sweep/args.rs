@@ -3,6 +3,7 @@
 use clap::Args;
 use std::path::PathBuf;
 
+/// `ztsim sweep`: the command-line arguments.
 #[derive(Args, Debug, Clone)]
 pub struct SweepArgs {
     /// Sweep spec (YAML or JSON); see docs/sweeps.md.
@@ -34,11 +35,13 @@ pub struct SweepArgs {
 }
 
 impl SweepArgs {
+    /// The shard as (index, count), when both flags are given.
     pub fn shard(&self) -> Option<(usize, usize)> {
         self.shard_index.zip(self.shard_count)
     }
 }
 
+/// `ztsim merge`: the command-line arguments.
 #[derive(Args, Debug, Clone)]
 pub struct MergeArgs {
     /// Shard output directories (each written by `ztsim sweep --shard-index I --shard-count N`).
@@ -49,6 +52,7 @@ pub struct MergeArgs {
     pub out: PathBuf,
 }
 
+/// `ztsim sensitivity`: the command-line arguments.
 #[derive(Args, Debug, Clone)]
 pub struct SensitivityArgs {
     /// Scenario file (YAML or JSON).

@@ -9,9 +9,13 @@ use super::spec::{SeedMode, Spec};
 /// One cell of a sweep.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
+    /// Position in the spec's fixed cell order.
     pub index: usize,
+    /// Index into [`Spec::scenarios`].
     pub scenario: usize,
+    /// Index into [`Spec::profiles`].
     pub profile: usize,
+    /// Index into the spec's control-set axis.
     pub controls: usize,
     /// One value per parameter axis.
     pub values: Vec<f64>,
@@ -22,15 +26,22 @@ pub struct Cell {
 pub struct Job {
     /// Position in the caller's list; the runner hands it back.
     pub index: usize,
+    /// Index into the caller's list of scenario instances.
     pub scenario: usize,
+    /// Attacker profile; `None` keeps the scenario's attacker.
     pub profile: Option<String>,
+    /// Control-set name.
     pub controls: String,
+    /// Parameter overrides applied to the cell, with their values.
     pub overrides: Vec<(Target, f64)>,
+    /// Master seed of the cell's trials.
     pub seed: u64,
+    /// Trials to play.
     pub trials: u32,
 }
 
 impl Spec {
+    /// Number of cells: the product of every axis' length (saturating).
     pub fn cell_count(&self) -> usize {
         self.scenarios
             .len()
@@ -95,7 +106,7 @@ impl Spec {
         }
     }
 
-    pub fn job(&self, c: &Cell) -> Job {
+    pub(crate) fn job(&self, c: &Cell) -> Job {
         Job {
             index: c.index,
             scenario: c.scenario,

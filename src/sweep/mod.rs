@@ -39,26 +39,38 @@ use store::{Checkpoint, Manifest, RunTiming, ShardInfo, Timings};
 /// What `ztsim sweep` does.
 #[derive(Clone, Debug)]
 pub struct SweepOptions {
+    /// Path of the sweep spec file.
     pub spec: PathBuf,
+    /// Output directory.
     pub out: PathBuf,
+    /// Finish a sweep already in `out` instead of refusing a non-empty directory.
     pub resume: bool,
     /// (index, count).
     pub shard: Option<(usize, usize)>,
+    /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Bounds on the input files.
     pub limits: Limits,
 }
 
 /// What a sweep did.
 #[derive(Clone, Debug)]
 pub struct SweepReport {
+    /// Cells in the whole sweep.
     pub cells_total: usize,
     /// Cells of this shard (all of them when not sharded).
     pub cells_mine: usize,
+    /// Cells played by this invocation.
     pub cells_run: usize,
+    /// Cells found already checkpointed and kept.
     pub cells_resumed: usize,
+    /// Trials played by this invocation.
     pub trials_run: u64,
+    /// Wall time, in seconds.
     pub seconds: f64,
+    /// Worker threads used.
     pub threads: usize,
+    /// The manifest written into the output directory.
     pub manifest: Manifest,
     /// Checkpoints that could not be read and were redone.
     pub redone: Vec<PathBuf>,
@@ -205,8 +217,11 @@ fn different_spec(dir: &Path, theirs: &str, ours: &str) -> Error {
 /// What a merge did.
 #[derive(Clone, Debug)]
 pub struct MergeReport {
+    /// Shard directories merged.
     pub inputs: usize,
+    /// Cells in the merged result.
     pub cells: usize,
+    /// The merged manifest.
     pub manifest: Manifest,
 }
 

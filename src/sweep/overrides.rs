@@ -11,17 +11,23 @@ use crate::controls::{Catalog, ControlDef, ControlSetDef, EffectDef, ParamValue}
 use crate::scenario::{Scenario, TechniqueOverride};
 use crate::techniques::TechniqueCatalog;
 
+/// A technique number a parameter can move.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TechField {
+    /// Base success probability of one attempt.
     P,
+    /// Mean hours one attempt takes.
     MeanHours,
+    /// Detection probability of one attempt with no control in place.
     Noise,
 }
 
 impl TechField {
+    /// Every field, in the order parameters list them.
     pub const ALL: [TechField; 3] = [TechField::P, TechField::MeanHours, TechField::Noise];
 
-    pub fn name(self) -> &'static str {
+    /// The field's name in parameter names and scenario files (`p`, `mean_hours`, `noise`).
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TechField::P => "p",
             TechField::MeanHours => "mean_hours",
@@ -33,9 +39,25 @@ impl TechField {
 /// What a parameter name refers to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Target {
-    Coverage { control: String },
-    Control { control: String, param: String },
-    Technique { id: String, field: TechField },
+    /// `coverage.CONTROL`: the coverage fraction of a control.
+    Coverage {
+        /// Control id.
+        control: String,
+    },
+    /// `control.CONTROL.PARAMETER`: a named parameter of a control.
+    Control {
+        /// Control id.
+        control: String,
+        /// Parameter name, as in the control's `parameters`.
+        param: String,
+    },
+    /// `technique.ATTACK_ID.FIELD`: a number of a catalog technique.
+    Technique {
+        /// ATT&CK technique id.
+        id: String,
+        /// Which number of the technique.
+        field: TechField,
+    },
 }
 
 type Problem = (String, Option<String>);
@@ -88,7 +110,8 @@ impl Target {
         }
     }
 
-    pub fn name(&self) -> String {
+    /// The parameter name, as [`Target::parse`] reads it back (`control.C01.efficacy`).
+    pub(crate) fn name(&self) -> String {
         match self {
             Target::Coverage { control } => format!("coverage.{control}"),
             Target::Control { control, param } => format!("control.{control}.{param}"),

@@ -16,6 +16,7 @@ pub trait Progress: Sync {
     fn advance(&self, _trials: u64) {}
     /// One more cell finished (and was checkpointed).
     fn cell_done(&self) {}
+    /// The run is over (finished or failed); clear the bar.
     fn finish(&self) {}
 }
 

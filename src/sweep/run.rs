@@ -25,18 +25,26 @@ const TIMELINE_POINTS: usize = 48;
 
 /// A finished cell, handed to the caller's callback.
 pub struct Finished<'a> {
+    /// The cell's job (scenario, profile, set, overrides, seed).
     pub job: &'a Job,
+    /// The compiled estate the cell ran on.
     pub estate: &'a Estate,
+    /// Statistics of the cell's trials.
     pub summary: SetSummary,
     /// In trial order.
     pub outcomes: Vec<TrialOutcome>,
 }
 
+/// What a batch of jobs cost.
 #[derive(Clone, Debug, Default)]
 pub struct RunStats {
+    /// Cells played.
     pub cells: usize,
+    /// Trials played, all cells.
     pub trials: u64,
+    /// Wall time, in seconds.
     pub seconds: f64,
+    /// Worker threads the pool had.
     pub threads: usize,
 }
 

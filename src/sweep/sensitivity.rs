@@ -24,44 +24,65 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// What `ztsim sensitivity` does.
 #[derive(Clone, Debug)]
 pub struct SensitivityOptions {
+    /// Scenario file to analyse.
     pub scenario: PathBuf,
     /// Controls files applied on top of the scenario, in order.
     pub controls_files: Vec<PathBuf>,
+    /// Control set held fixed while parameters move (a name `--controls` accepts).
     pub controls: String,
+    /// Attacker profile; `None` keeps the scenario's attacker.
     pub profile: Option<String>,
+    /// Relative move of each parameter, e.g. 0.5 for ±50 % (clamped to the valid range).
     pub range: f64,
+    /// Trials per variant; `None` takes the scenario's `simulation.trials`.
     pub trials: Option<u32>,
+    /// Master seed; `None` takes the scenario's `simulation.seed`.
     pub seed: Option<u64>,
+    /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Bounds on the input files.
     pub limits: Limits,
 }
 
 /// Mean blast radius and P(crown jewel) of one variant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Point {
+    /// Mean assets compromised per trial.
     pub blast_radius: f64,
+    /// 95% interval of the mean blast radius.
     pub blast_radius_ci95: [f64; 2],
+    /// Share of trials reaching a crown jewel.
     pub p_crown_jewel: f64,
+    /// 95% Wilson interval of P(crown jewel).
     pub p_crown_jewel_ci95: [f64; 2],
 }
 
+/// One parameter's effect: the metrics at its low and high values, and the paired differences from
+/// the baseline.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ParamResult {
     /// Rank by blast-radius swing (1 = moves it most).
     pub rank: usize,
     /// Rank by P(crown jewel) swing.
     pub p_crown_jewel_rank: usize,
+    /// Parameter name (`control.C01.efficacy`, `technique.T1566.002.p`).
     pub name: String,
     /// `control` or `technique`.
     pub kind: String,
     /// The stated assumption, or why the value counts as one.
     pub provenance: String,
+    /// The value the baseline uses.
     pub base: f64,
+    /// The value moved down by the range (clamped).
     pub low: f64,
+    /// The value moved up by the range (clamped).
     pub high: f64,
+    /// Metrics with the parameter at `low`.
     pub at_low: Point,
+    /// Metrics with the parameter at `high`.
     pub at_high: Point,
     /// |blast radius at high − at low|.
     pub blast_radius_swing: f64,
@@ -69,32 +90,51 @@ pub struct ParamResult {
     pub p_crown_jewel_swing: f64,
     /// Paired differences (variant − baseline), per trial.
     pub blast_radius_low_diff: PairedDiff,
+    /// Blast radius at `high` − baseline.
     pub blast_radius_high_diff: PairedDiff,
+    /// P(crown jewel) at `low` − baseline.
     pub p_crown_jewel_low_diff: PairedDiff,
+    /// P(crown jewel) at `high` − baseline.
     pub p_crown_jewel_high_diff: PairedDiff,
 }
 
+/// A parameter left out of the analysis.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Skipped {
+    /// Parameter name.
     pub name: String,
+    /// Why it was left out (sourced, unused, cannot move).
     pub reason: String,
 }
 
+/// The result of `ztsim sensitivity` (`sensitivity.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SensitivityReport {
+    /// Version of ztsim that produced the report.
     pub ztsim_version: String,
+    /// Scenario name.
     pub scenario: String,
+    /// Scenario file, as given.
     pub scenario_file: String,
+    /// FNV-1a of the scenario text, hex.
     pub scenario_hash: String,
+    /// The control set held fixed.
     pub controls: String,
+    /// Attacker profile name.
     pub profile: String,
+    /// Relative move applied to each parameter.
     pub range: f64,
+    /// Trials per variant.
     pub trials: u32,
+    /// Master seed (every variant uses the same trial keys).
     pub seed: u64,
+    /// Metrics of the unmodified scenario.
     pub baseline: Point,
     /// Ranked: the parameter that moves the mean blast radius most first.
     pub parameters: Vec<ParamResult>,
+    /// Parameters left out, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Wall time of the analysis, in seconds.
     pub seconds: f64,
 }
 
@@ -122,6 +162,8 @@ fn point(s: &Series) -> Point {
     }
 }
 
+/// Varies every assumed parameter of the set and the techniques the estate uses, one at a
+/// time, and ranks them by how far they move the mean blast radius.
 pub fn analyse(o: &SensitivityOptions, progress: &dyn Progress) -> Result<SensitivityReport> {
     let t0 = Instant::now();
     check_options(o)?;
@@ -390,7 +432,7 @@ fn ranked(mut params: Vec<ParamResult>) -> Vec<ParamResult> {
     params
 }
 
-pub const CSV_COLUMNS: [&str; 25] = [
+pub(crate) const CSV_COLUMNS: [&str; 25] = [
     "rank",
     "parameter",
     "kind",

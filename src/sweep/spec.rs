@@ -27,8 +27,10 @@ pub const MAX_VALUES: usize = 100_000;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SpecDef {
+    /// Name of the sweep, recorded in the manifest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// What the sweep is for, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Master seed.
@@ -40,6 +42,7 @@ pub struct SpecDef {
     /// cell's seed is derived from the master seed and a hash of its definition.
     #[serde(default)]
     pub seeds: SeedMode,
+    /// The scenario axis: files or generator settings.
     pub scenarios: Vec<ScenarioEntry>,
     /// Control-set names, as `--controls` accepts them.
     #[serde(default = "default_controls")]
@@ -60,16 +63,21 @@ fn default_controls() -> Vec<String> {
     vec!["none".to_string()]
 }
 
+/// How cells get their seeds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SeedMode {
+    /// Every cell uses the master seed: trial i of every cell sees the same luck (common random
+    /// numbers).
     #[default]
     Common,
+    /// Each cell's seed is derived from the master seed and a hash of its definition.
     PerCell,
 }
 
 impl SeedMode {
-    pub fn name(self) -> &'static str {
+    /// The mode as written in specs (`common`, `per-cell`).
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SeedMode::Common => "common",
             SeedMode::PerCell => "per-cell",
@@ -129,6 +137,7 @@ pub struct ScenarioEntry {
     /// A scenario file, relative to the spec's directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Generator settings, instead of a file: one scenario per generator seed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate: Option<GenerateDef>,
 }
@@ -137,6 +146,7 @@ pub struct ScenarioEntry {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateDef {
+    /// Size preset of the generated estate (default `small`).
     #[serde(default = "default_size")]
     pub size: Size,
     /// Target number of assets (default: the size preset's).
@@ -161,7 +171,9 @@ fn default_gen_seeds() -> Values {
 /// The values of an axis: a number, a list of numbers, or a range `A..B step S`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
+    /// Numbers given one by one.
     List(Vec<f64>),
+    /// A range, `A..B` or `A..B step S`, expanded when the spec is checked.
     Text(String),
 }
 
@@ -326,18 +338,22 @@ pub struct ScenarioInstance {
     pub label: String,
     /// The generator seed, for generated scenarios.
     pub scenario_seed: Option<u64>,
+    /// The scenario, after its controls files.
     pub scenario: Scenario,
     /// The built-in catalog with the scenario's control definitions applied.
     pub catalog: Catalog,
     /// FNV-1a of the scenario's text (or, for a generated one, of its JSON).
     pub source_hash: u64,
+    /// Non-fatal problems found while loading it.
     pub warnings: Vec<Diagnostic>,
     /// Where it came from, for messages.
     pub origin: String,
 }
 
 impl ScenarioInstance {
-    pub fn from_file(
+    /// Loads a scenario file and applies `controls_files` in order; `label` names it in the
+    /// outputs.
+    pub(crate) fn from_file(
         path: &Path,
         label: &str,
         controls_files: &[PathBuf],
@@ -393,7 +409,7 @@ impl ScenarioInstance {
         resolve_set(name, &self.scenario.control_sets, &self.catalog)
     }
 
-    pub fn sets(&self) -> &[ControlSetDef] {
+    pub(crate) fn sets(&self) -> &[ControlSetDef] {
         &self.scenario.control_sets
     }
 }
@@ -401,24 +417,32 @@ impl ScenarioInstance {
 /// One parameter axis, checked.
 #[derive(Clone, Debug)]
 pub struct Axis {
+    /// Parameter name, as written (`control.C01.efficacy`).
     pub name: String,
+    /// What the name refers to.
     pub target: Target,
+    /// The values, expanded and in order.
     pub values: Vec<f64>,
 }
 
 /// A loaded, checked spec.
 #[derive(Clone, Debug)]
 pub struct Spec {
+    /// The spec as written.
     pub def: SpecDef,
     /// The spec's text, as read.
     pub text: String,
+    /// Where the spec came from (its path), for messages.
     pub origin: String,
+    /// The scenario axis, loaded, in order.
     pub scenarios: Vec<ScenarioInstance>,
     /// Profile axis; `None` is the scenario's own attacker.
     pub profiles: Vec<Option<String>>,
+    /// The parameter axes, in order.
     pub axes: Vec<Axis>,
     /// Identifies the spec and everything its results depend on (hex FNV-1a).
     pub hash: String,
+    /// Non-fatal problems found in the spec or its scenarios.
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -481,6 +505,7 @@ impl Problems {
 }
 
 impl Spec {
+    /// Reads and checks a spec file; scenario files are relative to its directory.
     pub fn load(path: &Path, limits: &Limits) -> Result<Spec> {
         let text = read_scenario_text(path, limits)?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -14,13 +14,17 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub const FORMAT: &str = "ztsim-sweep/1";
+/// Format tag written into checkpoints and manifests.
+pub(crate) const FORMAT: &str = "ztsim-sweep/1";
 
 /// One finished cell.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// Format tag (`ztsim-sweep/1`); a checkpoint with another is redone.
     pub format: String,
+    /// Hash of the spec and its scenarios when the cell ran.
     pub spec_hash: String,
+    /// Index of the cell in the spec's fixed order.
     pub cell: usize,
     /// The cell's definition in canonical text.
     pub key: String,
@@ -30,11 +34,11 @@ pub struct Checkpoint {
     pub trials: String,
 }
 
-pub fn cells_dir(dir: &Path) -> PathBuf {
+pub(crate) fn cells_dir(dir: &Path) -> PathBuf {
     dir.join("cells")
 }
 
-pub fn checkpoint_path(dir: &Path, cell: usize) -> PathBuf {
+pub(crate) fn checkpoint_path(dir: &Path, cell: usize) -> PathBuf {
     cells_dir(dir).join(format!("c{cell:08}.json"))
 }
 
@@ -42,7 +46,7 @@ fn json_err(path: &Path, e: serde_json::Error) -> Error {
     Error::Usage(format!("{}: {e}", path.display()))
 }
 
-pub fn write_checkpoint(dir: &Path, c: &Checkpoint) -> Result<()> {
+pub(crate) fn write_checkpoint(dir: &Path, c: &Checkpoint) -> Result<()> {
     let path = checkpoint_path(dir, c.cell);
     let mut bytes = serde_json::to_vec(c).map_err(|e| json_err(&path, e))?;
     bytes.push(b'\n');
@@ -71,12 +75,12 @@ fn remove_temporaries(dir: &Path) -> Result<()> {
 
 /// The checkpoints under `dir/cells`, by cell. Leftovers of interrupted writes are removed
 /// first; a checkpoint that cannot be read is reported in `unreadable` (and will be redone).
-pub struct Scan {
+pub(crate) struct Scan {
     pub cells: BTreeMap<usize, Checkpoint>,
     pub unreadable: Vec<PathBuf>,
 }
 
-pub fn scan(dir: &Path, clean: bool) -> Result<Scan> {
+pub(crate) fn scan(dir: &Path, clean: bool) -> Result<Scan> {
     let cd = cells_dir(dir);
     if clean {
         remove_temporaries(dir)?;
@@ -116,22 +120,28 @@ pub fn scan(dir: &Path, clean: bool) -> Result<Scan> {
     Ok(out)
 }
 
+/// One scenario of the sweep, as recorded in the manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioInfo {
+    /// The scenario's label in the tables.
     pub label: String,
+    /// Generator seed, for a generated scenario; `None` for a file.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub scenario_seed: Option<u64>,
     /// FNV-1a of the scenario's text (of its JSON, for a generated one).
     pub source_hash: String,
 }
 
+/// One parameter axis of the sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AxisInfo {
+    /// Parameter name, as in the spec.
     pub name: String,
     /// The values as written in `cells.csv` (text, so that they read back exactly).
     pub values: Vec<String>,
 }
 
+/// The seeds a sweep used.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Seeds {
     /// The spec's master seed.
@@ -144,22 +154,30 @@ pub struct Seeds {
     pub generator: Vec<u64>,
 }
 
+/// Which shard of a sharded sweep a directory holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShardInfo {
+    /// Index of the shard, from 0.
     pub index: usize,
+    /// Number of shards.
     pub count: usize,
 }
 
+/// An output table, with what it takes to check it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileInfo {
+    /// Data rows (header excluded).
     pub rows: usize,
     /// FNV-1a of the file's bytes, hex.
     pub fnv1a: String,
 }
 
+/// Column names of the output tables, in order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Columns {
+    /// Columns of `cells.csv`.
     pub cells: Vec<String>,
+    /// Columns of `trials.csv`.
     pub trials: Vec<String>,
 }
 
@@ -172,45 +190,69 @@ pub struct Timings {
     pub runs: Vec<RunTiming>,
 }
 
+/// Wall-clock facts of one `sweep` invocation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunTiming {
     /// `I/N` for a shard, empty for a whole run.
     pub shard: String,
+    /// Cells this invocation played.
     pub cells_run: usize,
+    /// Cells found already checkpointed and kept.
     pub cells_resumed: usize,
+    /// Trials this invocation played.
     pub trials_run: u64,
+    /// Wall time of the invocation, in seconds.
     pub seconds: f64,
+    /// Worker threads used.
     pub threads: usize,
+    /// Trials played per second of wall time.
     pub trials_per_second: f64,
+    /// Start time, in seconds since the Unix epoch.
     pub started_unix: u64,
 }
 
+/// `manifest.json`: what a sweep directory holds and how it was made. Written last, so a directory
+/// with a manifest is complete.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Format tag (`ztsim-sweep/1`).
     pub format: String,
+    /// Version of ztsim that wrote the directory.
     pub ztsim_version: String,
+    /// Hash of the spec and its scenarios; results of different specs never mix.
     pub spec_hash: String,
+    /// The spec's `name`, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub name: Option<String>,
+    /// Cells in the whole sweep (all shards).
     pub cells: usize,
+    /// Trials played per cell.
     pub trials_per_cell: u32,
+    /// Master seed, seed mode and generator seeds.
     pub seeds: Seeds,
+    /// The scenario axis, in order.
     pub scenarios: Vec<ScenarioInfo>,
+    /// The control-set axis, in order.
     pub controls: Vec<String>,
+    /// The attacker-profile axis, in order (`(scenario)` for a scenario's own attacker).
     pub profiles: Vec<String>,
+    /// The parameter axes, in order.
     pub parameters: Vec<AxisInfo>,
+    /// Column names of the output tables.
     pub columns: Columns,
     /// Present in a shard's directory only.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub shard: Option<ShardInfo>,
+    /// Output tables by file name, with row counts and hashes.
     pub outputs: BTreeMap<String, FileInfo>,
     /// The spec file's text.
     pub spec_text: String,
+    /// Wall-clock timings; the only part that differs between runs of the same spec.
     pub timings: Timings,
 }
 
 impl Manifest {
-    pub fn new(spec: &Spec, shard: Option<ShardInfo>) -> Manifest {
+    pub(crate) fn new(spec: &Spec, shard: Option<ShardInfo>) -> Manifest {
         Manifest {
             format: FORMAT.into(),
             ztsim_version: env!("CARGO_PKG_VERSION").into(),
@@ -261,7 +303,7 @@ impl Manifest {
         }
     }
 
-    pub fn read(dir: &Path) -> Result<Manifest> {
+    pub(crate) fn read(dir: &Path) -> Result<Manifest> {
         let path = dir.join("manifest.json");
         let bytes = std::fs::read(&path).map_err(|cause| Error::Read {
             path: path.clone(),

@@ -66,7 +66,7 @@ pub const TRIAL_COLUMNS: [&str; 11] = [
     "end",
 ];
 
-pub fn cell_columns(spec: &Spec) -> Vec<String> {
+pub(crate) fn cell_columns(spec: &Spec) -> Vec<String> {
     DEF_HEAD
         .iter()
         .map(|s| s.to_string())
@@ -76,7 +76,7 @@ pub fn cell_columns(spec: &Spec) -> Vec<String> {
         .collect()
 }
 
-pub fn trial_columns() -> Vec<String> {
+pub(crate) fn trial_columns() -> Vec<String> {
     TRIAL_COLUMNS.iter().map(|s| s.to_string()).collect()
 }
 

@@ -28,7 +28,9 @@ fn short(x: f64) -> String {
 
 /// A rendered chart.
 pub struct Tornado {
+    /// The chart as an SVG document.
     pub svg: String,
+    /// The chart as PNG bytes.
     pub png: Vec<u8>,
 }
 

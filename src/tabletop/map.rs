@@ -15,17 +15,26 @@ use std::fmt::Write;
 
 /// One box of the map.
 pub struct Group {
+    /// Segment name or pillar name.
     pub title: String,
+    /// The segment node, or `None` for a pillar group.
     pub segment: Option<NodeId>,
+    /// Nodes in the box.
     pub members: Vec<NodeId>,
 }
 
+/// What the map shows for one asset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
+    /// None of the below in this view (`.`).
     Clean,
+    /// The attacker holds it (`X`, god view).
     Held,
+    /// Held once, then lost (`x`, god view).
     Lost,
+    /// Contained by the defenders (`#`).
     Contained,
+    /// Named in an alert (`!`, trainer view).
     Alerted,
 }
 

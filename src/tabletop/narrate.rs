@@ -32,14 +32,14 @@ pub enum Tag {
 }
 
 impl Tag {
-    pub fn visible(self, god: bool) -> bool {
+    pub(crate) fn visible(self, god: bool) -> bool {
         god || !matches!(
             self,
             Tag::Unseen | Tag::Aborted | Tag::Gain | Tag::CrownJewel | Tag::Effect
         )
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Tag::Alert => "ALERT",
             Tag::Unseen => "(no alert)",
@@ -54,15 +54,19 @@ impl Tag {
     }
 }
 
+/// One line of narration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line {
+    /// Exercise time, in hours since the start.
     pub t: f64,
+    /// What kind of event it tells, and who may see it.
     pub tag: Tag,
+    /// The sentence.
     pub text: String,
 }
 
 impl Line {
-    pub fn info(t: f64, text: impl Into<String>) -> Line {
+    pub(crate) fn info(t: f64, text: impl Into<String>) -> Line {
         Line {
             t,
             tag: Tag::Info,

@@ -17,14 +17,14 @@ use std::io::{BufRead, IsTerminal, Write};
 
 /// Words the completer offers after each command.
 #[derive(Default)]
-pub struct Completions {
+pub(crate) struct Completions {
     assets: Vec<(String, AssetKind, bool)>,
     controls: Vec<String>,
     pub branches: Vec<String>,
 }
 
 impl Completions {
-    pub fn of(s: &Session) -> Completions {
+    pub(crate) fn of(s: &Session) -> Completions {
         let est = s.estate();
         let assets = est
             .nodes
@@ -75,7 +75,7 @@ impl Completions {
 }
 
 /// The rustyline helper: completion only.
-pub struct TabletopHelper {
+pub(crate) struct TabletopHelper {
     pub words: Completions,
 }
 

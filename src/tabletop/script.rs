@@ -14,12 +14,16 @@ use crate::limits::Limits;
 use serde::Deserialize;
 use std::path::Path;
 
+/// The exercise file as written: a header and the steps.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exercise {
+    /// Title of the exercise.
     pub title: String,
+    /// Who the exercise is for.
     #[serde(default)]
     pub audience: Option<String>,
+    /// Planned length, in words (`90 minutes`).
     #[serde(default)]
     pub duration: Option<String>,
     /// The scenario the exercise is written for (informational: the command line names
@@ -29,24 +33,32 @@ pub struct Exercise {
     /// Defaults for the command line's --controls, --profile, --seed and --trial.
     #[serde(default)]
     pub controls: Option<String>,
+    /// Default attacker profile for the command line's `--profile`.
     #[serde(default)]
     pub profile: Option<String>,
+    /// Default master seed for `--seed`.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Default trial index for `--trial`.
     #[serde(default)]
     pub trial: Option<u64>,
+    /// Learning objectives, one per entry.
     #[serde(default)]
     pub objectives: Vec<String>,
+    /// Notes for the facilitator, shown at the start.
     #[serde(default)]
     pub facilitator_notes: Option<String>,
+    /// The steps, in the order played.
     pub steps: Vec<StepDef>,
 }
 
+/// One step of an exercise: at a time, a command, and an optional note.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
     /// Hours since the start.
     pub at: f64,
+    /// The tabletop command to run (`advance 4h`, `inject ...`).
     #[serde(rename = "do")]
     pub command: String,
     /// Facilitator's note for this moment: what to ask, what to look for.
@@ -59,8 +71,11 @@ pub struct StepDef {
 
 /// A loaded exercise with its source, for located errors.
 pub struct Script {
+    /// The exercise as written.
     pub exercise: Exercise,
+    /// The parsed command of each step, aligned with `exercise.steps`.
     pub commands: Vec<Command>,
+    /// Where the script came from (its path), for messages.
     pub origin: String,
     text: String,
 }
@@ -71,6 +86,7 @@ impl Script {
         invalid(&self.text, &self.origin, Diagnostic::error(path, msg))
     }
 
+    /// The header as a session shows it (title, audience, objectives, notes, file).
     pub fn info(&self) -> ExerciseInfo {
         let e = &self.exercise;
         ExerciseInfo {
