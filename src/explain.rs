@@ -284,7 +284,13 @@ fn verdict(base: f32, p: f32, d0: f32, d: f32) -> String {
 pub fn render(x: &Explanation) -> String {
     let mut s = String::new();
     for c in &x.coverage {
-        let list = |v: &[String]| if v.is_empty() { "no control".to_string() } else { v.join(", ") };
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "no control".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
         let _ = writeln!(
             s,
             "Under {}: {} covers {}; {} covers {}.",

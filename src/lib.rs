@@ -6,6 +6,8 @@
 //! in parallel ([`montecarlo`]); statistics ([`stats`], [`summary`]) become reports
 //! ([`report`]). See ARCHITECTURE.md.
 
+#![warn(missing_docs)]
+
 pub mod attacker;
 pub mod compare;
 pub mod controls;

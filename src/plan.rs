@@ -15,19 +15,26 @@ use crate::techniques::TechniqueCatalog;
 use fixedbitset::FixedBitSet;
 use std::collections::HashMap;
 
-/// Standing fraction of an eligible (JIT) right when no control says otherwise [assumption].
+/// Standing fraction of an eligible (JIT) right when no control says otherwise \[assumption\].
 pub const ELIGIBLE_STANDING: f64 = 0.1;
-/// Detection probability of an EDR agent on a device with no EDR control [assumption].
+/// Detection probability of an EDR agent on a device with no EDR control \[assumption\].
 pub const AGENT_DETECTION: f64 = 0.5;
 
+/// What the defender does after detecting an attempt on an edge.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Response {
+    /// Mean hours from the detection (after triage) to the action, exponentially drawn.
     pub mean_hours: f32,
+    /// What is done to the step's source and target.
     pub action: ResponseAction,
 }
 
+/// A control set applied to one estate: per-edge success, detection and response, the
+/// identity policies, and the reachability after blocks. Built by [`build`].
 pub struct ControlPlan {
+    /// The control set's name.
     pub name: String,
+    /// The resolved control set the plan applies.
     pub set: ResolvedSet,
     /// Effective success probability per edge (0 when removed), for requests from the
     /// attacker's own devices.
@@ -36,7 +43,9 @@ pub struct ControlPlan {
     pub p_compliant: Vec<f32>,
     /// The policy each identity meets at enforcement points.
     pub policies: Vec<Policy>,
+    /// Per edge: probability in [0, 1] that one attempt is detected (0 for dead edges).
     pub detect: Vec<f32>,
+    /// Per edge: the response a detection of it triggers; `None` means none.
     pub respond: Vec<Option<Response>>,
     /// Segment reachability after block effects.
     pub reach: Vec<u8>,
@@ -44,6 +53,8 @@ pub struct ControlPlan {
     pub blocked_in: Vec<u8>,
     /// Per node: protocols no longer reachable from the internet despite exposure.
     pub unexposed: Vec<u8>,
+    /// Per segment: allow-listed by a block effect (`allow_from`), so footholds there pass
+    /// the inbound blocks of `blocked_in`.
     pub allow_segments: FixedBitSet,
     /// Edges that pass a policy enforcement point under this plan.
     pub pep: FixedBitSet,
@@ -57,6 +68,7 @@ pub struct ControlPlan {
 }
 
 impl ControlPlan {
+    /// Number of nodes control number `control` (in set order) covers.
     pub fn covered_count(&self, control: usize) -> usize {
         self.covered[control].count_ones(..)
     }
@@ -154,6 +166,9 @@ fn end_covered(e: &AttackEdge, on: EffectEnd, cov: &FixedBitSet) -> bool {
     }
 }
 
+/// Applies control set `set` to `est`. `seed` drives the coverage draws (which nodes a
+/// partial-coverage control covers, which rights a partial removal takes), so that the same
+/// seed covers the same nodes in every set.
 pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
     let tc = TechniqueCatalog::builtin();
     let n_edges = est.edges.len();
@@ -438,7 +453,7 @@ fn distances_to_objectives(est: &Estate, p: &[f32]) -> Vec<f32> {
 }
 
 /// Hours of expected delay an attacker with noise aversion 1 would accept to avoid a
-/// certain detection [assumption]; scales the noise term of an attacker's preference.
+/// certain detection \[assumption\]; scales the noise term of an attacker's preference.
 pub const NOISE_WEIGHT_HOURS: f64 = 48.0;
 
 /// How much the attacker dislikes step `e` (lower is preferred), before tie-breaking: by

@@ -34,6 +34,7 @@ pub enum RiskMetric {
 }
 
 impl RiskMetric {
+    /// The metric in words, for table headers.
     pub fn describe(self) -> &'static str {
         match self {
             RiskMetric::Blast => "mean assets compromised",
@@ -55,41 +56,60 @@ impl RiskMetric {
     }
 }
 
+/// What `ztsim recommend` computes.
 #[derive(Clone, Debug)]
 pub struct RecommendOptions {
+    /// The starting control set: a preset or one of the scenario's sets.
     pub from: String,
+    /// Total cost that may be added, in the catalog's relative cost units (non-negative).
     pub budget: f64,
+    /// What to minimise.
     pub metric: RiskMetric,
+    /// Trials per evaluation (at least 2 are run).
     pub trials: u32,
+    /// Seed shared by every evaluation (common random numbers).
     pub seed: u64,
+    /// Worker threads; 0 means one per core.
     pub threads: usize,
 }
 
 /// One candidate's evaluation at a step.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CandidateGain {
+    /// The candidate control's catalog id.
     pub id: String,
+    /// Its cost (1 when the catalog gives none).
     pub cost: f64,
     /// Metric with the candidate added.
     pub after: f64,
     /// Reduction (before − after, paired), positive is better.
     pub gain: PairedDiff,
+    /// Mean gain divided by cost: what the greedy choice ranks by.
     pub gain_per_cost: f64,
 }
 
+/// One control the greedy sequence adds.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RecStep {
+    /// 1-based position in the sequence.
     pub step: usize,
+    /// The control's catalog id.
     pub id: String,
+    /// Its display name (the id when the catalog gives none).
     pub name: String,
+    /// Its cost.
     pub cost: f64,
     /// The control has no `cost`; 1 was assumed.
     pub cost_assumed: bool,
+    /// Cost of every control added so far, this one included.
     pub cumulative_cost: f64,
+    /// The metric before this step, with its 95% interval.
     pub before: MeanCi,
+    /// The metric with this control added, with its 95% interval.
     pub after: MeanCi,
     /// Reduction of the metric (before − after, paired per trial) with its 95% interval.
     pub gain: PairedDiff,
+    /// Mean gain divided by cost.
     pub gain_per_cost: f64,
     /// The next best candidates at this step, by gain per cost.
     pub runners_up: Vec<CandidateGain>,
@@ -97,20 +117,30 @@ pub struct RecStep {
     pub candidates: Vec<CandidateGain>,
 }
 
+/// The result of `ztsim recommend`: the greedy sequence of additions and why it stopped.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Recommendation {
+    /// The scenario's name.
     pub scenario: String,
+    /// The starting control set.
     pub from: String,
+    /// The budget given.
     pub budget: f64,
+    /// The metric minimised.
     pub metric: RiskMetric,
+    /// Trials per evaluation.
     pub trials: u32,
+    /// Seed of every evaluation.
     pub seed: u64,
     /// The metric under the starting set.
     pub start: MeanCi,
+    /// The additions, in order; empty when nothing affordable helps.
     pub steps: Vec<RecStep>,
+    /// Total cost of the additions (at most the budget).
     pub spent: f64,
     /// The resulting control set, as a name `ztsim run --controls` accepts.
     pub final_set: String,
+    /// Why the sequence stopped, in words.
     pub stopped: String,
 }
 

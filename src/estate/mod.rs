@@ -22,6 +22,8 @@ use crate::techniques::{TechId, TimeDist};
 use bevy_ecs::entity::Entity;
 use petgraph::stable_graph::StableGraph;
 
+/// Index of a node in [`Estate::nodes`]: segments first (the internet is 0), then assets,
+/// then virtual nodes.
 pub type NodeId = u32;
 /// Marks a network edge: it has no source node, only a reachability condition.
 pub const NO_SOURCE: NodeId = u32::MAX;
@@ -34,8 +36,11 @@ pub mod bits {
     pub const ACCESS: u8 = 1;
     /// Administrator or SYSTEM.
     pub const ADMIN: u8 = 2;
+    /// The identity's cleartext password (phished, sprayed or cracked).
     pub const PASSWORD: u8 = 4;
+    /// The identity's password hash (for pass-the-hash).
     pub const HASH: u8 = 8;
+    /// A session token or Kerberos ticket of the identity.
     pub const TOKEN: u8 = 16;
     /// Signed in at the identity provider (passed its policy).
     pub const SIGNED_IN: u8 = 32;
@@ -43,9 +48,11 @@ pub mod bits {
     pub const EXFIL: u8 = 64;
     /// Encrypted (devices, T1486) or destroyed (backups, T1490).
     pub const IMPACT: u8 = 128;
+    /// Any credential bit: what a step that signs in as the identity can use.
     pub const CRED: u8 = PASSWORD | HASH | TOKEN | SIGNED_IN;
 }
 
+/// Flag bits of an attack edge ([`AttackEdge::flags`]).
 pub mod flags {
     /// Zero-time, certain, silent step (group membership, code running on its host).
     pub const FREE: u8 = 1;
@@ -63,6 +70,7 @@ pub mod flags {
     pub const DEAD: u8 = 64;
 }
 
+/// What a virtual node (one with no scenario asset behind it) stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VirtualKind {
     /// An Active Directory domain: DCSync on its DC yields every member's hash.
@@ -75,22 +83,38 @@ pub enum VirtualKind {
     SharedLocalAdmin,
 }
 
+/// One node of the estate: a segment (the internet included), an asset, or a virtual node.
 #[derive(Clone, Debug)]
 pub struct Node {
+    /// The scenario id of the asset or segment (`@domain:...` and the like for virtual
+    /// nodes); the key of [`Estate::index`].
     pub id: String,
+    /// Display name.
     pub name: String,
+    /// Asset kind (`Segment` for segments, `Group` for virtual nodes).
     pub kind: AssetKind,
+    /// What the node stands for if it is virtual; `None` for assets and segments.
     pub virtual_kind: Option<VirtualKind>,
     /// Segment index (== the segment's NodeId); 0 is the internet.
     pub segment: u32,
+    /// Business value (the scenario's `value`, or the kind's default), summed into the
+    /// value-weighted blast radius; 0 for virtual nodes.
     pub value: f64,
+    /// Records held (data stores), counted as exposed or exfiltrated; 0 otherwise.
     pub records: u64,
+    /// A crown jewel: a default objective, and what P(crown jewel) is about.
     pub crown_jewel: bool,
+    /// Privilege tier: 0 domain or cloud admin, 1 server admin, 2 user (2 for assets that
+    /// are not identities).
     pub tier: u8,
+    /// The scenario's tags (control scopes match them; `backup` marks a backup store).
     pub tags: Vec<String>,
+    /// Second factor the identity is enrolled in (`None` for non-identities).
     pub mfa: MfaStrength,
     /// Protocols reachable from the internet on this node alone.
     pub exposed: u8,
+    /// An EDR agent runs on it: steps from or to it are detected more often
+    /// ([`crate::plan::AGENT_DETECTION`]).
     pub edr: bool,
     /// A managed, compliant device (a policy signal when the attacker signs in from it).
     pub compliant: bool,
@@ -99,67 +123,104 @@ pub struct Node {
 }
 
 impl Node {
+    /// Whether the node counts in the blast radius: a real asset (not virtual, not the
+    /// internet) of a kind that counts.
     pub fn counts(&self) -> bool {
         self.virtual_kind.is_none() && self.kind.counts_in_blast_radius() && self.id != "internet"
     }
 }
 
+/// One edge of the attack graph: an attack step, or a FREE edge (zero time, certain,
+/// silent), from a source holding some bits to a target it gives bits on.
 #[derive(Clone, Copy, Debug)]
 pub struct AttackEdge {
+    /// Source node, or [`NO_SOURCE`] for a network edge (only a reachability condition).
     pub src: NodeId,
+    /// Target node.
     pub dst: NodeId,
+    /// The technique, an index into [`crate::techniques::TechniqueCatalog::list`].
     pub tech: TechId,
     /// Any of these bits on the source enables the edge.
     pub requires: u8,
+    /// Bits ([`bits`]) the target gains on success (a COPY edge grants what its source
+    /// holds instead).
     pub grants: u8,
     /// The target must be reachable on one of these protocols; 0 means no network check.
     pub proto: u8,
+    /// Credential material the step uses (matched by credential controls and the policy
+    /// engine); `None` when it uses none.
     pub cred: Option<Credential>,
+    /// The scenario relation it comes from; `None` when it comes from attributes (an
+    /// exposure, a vulnerability, a missing control).
     pub relation: Option<RelationKind>,
+    /// [`flags`] bits, or-ed together.
     pub flags: u8,
     /// Base success probability, before controls.
     pub p: f32,
+    /// Mean hours one attempt takes, before the attacker's speed factor (0 for FREE edges).
     pub mean_hours: f32,
+    /// Probability in [0, 1] that one attempt is detected with no control in place.
     pub noise: f32,
+    /// Distribution of one attempt's duration, with mean `mean_hours`.
     pub dist: TimeDist,
+    /// Standard deviation of the log of the duration when `dist` is log-normal; unused
+    /// otherwise.
     pub sigma: f32,
 }
 
 impl AttackEdge {
+    /// Whether flag bit `flag` ([`flags`]) is set.
     pub fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
     }
 }
 
+/// A compiled estate: the node table, the attack graph in CSR form, segment reachability
+/// and the attacker. Immutable while trials run; control sets weight it through a
+/// [`crate::plan::ControlPlan`].
 #[derive(Clone)]
 pub struct Estate {
+    /// The scenario's name.
     pub name: String,
+    /// Every node, indexed by [`NodeId`]: segments (the internet first), assets in scenario
+    /// order, then virtual nodes.
     pub nodes: Vec<Node>,
     /// Asset and segment ids to nodes (foldhash: seeded per process, several times faster
     /// than SipHash on a million ids).
     pub index: foldhash::HashMap<String, NodeId>,
+    /// Number of segments, the internet included: nodes `0..segment_count` are segments.
     pub segment_count: u32,
     /// reach[from * S + to]: protocol mask allowed from segment `from` into `to`.
     pub reach: Vec<u8>,
+    /// The attack graph's edges, indexed by edge id: each node's out-edges are contiguous
+    /// ([`Estate::blocks`]); network edges ([`NO_SOURCE`]) are in no node's block.
     pub edges: Vec<AttackEdge>,
     /// Per node, where its out-edges (source edges only) and its streams are: node n's
     /// out-edges are `edges[blocks[n].start..blocks[n].end]`. A fresh compile lays the
     /// blocks out in node order; an incremental recompile moves a changed node's block to
     /// the end ([`incremental`]), so blocks are ranges rather than prefix offsets.
     pub blocks: Vec<Block>,
-    /// Network edges (no source) grouped by their target's segment.
+    /// Network edges (no source) grouped by their target's segment: segment s's are
+    /// `net_edges[net_start[s]..net_start[s + 1]]` (`segment_count + 1` offsets).
     pub net_start: Vec<u32>,
+    /// Edge ids of the network edges, in the order `net_start` indexes.
     pub net_edges: Vec<u32>,
     /// Nodes the attacker holds at time zero, with the bits held.
     pub start: Vec<(NodeId, u8)>,
+    /// The attacker's objectives: the scenario's, or every crown jewel if it names none.
     pub objectives: Vec<NodeId>,
+    /// The attacker profile, resolved (strategy, speed, entry vectors, avoided techniques).
     pub profile: Profile,
     /// The scenario's relations as a graph (authoring view).
     pub relations: StableGraph<NodeId, RelationKind>,
+    /// Simulated hours after which a trial ends (later events are censored).
     pub horizon_hours: f64,
+    /// Mean hours from a detection to manual containment; `None` means alerts are not acted
+    /// on unless a control brings a response.
     pub manual_response_hours: Option<f64>,
     /// Mean hours an alert waits for triage before any response starts.
     pub triage_hours: Option<f64>,
+    /// Number of techniques in the catalog: the length of per-technique metrics.
     pub tech_count: usize,
     /// For an insider without explicit start assets: (identity, its devices) to start from,
     /// one chosen per trial.
@@ -229,9 +290,12 @@ pub struct Block {
     pub ext_streams_end: u32,
 }
 
+/// An edge's target and the bits it grants, packed in 8 bytes ([`Estate::targets`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EdgeTarget {
+    /// The edge's target node.
     pub dst: NodeId,
+    /// The bits it grants on success ([`AttackEdge::grants`]).
     pub grants: u8,
 }
 
@@ -241,23 +305,29 @@ pub struct EdgeTarget {
 /// holds one of its bits, and never needs restarting when the source gains more.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stream {
+    /// The node whose attack steps these are.
     pub src: NodeId,
+    /// The bits (any of them) every step in the stream requires on `src`.
     pub requires: u8,
     /// Edges `start..end` of [`Estate::edges`].
     pub start: u32,
+    /// One past the stream's last edge.
     pub end: u32,
 }
 
 impl Stream {
+    /// Number of edges in the stream.
     pub fn len(&self) -> u32 {
         self.end - self.start
     }
+    /// Whether the stream has no edge.
     pub fn is_empty(&self) -> bool {
         self.end == self.start
     }
 }
 
 impl Estate {
+    /// Node `id`; panics if out of range.
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id as usize]
     }
@@ -277,13 +347,16 @@ impl Estate {
         (b.streams as usize..b.streams_end as usize)
             .chain(b.ext_streams as usize..b.ext_streams_end as usize)
     }
+    /// Edge ids of the network edges whose target sits in segment `seg`.
     pub fn net_edges_into(&self, seg: u32) -> &[u32] {
         &self.net_edges
             [self.net_start[seg as usize] as usize..self.net_start[seg as usize + 1] as usize]
     }
+    /// Protocol mask allowed from segment `from` into segment `to`, before controls.
     pub fn reach(&self, from: u32, to: u32) -> u8 {
         self.reach[(from * self.segment_count + to) as usize]
     }
+    /// Number of nodes that count in the blast radius ([`Node::counts`]).
     pub fn counted_assets(&self) -> usize {
         self.nodes.iter().filter(|n| n.counts()).count()
     }
@@ -339,33 +412,49 @@ pub(crate) fn block_of(
 /// (with segment and pillar) and the scenario's relations.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct EstateView {
+    /// The scenario's name.
     pub name: String,
+    /// The real assets and segments, in node order (no virtual nodes).
     pub assets: Vec<AssetView>,
+    /// The scenario's relations.
     pub relations: Vec<RelationView>,
 }
 
+/// One asset or segment of an [`EstateView`].
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct AssetView {
+    /// The scenario id.
     pub id: String,
+    /// Display name.
     pub name: String,
+    /// Asset kind (`segment` for segments).
     pub kind: AssetKind,
+    /// The Zero Trust pillar of its kind.
     pub pillar: crate::model::Pillar,
     /// The segment's id (`internet` for cloud-hosted assets).
     pub segment: String,
+    /// Whether it is a crown jewel.
     pub crown_jewel: bool,
+    /// Business value ([`Node::value`]).
     pub value: f64,
+    /// Privilege tier ([`Node::tier`]).
     pub tier: u8,
 }
 
+/// One scenario relation of an [`EstateView`], between asset ids.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RelationView {
+    /// Id of the asset the relation goes from.
     pub from: String,
+    /// Id of the asset it goes to.
     pub to: String,
+    /// The relation's kind (`type` in the serialized form).
     #[serde(rename = "type")]
     pub kind: RelationKind,
 }
 
 impl Estate {
+    /// The estate as a plain [`EstateView`]: real assets and segments, and the relations.
     pub fn view(&self) -> EstateView {
         let assets = self
             .nodes

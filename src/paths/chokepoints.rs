@@ -43,36 +43,50 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+/// What `ztsim chokepoints` computes.
 #[derive(Clone, Debug)]
 pub struct ChokeOptions {
     /// Target node ids; empty: the scenario's objectives.
     pub to: Vec<String>,
     /// Single assets and relations to test by Monte Carlo (besides the whole cuts).
     pub candidates: usize,
+    /// Monte Carlo trials per removal tested (at least 1 is run).
     pub trials: u32,
+    /// Seed of the trials and of the plan's coverage draws.
     pub seed: u64,
+    /// Worker threads; 0 means one per core.
     pub threads: usize,
 }
 
+/// An asset in a cut or on every route.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CutNode {
+    /// The asset's id.
     pub id: String,
+    /// Its display name.
     pub name: String,
+    /// Its asset kind (`snake_case`).
     pub kind: String,
 }
 
+/// A pair of nodes in the edge cut: every attack edge from one to the other, cut together.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CutRelation {
     /// `network` for network-only steps (exploits) into `to`.
     pub from: String,
+    /// Display name of `from`.
     pub from_name: String,
+    /// Id of the node the edges lead to.
     pub to: String,
+    /// Display name of `to`.
     pub to_name: String,
     /// The relations and techniques of the attack edges between the two.
     pub relations: Vec<String>,
+    /// ATT&CK ids of the techniques of those edges.
     pub techniques: Vec<String>,
 }
 
+/// What a removal tested by Monte Carlo takes out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RemovalKind {
@@ -86,29 +100,38 @@ pub enum RemovalKind {
     RelationCut,
 }
 
+/// The Monte Carlo effect of one removal (an asset, a relation, or a whole cut).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ChokeImpact {
+    /// 1-based place in its list (the ranking: largest reduction first).
     pub rank: usize,
+    /// What is removed.
     pub kind: RemovalKind,
+    /// What is removed, for display: an asset id, `from → to (relations)`, or the cut's size.
     pub label: String,
     /// Asset ids removed (node kinds) or `from>to` pairs (relation kinds).
     pub items: Vec<String>,
     /// Attack edges set to p = 0.
     pub edges_removed: usize,
+    /// Whether it belongs to the minimum node or edge cut.
     pub in_min_cut: bool,
-    /// Share of trials in which a target's chain of first compromises ran through it.
+    /// Share of trials in [0, 1] in which a target's chain of first compromises ran
+    /// through it.
     pub on_routes: f64,
     /// P(target reached) without it.
     pub p_without: f64,
     /// Without − with: negative is a reduction.
     pub delta: PairedDiff,
-    /// The same per target (when there are several).
+    /// The same per target (when there are several; empty for one target).
     pub delta_by_target: Vec<TargetDelta>,
 }
 
+/// A removal's effect on one target.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TargetDelta {
+    /// The target's id.
     pub target: String,
+    /// Change in P(this target reached), without − with: negative is a reduction.
     pub delta: PairedDiff,
 }
 
@@ -116,6 +139,7 @@ pub struct TargetDelta {
 /// node-level attack graph, from the entries), entries left out.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MustPass {
+    /// The target's id.
     pub target: String,
     /// Whether any route reaches the target (if not, `assets` is empty).
     pub reachable: bool,
@@ -123,16 +147,25 @@ pub struct MustPass {
     pub assets: Vec<CutNode>,
 }
 
+/// The result of `ztsim chokepoints`: minimum cuts, must-pass assets, and the Monte Carlo
+/// effect of removing the likeliest choke points.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ChokeReport {
+    /// The scenario's name.
     pub scenario: String,
+    /// The control set the plan applies.
     pub control_set: String,
+    /// Ids of the targets analysed.
     pub targets: Vec<String>,
+    /// Monte Carlo trials per run.
     pub trials: u32,
+    /// Seed of the runs.
     pub seed: u64,
     /// None when no finite cut exists (a target is an entry, or reachable by steps that
     /// cannot be cut).
     pub min_node_cut: Option<Vec<CutNode>>,
+    /// The minimum set of node pairs whose attack edges, cut, separate the entries from the
+    /// targets; `None` when no finite cut exists.
     pub min_edge_cut: Option<Vec<CutRelation>>,
     /// Per target, the assets on every route to it (each a one-asset cut), nearest the
     /// entries first.
@@ -155,9 +188,11 @@ fn gives_foothold(est: &Estate, n: NodeId) -> bool {
 
 /// Everything the attacker could ever hold under the plan, every step succeeding: bits per
 /// node and the segments with a foothold (the engine's certain run, pooled).
-pub struct Closure {
-    pub bits: Vec<u8>,
-    pub footholds: FixedBitSet,
+pub(crate) struct Closure {
+    /// Per node, every bit the attacker could come to hold on it.
+    pub(crate) bits: Vec<u8>,
+    /// Per segment, whether the attacker could get a foothold in it.
+    pub(crate) footholds: FixedBitSet,
     reach_now: Vec<u8>,
     reach_allowed: Vec<u8>,
 }
@@ -199,7 +234,9 @@ impl Closure {
         true
     }
 
-    pub fn of(est: &Estate, plan: &ControlPlan) -> Closure {
+    /// The closure of `est` under `plan`, from the internet, the start assets and every
+    /// possible insider.
+    pub(crate) fn of(est: &Estate, plan: &ControlPlan) -> Closure {
         let s = est.segment_count as usize;
         let mut c = Closure {
             bits: vec![0; est.nodes.len()],

@@ -40,21 +40,30 @@ pub enum Weight {
     Time,
 }
 
+/// An attacker state: a node, what the path holds on it, and what its footholds give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StateKey {
+    /// The node the path stands on.
     pub node: NodeId,
+    /// The [`bits`] the path holds on that node.
     pub bits: u8,
+    /// Whether one of the path's footholds is a managed, compliant device (requests may
+    /// meet the plan's `p_compliant`).
     pub compliant: bool,
     /// Index into the interned foothold masks.
     pub mask: u32,
 }
 
+/// A move out of a state.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Transition {
     /// Attack edge index, or [`FOOTHOLD`].
     pub edge: u32,
+    /// The state reached (an index into [`StateGraph::states`]).
     pub to: u32,
+    /// Success probability of one try in [0, 1] (1 for FREE edges and footholds).
     pub p: f64,
+    /// Non-negative cost of the move under the graph's [`Weight`]: −ln p, or expected hours.
     pub cost: f64,
 }
 
@@ -62,8 +71,11 @@ pub struct Transition {
 /// it holds it (1, or 1/N for one of N possible insiders).
 #[derive(Clone, Copy, Debug)]
 pub struct Entry {
+    /// The entry state (an index into [`StateGraph::states`]).
     pub state: u32,
+    /// Probability the attacker holds it, in (0, 1].
     pub p: f64,
+    /// Starting cost of a path from it: −ln p by probability, 0 by time.
     pub cost: f64,
 }
 
@@ -78,8 +90,11 @@ struct Mask {
 /// `states[i + 1]`.
 #[derive(Clone, Debug)]
 pub struct StatePath {
+    /// The states visited, entry first (indices into [`StateGraph::states`]).
     pub states: Vec<u32>,
+    /// The moves: attack edge indices or [`FOOTHOLD`], one fewer than `states`.
     pub edges: Vec<u32>,
+    /// Total cost: the entry's cost plus every move's.
     pub cost: f64,
 }
 
@@ -90,10 +105,14 @@ impl StatePath {
     }
 }
 
+/// The state graph of one estate under one plan, built lazily as searches reach states.
 pub struct StateGraph<'a> {
+    /// The estate searched.
     pub est: &'a Estate,
+    /// The control plan whose probabilities and reachability the moves use.
     pub plan: &'a ControlPlan,
     weight: Weight,
+    /// Every state interned so far, indexed by state id.
     pub states: Vec<StateKey>,
     index: HashMap<StateKey, u32, Fx>,
     masks: Vec<Mask>,
@@ -109,6 +128,7 @@ pub struct StateGraph<'a> {
     /// A* lower bound per node towards `bound_for` (empty: none).
     bound: Vec<f64>,
     bound_for: HashSet<NodeId>,
+    /// Where paths may start.
     pub entries: Vec<Entry>,
     /// Largest number of states interned before a search gives up.
     pub max_states: usize,
@@ -272,6 +292,7 @@ impl<'a> StateGraph<'a> {
         }
     }
 
+    /// What the graph's costs add up.
     pub fn weight(&self) -> Weight {
         self.weight
     }

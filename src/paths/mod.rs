@@ -60,20 +60,28 @@ pub enum StepKind {
     Foothold,
 }
 
+/// One step of an [`AttackPath`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PathStep {
     /// The node the step leaves (`network` for a network-only step).
     pub from: String,
+    /// Display name of `from`.
     pub from_name: String,
+    /// Id of the node the step reaches.
     pub to: String,
+    /// Display name of `to`.
     pub to_name: String,
+    /// How the step moves the attacker.
     pub kind: StepKind,
+    /// The scenario relation the step's edge comes from (`snake_case`); none when it comes
+    /// from attributes, and for a foothold.
     pub relation: Option<String>,
     /// The attack rule that produced the step's edge (`ztsim rules`; none for a foothold).
     #[serde(default)]
     pub rule: Option<String>,
     /// ATT&CK technique id and name (none for a foothold).
     pub technique: Option<String>,
+    /// The technique's ATT&CK name (none for a foothold or a free step).
     pub technique_name: Option<String>,
     /// Other techniques that make the same move (the step shows the likeliest).
     pub alternatives: Vec<String>,
@@ -89,10 +97,15 @@ pub struct PathStep {
     pub mc_prefix: Option<f64>,
 }
 
+/// One attack path from an entry to a target, with its analytic odds and (when trials
+/// ran) how often the Monte Carlo attacker took it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AttackPath {
+    /// 1 for the best path to its target, then 2, 3... in the order found.
     pub rank: usize,
+    /// Id of the node the path starts from (the internet, a start asset or an insider).
     pub entry: String,
+    /// Display name of the entry.
     pub entry_name: String,
     /// Π p (one try per step), times the entry's probability.
     pub probability: f64,
@@ -100,6 +113,7 @@ pub struct AttackPath {
     pub probability_with_retries: f64,
     /// Σ speed × mean_hours / p: expected hours if every step is retried until it works.
     pub expected_hours: f64,
+    /// The steps, entry first.
     pub steps: Vec<PathStep>,
     /// Trials whose tree of first compromises holds the whole path (the objective's chain
     /// of parents is this path).
@@ -109,10 +123,14 @@ pub struct AttackPath {
     pub mc_route: Option<Proportion>,
 }
 
+/// The paths found to one target.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TargetPaths {
+    /// The target's node id.
     pub id: String,
+    /// The target's display name.
     pub name: String,
+    /// Up to k paths, best first; empty when the target cannot be reached.
     pub paths: Vec<AttackPath>,
     /// Trials in which the target was compromised at all.
     pub mc_reached: Option<Proportion>,
@@ -120,37 +138,54 @@ pub struct TargetPaths {
     pub mc_other_routes: Option<Proportion>,
 }
 
+/// A place the attacker may start from.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EntryView {
+    /// The entry's node id.
     pub id: String,
+    /// The entry's display name.
     pub name: String,
     /// Probability the attacker starts here (1/N for one of N possible insiders).
     pub p: f64,
 }
 
+/// The result of `ztsim paths`: per target, the k best attack paths under one control set.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PathsReport {
+    /// The scenario's name.
     pub scenario: String,
+    /// The control set the plan applies.
     pub control_set: String,
+    /// What the paths are ranked by.
     pub ranked_by: Weight,
+    /// Paths asked for per target.
     pub k: usize,
     /// The attacker's tries per step.
     pub tries: u32,
+    /// Where the attacker may start.
     pub entries: Vec<EntryView>,
+    /// Monte Carlo trials run for the comparison (0: none, and every `mc_` field is none).
     pub trials: u32,
+    /// Seed of those trials.
     pub seed: u64,
+    /// One entry per target, in the order asked for (or the objectives' order).
     pub targets: Vec<TargetPaths>,
 }
 
+/// What `ztsim paths` computes.
 #[derive(Clone, Debug)]
 pub struct PathOptions {
+    /// Paths wanted per target.
     pub k: usize,
+    /// What to rank paths by.
     pub weight: Weight,
     /// Target node ids; empty: the scenario's objectives.
     pub to: Vec<String>,
     /// Monte Carlo trials for the comparison (0: none).
     pub trials: u32,
+    /// Seed of the trials.
     pub seed: u64,
+    /// Worker threads for the trials; 0 means one per core.
     pub threads: usize,
 }
 

@@ -8,8 +8,8 @@ use crate::world::Device;
 
 /// Probability that a local privilege-escalation n-day is still unpatched after `lag` days.
 /// Interpolates Mandiant's 2023 time-to-exploit figures (12% within 1 day, 29% within a
-/// week, 56% within a month); past 90 days 80% [assumption]; a 5% zero-day floor
-/// [assumption].
+/// week, 56% within a month); past 90 days 80% \[assumption\]; a 5% zero-day floor
+/// \[assumption\].
 pub fn privesc_probability(lag_days: f64) -> f64 {
     const PTS: [(f64, f64); 5] = [
         (0.0, 0.05),

@@ -15,9 +15,13 @@ use std::cmp::Reverse;
 /// No attack edge: bits given at the start or by an inject.
 pub const NO_EDGE: u32 = u32::MAX;
 
+/// What the step functions read: the estate, the plan, and the trial's key.
 pub struct Ctx<'a> {
+    /// The compiled estate.
     pub est: &'a Estate,
+    /// The control plan in force.
     pub plan: &'a ControlPlan,
+    /// The trial's key, for every random draw.
     pub key: TrialKey,
     /// Every step with p > 0 succeeds at once and unseen: the attacker's best case, used
     /// to find what can be reached at all.
@@ -917,6 +921,8 @@ pub enum Inject {
     Foothold(NodeId),
 }
 
+/// Applies an intervention now, then the FREE edges it enables; a trial that had ended
+/// for want of work (or by containment) may go on.
 pub fn inject(cx: &Ctx, st: &mut TrialState, what: Inject) {
     match what {
         Inject::Isolate(n) | Inject::Disable(n) => contain(cx, st, n),

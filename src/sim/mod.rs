@@ -27,6 +27,8 @@ use std::sync::Arc;
 #[derive(Component, Clone, Debug)]
 #[component(storage = "SparseSet")]
 pub struct Compromised {
+    /// The [`crate::estate::bits`] the attacker holds on it now (0 once contained or
+    /// revoked).
     pub bits: u8,
 }
 
@@ -38,14 +40,20 @@ pub struct Contained;
 /// The trial being played: estate, control plan, luck and state.
 #[derive(Resource)]
 pub struct Trial {
+    /// The compiled estate played on.
     pub est: Arc<Estate>,
+    /// The control plan in force.
     pub plan: Arc<ControlPlan>,
+    /// The master seed; with the trial index it gives `key`.
     pub seed: u64,
+    /// The trial's key: every random draw of the trial is a pure function of it.
     pub key: TrialKey,
+    /// The trial's dynamic state.
     pub st: TrialState,
 }
 
 impl Trial {
+    /// The engine's context for this trial (estate, plan, key; not the certain mode).
     pub fn ctx(&self) -> engine::Ctx<'_> {
         engine::Ctx {
             est: &self.est,
@@ -98,26 +106,48 @@ fn clear_changed_system(mut trial: ResMut<Trial>) {
 /// Per-trial results, compact: one row of `trials.csv`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrialOutcome {
+    /// The trial's index.
     pub trial: u32,
+    /// Assets compromised at any time in the trial (the blast radius).
     pub compromised: u32,
+    /// Their total business value.
     pub value: f64,
+    /// Assets compromised per asset kind, indexed by `AssetKind::index`.
     pub by_kind: Vec<u32>,
+    /// Records on the compromised assets.
     pub records_exposed: u64,
+    /// Records on the assets data was exfiltrated from.
     pub records_exfiltrated: u64,
+    /// Devices and other non-data assets encrypted (T1486).
     pub encrypted: u32,
+    /// Data stores destroyed (T1490).
     pub backups_destroyed: u32,
+    /// Hours until the first crown jewel fell; `None`: none fell.
     pub crown_jewel_hours: Option<f64>,
+    /// Hours until the first foothold; `None`: none was taken.
     pub first_foothold_hours: Option<f64>,
+    /// Hours from the first foothold to the first lateral one; `None`: no lateral move.
     pub breakout_hours: Option<f64>,
+    /// Hours until the first detection; `None`: nothing was detected.
     pub detect_hours: Option<f64>,
+    /// Hours until the attacker held no live asset, if it held none at the end; `None`: not
+    /// contained.
     pub contain_hours: Option<f64>,
+    /// Assets compromised when the defender first contained the attacker's last live asset;
+    /// `None`: never.
     pub blast_at_contain: Option<u32>,
+    /// Tries of attack steps started.
     pub steps_attempted: u32,
+    /// Tries that succeeded.
     pub steps_succeeded: u32,
     /// Attack edges examined (see `Metrics::edges_examined`).
     pub edges_examined: u64,
+    /// The clock when the trial ended, in hours (at most the horizon).
     pub end_hours: f64,
+    /// Why it ended.
     pub end: EndReason,
+    /// Assets compromised at evenly spaced times from 0 to the horizon (points + 1 samples;
+    /// after an early end, the last value repeated).
     pub timeline: Vec<u32>,
     /// (technique index, successes) for techniques that succeeded at least once.
     pub techniques: Vec<(u16, u32)>,
@@ -130,6 +160,7 @@ pub struct TrialOutcome {
 /// A bevy_ecs world holding one estate, and the schedule that plays trials on it. One per
 /// worker thread; reused across trials.
 pub struct Engine {
+    /// The engine's own World: the [`Trial`] and [`Tick`] resources.
     pub world: World,
     schedule: Schedule,
     /// Trials (of this engine) in which each node was compromised.
@@ -139,6 +170,8 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine for `est` under `plan`, with master seed `seed`; call
+    /// [`Engine::begin`] or [`Engine::run_trial`] to play.
     pub fn new(est: Arc<Estate>, plan: Arc<ControlPlan>, seed: u64) -> Engine {
         let mut world = World::new();
         let st = TrialState::new(&est);
@@ -174,14 +207,18 @@ impl Engine {
         }
     }
 
+    /// The trial being played.
     pub fn trial(&self) -> &Trial {
         self.world.resource::<Trial>()
     }
 
+    /// The trial being played, mutably.
     pub fn trial_mut(&mut self) -> Mut<'_, Trial> {
         self.world.resource_mut::<Trial>()
     }
 
+    /// Replaces the control plan for the trials begun from now on (mid-trial, use
+    /// [`Engine::replan`]).
     pub fn set_plan(&mut self, plan: Arc<ControlPlan>) {
         self.trial_mut().plan = plan;
     }
@@ -242,7 +279,7 @@ impl Engine {
 
     /// Swaps in an estate changed mid-trial by an incremental recompile (with its plan): the
     /// state grows to fit, and the attacker sees what changed. Node and live edge indices
-    /// are stable across such a recompile ([`crate::estate::incremental::Layout::Stable`]).
+    /// are stable across such a recompile ([`crate::estate::incremental`]).
     pub fn set_estate(&mut self, est: Arc<Estate>, plan: Arc<ControlPlan>) {
         let t = self.world.resource_mut::<Trial>().into_inner();
         t.st.grow(&est);
@@ -344,7 +381,8 @@ impl Engine {
     }
 }
 
-pub fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
+/// The outcome of the trial in `st`, numbered `trial` (`parents` left empty).
+pub(crate) fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
     let m = &st.m;
     TrialOutcome {
         trial,

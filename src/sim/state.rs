@@ -7,8 +7,9 @@ use fixedbitset::FixedBitSet;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+/// What a scheduled event does when it comes due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
+pub(crate) enum EventKind {
     /// An attack step finishes: edge, try number.
     Attempt,
     /// The defender contains a node (isolate a device, disable an identity).
@@ -19,13 +20,19 @@ pub enum EventKind {
     BlockSegment,
 }
 
+/// A scheduled event; the queue pops the earliest first, ties in scheduling order.
 #[derive(Clone, Copy, Debug)]
-pub struct Event {
-    pub t: f64,
-    pub seq: u64,
-    pub kind: EventKind,
-    pub a: u32,
-    pub b: u32,
+pub(crate) struct Event {
+    /// When it comes due, in hours since the start.
+    pub(crate) t: f64,
+    /// Scheduling order ([`TrialState::seq`] when scheduled): breaks ties in `t`.
+    pub(crate) seq: u64,
+    /// What it does.
+    pub(crate) kind: EventKind,
+    /// The attack edge (`Attempt`) or the node acted on (the defender's events).
+    pub(crate) a: u32,
+    /// The try number (`Attempt`); 0 otherwise.
+    pub(crate) b: u32,
 }
 
 impl PartialEq for Event {
@@ -61,6 +68,7 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// The reason's `snake_case` name, as serialized.
     pub fn name(self) -> &'static str {
         match self {
             EndReason::Horizon => "horizon",
@@ -71,130 +79,201 @@ impl EndReason {
     }
 }
 
+/// The dynamic state of one trial. Per-node vectors are indexed by [`NodeId`], per-edge
+/// ones by edge id ([`Estate::edges`]), per-stream ones by stream id ([`Estate::streams`]),
+/// per-segment ones by segment index.
 pub struct TrialState {
+    /// Index of the trial being played.
     pub trial: u64,
+    /// The simulated clock, in hours since the start.
     pub now: f64,
+    /// Per node: the [`crate::estate::bits`] the attacker holds on it now.
     pub bits: Vec<u8>,
+    /// Per node: contained by the defender (isolated or disabled) this trial.
     pub contained: FixedBitSet,
     /// Nodes compromised at any time this trial (counted once even if revoked and retaken).
     pub ever: FixedBitSet,
-    /// For nodes in `ever`: the attack edge that first compromised them (or NO_EDGE).
+    /// Per node, for nodes in `ever`: the attack edge that first compromised it (or
+    /// [`super::engine::NO_EDGE`] for bits held from the start or given by an inject).
     pub parent: Vec<u32>,
-    /// Nodes whose bits or containment changed this trial (for reset and reporting).
-    pub touched: Vec<NodeId>,
+    /// Nodes whose bits or containment changed this trial (for reset and reporting); may
+    /// hold a node more than once.
+    pub(crate) touched: Vec<NodeId>,
     /// Per edge: tries made.
     pub tries: Vec<u8>,
-    pub touched_edges: Vec<u32>,
+    /// Edges with a try this trial (for reset).
+    pub(crate) touched_edges: Vec<u32>,
     /// What the attacker may start next, smallest key first: single edges, or streams over
     /// a node's out-edges (item tagged with bit 32; see the engine).
-    pub frontier: BinaryHeap<std::cmp::Reverse<(u64, u64)>>,
+    pub(crate) frontier: BinaryHeap<std::cmp::Reverse<(u64, u64)>>,
     /// Per stream (`Estate::streams`): its position, whether it is queued, and its
     /// permutation; and the streams offered this trial.
-    pub cursor: Vec<u32>,
-    pub streaming: FixedBitSet,
-    pub perm: Vec<(u32, u32)>,
-    pub stream_seen: FixedBitSet,
+    pub(crate) cursor: Vec<u32>,
+    pub(crate) streaming: FixedBitSet,
+    pub(crate) perm: Vec<(u32, u32)>,
+    pub(crate) stream_seen: FixedBitSet,
     /// The frontier of the reachability analysis, where order does not matter.
-    pub unordered: Vec<u64>,
-    pub touched_streams: Vec<u32>,
+    pub(crate) unordered: Vec<u64>,
+    /// Streams offered this trial (for reset).
+    pub(crate) touched_streams: Vec<u32>,
     /// Virtual time of the random strategy's competing clocks.
-    pub tau: f64,
-    pub events: BinaryHeap<Event>,
-    pub seq: u64,
-    pub in_flight: u32,
-    /// Live footholds per segment.
+    pub(crate) tau: f64,
+    /// Scheduled events: attempts finishing and the defender's responses.
+    pub(crate) events: BinaryHeap<Event>,
+    /// Events scheduled so far this trial (the last event's `seq`).
+    pub(crate) seq: u64,
+    /// Attack steps started and not yet finished.
+    pub(crate) in_flight: u32,
+    /// Per segment: live footholds the attacker holds in it.
     pub footholds: Vec<u32>,
-    pub reach_now: Vec<u8>,
-    pub reach_allowed_now: Vec<u8>,
+    /// Per segment: protocols the live footholds reach it on, under the plan.
+    pub(crate) reach_now: Vec<u8>,
+    /// Per segment: the same from allow-listed footholds only (they pass inbound blocks).
+    pub(crate) reach_allowed_now: Vec<u8>,
     /// Edges waiting for a network path into a segment.
-    pub parked: Vec<Vec<u32>>,
-    pub touched_segments: Vec<u32>,
-    pub seg_touched: FixedBitSet,
-    pub net_pushed: FixedBitSet,
+    pub(crate) parked: Vec<Vec<u32>>,
+    /// Segments whose per-segment state changed this trial (for reset).
+    pub(crate) touched_segments: Vec<u32>,
+    /// Per segment: in `touched_segments`.
+    pub(crate) seg_touched: FixedBitSet,
+    /// Per segment: its network edges were offered already this trial.
+    pub(crate) net_pushed: FixedBitSet,
     /// Owned (bits != 0), not contained, real nodes other than the internet.
     pub live_owned: u32,
     /// Live footholds on managed, compliant devices (a policy signal).
     pub compliant_live: u32,
+    /// Why the trial ended; `None` while it goes on.
     pub ended: Option<EndReason>,
     /// Nodes changed in the current tick, for the ECS status mirror.
-    pub changed: Vec<NodeId>,
+    pub(crate) changed: Vec<NodeId>,
     /// FREE edges waiting to be applied (group membership, code on its host).
-    pub free_queue: Vec<u32>,
+    pub(crate) free_queue: Vec<u32>,
     /// Narration of what happened, kept only when journaling (tabletop, paths).
     pub journaling: bool,
+    /// What happened, in order (empty unless `journaling`).
     pub journal: Vec<JournalEntry>,
+    /// The trial's metrics so far.
     pub m: Metrics,
 }
 
+/// One thing that happened in a trial, at a time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JournalEntry {
+    /// When, in hours since the start.
     pub t: f64,
+    /// What happened.
     pub what: Happening,
 }
 
+/// What a [`JournalEntry`] records. Edges are edge ids, nodes [`NodeId`]s.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Happening {
+    /// The attacker started a try of an attack step.
     Started {
+        /// The attack edge.
         edge: u32,
+        /// Which try of it this is, from 1.
         try_no: u8,
+        /// When the try will finish, in hours since the start.
         ends: f64,
     },
+    /// A try finished.
     Finished {
+        /// The attack edge.
         edge: u32,
+        /// Which try of it this was, from 1.
         try_no: u8,
+        /// Whether it succeeded.
         success: bool,
+        /// Whether the defenders detected it (an alert).
         detected: bool,
     },
     /// The step could not finish: its source or target was contained meanwhile.
     Aborted {
+        /// The attack edge.
         edge: u32,
     },
+    /// The attacker came to hold new bits on a node.
     Gained {
+        /// The node.
         node: NodeId,
+        /// The bits newly held (not those held before).
         bits: u8,
     },
+    /// A FREE edge applied (group membership, code on its host).
     Free {
+        /// The edge.
         edge: u32,
     },
+    /// A detection scheduled a response against a node.
     ContainScheduled {
+        /// The node to be acted on.
         node: NodeId,
+        /// When the response comes due, in hours since the start.
         at: f64,
     },
+    /// The defender contained a node (isolated a device, disabled an identity).
     Contained {
+        /// The node.
         node: NodeId,
     },
+    /// The defender revoked a node's sessions and tokens.
     Revoked {
+        /// The node.
         node: NodeId,
     },
 }
 
+/// A trial's running metrics; times are hours since the start, `None` meaning "not yet".
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {
+    /// Nodes compromised at any time this trial that count in the blast radius
+    /// ([`crate::estate::Node::counts`]).
     pub compromised: u32,
+    /// Total business value of those nodes.
     pub value: f64,
+    /// The same count per asset kind, indexed by `AssetKind::index`.
     pub by_kind: Vec<u32>,
+    /// Records on the compromised nodes.
     pub records_exposed: u64,
+    /// Records on the nodes the attacker exfiltrated data from.
     pub records_exfiltrated: u64,
-    /// Devices encrypted (T1486) and backups destroyed (T1490).
+    /// Devices and other non-data nodes encrypted (impact, T1486).
     pub encrypted: u32,
+    /// Data stores destroyed (impact on backups, T1490).
     pub backups_destroyed: u32,
+    /// When the first crown jewel was compromised.
     pub crown_jewel_at: Option<f64>,
+    /// Objectives compromised so far.
     pub objectives_reached: u32,
+    /// When the attacker took its first foothold (code on a device or the like).
     pub first_foothold_at: Option<f64>,
+    /// When it took its first foothold by lateral movement from inside.
     pub first_lateral_at: Option<f64>,
+    /// Footholds taken, retaken ones included.
     pub footholds_gained: u32,
+    /// When the defenders first detected a step.
     pub first_detect_at: Option<f64>,
+    /// Steps detected.
     pub detections: u32,
+    /// When the attacker last came to hold no live node (all contained or revoked); back to
+    /// `None` once it takes a node again.
     pub contained_at: Option<f64>,
+    /// `compromised` when the defender first contained the attacker's last live node.
     pub blast_at_contain: Option<u32>,
+    /// Tries of attack steps started.
     pub steps_attempted: u32,
+    /// Tries that succeeded.
     pub steps_succeeded: u32,
     /// Attack edges the engine looked at: every frontier entry and stream position checked
     /// (usable or not) and every free edge drained. The work to compare with the reference
     /// kernel's edge trials; `steps_attempted` counts only the edges actually tried.
     pub edges_examined: u64,
+    /// Per technique ([`crate::techniques::TechId`]): tries started.
     pub tech_attempts: Vec<u32>,
+    /// Per technique: tries that succeeded.
     pub tech_successes: Vec<u32>,
+    /// `compromised` at each timeline sample (batch runs; empty in tabletop play).
     pub timeline: Vec<u32>,
 }
 
@@ -215,6 +294,7 @@ impl TrialState {
         self.stream_seen.grow(streams);
     }
 
+    /// Empty state sized for `est`, ready for [`TrialState::reset`].
     pub fn new(est: &Estate) -> TrialState {
         let nodes = est.nodes.len();
         let edges = est.edges.len();
@@ -328,7 +408,8 @@ impl TrialState {
         };
     }
 
-    pub fn touch_segment(&mut self, s: u32) {
+    /// Notes that segment `s`'s state changed this trial, for reset.
+    pub(crate) fn touch_segment(&mut self, s: u32) {
         if !self.seg_touched.put(s as usize) {
             self.touched_segments.push(s);
         }

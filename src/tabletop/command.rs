@@ -143,12 +143,14 @@ pub enum StepArg {
 /// A duration as typed, kept in its unit so that the canonical form reads back exactly.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Duration {
+    /// The amount, in `unit`s (non-negative).
     pub value: f64,
     /// `m`, `h` or `d`.
     pub unit: char,
 }
 
 impl Duration {
+    /// The duration in hours.
     pub fn hours(self) -> f64 {
         match self.unit {
             'm' => self.value / 60.0,
@@ -175,49 +177,82 @@ pub enum Until {
     Time(f64),
 }
 
+/// One tabletop command, parsed; its `Display` is the canonical form that parses back to
+/// it. Asset arguments are scenario ids.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
+    /// `step`: advance by attack steps or by a duration.
     Step(StepArg),
+    /// `run until ...`: advance until an event or a time.
     Run(Until),
+    /// `status`: time, blast radius, alerts, containment, active controls.
     Status,
+    /// `map [FILE.svg]`: the estate by segment as text; with a path, also an SVG snapshot.
     Map(Option<String>),
+    /// `alerts`: every alert the defenders received so far.
     Alerts,
     // Defender injects.
+    /// `isolate ASSET`: isolate a device (or take any asset offline).
     Isolate(String),
+    /// `disable IDENTITY`: disable an account.
     Disable(String),
+    /// `reset IDENTITY`: reset an account's credentials (passwords, hashes, tokens).
     Reset(String),
+    /// `revoke IDENTITY`: revoke an account's sessions and tokens (passwords stay valid).
     Revoke(String),
+    /// `block SEGMENT`: cut off a segment, containing every foothold held in it now.
     Block(String),
+    /// `enable CONTROL [ASSET...]`: switch a catalog control on.
     Enable {
+        /// The control's catalog id.
         control: String,
+        /// Asset ids to cover; empty: the control's own scope.
         scope: Vec<String>,
     },
+    /// `disable-control CONTROL`: switch off a control the set or an `enable` brought.
     DisableControl(String),
     // Attacker injects.
+    /// `phish USER`: the user falls for a phish; the attacker gets the password.
     Phish(String),
+    /// `exploit ASSET`: an exploit gives admin on an application or device.
     Exploit(String),
+    /// `insider IDENTITY [DEVICE]`: an insider signs in, and sits at a device if given.
     Insider {
+        /// The identity the insider signs in as.
         identity: String,
+        /// The device the insider gets a foothold on; `None`: no device.
         device: Option<String>,
     },
+    /// `foothold DEVICE`: a user-level foothold on a device.
     Foothold(String),
     /// A facilitator's note, kept in the log and the transcript.
     Note(String),
     /// A facilitator's change to the estate.
     Edit(EstateEdit),
     // Session.
+    /// `undo`: take back the last logged command (the log is replayed without it).
     Undo,
+    /// `rewind TIME`: go back to this many hours since the start by replaying the log.
     Rewind(f64),
+    /// `branch NAME`: fork here; the current line keeps its name, play goes on in NAME.
     Branch(String),
+    /// `switch NAME`: go to another branch.
     Switch(String),
+    /// `branches`: list the branches.
     Branches,
+    /// `save FILE.yaml`: write the session log (replayable with `load` or `--script`).
     Save(String),
+    /// `load FILE.yaml`: replay a saved session log.
     Load(String),
+    /// `export DIR`: write the transcript, map, blast-radius chart and session log there.
     Export(String),
+    /// `god [on|off]`: show every attacker action, not only alerts; `None` toggles.
     God(Option<bool>),
     /// The full observable trial state as JSON (tests, debugging).
     State,
+    /// `help [COMMAND]`: every command, or one.
     Help(Option<String>),
+    /// `quit`: end the session.
     Quit,
 }
 

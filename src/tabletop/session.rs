@@ -29,7 +29,9 @@ pub struct Config {
     pub controls: String,
     /// Attacker profile replacing the scenario's, if any.
     pub profile: Option<String>,
+    /// Master seed: with `trial`, it fixes every draw of the trial.
     pub seed: u64,
+    /// Which trial of that seed is played (batch trial `trial` plays the same attacker).
     pub trial: u64,
 }
 
@@ -38,9 +40,13 @@ pub struct Config {
 /// it there).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
+    /// Simulated hours since the start at which the command was applied.
     pub at: f64,
+    /// The command.
     pub cmd: Command,
+    /// The facilitator's note for this moment; `None`: no note.
     pub note: Option<String>,
+    /// Hours since the start a clock command (`step`, `run`) stops at; `None`: no cap.
     pub until: Option<f64>,
 }
 
@@ -66,8 +72,11 @@ struct Mark {
 /// The output of one command.
 #[derive(Clone, Debug, Default)]
 pub struct Reply {
+    /// What to show the trainer (may be empty).
     pub text: String,
+    /// The command ends the session.
     pub quit: bool,
+    /// The command failed; `text` holds the error message.
     pub error: bool,
 }
 
@@ -90,16 +99,25 @@ impl Reply {
 /// Header of an exercise the session plays, for the transcript.
 #[derive(Clone, Debug, Default)]
 pub struct ExerciseInfo {
+    /// The exercise's title.
     pub title: String,
+    /// Who the exercise is for, as written in the script.
     pub audience: Option<String>,
+    /// How long the exercise is meant to take, as written (free text).
     pub duration: Option<String>,
+    /// Learning objectives, one per entry.
     pub objectives: Vec<String>,
+    /// Notes for the facilitator, shown at the start.
     pub facilitator_notes: Option<String>,
+    /// The script's path, as given.
     pub file: String,
 }
 
+/// A tabletop session: one trial played under a trainer's commands, with its log, its
+/// branches and the control changes made along the way. See the module docs.
 pub struct Session {
     prep: Prepared,
+    /// What the session plays.
     pub cfg: Config,
     engine: Engine,
     plan: Arc<ControlPlan>,
@@ -110,9 +128,11 @@ pub struct Session {
     marks: Vec<Mark>,
     /// Journal entries of the starting position.
     start_to: usize,
+    /// God view: replies show every attacker action, not only what the defenders see.
     pub god: bool,
     branch: String,
     branches: BTreeMap<String, Vec<Entry>>,
+    /// The exercise being played, when the session runs a script (for the transcript).
     pub exercise: Option<ExerciseInfo>,
     crown_jewels: Vec<NodeId>,
     /// The scenario as loaded, once an `edit` has changed the estate: a rebuild (undo,
@@ -196,18 +216,22 @@ impl Session {
         Ok(s)
     }
 
+    /// The compiled estate being played (recompiled by `edit` commands).
     pub fn estate(&self) -> &Arc<Estate> {
         &self.prep.estate
     }
 
+    /// The control catalog the session resolves control ids against.
     pub fn catalog(&self) -> &crate::controls::Catalog {
         &self.prep.catalog
     }
 
+    /// The trial's current state.
     pub fn state(&self) -> &TrialState {
         &self.engine.trial().st
     }
 
+    /// The simulated clock, in hours since the start.
     pub fn now(&self) -> f64 {
         self.state().now
     }
@@ -218,10 +242,12 @@ impl Session {
         &self.prep.world
     }
 
+    /// The current branch's log: every command that changed the trial, in order.
     pub fn log(&self) -> &[Entry] {
         &self.log
     }
 
+    /// Every branch's name, the current one included, sorted.
     pub fn branch_names(&self) -> Vec<String> {
         let mut v: Vec<String> = self.branches.keys().cloned().collect();
         v.push(self.branch.clone());
@@ -1466,6 +1492,7 @@ impl Session {
         self.start_lines()
     }
 
+    /// The current branch's name (`main` at the start).
     pub fn branch(&self) -> &str {
         &self.branch
     }
