@@ -171,12 +171,61 @@ fn end_covered(e: &AttackEdge, on: EffectEnd, cov: &FixedBitSet) -> bool {
 /// seed covers the same nodes in every set.
 pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
     let tc = TechniqueCatalog::builtin();
-    let n_edges = est.edges.len();
-    let n_nodes = est.nodes.len();
-    let cj = crown_jewel_zone(est);
+    let covered = coverage(est, set, seed);
+    let pep = enforcement_points(tc, est, set, &covered);
+    let mut fx = EdgeEffects::baselines(est);
+    let mut net = NetworkEffects::of(est);
+    for (ci, c) in set.controls.iter().enumerate() {
+        for effect in &c.effects {
+            match effect.kind {
+                EffectKind::Block => net.block(est, effect, &covered[ci]),
+                EffectKind::Enforce | EffectKind::Require => {}
+                _ => fx.apply(tc, est, &pep, c, effect, &covered[ci], seed),
+            }
+        }
+    }
+    fx.fold_stacks();
+    let policies = policies(est, set, &covered);
+    let (mut p, mut p_compliant) = probabilities(est, &fx, &pep, &policies);
+    let mut detect: Vec<f32> = fx.detect_miss.iter().map(|m| (1.0 - m) as f32).collect();
+    // Edges an incremental recompile left behind are never tried, and never seen.
+    for i in est.dead.ones() {
+        p[i] = 0.0;
+        p_compliant[i] = 0.0;
+        detect[i] = 0.0;
+    }
+    let dist_to_objective = if est.profile.strategy == Strategy::ShortestTime {
+        distances_to_objectives(est, &p)
+    } else {
+        Vec::new()
+    };
+    let mut plan = ControlPlan {
+        name: set.name.clone(),
+        set: set.clone(),
+        p,
+        p_compliant,
+        policies,
+        detect,
+        respond: fx.respond,
+        reach: net.reach,
+        blocked_in: net.blocked_in,
+        unexposed: net.unexposed,
+        allow_segments: net.allow_segments,
+        pep,
+        dist_to_objective,
+        covered,
+        order: Vec::new(),
+    };
+    plan.order = preference_order(est, &plan);
+    plan
+}
 
-    let covered: Vec<FixedBitSet> = set
-        .controls
+/// Which nodes each control of the set covers: in its scope, and under its coverage
+/// fraction by the deterministic draw per (seed, control, node id).
+pub fn coverage(est: &Estate, set: &ResolvedSet, seed: u64) -> Vec<FixedBitSet> {
+    let cj = crown_jewel_zone(est);
+    let n_nodes = est.nodes.len();
+    set.controls
         .iter()
         .map(|c| {
             let mut bs = FixedBitSet::with_capacity(n_nodes);
@@ -190,20 +239,19 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
             }
             bs
         })
-        .collect();
+        .collect()
+}
 
-    // Harden: stacked effects keep the strongest per stack; the rest multiply.
-    let mut factor: Vec<f64> = vec![1.0; n_edges];
-    let mut stacks: HashMap<(usize, &str), f64> = HashMap::new();
-    let mut detect_miss: Vec<f64> = est.edges.iter().map(|e| 1.0 - e.noise as f64).collect();
-    let mut respond: Vec<Option<Response>> = vec![None; n_edges];
-    let mut standing: Vec<Option<f64>> = vec![None; n_edges];
-    let mut removed = FixedBitSet::with_capacity(n_edges);
-    let mut reach = est.reach.clone();
-    let mut blocked_in = vec![0u8; n_nodes];
-    let mut unexposed = vec![0u8; n_nodes];
-    // Enforcement first: it decides which steps the identity checks below apply to.
-    let mut pep = FixedBitSet::with_capacity(n_edges);
+/// The edges that pass a policy enforcement point: those compiled as such, and those an
+/// `enforce` effect puts behind one (enforcement first: it decides which steps the identity
+/// checks apply to).
+fn enforcement_points(
+    tc: &TechniqueCatalog,
+    est: &Estate,
+    set: &ResolvedSet,
+    covered: &[FixedBitSet],
+) -> FixedBitSet {
+    let mut pep = FixedBitSet::with_capacity(est.edges.len());
     for (i, e) in est.edges.iter().enumerate() {
         if e.has(flags::PEP) {
             pep.insert(i);
@@ -218,124 +266,184 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
             }
         }
     }
-    let mut allow_segments = FixedBitSet::with_capacity(est.segment_count as usize);
-    let s_us = est.segment_count as usize;
+    pep
+}
 
-    // Baselines that come from the estate, not from controls. (An identity's own enrolled
-    // factor is a signal of the policy engine, below.)
-    for (i, e) in est.edges.iter().enumerate() {
-        if !e.has(flags::FREE) {
-            let agent = |n: NodeId| n != NO_SOURCE && est.node(n).edr;
-            if agent(e.src) || agent(e.dst) {
-                detect_miss[i] *= 1.0 - AGENT_DETECTION;
+/// What the controls do to each edge, accumulated effect by effect.
+struct EdgeEffects<'a> {
+    /// Probability factor from hardening (stacks folded in at the end).
+    factor: Vec<f64>,
+    /// Per (edge, stack): the strongest hardening of that stack.
+    stacks: HashMap<(usize, &'a str), f64>,
+    /// Probability that a try goes unseen.
+    detect_miss: Vec<f64>,
+    respond: Vec<Option<Response>>,
+    /// The standing fraction of an eligible right.
+    standing: Vec<Option<f64>>,
+    removed: FixedBitSet,
+}
+
+impl<'a> EdgeEffects<'a> {
+    /// Baselines that come from the estate, not from controls: EDR agents and the manual
+    /// SOC response. (An identity's own enrolled factor is a signal of the policy engine.)
+    fn baselines(est: &Estate) -> EdgeEffects<'a> {
+        let n = est.edges.len();
+        let mut detect_miss: Vec<f64> = est.edges.iter().map(|e| 1.0 - e.noise as f64).collect();
+        let mut respond = vec![None; n];
+        for (i, e) in est.edges.iter().enumerate() {
+            if !e.has(flags::FREE) {
+                let agent = |n: NodeId| n != NO_SOURCE && est.node(n).edr;
+                if agent(e.src) || agent(e.dst) {
+                    detect_miss[i] *= 1.0 - AGENT_DETECTION;
+                }
+                if let Some(h) = est.manual_response_hours {
+                    respond[i] = Some(Response {
+                        mean_hours: h as f32,
+                        action: ResponseAction::Contain,
+                    });
+                }
             }
-            if let Some(h) = est.manual_response_hours {
-                respond[i] = Some(Response {
-                    mean_hours: h as f32,
-                    action: ResponseAction::Contain,
-                });
-            }
+        }
+        EdgeEffects {
+            factor: vec![1.0; n],
+            stacks: HashMap::new(),
+            detect_miss,
+            respond,
+            standing: vec![None; n],
+            removed: FixedBitSet::with_capacity(n),
         }
     }
 
-    for (ci, c) in set.controls.iter().enumerate() {
-        let cov = &covered[ci];
-        for fx in &c.effects {
-            if fx.kind == EffectKind::Block {
-                for a in &fx.allow_from {
-                    if let Some(&sn) = est.index.get(a.as_str()) {
-                        allow_segments.insert(sn as usize);
-                    }
-                }
-                for n in cov.ones() {
-                    let node = &est.nodes[n];
-                    if fx.reach == BlockReach::Internet {
-                        if node.kind == AssetKind::Segment {
-                            reach[n] &= !fx.protocols;
-                        } else {
-                            unexposed[n] |= fx.protocols;
-                        }
-                    } else if node.kind == AssetKind::Segment {
-                        let allowed_from = |s: usize| {
-                            fx.allow_from
-                                .iter()
-                                .any(|a| est.index.get(a.as_str()) == Some(&(s as NodeId)))
-                        };
-                        for from in 0..s_us {
-                            let same = from == n;
-                            if (!same || fx.reach == BlockReach::All) && !allowed_from(from) {
-                                reach[from * s_us + n] &= !fx.protocols;
-                            }
-                        }
-                    } else {
-                        blocked_in[n] |= fx.protocols;
-                    }
-                }
+    /// Applies one effect of control `c` to every edge it matches.
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &mut self,
+        tc: &TechniqueCatalog,
+        est: &Estate,
+        pep: &FixedBitSet,
+        c: &crate::controls::ResolvedControl,
+        fx: &'a crate::controls::ResolvedEffect,
+        cov: &FixedBitSet,
+        seed: u64,
+    ) {
+        // Technique filter first, per technique not per edge: most effects name a few.
+        let tech_ok: Vec<bool> = (0..tc.list.len())
+            .map(|t| {
+                fx.techniques.is_empty() || fx.techniques.iter().any(|p| tc.matches(p, t as u16))
+            })
+            .collect();
+        for (i, e) in est.edges.iter().enumerate() {
+            if !tech_ok[e.tech as usize]
+                || !edge_matches(tc, e, pep.contains(i), fx)
+                || !end_covered(e, fx.on, cov)
+            {
                 continue;
             }
-            if fx.kind == EffectKind::Enforce {
-                continue;
-            }
-            // Technique filter first, per technique not per edge: most effects name a few.
-            let tech_ok: Vec<bool> = (0..tc.list.len())
-                .map(|t| {
-                    fx.techniques.is_empty()
-                        || fx.techniques.iter().any(|p| tc.matches(p, t as u16))
-                })
-                .collect();
-            for (i, e) in est.edges.iter().enumerate() {
-                if !tech_ok[e.tech as usize]
-                    || !edge_matches(tc, e, pep.contains(i), fx)
-                    || !end_covered(e, fx.on, cov)
-                {
-                    continue;
+            match fx.kind {
+                EffectKind::Remove => {
+                    // Drawn per right (source, target, relation), so that all the steps one
+                    // right gives go together.
+                    if fx.share >= 1.0 || coverage_draw(seed, &c.id, &right_key(est, e)) < fx.share
+                    {
+                        self.removed.insert(i);
+                    }
                 }
-                match fx.kind {
-                    EffectKind::Remove => {
-                        // Drawn per right (source, target, relation), so that all the steps
-                        // one right gives go together.
-                        if fx.share >= 1.0
-                            || coverage_draw(seed, &c.id, &right_key(est, e)) < fx.share
+                EffectKind::Harden => match &fx.stack {
+                    Some(st) => {
+                        let slot = self.stacks.entry((i, st.as_str())).or_insert(0.0);
+                        *slot = slot.max(fx.value);
+                    }
+                    None => self.factor[i] *= 1.0 - fx.value,
+                },
+                EffectKind::Detect => self.detect_miss[i] *= 1.0 - fx.value,
+                EffectKind::Respond => {
+                    let r = Response {
+                        mean_hours: fx.value as f32,
+                        action: fx.action,
+                    };
+                    self.respond[i] = Some(match self.respond[i] {
+                        Some(old)
+                            if old.mean_hours <= r.mean_hours
+                                && old.action == ResponseAction::Contain =>
                         {
-                            removed.insert(i);
+                            old
                         }
-                    }
-                    EffectKind::Harden => match &fx.stack {
-                        Some(st) => {
-                            let slot = stacks.entry((i, st.as_str())).or_insert(0.0);
-                            *slot = slot.max(fx.value);
-                        }
-                        None => factor[i] *= 1.0 - fx.value,
-                    },
-                    EffectKind::Detect => detect_miss[i] *= 1.0 - fx.value,
-                    EffectKind::Respond => {
-                        let r = Response {
-                            mean_hours: fx.value as f32,
-                            action: fx.action,
-                        };
-                        respond[i] = Some(match respond[i] {
-                            Some(old)
-                                if old.mean_hours <= r.mean_hours
-                                    && old.action == ResponseAction::Contain =>
-                            {
-                                old
-                            }
-                            _ => r,
-                        });
-                    }
-                    EffectKind::Standing => {
-                        standing[i] = Some(standing[i].map_or(fx.value, |s: f64| s.min(fx.value)));
-                    }
-                    EffectKind::Block | EffectKind::Enforce | EffectKind::Require => {}
+                        _ => r,
+                    });
                 }
+                EffectKind::Standing => {
+                    self.standing[i] = Some(self.standing[i].map_or(fx.value, |s| s.min(fx.value)));
+                }
+                EffectKind::Block | EffectKind::Enforce | EffectKind::Require => {}
             }
         }
     }
-    for ((i, _), e) in &stacks {
-        factor[*i] *= 1.0 - e;
+
+    /// Stacked hardening keeps the strongest effect per stack; stacks multiply.
+    fn fold_stacks(&mut self) {
+        for ((i, _), e) in &self.stacks {
+            self.factor[*i] *= 1.0 - e;
+        }
     }
-    // The policy each identity's requests meet at an enforcement point.
-    let mut policies: Vec<Policy> = vec![Policy::default(); n_nodes];
+}
+
+/// What `block` effects do to the network: segment reachability, per-asset inbound blocks,
+/// internet exposure withdrawn, and the segments a block lets through.
+struct NetworkEffects {
+    reach: Vec<u8>,
+    blocked_in: Vec<u8>,
+    unexposed: Vec<u8>,
+    allow_segments: FixedBitSet,
+}
+
+impl NetworkEffects {
+    fn of(est: &Estate) -> NetworkEffects {
+        NetworkEffects {
+            reach: est.reach.clone(),
+            blocked_in: vec![0; est.nodes.len()],
+            unexposed: vec![0; est.nodes.len()],
+            allow_segments: FixedBitSet::with_capacity(est.segment_count as usize),
+        }
+    }
+
+    /// Applies one `block` effect on the nodes it covers.
+    fn block(&mut self, est: &Estate, fx: &crate::controls::ResolvedEffect, cov: &FixedBitSet) {
+        let s_us = est.segment_count as usize;
+        for a in &fx.allow_from {
+            if let Some(&sn) = est.index.get(a.as_str()) {
+                self.allow_segments.insert(sn as usize);
+            }
+        }
+        for n in cov.ones() {
+            let node = &est.nodes[n];
+            if fx.reach == BlockReach::Internet {
+                if node.kind == AssetKind::Segment {
+                    self.reach[n] &= !fx.protocols;
+                } else {
+                    self.unexposed[n] |= fx.protocols;
+                }
+            } else if node.kind == AssetKind::Segment {
+                let allowed_from = |s: usize| {
+                    fx.allow_from
+                        .iter()
+                        .any(|a| est.index.get(a.as_str()) == Some(&(s as NodeId)))
+                };
+                for from in 0..s_us {
+                    let same = from == n;
+                    if (!same || fx.reach == BlockReach::All) && !allowed_from(from) {
+                        self.reach[from * s_us + n] &= !fx.protocols;
+                    }
+                }
+            } else {
+                self.blocked_in[n] |= fx.protocols;
+            }
+        }
+    }
+}
+
+/// The policy each identity's requests meet at an enforcement point.
+fn policies(est: &Estate, set: &ResolvedSet, covered: &[FixedBitSet]) -> Vec<Policy> {
+    let mut policies: Vec<Policy> = vec![Policy::default(); est.nodes.len()];
     for (ci, c) in set.controls.iter().enumerate() {
         for fx in c.effects.iter().filter(|f| f.kind == EffectKind::Require) {
             let Some(req) = fx.require else { continue };
@@ -351,22 +459,33 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
             }
         }
     }
+    policies
+}
+
+/// Each edge's success probability, from the attacker's own devices and from a compliant
+/// one: base odds, hardening, the standing fraction, and at an enforcement point the policy
+/// engine's decision.
+fn probabilities(
+    est: &Estate,
+    fx: &EdgeEffects,
+    pep: &FixedBitSet,
+    policies: &[Policy],
+) -> (Vec<f32>, Vec<f32>) {
+    let n_edges = est.edges.len();
     let mut p = Vec::with_capacity(n_edges);
     let mut p_compliant = Vec::with_capacity(n_edges);
     for (i, e) in est.edges.iter().enumerate() {
-        if removed.contains(i) {
+        if fx.removed.contains(i) {
             p.push(0.0);
             p_compliant.push(0.0);
             continue;
         }
-        let st = standing[i].unwrap_or(if e.has(flags::ELIGIBLE) {
+        let st = fx.standing[i].unwrap_or(if e.has(flags::ELIGIBLE) {
             ELIGIBLE_STANDING
         } else {
             1.0
         });
-        let base = e.p as f64 * factor[i] * st;
-        // Access steps at an enforcement point are decided by the policy engine, once for a
-        // request from the attacker's own device and once from a compliant one it holds.
+        let base = e.p as f64 * fx.factor[i] * st;
         let (pass, pass_c) = match e.cred {
             Some(cred)
                 if pep.contains(i) && e.src != NO_SOURCE && est.node(e.src).kind.is_identity() =>
@@ -386,37 +505,7 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
         p.push((base * pass) as f32);
         p_compliant.push((base * pass_c) as f32);
     }
-    let mut detect: Vec<f32> = detect_miss.iter().map(|m| (1.0 - m) as f32).collect();
-    // Edges an incremental recompile left behind are never tried, and never seen.
-    for i in est.dead.ones() {
-        p[i] = 0.0;
-        p_compliant[i] = 0.0;
-        detect[i] = 0.0;
-    }
-    let dist_to_objective = if est.profile.strategy == Strategy::ShortestTime {
-        distances_to_objectives(est, &p)
-    } else {
-        Vec::new()
-    };
-    let mut plan = ControlPlan {
-        name: set.name.clone(),
-        set: set.clone(),
-        p,
-        p_compliant,
-        policies,
-        detect,
-        respond,
-        reach,
-        blocked_in,
-        unexposed,
-        allow_segments,
-        pep,
-        dist_to_objective,
-        covered,
-        order: Vec::new(),
-    };
-    plan.order = preference_order(est, &plan);
-    plan
+    (p, p_compliant)
 }
 
 /// Dijkstra from the objectives over reversed edges, weighted by expected hours per
