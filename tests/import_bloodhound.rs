@@ -15,16 +15,26 @@ use ztsim::import::{self, Finished, Overlay};
 use ztsim::limits::Limits;
 use ztsim::scenario::Scenario;
 
-/// BloodHound's v6 fixtures. CI always has ../shared: a missing copy is a failure, never a
-/// silent skip.
-fn reference() -> PathBuf {
+/// BloodHound's v6 fixtures, when ../shared is beside the repository. Without it these
+/// tests skip with a notice (a user's fresh clone has no ../shared); with
+/// `ZTSIM_REQUIRE_BH_FIXTURES=1`, which `.ci/run` sets, a missing copy is a failure.
+fn reference() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/bloodhound-v6");
-    assert!(
-        p.join("EXPECTED.json").is_file() && p.join("ingest").is_dir() && p.join("all").is_dir(),
-        "BloodHound reference fixtures missing at {} (expected ../shared/reference/bloodhound-v6 next to the repository); these tests need them",
+    let present =
+        p.join("EXPECTED.json").is_file() && p.join("ingest").is_dir() && p.join("all").is_dir();
+    if present {
+        return Some(p);
+    }
+    let msg = format!(
+        "BloodHound reference fixtures missing at {} (expected ../shared/reference/bloodhound-v6 next to the repository)",
         p.display()
     );
-    p
+    assert!(
+        std::env::var_os("ZTSIM_REQUIRE_BH_FIXTURES").is_none_or(|v| v != "1"),
+        "{msg}; ZTSIM_REQUIRE_BH_FIXTURES=1 requires them"
+    );
+    eprintln!("skipped: {msg}");
+    None
 }
 
 fn tiny() -> PathBuf {
@@ -133,8 +143,8 @@ fn dcs(s: &Scenario, domain: &str) -> Vec<String> {
         .collect()
 }
 
-fn expected() -> Value {
-    let text = std::fs::read_to_string(reference().join("EXPECTED.json")).unwrap();
+fn expected(root: &Path) -> Value {
+    let text = std::fs::read_to_string(root.join("EXPECTED.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -143,13 +153,13 @@ fn expected() -> Value {
 /// importer reads it, then as the ztsim relations it maps to, matched by object identifier.
 #[test]
 fn expected_ingest_relationships_appear() {
-    let root = reference();
+    let Some(root) = reference() else { return };
     let imp = import_dir(&root.join("ingest"), None);
     let g = &imp.graph;
     let s = &imp.done.scenario;
     let rels = relations(s);
     let rep = &imp.done.report;
-    let exp = expected();
+    let exp = expected(&root);
     let mut checked_graph = 0;
     let mut checked_estate = 0;
     let mut kinds_seen = BTreeSet::new();
@@ -305,7 +315,7 @@ fn expected_ingest_relationships_appear() {
 /// ingest/ with that file instead (copied to a temporary directory by the test).
 #[test]
 fn trusted_by_from_variant() {
-    let root = reference();
+    let Some(root) = reference() else { return };
     let dir = tempfile::tempdir().unwrap();
     for f in std::fs::read_dir(root.join("ingest")).unwrap() {
         let f = f.unwrap().path();
@@ -320,7 +330,7 @@ fn trusted_by_from_variant() {
     )
     .unwrap();
     let imp = import_dir(dir.path(), None);
-    let exp = expected();
+    let exp = expected(&root);
     let e = exp["edges"]
         .as_array()
         .unwrap()
@@ -352,7 +362,8 @@ fn trusted_by_from_variant() {
 /// domain, whose controllers were not collected.
 #[test]
 fn unfiltered_trusts_map_to_trusts_between_domain_controllers() {
-    let imp = import_dir(&reference().join("ingest"), None);
+    let Some(root) = reference() else { return };
+    let imp = import_dir(&root.join("ingest"), None);
     let rels = relations(&imp.done.scenario);
     let dc = "S-1-5-21-3130019616-2776909439-2417379446-1001";
     let parent = "S-1-5-21-3084884204-958224920-2707782875";
@@ -381,7 +392,8 @@ fn unfiltered_trusts_map_to_trusts_between_domain_controllers() {
 /// an edge of kind RightName from every ACE principal, checked over every object.
 #[test]
 fn all_fixture_follows_bloodhound_rules() {
-    let root = reference().join("all");
+    let Some(root) = reference() else { return };
+    let root = root.join("all");
     let imp = import_dir(&root, None);
     let g = &imp.graph;
     let mut aces = 0;
@@ -473,7 +485,8 @@ fn import_cli(input: &Path, out: &Path, extra: &[&str]) -> std::process::Output 
 /// The zip SharpHound writes gives the same estate as the directory.
 #[test]
 fn zip_and_directory_give_the_same_estate() {
-    let root = reference().join("ingest");
+    let Some(root) = reference() else { return };
+    let root = root.join("ingest");
     let dir = tempfile::tempdir().unwrap();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for f in std::fs::read_dir(&root).unwrap() {
@@ -594,7 +607,8 @@ fn zip_limits_are_enforced() {
 fn imported_estate_validates_and_runs() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("estate.yaml");
-    let out = import_cli(&reference().join("ingest"), &out_file, &[]);
+    let Some(root) = reference() else { return };
+    let out = import_cli(&root.join("ingest"), &out_file, &[]);
     assert!(
         out.status.success(),
         "{}",
