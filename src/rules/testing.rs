@@ -30,6 +30,88 @@ pub(crate) fn edges_of_rule(i: usize, yaml: &str) -> Result<Vec<String>, String>
     Ok(out)
 }
 
+/// Runs rule `id` alone on its example and compares with the exact expected edges.
+fn check(id: &str) {
+    let i = REGISTRY
+        .iter()
+        .position(|r| r.id == id)
+        .expect("registered");
+    let rule = REGISTRY[i];
+    let mut want: Vec<String> = rule.example.edges.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(edges_of_rule(i, rule.example.scenario), Ok(want), "{id}");
+}
+
+/// One test per rule, named after it; `every_rule_has_its_own_test` checks the list is the
+/// registry.
+macro_rules! rule_tests {
+    ($($name:ident => $id:literal,)*) => {
+        const TESTED: &[&str] = &[$($id),*];
+        $(
+            #[test]
+            fn $name() {
+                check($id);
+            }
+        )*
+    };
+}
+
+rule_tests! {
+    initial_phish_link => "initial.phish-link",
+    initial_password_spray => "initial.password-spray",
+    initial_exploit_public => "initial.exploit-public",
+    initial_exploit_remote => "initial.exploit-remote",
+    initial_phish_attachment => "initial.phish-attachment",
+    identity_sign_in => "identity.sign-in",
+    identity_token_replay => "identity.token-replay",
+    directory_dcsync => "directory.dcsync",
+    directory_member_hashes => "directory.member-hashes",
+    directory_domain_user => "directory.domain-user",
+    directory_kerberoast => "directory.kerberoast",
+    privilege_local_escalation => "privilege.local-escalation",
+    credential_sam_dump => "credential.sam-dump",
+    privilege_shared_local_admin => "privilege.shared-local-admin",
+    identity_member_of => "identity.member-of",
+    credential_lsass => "credential.lsass",
+    credential_cookie_theft => "credential.cookie-theft",
+    lateral_rdp => "lateral.rdp",
+    lateral_psremote => "lateral.psremote",
+    lateral_ssh => "lateral.ssh",
+    lateral_logon => "lateral.logon",
+    lateral_admin_smb => "lateral.admin-smb",
+    lateral_admin_pth => "lateral.admin-pth",
+    lateral_admin_winrm => "lateral.admin-winrm",
+    lateral_admin_rdp => "lateral.admin-rdp",
+    lateral_admin_ssh => "lateral.admin-ssh",
+    lateral_admin_cloud => "lateral.admin-cloud",
+    lateral_admin_data => "lateral.admin-data",
+    lateral_admin_app => "lateral.admin-app",
+    applications_role_sso => "applications.role-sso",
+    applications_remote_gateway => "applications.remote-gateway",
+    applications_role_local => "applications.role-local",
+    credential_app_token => "credential.app-token",
+    applications_data_from_app => "applications.data-from-app",
+    applications_data_cloud => "applications.data-cloud",
+    applications_data_onprem => "applications.data-onprem",
+    applications_host_owns_guest => "applications.host-owns-guest",
+    applications_app_runs_on_host => "applications.app-runs-on-host",
+    applications_trust => "applications.trust",
+    credential_aitm => "credential.aitm",
+    identity_idp_mint_tokens => "identity.idp-mint-tokens",
+    impact_encrypt => "impact.encrypt",
+    impact_inhibit_recovery => "impact.inhibit-recovery",
+    impact_exfiltrate => "impact.exfiltrate",
+}
+
+#[test]
+fn every_rule_has_its_own_test() {
+    let ids: Vec<&str> = REGISTRY.iter().map(|r| r.id).collect();
+    assert_eq!(
+        ids, TESTED,
+        "add the new rule to rule_tests! in src/rules/testing.rs"
+    );
+}
+
 #[test]
 fn every_rule_produces_exactly_its_example() {
     let mut failures = Vec::new();
