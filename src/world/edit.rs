@@ -2,7 +2,7 @@
 //! estate) applied to the entities, and what it touched, so that
 //! [`crate::estate::incremental::recompile`] re-derives only their edges.
 
-use super::{EstateWorld, Index, Links, Relation, insert_asset_components, link, spawn_asset};
+use super::{EstateWorld, Index, Links, Relation, insert_asset_components, spawn_asset};
 use crate::model::AssetKind;
 use crate::scenario::{Patch, Scenario};
 use bevy_ecs::prelude::*;
@@ -87,25 +87,13 @@ impl EstateWorld {
             t.changed.push(e);
         }
         for r in &p.add_relations {
-            let (Some(from), Some(to)) = (self.entity(&r.from), self.entity(&r.to)) else {
+            let Some(e) = self.add_relation(r) else {
                 continue;
             };
-            let seq = self.world.resource_mut::<Index>().seq();
-            let e = link(
-                &mut self.world,
-                Relation {
-                    kind: r.kind,
-                    from,
-                    to,
-                    role: r.role,
-                    eligible: r.eligible,
-                },
-            );
-            self.world.entity_mut(e).insert(seq);
-            self.world.resource_mut::<Index>().relations.push(e);
             t.relations.push(e);
             if crate::rules::LINKED_READS.contains(&r.kind) {
-                t.assets.extend([from, to]);
+                let rel = self.world.get::<Relation>(e).expect("just added");
+                t.assets.extend([rel.from, rel.to]);
             }
         }
         t

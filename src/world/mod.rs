@@ -266,27 +266,30 @@ impl EstateWorld {
             index.by_id.insert(a.id.clone(), e);
             index.assets.push(e);
         }
-        for r in &s.relations {
-            let (Some(&from), Some(&to)) = (index.by_id.get(&r.from), index.by_id.get(&r.to))
-            else {
-                continue;
-            };
-            let seq = index.seq();
-            let e = link(
-                &mut world,
-                Relation {
-                    kind: r.kind,
-                    from,
-                    to,
-                    role: r.role,
-                    eligible: r.eligible,
-                },
-            );
-            world.entity_mut(e).insert(seq);
-            index.relations.push(e);
-        }
         world.insert_resource(index);
-        EstateWorld { world }
+        let mut w = EstateWorld { world };
+        for r in &s.relations {
+            w.add_relation(r);
+        }
+        w
+    }
+
+    /// Adds a relation between two existing assets (by id), indexed on both ends and
+    /// numbered after everything before it; `None` if an end is unknown.
+    pub fn add_relation(&mut self, r: &crate::scenario::RelationDef) -> Option<Entity> {
+        let (from, to) = (self.entity(&r.from)?, self.entity(&r.to)?);
+        let seq = self.world.resource_mut::<Index>().seq();
+        let rel = Relation {
+            kind: r.kind,
+            from,
+            to,
+            role: r.role,
+            eligible: r.eligible,
+        };
+        let e = link(&mut self.world, rel);
+        self.world.entity_mut(e).insert(seq);
+        self.world.resource_mut::<Index>().relations.push(e);
+        Some(e)
     }
 
     /// The entity index.
