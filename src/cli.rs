@@ -449,7 +449,7 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
     };
     let (summary, runs) = prep.simulate(&sets, &opt)?;
     if let Some(dir) = &a.out {
-        pipeline::write_outputs(dir, &prep.estate, &summary, &runs)
+        ztsim::report::write_outputs(dir, &prep.estate, &summary, &runs)
             .with_context(|| format!("writing results to {}", dir.display()))?;
     }
     if a.plot.is_some() || a.report.is_some() {
@@ -463,7 +463,7 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
         )?;
     }
     if let Some(file) = &a.navigator {
-        pipeline::write_json(file, &ztsim::report::navigator_layer(&summary))
+        ztsim::output::write_json(file, &ztsim::report::navigator_layer(&summary))
             .with_context(|| format!("writing {}", file.display()))?;
     }
     let mut out = std::io::stdout().lock();
@@ -514,8 +514,8 @@ fn compare(a: &CompareArgs) -> Result<ExitCode> {
         &opt,
     )?;
     if let Some(dir) = &a.sim.out {
-        pipeline::write_outputs(dir, &prep.estate, &report.summary, &runs)
-            .and_then(|_| pipeline::write_json(&dir.join("comparison.json"), &report))
+        ztsim::report::write_outputs(dir, &prep.estate, &report.summary, &runs)
+            .and_then(|_| ztsim::output::write_json(&dir.join("comparison.json"), &report))
             .with_context(|| format!("writing results to {}", dir.display()))?;
     }
     if a.sim.plot.is_some() || a.sim.report.is_some() {
@@ -1256,7 +1256,7 @@ fn sensitivity(a: &ztsim::sweep::SensitivityArgs) -> Result<ExitCode> {
     let r = sensitivity::analyse(&opts, progress.as_ref())?;
     if let Some(dir) = &a.out {
         ztsim::output::ensure_dir(dir)?;
-        pipeline::write_json(&dir.join("sensitivity.json"), &r)
+        ztsim::output::write_json(&dir.join("sensitivity.json"), &r)
             .and_then(|_| {
                 ztsim::output::write_atomic(&dir.join("sensitivity.csv"), &sensitivity::to_csv(&r)?)
             })

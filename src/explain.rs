@@ -28,7 +28,7 @@ pub struct Explanation {
     /// Each edge that lets FROM act on TO.
     pub edges: Vec<EdgeExplanation>,
     /// Per control set, the controls that cover FROM and TO (read from the World's
-    /// [`crate::world::coverage::Coverage`] components).
+    /// [`crate::coverage::Coverage`] components).
     pub coverage: Vec<SetCoverage>,
 }
 
@@ -172,10 +172,10 @@ pub fn explain(
     let tc = TechniqueCatalog::builtin();
     let mut coverage = Vec::new();
     for (_, plan) in sets {
-        crate::world::coverage::cover(world, est, plan);
+        crate::coverage::cover(world, est, plan);
         let of = |n: NodeId| {
             est.entities[n as usize]
-                .and_then(|e| world.world.get::<crate::world::coverage::Coverage>(e))
+                .and_then(|e| world.world.get::<crate::coverage::Coverage>(e))
                 .map(|c| c.under(&plan.name).to_vec())
                 .unwrap_or_default()
         };

@@ -11,6 +11,8 @@
 pub mod attacker;
 pub mod compare;
 pub mod controls;
+pub mod coverage;
+pub mod edge;
 pub mod error;
 pub mod estate;
 pub mod explain;

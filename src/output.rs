@@ -58,6 +58,13 @@ pub fn csv_safe(s: &str) -> String {
     }
 }
 
+/// Writes `value` as pretty-printed JSON to `path`, atomically.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> crate::error::Result<()> {
+    let json = serde_json::to_vec_pretty(value)
+        .map_err(|e| crate::error::Error::Usage(format!("json: {e}")))?;
+    write_atomic(path, &json)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

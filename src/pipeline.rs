@@ -175,24 +175,3 @@ impl Prepared {
         Ok((summary, runs))
     }
 }
-
-/// Writes `summary.json`, `trials.csv` and `estate.json` (the estate's assets and
-/// relations, for redrawing plots without the scenario) into `dir`, each atomically.
-pub fn write_outputs(
-    dir: &Path,
-    estate: &Estate,
-    summary: &Summary,
-    runs: &[SetRun],
-) -> Result<()> {
-    crate::output::ensure_dir(dir)?;
-    write_json(&dir.join("summary.json"), summary)?;
-    write_json(&dir.join("estate.json"), &estate.view())?;
-    crate::output::write_atomic(&dir.join("trials.csv"), &crate::report::trials_csv(runs)?)?;
-    Ok(())
-}
-
-/// Writes `value` as pretty-printed JSON to `path`, atomically.
-pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
-    let json = serde_json::to_vec_pretty(value).map_err(|e| Error::Usage(format!("json: {e}")))?;
-    crate::output::write_atomic(path, &json)
-}

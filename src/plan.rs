@@ -4,13 +4,13 @@
 
 #![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
 
+use crate::attacker::Strategy;
 use crate::controls::{
     BlockReach, EffectEnd, EffectKind, Requirement, ResolvedSet, ResponseAction, ScopeDef,
 };
 use crate::estate::{AttackEdge, Estate, NO_SOURCE, NodeId, flags};
 use crate::model::AssetKind;
 use crate::policy::{Policy, Signals, decide};
-use crate::scenario::Strategy;
 use crate::techniques::TechniqueCatalog;
 use fixedbitset::FixedBitSet;
 use std::collections::HashMap;

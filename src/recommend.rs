@@ -604,6 +604,6 @@ pub fn write_frontier(r: &Recommendation, dir: &Path) -> Result<Vec<PathBuf>> {
     ];
     crate::output::write_atomic(&files[0], &png)?;
     crate::output::write_atomic(&files[1], svg.as_bytes())?;
-    crate::pipeline::write_json(&files[2], r)?;
+    crate::output::write_json(&files[2], r)?;
     Ok(files)
 }

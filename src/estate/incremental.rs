@@ -383,7 +383,18 @@ fn push_virtual(est: &mut Estate, id: String, name: String, vk: VirtualKind) -> 
 /// added relations and the relations of changed assets.
 fn dirty_anchors(w: &EstateWorld, t: &Touched) -> (Vec<Entity>, Vec<Entity>) {
     let exists = |e: &Entity| w.world.get::<Asset>(*e).is_some();
-    let mut assets: Vec<Entity> = t.assets.iter().copied().filter(exists).collect();
+    let linked = t
+        .linked
+        .iter()
+        .filter(|(k, _, _)| crate::rules::LINKED_READS.contains(k))
+        .flat_map(|&(_, a, b)| [a, b]);
+    let mut assets: Vec<Entity> = t
+        .assets
+        .iter()
+        .copied()
+        .chain(linked)
+        .filter(exists)
+        .collect();
     let mut relations: Vec<Entity> = t.relations.clone();
     for &c in &t.changed {
         let Some(l) = w.world.get::<Links>(c) else {

@@ -15,3 +15,18 @@ pub use table::summary_table;
 pub use trials_csv::trials_csv;
 // Untrusted names are made safe where output is written; kept here under their old path.
 pub use crate::output::{csv_safe, terminal_safe};
+
+/// Writes `summary.json`, `trials.csv` and `estate.json` (the estate's assets and
+/// relations, for redrawing plots without the scenario) into `dir`, each atomically.
+pub fn write_outputs(
+    dir: &std::path::Path,
+    estate: &crate::estate::Estate,
+    summary: &crate::summary::Summary,
+    runs: &[crate::montecarlo::SetRun],
+) -> crate::error::Result<()> {
+    crate::output::ensure_dir(dir)?;
+    crate::output::write_json(&dir.join("summary.json"), summary)?;
+    crate::output::write_json(&dir.join("estate.json"), &estate.view())?;
+    crate::output::write_atomic(&dir.join("trials.csv"), &trials_csv(runs)?)?;
+    Ok(())
+}

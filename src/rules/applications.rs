@@ -3,10 +3,10 @@
 
 use super::lateral::eligible;
 use super::{Ctx, Derive, Example, Network, Out, RelRef, Rule, Scope, Step, proto};
+use crate::attacker::EntryVector;
 use crate::controls::Credential;
-use crate::estate::{bits, flags};
+use crate::edge::{bits, flags};
 use crate::model::{AppRole, AssetKind, RelationKind};
-use crate::scenario::EntryVector;
 use crate::world::{Application, CloudHosted, Identity};
 
 /// The collection technique for a kind of data store.

@@ -3,7 +3,7 @@
 use super::privilege::shares_local_admin;
 use super::{AssetRef, Ctx, Derive, Example, Network, Out, RelRef, Rule, Scope, Step};
 use crate::controls::Credential;
-use crate::estate::{INTERNET, bits, flags};
+use crate::edge::{INTERNET, bits, flags};
 use crate::model::{AppRole, AssetKind, RelationKind};
 use crate::world::{Device, Relation};
 

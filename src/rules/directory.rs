@@ -3,7 +3,7 @@
 
 use super::identity::signs_in;
 use super::{AssetRef, Ctx, Derive, Example, Network, Out, Rule, Scope, Step};
-use crate::estate::{NodeId, bits, flags};
+use crate::edge::{NodeId, bits, flags};
 use crate::model::AssetKind;
 use crate::world::{Domain, Identity};
 

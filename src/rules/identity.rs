@@ -3,7 +3,7 @@
 
 use super::{AssetRef, Ctx, Derive, Example, Network, Out, RelRef, Rule, Scope, Step};
 use crate::controls::Credential;
-use crate::estate::{bits, flags};
+use crate::edge::{bits, flags};
 use crate::model::{AssetKind, RelationKind};
 
 /// Identities that sign in (groups hold rights but never sign in).

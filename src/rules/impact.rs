@@ -1,7 +1,7 @@
 //! Impact (TA0040) and exfiltration (TA0010): what the attacker does with what it holds.
 
 use super::{AssetRef, Ctx, Derive, Example, Network, Out, Rule, Scope, Step};
-use crate::estate::bits;
+use crate::edge::bits;
 
 /// Encrypting a host for ransom.
 pub static ENCRYPT: Rule = Rule {

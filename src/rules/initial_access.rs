@@ -1,10 +1,10 @@
 //! Initial access (TA0001): how the attacker gets in from the internet.
 
 use super::{AssetRef, Ctx, Derive, Example, Network, Out, Rule, Scope, Step, proto};
+use crate::attacker::EntryVector;
 use crate::controls::Credential;
-use crate::estate::{INTERNET, NO_SOURCE, bits, flags};
+use crate::edge::{INTERNET, NO_SOURCE, bits, flags};
 use crate::model::{AssetKind, RelationKind};
-use crate::scenario::EntryVector;
 use crate::world::{Exposure, Identity};
 
 /// Phishing click rate after awareness training relative to untrained (KnowBe4 2023:

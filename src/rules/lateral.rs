@@ -3,7 +3,7 @@
 
 use super::{Ctx, Derive, Example, Network, Out, RelRef, Rule, Scope, Step, proto};
 use crate::controls::Credential;
-use crate::estate::{bits, flags};
+use crate::edge::{bits, flags};
 use crate::model::{AssetKind, Os, RelationKind};
 use crate::world::{CloudHosted, Device};
 

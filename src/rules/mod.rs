@@ -28,7 +28,7 @@ pub mod privilege;
 
 use crate::attacker::Profile;
 use crate::controls::Credential;
-use crate::estate::{AttackEdge, Node, NodeId, flags};
+use crate::edge::{AttackEdge, Node, NodeId, flags};
 use crate::model::{AssetKind, Protocol, RelationKind};
 use crate::techniques::{TechId, TechniqueCatalog, TimeDist};
 use crate::world::{Asset, Relation, Techniques};
@@ -236,7 +236,7 @@ impl<'w> Ctx<'w> {
         }
     }
     /// Whether the attacker uses this entry vector.
-    pub fn entry(&self, v: crate::scenario::EntryVector) -> bool {
+    pub fn entry(&self, v: crate::attacker::EntryVector) -> bool {
         self.profile.entry.contains(&v)
     }
     /// The segment node an asset sits in (the internet for cloud assets).
@@ -310,7 +310,7 @@ pub struct Out<'a> {
 /// An attack step's description, before the technique's numbers are filled in.
 #[derive(Clone, Copy, Debug)]
 pub struct Step {
-    /// Source node ([`crate::estate::NO_SOURCE`] for a network step).
+    /// Source node ([`crate::edge::NO_SOURCE`] for a network step).
     pub src: NodeId,
     /// Target node.
     pub dst: NodeId,

@@ -2,7 +2,7 @@
 
 use super::{AssetRef, Ctx, Derive, Example, Network, Out, Rule, Scope, Step, proto};
 use crate::controls::Credential;
-use crate::estate::{bits, flags};
+use crate::edge::{bits, flags};
 use crate::model::{Os, RelationKind};
 use crate::world::Device;
 

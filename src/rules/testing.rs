@@ -1,7 +1,8 @@
 //! Runs one rule alone on its example estate: the test that walks the registry.
 
 use super::{Derive, REGISTRY, Scope};
-use crate::estate::{self, NO_SOURCE};
+use crate::edge::NO_SOURCE;
+use crate::estate;
 use crate::world::EstateWorld;
 
 /// The edges rule `i` alone derives on `yaml`, as sorted `from>to` pairs (`*` for a network

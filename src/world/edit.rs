@@ -10,9 +10,11 @@ use bevy_ecs::prelude::*;
 /// What an edit touched.
 #[derive(Clone, Debug, Default)]
 pub struct Touched {
-    /// Assets added or modified, and the ends of relations added or removed: their asset
-    /// rules run again.
+    /// Assets added or modified: their asset rules run again.
     pub assets: Vec<Entity>,
+    /// Relations added or removed, as (kind, from, to): asset rules that read their
+    /// neighbours through such a relation run again at its ends.
+    pub linked: Vec<(crate::model::RelationKind, Entity, Entity)>,
     /// Relations added: their rules run.
     pub relations: Vec<Entity>,
     /// Assets and relations removed (despawned): their edges go.
@@ -91,10 +93,8 @@ impl EstateWorld {
                 continue;
             };
             t.relations.push(e);
-            if crate::rules::LINKED_READS.contains(&r.kind) {
-                let rel = self.world.get::<Relation>(e).expect("just added");
-                t.assets.extend([rel.from, rel.to]);
-            }
+            let rel = self.world.get::<Relation>(e).expect("just added");
+            t.linked.push((rel.kind, rel.from, rel.to));
         }
         t
     }
@@ -121,9 +121,7 @@ impl EstateWorld {
             .retain(|&x| x != e);
         self.world.despawn(e);
         t.removed.push(e);
-        if crate::rules::LINKED_READS.contains(&r.kind) {
-            t.assets.extend([r.from, r.to]);
-        }
+        t.linked.push((r.kind, r.from, r.to));
         t.removed_relations.push(r);
     }
 

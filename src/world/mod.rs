@@ -18,7 +18,6 @@ use crate::scenario::{AssetDef, AttackerDef, DefenderDef, ReachDef, Scenario, Si
 use crate::techniques::{TechniqueCatalog, TimeDist};
 use bevy_ecs::prelude::*;
 
-pub mod coverage;
 pub mod edit;
 
 /// Who an asset or segment is: its id (unique across the estate), display name, kind and

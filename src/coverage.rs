@@ -1,4 +1,4 @@
-//! Controls as components: which controls of a control set cover each entity.
+//! Controls as components: which controls of a control set cover each entity of the World.
 //!
 //! A control covers an entity when the entity is in the control's scope and a deterministic
 //! draw per (seed, control, entity id) falls under the control's coverage fraction, so an
@@ -6,9 +6,9 @@
 //! plan; [`cover`] writes the result onto the World's entities as a [`Coverage`]
 //! component, where `explain` and reports read it ("which assets does C05 cover?").
 
-use super::EstateWorld;
 use crate::estate::Estate;
 use crate::plan::ControlPlan;
+use crate::world::EstateWorld;
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::RunSystemOnce;
 
