@@ -53,6 +53,17 @@ pub struct Trial {
 }
 
 impl Trial {
+    /// The engine's view of the trial and its mutable state, borrowed together.
+    pub fn parts(&mut self) -> (engine::Ctx<'_>, &mut TrialState) {
+        let cx = engine::Ctx {
+            est: &self.est,
+            plan: &self.plan,
+            key: self.key,
+            certain: false,
+        };
+        (cx, &mut self.st)
+    }
+
     /// The engine's context for this trial (estate, plan, key; not the certain mode).
     pub fn ctx(&self) -> engine::Ctx<'_> {
         engine::Ctx {
@@ -82,14 +93,8 @@ pub struct Tick {
 pub struct Mirroring;
 
 fn advance_system(mut trial: ResMut<Trial>, mut tick: ResMut<Tick>) {
-    let t = &mut *trial;
-    let cx = engine::Ctx {
-        est: &t.est,
-        plan: &t.plan,
-        key: t.key,
-        certain: false,
-    };
-    tick.actions_done = engine::advance(&cx, &mut t.st, tick.until, tick.max_actions);
+    let (cx, st) = trial.parts();
+    tick.actions_done = engine::advance(&cx, st, tick.until, tick.max_actions);
 }
 
 fn timeline_system(mut trial: ResMut<Trial>, tick: Res<Tick>) {
@@ -230,13 +235,8 @@ impl Engine {
         t.key = TrialKey::new(t.seed, index);
         t.st.reset(index);
         t.st.journaling = journaling;
-        let cx = engine::Ctx {
-            est: &t.est,
-            plan: &t.plan,
-            key: t.key,
-            certain: false,
-        };
-        engine::start(&cx, &mut t.st);
+        let (cx, st) = t.parts();
+        engine::start(&cx, st);
     }
 
     /// One tick of the schedule: every event due up to `until`, or `max_actions` steps.
@@ -254,13 +254,8 @@ impl Engine {
     /// Applies a trainer's intervention at the current time.
     pub fn inject(&mut self, what: engine::Inject) {
         let t = self.world.resource_mut::<Trial>().into_inner();
-        let cx = engine::Ctx {
-            est: &t.est,
-            plan: &t.plan,
-            key: t.key,
-            certain: false,
-        };
-        engine::inject(&cx, &mut t.st, what);
+        let (cx, st) = t.parts();
+        engine::inject(&cx, st, what);
     }
 
     /// Switches the control plan mid-trial (a control enabled or disabled, a flow blocked)
@@ -268,13 +263,8 @@ impl Engine {
     pub fn replan(&mut self, plan: Arc<ControlPlan>) {
         let t = self.world.resource_mut::<Trial>().into_inner();
         t.plan = plan;
-        let cx = engine::Ctx {
-            est: &t.est,
-            plan: &t.plan,
-            key: t.key,
-            certain: false,
-        };
-        engine::refresh(&cx, &mut t.st);
+        let (cx, st) = t.parts();
+        engine::refresh(&cx, st);
     }
 
     /// Swaps in an estate changed mid-trial by an incremental recompile (with its plan): the
@@ -286,13 +276,8 @@ impl Engine {
         t.est = est;
         t.plan = plan;
         self.node_hits.resize(t.est.nodes.len(), 0);
-        let cx = engine::Ctx {
-            est: &t.est,
-            plan: &t.plan,
-            key: t.key,
-            certain: false,
-        };
-        engine::refresh(&cx, &mut t.st);
+        let (cx, st) = t.parts();
+        engine::refresh(&cx, st);
     }
 
     /// Keeps the trial's changes for [`Engine::mirror_into`] (tabletop mode).
