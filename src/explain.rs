@@ -190,7 +190,7 @@ pub fn explain(
         .into_iter()
         .map(|e| {
             let edge = &est.edges[e];
-            let rule = REGISTRY[est.origins[e].rule as usize];
+            let rule = REGISTRY[est.origins[e].rule() as usize];
             let t = tc.get(edge.tech);
             EdgeExplanation {
                 rule: rule.id.into(),

@@ -6,7 +6,9 @@ use super::{
 };
 use crate::attacker::Profile;
 use crate::model::{AssetKind, MfaStrength, Protocol, RelationKind};
-use crate::rules::{self, AssetRef, Ctx, Derive, Origin, Out, REGISTRY, RelRef, Scope, Virtuals};
+use crate::rules::{
+    self, AssetRef, Ctx, Derive, Derived, Origin, Out, REGISTRY, RelRef, Scope, Virtuals,
+};
 use crate::scenario::{EntryVector, Scenario};
 use crate::techniques::TechniqueCatalog;
 use crate::world::{
@@ -51,7 +53,7 @@ pub fn compile_world(w: &EstateWorld, profile: Option<&str>) -> Estate {
         idps: &idps,
     };
     let index = w.index();
-    let mut derived = Vec::new();
+    let mut derived = Derived::default();
     for &e in &index.assets {
         derive_asset(&cx, e, &mut derived);
     }
@@ -67,7 +69,7 @@ pub fn compile_world(w: &EstateWorld, profile: Option<&str>) -> Estate {
 }
 
 /// Runs every asset rule on asset `e`.
-pub(crate) fn derive_asset(cx: &Ctx, e: Entity, out: &mut Vec<(super::AttackEdge, Origin)>) {
+pub(crate) fn derive_asset(cx: &Ctx, e: Entity, out: &mut Derived) {
     let a = cx.asset(e);
     let seq = a.get::<Seq>().map_or(0, |s| s.0);
     for (i, rule) in REGISTRY.iter().enumerate() {
@@ -79,7 +81,7 @@ pub(crate) fn derive_asset(cx: &Ctx, e: Entity, out: &mut Vec<(super::AttackEdge
 }
 
 /// Runs every rule for its kind on relation `e`.
-pub(crate) fn derive_relation(cx: &Ctx, e: Entity, out: &mut Vec<(super::AttackEdge, Origin)>) {
+pub(crate) fn derive_relation(cx: &Ctx, e: Entity, out: &mut Derived) {
     let er = cx.world.entity(e);
     let Some(rel) = er.get::<Relation>() else {
         return;
@@ -102,21 +104,21 @@ pub(crate) fn derive_relation(cx: &Ctx, e: Entity, out: &mut Vec<(super::AttackE
 
 fn out_for<'a>(
     cx: &'a Ctx,
-    edges: &'a mut Vec<(super::AttackEdge, Origin)>,
+    out: &'a mut Derived,
     rule: usize,
     phase: u8,
     anchor: Entity,
     seq: u32,
 ) -> Out<'a> {
+    // Within one anchor, edges keep the order in which its rules ran (the rule's place in
+    // the registry is part of the sort key), then the order in which each rule emitted them.
     Out {
-        edges,
+        out,
         rule: rule as u16,
         phase,
         anchor,
         seq,
-        // Within one anchor, edges keep the order in which its rules ran: each rule's
-        // place in the registry leaves room for the edges it emits.
-        emitted: (rule as u32) << 16,
+        emitted: 0,
         tech: cx.tech,
         avoid: &cx.profile.avoid,
     }
@@ -340,10 +342,64 @@ fn reach_matrix(w: &EstateWorld, profile: &Profile) -> Vec<u8> {
     reach
 }
 
-/// Sorts derived edges into their canonical order (see [`crate::rules`]): by source, FREE
-/// last, then what they require, then where they were derived.
-pub(crate) fn sort_derived(derived: &mut [(super::AttackEdge, Origin)]) {
-    derived.sort_unstable_by_key(|(e, o)| (e.src, e.has(flags::FREE), e.requires, o.order));
+/// The canonical place of an edge (see [`crate::rules`]): by source, FREE last, then what
+/// it requires, then where it was derived.
+pub(crate) fn place_key(e: &super::AttackEdge, o: &Origin) -> (u32, bool, u8, u64) {
+    (e.src, e.has(flags::FREE), e.requires, o.order)
+}
+
+/// Sorts the derived edges and their origins into their canonical order, in place: the
+/// sort runs on packed 16-byte keys and the permutation is applied by following its cycles,
+/// so a million-asset estate's edges are never held twice.
+fn sort_derived(d: &mut Derived) {
+    let n = d.edges.len();
+    assert!(
+        n < 1 << 29,
+        "more attack edges than the packed sort key holds"
+    );
+    // (source 32 | FREE 1 | requires 8 | order 58) leaves the low 29 bits for the index.
+    let mut keys: Vec<u128> = d
+        .edges
+        .iter()
+        .zip(&d.origins)
+        .enumerate()
+        .map(|(i, (e, o))| {
+            let (src, free, req, order) = place_key(e, o);
+            (src as u128) << 96
+                | (free as u128) << 95
+                | (req as u128) << 87
+                | (order as u128) << 29
+                | i as u128
+        })
+        .collect();
+    keys.sort_unstable();
+    let perm: Vec<u32> = keys.iter().map(|k| (k & ((1 << 29) - 1)) as u32).collect();
+    drop(keys);
+    apply_permutation(&perm, &mut d.edges, &mut d.origins);
+}
+
+/// Reorders `a` and `b` so that position i holds what was at `perm[i]`, in place.
+fn apply_permutation<A: Copy, B: Copy>(perm: &[u32], a: &mut [A], b: &mut [B]) {
+    let mut done = fixedbitset::FixedBitSet::with_capacity(perm.len());
+    for start in 0..perm.len() {
+        if done.contains(start) {
+            continue;
+        }
+        let (ta, tb) = (a[start], b[start]);
+        let mut j = start;
+        loop {
+            done.insert(j);
+            let k = perm[j] as usize;
+            if k == start {
+                a[j] = ta;
+                b[j] = tb;
+                break;
+            }
+            a[j] = a[k];
+            b[j] = b[k];
+            j = k;
+        }
+    }
 }
 
 /// Freezes the derived edges and adds start, objectives and the relation graph.
@@ -353,10 +409,10 @@ fn finish(
     nodes: Vec<Node>,
     entities: Vec<Option<Entity>>,
     reach: Vec<u8>,
-    mut derived: Vec<(super::AttackEdge, Origin)>,
+    mut derived: Derived,
 ) -> Estate {
     sort_derived(&mut derived);
-    let (edges, origins): (Vec<_>, Vec<_>) = derived.into_iter().unzip();
+    let Derived { edges, origins } = derived;
     let anchors = super::incremental::AnchorIndex::new(&origins);
     let dead = fixedbitset::FixedBitSet::with_capacity(edges.len());
     let index = w.index();

@@ -170,7 +170,7 @@ pub fn recompile(est: &mut Estate, w: &EstateWorld, t: &Touched) {
 }
 
 /// The sort key that places an edge among its source's (see [`crate::rules`]).
-fn place(e: &AttackEdge, o: &Origin) -> (bool, u8, (u8, u32, u32)) {
+fn place(e: &AttackEdge, o: &Origin) -> (bool, u8, u64) {
     (e.has(flags::FREE), e.requires, o.order)
 }
 
@@ -433,14 +433,14 @@ fn derive(
         virtuals: &est.virtuals,
         idps: &est.idps,
     };
-    let mut out = Vec::new();
+    let mut out = crate::rules::Derived::default();
     for &a in assets {
         super::compile::derive_asset(&cx, a, &mut out);
     }
     for &r in relations {
         super::compile::derive_relation(&cx, r, &mut out);
     }
-    out
+    out.edges.into_iter().zip(out.origins).collect()
 }
 
 /// The relation graph loses the relations the edit removed (before their ends' nodes can
@@ -495,7 +495,7 @@ pub fn same_edges(a: &Estate, b: &Estate) -> Result<(), String> {
             x.proto,
             x.flags,
             x.p,
-            est.origins[e].rule
+            est.origins[e].rule()
         )
     };
     let all = |est: &Estate| {

@@ -440,7 +440,7 @@ fn step_view(g: &mut StateGraph, tc: &TechniqueCatalog, from: u32, e: u32, to: u
         kind,
         relation: edge.relation.map(|r| r.name().to_string()),
         rule: Some(
-            crate::rules::REGISTRY[est.origins[e as usize].rule as usize]
+            crate::rules::REGISTRY[est.origins[e as usize].rule() as usize]
                 .id
                 .to_string(),
         ),

@@ -285,19 +285,47 @@ pub struct RelRef<'w> {
 }
 
 /// Where an edge came from: its rule, and the asset or relation entity it was derived from.
+/// Sixteen bytes, one per edge of the compiled estate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Origin {
-    /// Index into [`REGISTRY`].
-    pub rule: u16,
     /// The asset or relation entity.
     pub anchor: Entity,
-    /// The sort key that fixes the edge's place (see the module doc).
-    pub order: (u8, u32, u32),
+    /// The sort key that fixes the edge's place (see the module doc), packed: the rule's
+    /// phase (bits 54-57), the anchor's sequence number (22-53), the rule's index in
+    /// [`REGISTRY`] (16-21) and the edge's place among the rule's edges for that anchor
+    /// (0-15).
+    pub order: u64,
+}
+
+impl Origin {
+    /// An edge's origin: rule `rule` of `phase`, anchor `anchor` with sequence number `seq`,
+    /// the `count`-th edge the rule emitted for it.
+    pub fn new(rule: u16, anchor: Entity, phase: u8, seq: u32, count: u32) -> Origin {
+        debug_assert!(phase < 16 && rule < 64 && count < 1 << 16);
+        Origin {
+            anchor,
+            order: (phase as u64) << 54 | (seq as u64) << 22 | (rule as u64) << 16 | count as u64,
+        }
+    }
+
+    /// The index into [`REGISTRY`] of the rule that produced the edge.
+    pub fn rule(&self) -> u16 {
+        ((self.order >> 16) & 0x3F) as u16
+    }
+}
+
+/// Edges and their origins as rules emit them, in two parallel lists.
+#[derive(Default)]
+pub struct Derived {
+    /// The edges.
+    pub edges: Vec<AttackEdge>,
+    /// Their origins, index for index.
+    pub origins: Vec<Origin>,
 }
 
 /// Collects the edges one anchor's rules emit.
 pub struct Out<'a> {
-    pub(crate) edges: &'a mut Vec<(AttackEdge, Origin)>,
+    pub(crate) out: &'a mut Derived,
     pub(crate) rule: u16,
     pub(crate) phase: u8,
     pub(crate) anchor: Entity,
@@ -376,13 +404,11 @@ impl Step {
 }
 
 impl Out<'_> {
-    fn origin(&mut self) -> Origin {
+    fn push(&mut self, edge: AttackEdge) {
         self.emitted += 1;
-        Origin {
-            rule: self.rule,
-            anchor: self.anchor,
-            order: (self.phase, self.seq, self.emitted),
-        }
+        let o = Origin::new(self.rule, self.anchor, self.phase, self.seq, self.emitted);
+        self.out.edges.push(edge);
+        self.out.origins.push(o);
     }
 
     /// Emits an attack step, unless the attacker avoids its technique.
@@ -410,8 +436,7 @@ impl Out<'_> {
             dist: tp.dist,
             sigma: tp.sigma as f32,
         };
-        let o = self.origin();
-        self.edges.push((edge, o));
+        self.push(edge);
     }
 
     /// Emits a FREE edge: instant, certain and silent (membership, code on its host).
@@ -442,8 +467,7 @@ impl Out<'_> {
             dist: TimeDist::Exponential,
             sigma: 0.0,
         };
-        let o = self.origin();
-        self.edges.push((edge, o));
+        self.push(edge);
     }
 }
 

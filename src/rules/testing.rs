@@ -17,7 +17,7 @@ pub(crate) fn edges_of_rule(i: usize, yaml: &str) -> Result<Vec<String>, String>
         .edges
         .iter()
         .zip(&est.origins)
-        .filter(|(_, o)| o.rule as usize == i)
+        .filter(|(_, o)| o.rule() as usize == i)
         .map(|(e, _)| {
             let src = if e.src == NO_SOURCE {
                 "*".to_string()

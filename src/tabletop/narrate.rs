@@ -205,7 +205,7 @@ pub fn technique(est: &Estate, e: u32) -> String {
 
 /// `(rule lateral.rdp)`: the attack rule behind edge `e` (see `ztsim rules`).
 pub fn rule(est: &Estate, e: u32) -> String {
-    let r = crate::rules::REGISTRY[est.origins[e as usize].rule as usize];
+    let r = crate::rules::REGISTRY[est.origins[e as usize].rule() as usize];
     format!("(rule {})", r.id)
 }
 
