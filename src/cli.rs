@@ -1310,8 +1310,8 @@ fn rules(a: &RulesArgs) -> Result<ExitCode> {
             id: r.id,
             name: r.name,
             techniques: r.techniques,
-            needs: ztsim::explain::bit_names(r.needs),
-            grants: ztsim::explain::bit_names(r.grants),
+            needs: ztsim::edge::bits::names(r.needs),
+            grants: ztsim::edge::bits::names(r.grants),
             network: r.network.describe(),
             scope: match r.scope {
                 ztsim::rules::Scope::Asset => "asset".into(),

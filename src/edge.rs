@@ -37,6 +37,24 @@ pub mod bits {
     pub const IMPACT: u8 = 128;
     /// Any credential bit: what a step that signs in as the identity can use.
     pub const CRED: u8 = PASSWORD | HASH | TOKEN | SIGNED_IN;
+    /// The names of the bits in `mask`, lowest bit first (as `paths`, `explain` and
+    /// `rules` print them).
+    pub fn names(mask: u8) -> Vec<&'static str> {
+        const NAMES: [&str; 8] = [
+            "access",
+            "admin",
+            "password",
+            "hash",
+            "token",
+            "signed_in",
+            "exfil",
+            "impact",
+        ];
+        (0..8)
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| NAMES[i])
+            .collect()
+    }
 }
 
 /// Flag bits of an attack edge ([`AttackEdge::flags`]).

@@ -106,25 +106,6 @@ pub fn lookup(est: &Estate, id: &str, what: &str, origin: &str) -> crate::error:
     })
 }
 
-/// Names of the bits in a mask.
-pub fn bit_names(mask: u8) -> Vec<&'static str> {
-    const NAMES: [(u8, &str); 8] = [
-        (bits::ACCESS, "access"),
-        (bits::ADMIN, "admin"),
-        (bits::PASSWORD, "password"),
-        (bits::HASH, "hash"),
-        (bits::TOKEN, "token"),
-        (bits::SIGNED_IN, "signed-in"),
-        (bits::EXFIL, "exfiltrated"),
-        (bits::IMPACT, "impact"),
-    ];
-    NAMES
-        .iter()
-        .filter(|(b, _)| mask & b != 0)
-        .map(|(_, n)| *n)
-        .collect()
-}
-
 /// What fed edge `e`'s rule: the relation (kind, from, to) or the asset it was derived from.
 pub fn fed_by(est: &Estate, world: &EstateWorld, e: usize) -> String {
     let o = &est.origins[e];
@@ -196,8 +177,8 @@ pub fn explain(
                 rule: rule.id.into(),
                 name: rule.name.into(),
                 technique: format!("{} {}", t.id, t.name),
-                needs: bit_names(edge.requires),
-                grants: bit_names(edge.grants),
+                needs: bits::names(edge.requires),
+                grants: bits::names(edge.grants),
                 network: Protocol::names_of(edge.proto),
                 network_step: edge.src == NO_SOURCE,
                 fed_by: fed_by(est, world, e),

@@ -232,20 +232,7 @@ pub fn estate_from(prep: &Prepared, from: &[String]) -> Result<Arc<Estate>> {
 }
 
 fn bit_names(b: u8) -> Vec<String> {
-    const NAMES: [&str; 8] = [
-        "access",
-        "admin",
-        "password",
-        "hash",
-        "token",
-        "signed_in",
-        "exfil",
-        "impact",
-    ];
-    (0..8)
-        .filter(|i| b & (1 << i) != 0)
-        .map(|i| NAMES[i].to_string())
-        .collect()
+    bits::names(b).into_iter().map(str::to_string).collect()
 }
 
 /// What a trial's first-compromise tree must hold for a path to have been taken: per step,
