@@ -83,6 +83,13 @@ pub struct AttackerDef {
     /// ATT&CK technique ids (or parents) the attacker never uses.
     #[serde(default)]
     pub avoid: Option<Vec<String>>,
+    /// Acts only on assets it knows (public ones, then what scans, directory enumeration
+    /// and compromised assets reveal); `false` knows the whole estate from the start.
+    #[serde(default)]
+    pub discovery: Option<bool>,
+    /// What one try of any step costs (score units), unless its technique sets `cost`.
+    #[serde(default)]
+    pub step_cost: Option<f64>,
 }
 
 /// An attacker profile with every behaviour parameter settled: a built-in one, after the scenario's
@@ -116,6 +123,10 @@ pub struct Profile {
     pub insider: bool,
     /// ATT&CK ids (or parents) this attacker never uses.
     pub avoid: Vec<String>,
+    /// Acts only on assets it knows, and must discover the rest ([`AttackerDef::discovery`]).
+    pub discovery: bool,
+    /// What one try of a step costs when its technique sets no cost (score units).
+    pub step_cost: f64,
 }
 
 impl Profile {
@@ -138,6 +149,8 @@ impl Profile {
             time_budget_hours: None,
             insider: false,
             avoid: Vec::new(),
+            discovery: true,
+            step_cost: 0.0,
         };
         Some(match name {
             // A commodity intruder: tries whatever is in front of it, a few things at a time,
@@ -182,6 +195,8 @@ impl Profile {
                 entry: Vec::new(),
                 noise_aversion: 0.5,
                 insider: true,
+                // An insider knows its own organisation.
+                discovery: false,
                 ..base
             },
             _ => return None,
@@ -225,6 +240,12 @@ impl Profile {
         }
         if let Some(a) = &def.avoid {
             p.avoid = a.clone();
+        }
+        if let Some(d) = def.discovery {
+            p.discovery = d;
+        }
+        if let Some(c) = def.step_cost {
+            p.step_cost = c;
         }
         // An insider is already inside: whatever entry vectors the scenario lists are not its.
         if p.insider {

@@ -1315,6 +1315,7 @@ fn rules(a: &RulesArgs) -> Result<ExitCode> {
             network: r.network.describe(),
             scope: match r.scope {
                 ztsim::rules::Scope::Asset => "asset".into(),
+                ztsim::rules::Scope::Segment => "segment".into(),
                 ztsim::rules::Scope::Relations(k) => {
                     k.iter().map(|k| k.name()).collect::<Vec<_>>().join("|")
                 }

@@ -73,6 +73,9 @@ pub mod flags {
     pub const PEP: u8 = 32;
     /// Left behind by an incremental recompile: in no block, never tried.
     pub const DEAD: u8 = 64;
+    /// A discovery step: instead of bits, it reveals what its target stands for (a
+    /// segment's assets, a directory's computers) to the attacker.
+    pub const SCAN: u8 = 128;
 }
 
 /// What a virtual node (one with no scenario asset behind it) stands for.
@@ -123,15 +126,26 @@ pub struct Node {
     pub edr: bool,
     /// A managed, compliant device (a policy signal when the attacker signs in from it).
     pub compliant: bool,
-    /// Index into the scenario's assets, for real assets.
+    /// Index into the World's asset list ([`crate::world::Index::assets`]), for real
+    /// assets.
     pub asset: Option<usize>,
+    /// The bits ([`bits`]) that make holding it a network foothold in its segment: code
+    /// execution on a host, control of an application server; 0 for what gives none.
+    pub foothold: u8,
+    /// A decoy: steps into it are detected with this probability (0: not a decoy).
+    pub decoy: f32,
+    /// Known to the attacker from the start (see [`crate::world::Public`]).
+    pub public: bool,
 }
 
 impl Node {
     /// Whether the node counts in the blast radius: a real asset (not virtual, not the
     /// internet) of a kind that counts.
     pub fn counts(&self) -> bool {
-        self.virtual_kind.is_none() && self.kind.counts_in_blast_radius() && self.id != "internet"
+        self.virtual_kind.is_none()
+            && self.kind.counts_in_blast_radius()
+            && self.id != "internet"
+            && self.decoy == 0.0
     }
 }
 
@@ -143,6 +157,9 @@ pub struct AttackEdge {
     pub src: NodeId,
     /// Target node.
     pub dst: NodeId,
+    /// The node whose network position the step must reach: the target, or the
+    /// application that leaks the credential the step takes.
+    pub at: NodeId,
     /// The technique, an index into [`crate::techniques::TechniqueCatalog::list`].
     pub tech: TechId,
     /// Any of these bits on the source enables the edge.

@@ -18,6 +18,10 @@ pub struct Diagnostic {
     pub line: usize,
     /// 1-based column; 0 when unknown.
     pub column: usize,
+    /// A second place the problem involves (the earlier of two conflicting rules), as
+    /// (field path, line, column); the location is filled in with the first's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related: Option<Box<(String, usize, usize)>>,
 }
 
 /// How bad a [`Diagnostic`] is.
@@ -39,6 +43,7 @@ impl Diagnostic {
             hint: None,
             line: 0,
             column: 0,
+            related: None,
         }
     }
     pub(crate) fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
@@ -49,6 +54,11 @@ impl Diagnostic {
     }
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+    /// Names a second field the problem involves; it is located with the first.
+    pub(crate) fn with_related(mut self, path: impl Into<String>) -> Self {
+        self.related = Some(Box::new((path.into(), 0, 0)));
         self
     }
     /// Whether the severity is [`Severity::Error`].
@@ -70,6 +80,10 @@ impl Diagnostic {
             "{file}:{}:{}: {sev}: {field}: {}",
             self.line, self.column, self.message
         );
+        if let Some(r) = &self.related {
+            let (path, line, column) = &**r;
+            s.push_str(&format!("\n    see: {file}:{line}:{column}: {path}"));
+        }
         if let Some(h) = &self.hint {
             s.push_str(&format!("\n    hint: {h}"));
         }

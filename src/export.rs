@@ -147,6 +147,9 @@ pub fn edge_kind(r: RelationKind) -> &'static str {
         RelationKind::Writes => "ZT_Writes",
         RelationKind::HostedOn => "ZT_HostedOn",
         RelationKind::Trusts => "ZT_Trusts",
+        RelationKind::Stores => "ZT_Stores",
+        RelationKind::Leaks => "ZT_Leaks",
+        RelationKind::RunsCodeFrom => "ZT_RunsCodeFrom",
     }
 }
 

@@ -118,13 +118,17 @@ kinds! {
     Cluster => "cluster", Infrastructure, 20.0, true;
     /// A cloud subscription, account or project.
     CloudSubscription => "cloud_subscription", Infrastructure, 30.0, true;
+    /// A credential: a password, hash, ticket, key, token or secret of an identity
+    /// (declared under `credentials:`, not `assets:`); not counted in the blast radius.
+    Credential => "credential", Identities, 0.0, false;
     /// A network segment (declared under `segments:`, not `assets:`).
     Segment => "segment", Networks, 0.0, true;
 }
 
 impl AssetKind {
+    /// An account or group (a credential belongs to the identities pillar but is none).
     pub(crate) fn is_identity(self) -> bool {
-        self.pillar() == Pillar::Identities
+        self.pillar() == Pillar::Identities && self != AssetKind::Credential
     }
     pub(crate) fn is_human(self) -> bool {
         matches!(self, AssetKind::User | AssetKind::Admin | AssetKind::Guest)
@@ -182,18 +186,23 @@ pub enum Protocol {
     Https,
     /// Database protocols.
     Sql,
+    /// Any other TCP or UDP port (a service written `tcp:PORT` or `udp:PORT` that is none
+    /// of the above).
+    Other,
     /// Shorthand for every protocol.
     Any,
 }
 
 impl Protocol {
-    pub(crate) const CONCRETE: [Protocol; 6] = [
+    /// The named protocols, without `any`.
+    pub(crate) const CONCRETE: [Protocol; 7] = [
         Protocol::Smb,
         Protocol::Rdp,
         Protocol::Winrm,
         Protocol::Ssh,
         Protocol::Https,
         Protocol::Sql,
+        Protocol::Other,
     ];
     pub(crate) fn mask(self) -> u8 {
         match self {
@@ -203,7 +212,8 @@ impl Protocol {
             Protocol::Ssh => 8,
             Protocol::Https => 16,
             Protocol::Sql => 32,
-            Protocol::Any => 63,
+            Protocol::Other => 64,
+            Protocol::Any => 127,
         }
     }
     /// The protocol's `snake_case` name, as written in scenario files.
@@ -215,6 +225,7 @@ impl Protocol {
             Protocol::Ssh => "ssh",
             Protocol::Https => "https",
             Protocol::Sql => "sql",
+            Protocol::Other => "other",
             Protocol::Any => "any",
         }
     }
@@ -309,11 +320,20 @@ pub enum RelationKind {
     HostedOn,
     /// `from` accepts `to`'s principals (domain trust, federation, directory sync).
     Trusts,
+    /// The asset `from` holds the credential `to` where whoever runs code on it or reads it
+    /// can take it: a file, a shell history, a configuration, a vault, a script on a share.
+    Stores,
+    /// The application `from` leaks the credential `to` to anyone who reaches it over HTTPS
+    /// (a page, an exposed `.git`, a debug endpoint, a public repository).
+    Leaks,
+    /// The device or application `from` runs content stored on `to` (logon scripts on a
+    /// share, packages from a deployment tool, a repository feeding a CI pipeline).
+    RunsCodeFrom,
 }
 
 impl RelationKind {
     /// Every relation kind, in declaration order.
-    pub const ALL: [RelationKind; 12] = [
+    pub const ALL: [RelationKind; 15] = [
         RelationKind::MemberOf,
         RelationKind::AdminTo,
         RelationKind::HasSession,
@@ -326,6 +346,9 @@ impl RelationKind {
         RelationKind::Writes,
         RelationKind::HostedOn,
         RelationKind::Trusts,
+        RelationKind::Stores,
+        RelationKind::Leaks,
+        RelationKind::RunsCodeFrom,
     ];
     /// The kind's `snake_case` name, as written in scenario files (the `type` field).
     pub fn name(self) -> &'static str {
@@ -342,6 +365,9 @@ impl RelationKind {
             RelationKind::Writes => "writes",
             RelationKind::HostedOn => "hosted_on",
             RelationKind::Trusts => "trusts",
+            RelationKind::Stores => "stores",
+            RelationKind::Leaks => "leaks",
+            RelationKind::RunsCodeFrom => "runs_code_from",
         }
     }
 }
@@ -361,4 +387,196 @@ pub enum AppRole {
     User,
     /// An administrator of the application.
     Admin,
+}
+
+/// The form a credential takes; it decides which services it opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialForm {
+    /// A cleartext password: every protocol the identity may sign in with.
+    Password,
+    /// An NTLM hash: pass-the-hash over SMB and WinRM only.
+    Hash,
+    /// A Kerberos ticket: SMB, WinRM, SQL and HTTPS with Kerberos, as the identity.
+    Ticket,
+    /// An SSH private key: SSH only.
+    SshKey,
+    /// A cloud or OAuth token: the identity's web and API sign-ins (HTTPS).
+    Token,
+    /// A web session cookie: the applications it was issued by (HTTPS).
+    Cookie,
+    /// An API key or client secret: the applications it opens (HTTPS).
+    ApiSecret,
+}
+
+impl CredentialForm {
+    /// Every form, in declaration order.
+    pub const ALL: [CredentialForm; 7] = [
+        CredentialForm::Password,
+        CredentialForm::Hash,
+        CredentialForm::Ticket,
+        CredentialForm::SshKey,
+        CredentialForm::Token,
+        CredentialForm::Cookie,
+        CredentialForm::ApiSecret,
+    ];
+    /// The form's `snake_case` name, as written in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            CredentialForm::Password => "password",
+            CredentialForm::Hash => "hash",
+            CredentialForm::Ticket => "ticket",
+            CredentialForm::SshKey => "ssh_key",
+            CredentialForm::Token => "token",
+            CredentialForm::Cookie => "cookie",
+            CredentialForm::ApiSecret => "api_secret",
+        }
+    }
+    /// The protocols ([`Protocol::mask`] bits) a credential of this form can sign in over.
+    pub fn protocols(self) -> u8 {
+        use Protocol::*;
+        match self {
+            CredentialForm::Password => Protocol::mask_of(&[Smb, Rdp, Winrm, Ssh, Https, Sql]),
+            CredentialForm::Hash => Protocol::mask_of(&[Smb, Winrm]),
+            CredentialForm::Ticket => Protocol::mask_of(&[Smb, Winrm, Https, Sql]),
+            CredentialForm::SshKey => Ssh.mask(),
+            CredentialForm::Token | CredentialForm::Cookie | CredentialForm::ApiSecret => {
+                Https.mask()
+            }
+        }
+    }
+}
+
+impl fmt::Display for CredentialForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The privilege a step yields on a host: a user's or an administrator's (root, SYSTEM).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Privilege {
+    /// An ordinary user's: code runs, but local escalation is needed for more.
+    User,
+    /// Administrator, root or SYSTEM (the default for an exploited service).
+    #[default]
+    Admin,
+}
+
+/// A network service an asset offers: a named protocol, or a TCP or UDP port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Service {
+    /// The protocol class reachability and steps speak ([`Protocol::Other`] for ports that
+    /// are none of the named ones).
+    pub protocol: Protocol,
+    /// The port, when written `tcp:PORT` or `udp:PORT` (0 for a named service).
+    pub port: u16,
+    /// UDP rather than TCP.
+    pub udp: bool,
+}
+
+impl Service {
+    /// Parses `ssh`, `rdp`, `smb`, `winrm`, `https`/`http`, `sql` (and `mysql`, `mssql`,
+    /// `postgres`, `oracle`), or `tcp:PORT`/`udp:PORT` with PORT in 1..=65535; well-known
+    /// ports map to their protocol. The error says what was expected.
+    pub fn parse(text: &str) -> Result<Service, String> {
+        let named = |protocol| Service {
+            protocol,
+            port: 0,
+            udp: false,
+        };
+        Ok(match text {
+            "ssh" => named(Protocol::Ssh),
+            "rdp" => named(Protocol::Rdp),
+            "smb" => named(Protocol::Smb),
+            "winrm" => named(Protocol::Winrm),
+            "https" | "http" => named(Protocol::Https),
+            "sql" | "mysql" | "mssql" | "postgres" | "oracle" => named(Protocol::Sql),
+            _ => {
+                let (udp, port) = if let Some(p) = text.strip_prefix("tcp:") {
+                    (false, p)
+                } else if let Some(p) = text.strip_prefix("udp:") {
+                    (true, p)
+                } else {
+                    return Err(format!(
+                        "unknown service `{text}`: expected ssh, rdp, smb, winrm, https, http, \
+                         sql, mysql, mssql, postgres, oracle, tcp:PORT or udp:PORT"
+                    ));
+                };
+                let port: u32 = port
+                    .parse()
+                    .map_err(|_| format!("`{port}` is not a port number"))?;
+                if !(1..=65535).contains(&port) {
+                    return Err(format!("port {port} is outside 1-65535"));
+                }
+                let port = port as u16;
+                let protocol = match (udp, port) {
+                    (false, 22) => Protocol::Ssh,
+                    (false, 3389) | (true, 3389) => Protocol::Rdp,
+                    (false, 445 | 139) => Protocol::Smb,
+                    (false, 5985 | 5986) => Protocol::Winrm,
+                    (false, 80 | 443 | 8080 | 8443) => Protocol::Https,
+                    (false, 1433 | 1521 | 3306 | 5432) => Protocol::Sql,
+                    _ => Protocol::Other,
+                };
+                Service {
+                    protocol,
+                    port,
+                    udp,
+                }
+            }
+        })
+    }
+}
+
+/// The protocols an asset offers when it lists no services: Windows hosts SMB, RDP and
+/// WinRM; other hosts SSH; file shares SMB; databases SQL; everything else HTTPS.
+pub fn default_protocols(kind: AssetKind, os: Os) -> u8 {
+    use Protocol::*;
+    match kind {
+        AssetKind::FileShare => Smb.mask(),
+        AssetKind::Database => Sql.mask(),
+        k if k.is_device() || k == AssetKind::DomainController || k == AssetKind::Hypervisor => {
+            if os == Os::Windows {
+                Protocol::mask_of(&[Smb, Rdp, Winrm])
+            } else {
+                Ssh.mask()
+            }
+        }
+        _ => Https.mask(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_parse_to_protocols_and_ports() {
+        assert_eq!(Service::parse("ssh").unwrap().protocol, Protocol::Ssh);
+        assert_eq!(Service::parse("tcp:22").unwrap().protocol, Protocol::Ssh);
+        assert_eq!(Service::parse("mysql").unwrap().protocol, Protocol::Sql);
+        let s = Service::parse("udp:161").unwrap();
+        assert_eq!((s.protocol, s.port, s.udp), (Protocol::Other, 161, true));
+        assert!(
+            Service::parse("tcp:0")
+                .unwrap_err()
+                .contains("outside 1-65535")
+        );
+        assert!(Service::parse("tcp:70000").is_err());
+        assert!(
+            Service::parse("telnet")
+                .unwrap_err()
+                .contains("unknown service")
+        );
+    }
+
+    #[test]
+    fn forms_open_what_they_fit() {
+        let ssh = Protocol::Ssh.mask();
+        assert_ne!(CredentialForm::Password.protocols() & ssh, 0);
+        assert_ne!(CredentialForm::SshKey.protocols() & ssh, 0);
+        assert_eq!(CredentialForm::Hash.protocols() & ssh, 0);
+    }
 }

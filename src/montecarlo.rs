@@ -35,6 +35,8 @@ pub struct SetRun {
     pub outcomes: Vec<TrialOutcome>,
     /// Trials in which each node was compromised.
     pub node_hits: Vec<u32>,
+    /// Trials in which each node (not public) was discovered.
+    pub known_hits: Vec<u32>,
     /// Wall time spent on the set, in seconds.
     pub seconds: f64,
 }
@@ -84,16 +86,13 @@ fn run_set(est: &Arc<Estate>, plan: &Arc<ControlPlan>, opt: &RunOptions) -> SetR
             out
         })
         .collect();
-    let mut node_hits = vec![0u32; est.nodes.len()];
-    for e in pool.into_inner().unwrap_or_default() {
-        for (h, x) in node_hits.iter_mut().zip(&e.node_hits) {
-            *h += x;
-        }
-    }
+    let engines = pool.into_inner().unwrap_or_default();
+    let (node_hits, known_hits) = crate::sim::pooled_hits(&engines, est.nodes.len());
     SetRun {
         plan: plan.clone(),
         outcomes: parts.into_iter().flatten().collect(),
         node_hits,
+        known_hits,
         seconds: started.elapsed().as_secs_f64(),
     }
 }

@@ -194,6 +194,14 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
         p_compliant[i] = 0.0;
         detect[i] = 0.0;
     }
+    // A decoy is fake: nothing done from it succeeds (its rights, memberships and
+    // credentials are bait).
+    for (i, e) in est.edges.iter().enumerate() {
+        if e.src != NO_SOURCE && est.node(e.src).decoy > 0.0 {
+            p[i] = 0.0;
+            p_compliant[i] = 0.0;
+        }
+    }
     let dist_to_objective = if est.profile.strategy == Strategy::ShortestTime {
         distances_to_objectives(est, &p)
     } else {
@@ -296,6 +304,9 @@ impl<'a> EdgeEffects<'a> {
                 if agent(e.src) || agent(e.dst) {
                     detect_miss[i] *= 1.0 - AGENT_DETECTION;
                 }
+                // Touching a decoy (a honeypot, a canary file, a honeytoken's account)
+                // raises a high-confidence alert.
+                detect_miss[i] *= 1.0 - est.node(e.dst).decoy as f64;
                 if let Some(h) = est.manual_response_hours {
                     respond[i] = Some(Response {
                         mean_hours: h as f32,
@@ -597,7 +608,7 @@ pub fn step_reaches(
     reach_now: &[u8],
     reach_allowed: &[u8],
 ) -> bool {
-    let dst = edge.dst as usize;
+    let dst = edge.at as usize;
     let seg = est.nodes[dst].segment as usize;
     let (reach_now, reach_allowed) = (reach_now[seg], reach_allowed[seg]);
     let blocked = plan.blocked_in[dst];

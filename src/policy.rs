@@ -107,8 +107,8 @@ pub(crate) fn decide(policy: &Policy, s: &Signals) -> Decision {
                 pass *= 1.0 - b;
             }
         }
-        // Hashes and tickets are not accepted by a cloud enforcement point at all.
-        Credential::Hash => return Decision::Deny,
+        // Hashes, tickets and SSH keys are not accepted by a cloud enforcement point at all.
+        Credential::Hash | Credential::Key => return Decision::Deny,
     }
     // Device compliance is checked when a session is established; a replayed session
     // token carries the device claim it was issued with.

@@ -172,6 +172,31 @@ pub struct SetSummary {
     pub timeline: Timeline,
     /// Share of trials in which each asset was compromised (assets hit at least once).
     pub asset_compromise_rate: BTreeMap<String, f64>,
+    /// What the attacker held as administrator and as a user only, what it came to know,
+    /// and its score.
+    #[serde(default)]
+    pub intrusion: Option<IntrusionSummary>,
+}
+
+/// Privilege, discovery and score: the intrusion model's per-trial metrics.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IntrusionSummary {
+    /// Hosts held with administrator (root, SYSTEM) rights, per trial.
+    pub admin_hosts: Distribution,
+    /// Hosts held as a user only, per trial.
+    pub user_only_hosts: Distribution,
+    /// Share of trials with administrator rights on at least one host.
+    pub any_admin: Proportion,
+    /// Assets (identities aside) the attacker knew at the end, public ones included.
+    pub discovered: Distribution,
+    /// Of those, the ones it knew but never compromised.
+    pub known_not_compromised: Distribution,
+    /// What the attacker's tries cost (score units).
+    pub cost: Distribution,
+    /// Value gained minus cost (a reinforcement-learning style return).
+    pub score: Distribution,
+    /// Share of trials in which each asset that is not public was discovered.
+    pub asset_discovery_rate: BTreeMap<String, f64>,
 }
 
 pub(crate) fn summarize(
@@ -354,5 +379,33 @@ fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
         end_reasons,
         timeline: tl,
         asset_compromise_rate,
+        intrusion: Some(intrusion(est, r)),
+    }
+}
+
+fn intrusion(est: &Estate, r: &SetRun) -> IntrusionSummary {
+    let o = &r.outcomes;
+    let n = o.len().max(1) as f64;
+    let f = |g: &dyn Fn(&crate::sim::TrialOutcome) -> f64| {
+        stats::distribution(&o.iter().map(g).collect::<Vec<f64>>())
+    };
+    let mut asset_discovery_rate = BTreeMap::new();
+    for (i, hits) in r.known_hits.iter().enumerate() {
+        if *hits > 0 && est.nodes[i].counts() {
+            asset_discovery_rate.insert(est.nodes[i].id.clone(), *hits as f64 / n);
+        }
+    }
+    IntrusionSummary {
+        admin_hosts: f(&|t| t.admin as f64),
+        user_only_hosts: f(&|t| t.user_only as f64),
+        any_admin: stats::wilson(
+            o.iter().filter(|t| t.admin > 0).count() as u64,
+            o.len() as u64,
+        ),
+        discovered: f(&|t| t.discovered as f64),
+        known_not_compromised: f(&|t| t.known_not_compromised as f64),
+        cost: f(&|t| t.cost),
+        score: f(&|t| t.score),
+        asset_discovery_rate,
     }
 }

@@ -279,6 +279,8 @@ pub enum Credential {
     Hash,
     /// A session token or ticket (pass-the-cookie, pass-the-ticket).
     Token,
+    /// An SSH private key.
+    Key,
 }
 
 impl Credential {
@@ -288,6 +290,7 @@ impl Credential {
             Credential::Password => "password",
             Credential::Hash => "hash",
             Credential::Token => "token",
+            Credential::Key => "key",
         }
     }
 }

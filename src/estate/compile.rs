@@ -51,6 +51,7 @@ pub fn compile_world(w: &EstateWorld, profile: Option<&str>) -> Estate {
         tech: w.world.resource::<Techniques>(),
         virtuals: &virtuals,
         idps: &idps,
+        entities: &entities,
     };
     let index = w.index();
     let mut derived = Derived::default();
@@ -60,11 +61,15 @@ pub fn compile_world(w: &EstateWorld, profile: Option<&str>) -> Estate {
     for &e in &index.relations {
         derive_relation(&cx, e, &mut derived);
     }
+    for (i, &e) in index.segments.iter().enumerate().skip(1) {
+        derive_segment(&cx, e, i as u32, &mut derived);
+    }
     let reach = reach_matrix(w, &profile);
     let mut est = finish(w, profile, nodes, entities, reach, derived);
     est.node_of = node_of;
     est.virtuals = virtuals;
     est.idps = idps;
+    est.knowledge = super::knowledge::build(&est, w);
     est
 }
 
@@ -73,8 +78,19 @@ pub(crate) fn derive_asset(cx: &Ctx, e: Entity, out: &mut Derived) {
     let a = cx.asset(e);
     let seq = a.get::<Seq>().map_or(0, |s| s.0);
     for (i, rule) in REGISTRY.iter().enumerate() {
-        if let Derive::Asset(f) = rule.derive {
+        if let (Derive::Asset(f), Scope::Asset) = (rule.derive, rule.scope) {
             let mut o = out_for(cx, out, i, rule.phase, e, seq);
+            f(cx, &a, &mut o);
+        }
+    }
+}
+
+/// Runs every segment rule on segment `e` (not the internet), the `place`-th segment.
+pub(crate) fn derive_segment(cx: &Ctx, e: Entity, place: u32, out: &mut Derived) {
+    let a = cx.asset(e);
+    for (i, rule) in REGISTRY.iter().enumerate() {
+        if let (Derive::Asset(f), Scope::Segment) = (rule.derive, rule.scope) {
+            let mut o = out_for(cx, out, i, rule.phase, e, place);
             f(cx, &a, &mut o);
         }
     }
@@ -121,6 +137,13 @@ fn out_for<'a>(
         emitted: 0,
         tech: cx.tech,
         avoid: &cx.profile.avoid,
+        link: cx
+            .world
+            .get::<Relation>(anchor)
+            .map(|r| r.link)
+            .unwrap_or_default(),
+        world: cx.world,
+        entities: cx.entities,
     }
 }
 
@@ -178,6 +201,24 @@ fn segment_node(world: &World, e: Entity, n: NodeId) -> Node {
         edr: false,
         compliant: false,
         asset: None,
+        foothold: 0,
+        decoy: 0.0,
+        public: true,
+    }
+}
+
+/// The bits that make holding an asset a network foothold: code on a device, a remote
+/// access gateway or infrastructure; control of an application server placed in a
+/// segment (a pivot); nothing on a decoy.
+pub(crate) fn foothold_bits(er: &bevy_ecs::world::EntityRef, kind: AssetKind) -> u8 {
+    if er.contains::<crate::world::Decoy>() {
+        0
+    } else if kind.gives_foothold() {
+        bits::ACCESS | bits::ADMIN
+    } else if matches!(kind, AssetKind::OnpremApp | AssetKind::Api) && er.contains::<InSegment>() {
+        bits::ADMIN
+    } else {
+        0
     }
 }
 
@@ -213,6 +254,9 @@ pub(crate) fn asset_node(
             .get::<crate::world::Device>()
             .is_some_and(|d| d.compliant),
         asset: Some(i),
+        foothold: foothold_bits(&er, a.kind),
+        decoy: er.get::<crate::world::Decoy>().map_or(0.0, |d| d.0 as f32),
+        public: er.contains::<crate::world::Public>(),
     }
 }
 
@@ -222,7 +266,7 @@ pub(crate) fn asset_node(
 pub(crate) fn internet_in(profile: &Profile) -> u8 {
     let entry = |v| profile.entry.contains(&v);
     if entry(EntryVector::ExternalRemote) || entry(EntryVector::ExploitPublic) {
-        63
+        Protocol::Any.mask()
     } else {
         HTTPS
     }
@@ -309,6 +353,9 @@ pub(crate) fn add_virtual(
         edr: false,
         compliant: false,
         asset: None,
+        foothold: 0,
+        decoy: 0.0,
+        public: true,
     });
     n
 }
@@ -322,7 +369,10 @@ fn reach_matrix(w: &EstateWorld, profile: &Profile) -> Vec<u8> {
     let mut reach = vec![0u8; s_us * s_us];
     for (i, &e) in index.segments.iter().enumerate() {
         reach[i * s_us] |= HTTPS;
-        reach[i * s_us + i] = w.world.get::<Segment>(e).map_or(63, |s| s.east_west);
+        reach[i * s_us + i] = w
+            .world
+            .get::<Segment>(e)
+            .map_or(Protocol::Any.mask(), |s| s.east_west);
     }
     let seg_no = |id: &str| index.segments.iter().position(|&e| w.asset(e).id == id);
     for r in &w.world.resource::<Reachability>().0 {
@@ -464,9 +514,18 @@ fn finish(
         exploit_from_internet: false,
         streams: Vec::new(),
         targets: Vec::new(),
+        knowledge: Default::default(),
+        tech_cost: Vec::new(),
     };
     set_attacker(&mut est, &settings.attacker, &relations);
     freeze(&mut est);
+    est.tech_cost = w
+        .world
+        .resource::<Techniques>()
+        .params
+        .iter()
+        .map(|t| t.cost.unwrap_or(est.profile.step_cost) as f32)
+        .collect();
     est
 }
 
@@ -576,13 +635,13 @@ pub(crate) fn freeze(est: &mut Estate) {
         .collect();
 }
 
-/// Groups the network edges (no source) by their target's segment, and lists those whose
-/// target the internet reaches when the attacker exploits from outside.
+/// Groups the network edges (no source) by the segment of the node they must reach
+/// ([`super::AttackEdge::at`]), and lists those whose such node the internet reaches when the attacker exploits from outside.
 pub(crate) fn index_network(est: &mut Estate, network: Vec<u32>) {
     let s_us = est.segment_count as usize;
     let mut net: Vec<(u32, u32)> = network
         .into_iter()
-        .map(|e| (est.nodes[est.edges[e as usize].dst as usize].segment, e))
+        .map(|e| (est.nodes[est.edges[e as usize].at as usize].segment, e))
         .collect();
     net.sort_unstable();
     let mut net_start = vec![0u32; s_us + 1];
@@ -599,7 +658,7 @@ pub(crate) fn index_network(est: &mut Estate, network: Vec<u32>) {
         est.net_edges
             .iter()
             .copied()
-            .filter(|&e| est.nodes[est.edges[e as usize].dst as usize].exposed != 0)
+            .filter(|&e| est.nodes[est.edges[e as usize].at as usize].exposed != 0)
             .collect()
     } else {
         Vec::new()

@@ -167,6 +167,9 @@ pub fn recompile(est: &mut Estate, w: &EstateWorld, t: &Touched) {
     };
     let settings = w.world.resource::<crate::world::Settings>();
     set_attacker(est, &settings.attacker, &relations);
+    if !t.assets.is_empty() || !t.removed.is_empty() || !t.changed.is_empty() {
+        est.knowledge = super::knowledge::build(est, w);
+    }
 }
 
 /// The sort key that places an edge among its source's (see [`crate::rules`]).
@@ -432,6 +435,7 @@ fn derive(
         tech: w.world.resource::<Techniques>(),
         virtuals: &est.virtuals,
         idps: &est.idps,
+        entities: &est.entities,
     };
     let mut out = crate::rules::Derived::default();
     for &a in assets {

@@ -13,6 +13,7 @@
 
 mod compile;
 pub mod incremental;
+pub mod knowledge;
 
 use crate::attacker::Profile;
 use crate::model::{AssetKind, RelationKind};
@@ -101,6 +102,10 @@ pub struct Estate {
     pub anchors: incremental::AnchorIndex,
     /// Edges left behind by incremental recompiles: in no node's block, never tried.
     pub dead: fixedbitset::FixedBitSet,
+    /// What the attacker knows from the start and what discovery steps reveal.
+    pub knowledge: knowledge::Knowledge,
+    /// Per technique, what one try costs the attacker (score units).
+    pub tech_cost: Vec<f32>,
 }
 
 /// Two ranges of indices, one after the other: a node's block and its extension.
@@ -347,6 +352,7 @@ mod tests {
         AttackEdge {
             src,
             dst,
+            at: dst,
             tech: 0,
             requires,
             grants: bits::ACCESS,

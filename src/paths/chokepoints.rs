@@ -179,11 +179,15 @@ pub struct ChokeReport {
     pub cut_checks: Vec<ChokeImpact>,
 }
 
-const RUN: u8 = bits::ACCESS | bits::ADMIN;
-
 fn gives_foothold(est: &Estate, n: NodeId) -> bool {
     let node = est.node(n);
-    n != INTERNET && node.virtual_kind.is_none() && node.kind.gives_foothold()
+    n != INTERNET && node.foothold != 0
+}
+
+/// Whether holding bits `b` on `n` makes it a network foothold (code on a host, control of
+/// an application server).
+fn foothold_held(est: &Estate, n: NodeId, b: u8) -> bool {
+    n != INTERNET && est.node(n).foothold & b != 0
 }
 
 /// Everything the attacker could ever hold under the plan, every step succeeding: bits per
@@ -224,7 +228,8 @@ impl Closure {
             return false;
         }
         self.bits[n as usize] = new;
-        if gives_foothold(est, n) && old & RUN == 0 && new & RUN != 0 {
+        let f = est.node(n).foothold;
+        if gives_foothold(est, n) && old & f == 0 && new & f != 0 {
             let seg = est.node(n).segment;
             self.add_foothold(est, plan, seg);
             if seg != INTERNET {
@@ -305,11 +310,7 @@ fn node_graph(est: &Estate, plan: &ControlPlan) -> NodeGraph {
         pairs.entry((e.src, e.dst)).or_default().push(i as u32);
     }
     let footholds = (0..est.nodes.len() as NodeId)
-        .filter(|&n| {
-            c.bits[n as usize] & RUN != 0
-                && gives_foothold(est, n)
-                && est.node(n).segment != INTERNET
-        })
+        .filter(|&n| foothold_held(est, n, c.bits[n as usize]) && est.node(n).segment != INTERNET)
         .map(|n| (n, est.node(n).segment))
         .collect();
     NodeGraph { pairs, footholds }

@@ -134,8 +134,6 @@ pub struct StateGraph<'a> {
     pub max_states: usize,
 }
 
-const RUN: u8 = bits::ACCESS | bits::ADMIN;
-
 /// A fast hash for small integer keys (the multiply-rotate of rustc's FxHasher); the keys
 /// are the graph's own state and mask ids, never attacker-chosen strings.
 #[derive(Clone, Copy, Default)]
@@ -168,7 +166,13 @@ type Fx = std::hash::BuildHasherDefault<FxHasher>;
 
 fn gives_foothold(est: &Estate, n: NodeId) -> bool {
     let node = est.node(n);
-    n != INTERNET && node.virtual_kind.is_none() && node.kind.gives_foothold()
+    n != INTERNET && node.foothold != 0
+}
+
+/// Whether holding bits `b` on `n` makes it a network foothold (code on a host, control of
+/// an application server).
+fn foothold_held(est: &Estate, n: NodeId, b: u8) -> bool {
+    n != INTERNET && est.node(n).foothold & b != 0
 }
 
 impl<'a> StateGraph<'a> {
@@ -200,7 +204,7 @@ impl<'a> StateGraph<'a> {
         base[0] |= 1;
         let mut compliant = false;
         for &(n, b) in &est.start {
-            if b & RUN != 0 && gives_foothold(est, n) {
+            if foothold_held(est, n, b) {
                 let s = est.node(n).segment as usize;
                 base[s / 64] |= 1 << (s % 64);
                 compliant |= est.node(n).compliant;
@@ -258,7 +262,7 @@ impl<'a> StateGraph<'a> {
         base[0] |= 1;
         let mut compliant = false;
         for &(n, b) in from {
-            if b & RUN != 0 && gives_foothold(self.est, n) {
+            if foothold_held(self.est, n, b) {
                 let s = self.est.node(n).segment as usize;
                 base[s / 64] |= 1 << (s % 64);
                 compliant |= self.est.node(n).compliant;
@@ -392,7 +396,8 @@ impl<'a> StateGraph<'a> {
         if new == old {
             return None;
         }
-        let gains_run = gives_foothold(self.est, dst) && old & RUN == 0 && new & RUN != 0;
+        let f = self.est.node(dst).foothold;
+        let gains_run = gives_foothold(self.est, dst) && old & f == 0 && new & f != 0;
         let (mask, compliant) = if gains_run {
             let node = self.est.node(dst);
             (
@@ -496,7 +501,7 @@ impl<'a> StateGraph<'a> {
         }
         let mut out = kept;
         let seg = est.node(k.node).segment;
-        if k.bits & RUN != 0 && gives_foothold(est, k.node) && seg != INTERNET {
+        if foothold_held(est, k.node, k.bits) && seg != INTERNET {
             let to = self.intern(StateKey {
                 node: seg,
                 bits: bits::ACCESS,

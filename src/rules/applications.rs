@@ -177,6 +177,17 @@ fn role_app(_: &Ctx, r: &RelRef, out: &mut Out) {
     }
 }
 
+/// What a `reads` or `writes` relation gives on the data: read access, and for a writer
+/// also write access (the [`bits::ADMIN`] bit of a data store), which lets it taint what
+/// others run from there ([`super::lateral::SHARED_CONTENT`]).
+fn data_grants(r: &RelRef) -> u8 {
+    if r.rel.kind == RelationKind::Writes {
+        bits::ACCESS | bits::ADMIN
+    } else {
+        bits::ACCESS
+    }
+}
+
 const DATA_EXAMPLE: &str = "name: x\nassets:\n- {id: app, kind: onprem_app}\n- {id: alice, kind: user}\n- {id: db, kind: database}\n- {id: bkt, kind: bucket}\nrelations:\n- {type: reads, from: app, to: db}\n- {type: reads, from: alice, to: bkt}\n- {type: writes, from: alice, to: db}\n";
 
 /// An application reads the data it is connected to.
@@ -185,7 +196,7 @@ pub static DATA_FROM_APP: Rule = Rule {
     name: "data through a compromised application",
     techniques: &["T1213", "T1530", "T1114"],
     needs: bits::ADMIN,
-    grants: bits::ACCESS,
+    grants: bits::ACCESS | bits::ADMIN,
     network: Network::None,
     models: "Control of an application gives its stored connection to the data it reads or \
              writes (connection strings, service credentials).",
@@ -203,7 +214,7 @@ fn data_from_app(_: &Ctx, r: &RelRef, out: &mut Out) {
     if r.from.kind().is_app() {
         let tech = collection_technique(r.to.kind());
         out.step(
-            Step::new(r.from.node, r.to.node, tech, bits::ADMIN, bits::ACCESS).rel(r.rel.kind),
+            Step::new(r.from.node, r.to.node, tech, bits::ADMIN, data_grants(r)).rel(r.rel.kind),
         );
     }
 }
@@ -214,7 +225,7 @@ pub static DATA_CLOUD: Rule = Rule {
     name: "data from cloud storage",
     techniques: &["T1530", "T1114", "T1213"],
     needs: bits::SIGNED_IN,
-    grants: bits::ACCESS,
+    grants: bits::ACCESS | bits::ADMIN,
     network: Network::Protocols(proto::HTTPS),
     models: "A signed-in identity with access to a cloud bucket, mailbox or store reads it \
              through the provider's API (a policy enforcement point).",
@@ -237,10 +248,16 @@ fn data_cloud(_: &Ctx, r: &RelRef, out: &mut Out) {
             0
         };
         out.step(
-            Step::new(r.from.node, r.to.node, tech, bits::SIGNED_IN, bits::ACCESS)
-                .proto(proto::HTTPS)
-                .rel(r.rel.kind)
-                .flags(flags::PEP | pf),
+            Step::new(
+                r.from.node,
+                r.to.node,
+                tech,
+                bits::SIGNED_IN,
+                data_grants(r),
+            )
+            .proto(proto::HTTPS)
+            .rel(r.rel.kind)
+            .flags(flags::PEP | pf),
         );
     }
 }
@@ -251,7 +268,7 @@ pub static DATA_ONPREM: Rule = Rule {
     name: "data from an on-premises store",
     techniques: &["T1213", "T1114", "T1530"],
     needs: bits::PASSWORD | bits::HASH,
-    grants: bits::ACCESS,
+    grants: bits::ACCESS | bits::ADMIN,
     network: Network::ByTarget,
     models: "An identity with access to a database or file share connects to it over its \
              own protocol (SQL, SMB) with its password or hash and reads it.",
@@ -274,7 +291,7 @@ fn data_onprem(_: &Ctx, r: &RelRef, out: &mut Out) {
                 r.to.node,
                 collection_technique(k),
                 bits::PASSWORD | bits::HASH,
-                bits::ACCESS,
+                data_grants(r),
             )
             .proto(data_proto(k))
             .cred(Credential::Password)

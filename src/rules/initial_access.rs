@@ -193,3 +193,58 @@ fn phish_attachment(cx: &Ctx, r: &super::RelRef, out: &mut Out) {
         );
     }
 }
+
+/// An explicit vulnerability of one service, tried from every foothold that reaches it.
+pub static EXPLOIT_SERVICE: Rule = Rule {
+    id: "initial.exploit-service",
+    name: "exploit a listed vulnerability",
+    techniques: &["T1210", "T1190"],
+    needs: 0,
+    grants: bits::ACCESS | bits::ADMIN,
+    network: Network::ByTarget,
+    models: "A known vulnerability of one service (`exploits:` on the asset) is exploited over \
+             that service's protocol, with its own odds, time and noise, and yields the \
+             privilege the service runs with (a user's, or root/SYSTEM).",
+    file: file!(),
+    scope: Scope::Asset,
+    phase: 11,
+    derive: Derive::Asset(exploit_service),
+    example: Example {
+        scenario: "name: x\nassets:\n- {id: web, kind: server, os: linux, services: [{name: https, runs_as: user}], exploits: [{service: https, p: 0.4}]}\n- {id: db, kind: server, os: linux}\n- {id: pc, kind: workstation, exploitable: 0.2}\n",
+        edges: &["*>web"],
+    },
+};
+
+fn exploit_service(cx: &Ctx, a: &AssetRef, out: &mut Out) {
+    let Some(xs) = a.get::<crate::world::Exploits>() else {
+        return;
+    };
+    let facing = a.get::<Exposure>().is_some_and(|x| x.internet_facing)
+        && a.kind().is_app()
+        && cx.entry(EntryVector::ExploitPublic);
+    for x in &xs.0 {
+        let grants = match x.privilege {
+            crate::model::Privilege::Admin => bits::ACCESS | bits::ADMIN,
+            crate::model::Privilege::User => bits::ACCESS,
+        };
+        let tech = match x.technique.as_deref() {
+            Some(t) => crate::techniques::TechniqueCatalog::builtin()
+                .list
+                .iter()
+                .find(|c| c.id == t)
+                .map_or("T1210", |c| c.id.as_str()),
+            None if facing => "T1190",
+            None => "T1210",
+        };
+        let own = crate::scenario::LinkParams {
+            p: Some(x.p),
+            mean_hours: x.mean_hours,
+            noise: x.noise,
+        };
+        out.step(
+            Step::new(NO_SOURCE, a.node, tech, 0, grants)
+                .proto(x.proto)
+                .exact(own),
+        );
+    }
+}

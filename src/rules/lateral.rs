@@ -352,10 +352,10 @@ admin_rule!(
     "data store administrator",
     "T1213",
     bits::PASSWORD | bits::HASH,
-    bits::ACCESS,
+    bits::ACCESS | bits::ADMIN,
     Network::ByTarget,
-    "An administrator of an on-premises data store signs in to its service and reads it \
-     (T1213 for databases, T1530 buckets, T1114 mailboxes).",
+    "An administrator of an on-premises data store signs in to its service and reads and \
+     writes it (T1213 for databases, T1530 buckets, T1114 mailboxes).",
     ADMIN_EXAMPLE,
     &["adm>db"],
     |r, out| {
@@ -367,7 +367,7 @@ admin_rule!(
             AdminTarget::Data,
             tech,
             bits::PASSWORD | bits::HASH,
-            bits::ACCESS,
+            bits::ACCESS | bits::ADMIN,
             over,
             Some(Credential::Password),
             0,
@@ -400,3 +400,45 @@ admin_rule!(
         0
     )
 );
+
+/// Content that runs elsewhere: a logon script, a deployment package, a pipeline's source.
+pub static SHARED_CONTENT: Rule = Rule {
+    id: "lateral.shared-content",
+    name: "taint content others run",
+    techniques: &["T1080", "T1072", "T1195.002"],
+    needs: bits::ADMIN,
+    grants: bits::ACCESS | bits::ADMIN,
+    network: Network::None,
+    models: "Write access to content that other machines run (a logon script or executable \
+             on a share, a package in a deployment tool, a repository a CI pipeline builds) \
+             runs the attacker's code on each of them: as the user who logs on for a \
+             device, as SYSTEM through a deployment tool, with its own rights for a pipeline.",
+    file: file!(),
+    scope: Scope::Relations(&[RelationKind::RunsCodeFrom]),
+    phase: 11,
+    derive: Derive::Relation(shared_content),
+    example: Example {
+        scenario: "name: x\nassets:\n- {id: pc1, kind: workstation}\n- {id: pc2, kind: workstation}\n- {id: netlogon, kind: file_share}\nrelations:\n- {type: runs_code_from, from: pc1, to: netlogon}\n- {type: runs_code_from, from: pc2, to: netlogon}\n",
+        edges: &["netlogon>pc1", "netlogon>pc2"],
+    },
+};
+
+fn shared_content(_: &Ctx, r: &RelRef, out: &mut Out) {
+    let (runner, source) = (&r.from, &r.to);
+    let app_runner = runner.kind().is_app();
+    let tech = if source.kind().is_app() {
+        "T1072"
+    } else if app_runner {
+        "T1195.002"
+    } else {
+        "T1080"
+    };
+    // A logon script runs as the user who logs on; a deployment tool's agent as SYSTEM; a
+    // pipeline with its own rights.
+    let grants = if app_runner || source.kind().is_app() {
+        bits::ACCESS | bits::ADMIN
+    } else {
+        bits::ACCESS
+    };
+    out.step(Step::new(source.node, runner.node, tech, bits::ADMIN, grants).rel(r.rel.kind));
+}

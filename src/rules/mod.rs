@@ -19,7 +19,9 @@
 
 pub mod applications;
 pub mod credential_access;
+pub mod credentials;
 pub mod directory;
+pub mod discovery;
 pub mod identity;
 pub mod impact;
 pub mod initial_access;
@@ -60,6 +62,8 @@ pub enum Scope {
     Asset,
     /// One relation of one of these kinds, with both its ends.
     Relations(&'static [RelationKind]),
+    /// One network segment (not the internet).
+    Segment,
 }
 
 /// The network condition of a rule's edges, for the rule listing.
@@ -182,6 +186,13 @@ pub static REGISTRY: &[&Rule] = &[
     &impact::ENCRYPT,
     &impact::INHIBIT_RECOVERY,
     &impact::EXFILTRATE,
+    &initial_access::EXPLOIT_SERVICE,
+    &credentials::STORED,
+    &credentials::LEAKED,
+    &credentials::USE,
+    &lateral::SHARED_CONTENT,
+    &discovery::NETWORK_SCAN,
+    &discovery::DIRECTORY,
 ];
 
 /// The rule with this id.
@@ -219,6 +230,8 @@ pub struct Ctx<'w> {
     pub virtuals: &'w Virtuals,
     /// Identity provider nodes, in node order.
     pub idps: &'w [NodeId],
+    /// Each node's entity (`None` for virtual nodes).
+    pub entities: &'w [Option<Entity>],
 }
 
 impl<'w> Ctx<'w> {
@@ -333,6 +346,11 @@ pub struct Out<'a> {
     pub(crate) emitted: u32,
     pub(crate) tech: &'a Techniques,
     pub(crate) avoid: &'a [String],
+    /// The anchor relation's own numbers (a relation's `p`, `mean_hours`, `noise`).
+    pub(crate) link: crate::scenario::LinkParams,
+    /// The World and each node's entity, to read the services a target offers.
+    pub(crate) world: &'a World,
+    pub(crate) entities: &'a [Option<Entity>],
 }
 
 /// An attack step's description, before the technique's numbers are filled in.
@@ -358,6 +376,10 @@ pub struct Step {
     pub flags: u8,
     /// Factor on the technique's probability.
     pub p_factor: f64,
+    /// The node whose network position must be reachable, when not the target.
+    pub at: Option<NodeId>,
+    /// Numbers of its own (an explicit exploit's), replacing the technique's.
+    pub exact: crate::scenario::LinkParams,
 }
 
 impl Step {
@@ -374,7 +396,19 @@ impl Step {
             relation: None,
             flags: 0,
             p_factor: 1.0,
+            at: None,
+            exact: crate::scenario::LinkParams::default(),
         }
+    }
+    /// Reached where `n` is (a leaked credential is reached where the app that leaks it is).
+    pub fn at(mut self, n: NodeId) -> Step {
+        self.at = Some(n);
+        self
+    }
+    /// With numbers of its own, replacing the technique's.
+    pub fn exact(mut self, x: crate::scenario::LinkParams) -> Step {
+        self.exact = x;
+        self
     }
     /// Over these protocols.
     pub fn proto(mut self, p: u8) -> Step {
@@ -411,18 +445,39 @@ impl Out<'_> {
         self.out.origins.push(o);
     }
 
-    /// Emits an attack step, unless the attacker avoids its technique.
-    pub fn step(&mut self, s: Step) {
+    /// Emits an attack step, unless the attacker avoids its technique or its target offers
+    /// none of the protocols it needs. Its numbers are the technique's (its probability
+    /// scaled by the step's factor), replaced by the step's own, replaced in turn by the
+    /// anchor relation's.
+    pub fn step(&mut self, mut s: Step) {
         let tc = TechniqueCatalog::builtin();
         let t: TechId = tc.must(s.tech);
         if self.avoid.iter().any(|a| tc.matches(a, t)) {
             return;
         }
+        if s.proto != 0 {
+            let at = s.at.unwrap_or(s.dst) as usize;
+            let offered = self
+                .entities
+                .get(at)
+                .copied()
+                .flatten()
+                .and_then(|e| self.world.get::<crate::world::Services>(e))
+                .map_or(u8::MAX, |x| x.mask);
+            s.proto &= offered;
+            if s.proto == 0 {
+                return;
+            }
+        }
         let tp = self.tech.params[t as usize];
-        let p = (tp.p * s.p_factor).clamp(0.0, 1.0);
+        let (x, l) = (s.exact, self.link);
+        let p = l.p.or(x.p).unwrap_or((tp.p * s.p_factor).clamp(0.0, 1.0));
+        let mean_hours = l.mean_hours.or(x.mean_hours).unwrap_or(tp.mean_hours);
+        let noise = l.noise.or(x.noise).unwrap_or(tp.noise);
         let edge = AttackEdge {
             src: s.src,
             dst: s.dst,
+            at: s.at.unwrap_or(s.dst),
             tech: t,
             requires: s.needs,
             grants: s.grants,
@@ -431,8 +486,8 @@ impl Out<'_> {
             relation: s.relation,
             flags: s.flags,
             p: p as f32,
-            mean_hours: tp.mean_hours as f32,
-            noise: tp.noise as f32,
+            mean_hours: mean_hours as f32,
+            noise: noise as f32,
             dist: tp.dist,
             sigma: tp.sigma as f32,
         };
@@ -454,6 +509,7 @@ impl Out<'_> {
         let edge = AttackEdge {
             src,
             dst,
+            at: dst,
             tech: t,
             requires: needs,
             grants,

@@ -102,6 +102,13 @@ rule_tests! {
     impact_encrypt => "impact.encrypt",
     impact_inhibit_recovery => "impact.inhibit-recovery",
     impact_exfiltrate => "impact.exfiltrate",
+    initial_exploit_service => "initial.exploit-service",
+    credential_stored => "credential.stored",
+    credential_leaked => "credential.leaked",
+    credential_use => "credential.use",
+    lateral_shared_content => "lateral.shared-content",
+    discovery_network_scan => "discovery.network-scan",
+    discovery_directory => "discovery.directory",
 }
 
 #[test]
@@ -143,7 +150,7 @@ fn rule_ids_are_unique_and_well_formed() {
         }
         // Relation rules name their relation kinds; asset rules derive from assets.
         match (r.scope, r.derive) {
-            (Scope::Asset, Derive::Asset(_)) => {}
+            (Scope::Asset | Scope::Segment, Derive::Asset(_)) => {}
             (Scope::Relations(k), Derive::Relation(_)) => assert!(!k.is_empty()),
             _ => panic!("{}: scope and derivation disagree", r.id),
         }

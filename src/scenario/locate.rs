@@ -159,15 +159,29 @@ pub fn yaml_syntax_error(text: &str) -> Option<(usize, usize, String)> {
 /// Fills in line and column from the field path where the parser did not give them.
 pub fn locate_all(text: &str, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let need: Vec<usize> = (0..diags.len()).filter(|&i| diags[i].line == 0).collect();
-    if need.is_empty() {
+    let related: Vec<usize> = (0..diags.len())
+        .filter(|&i| diags[i].related.as_ref().is_some_and(|r| r.1 == 0))
+        .collect();
+    if need.is_empty() && related.is_empty() {
         return diags;
     }
-    let paths: Vec<String> = need.iter().map(|&i| diags[i].path.clone()).collect();
+    let mut paths: Vec<String> = need.iter().map(|&i| diags[i].path.clone()).collect();
+    paths.extend(
+        related
+            .iter()
+            .filter_map(|&i| diags[i].related.as_ref().map(|r| r.0.clone())),
+    );
     let found = Locator::new(text).locate(&paths);
     for (k, &i) in need.iter().enumerate() {
         let (line, column) = found[k].unwrap_or((1, 1));
         diags[i].line = line;
         diags[i].column = column;
+    }
+    for (k, &i) in related.iter().enumerate() {
+        let (line, column) = found[need.len() + k].unwrap_or((1, 1));
+        if let Some(r) = diags[i].related.as_deref_mut() {
+            (r.1, r.2) = (line, column);
+        }
     }
     diags
 }

@@ -4,6 +4,7 @@
 //! knows about the engine.
 
 mod controls_file;
+mod intrusion;
 mod load;
 mod locate;
 mod parse;
@@ -11,6 +12,9 @@ mod patch;
 mod validate;
 
 pub use controls_file::{ControlsFile, apply_controls_file, apply_controls_files};
+pub use intrusion::{
+    CredentialDef, ExploitDef, FirewallAction, FirewallDef, FirewallRule, LinkParams, ServiceDef,
+};
 // The `attacker:` section's types belong to the attacker profiles they override.
 pub use crate::attacker::{AttackerDef, EntryVector, Strategy};
 
@@ -43,6 +47,9 @@ pub struct Scenario {
     /// The edges between assets (`from` *kind* `to`).
     #[serde(default)]
     pub relations: Vec<RelationDef>,
+    /// Credentials of identities and where they are found.
+    #[serde(default)]
+    pub credentials: Vec<CredentialDef>,
     /// Who attacks, from where, after what; overrides a built-in profile's fields.
     #[serde(default)]
     pub attacker: AttackerDef,
@@ -189,6 +196,25 @@ pub struct AssetDef {
     /// The data the attacker is after by default and P(crown jewel) is about.
     #[serde(default)]
     pub crown_jewel: bool,
+
+    // the intrusion model (docs/model.md)
+    /// Network services it offers; when listed, network steps reach it only over these.
+    #[serde(default)]
+    pub services: Vec<ServiceDef>,
+    /// Known vulnerabilities of its services, each with its own odds.
+    #[serde(default)]
+    pub exploits: Vec<ExploitDef>,
+    /// Host firewall rules, ingress and egress.
+    #[serde(default)]
+    pub firewall: Option<FirewallDef>,
+    /// A decoy (honeypot host, canary file or fake share): touching it is detected with
+    /// this probability, and it counts in no blast radius.
+    #[serde(default)]
+    pub decoy: Option<f64>,
+    /// Known to the attacker from the start (public); `None`: internet-facing, exposed and
+    /// cloud-hosted assets and people are, the rest must be discovered.
+    #[serde(default)]
+    pub public: Option<bool>,
 }
 
 /// A relation between two assets, read "`from` *kind* `to`".
@@ -208,6 +234,26 @@ pub struct RelationDef {
     /// For privileged relations: eligible (just-in-time) rather than standing.
     #[serde(default)]
     pub eligible: bool,
+    /// This link's own success probability per try, replacing the technique's.
+    #[serde(default)]
+    pub p: Option<f64>,
+    /// This link's own mean hours per try.
+    #[serde(default)]
+    pub mean_hours: Option<f64>,
+    /// This link's own detection probability per try.
+    #[serde(default)]
+    pub noise: Option<f64>,
+}
+
+impl RelationDef {
+    /// The link's own numbers, if any are given.
+    pub fn link(&self) -> LinkParams {
+        LinkParams {
+            p: self.p,
+            mean_hours: self.mean_hours,
+            noise: self.noise,
+        }
+    }
 }
 
 /// Per-scenario change to a catalog technique's numbers; `None` keeps the catalog's.
@@ -231,6 +277,9 @@ pub struct TechniqueOverride {
     /// Log-normal shape (standard deviation of the log), with `dist: lognormal`.
     #[serde(default)]
     pub sigma: Option<f64>,
+    /// What one try costs the attacker (score units; see `attacker.step_cost`).
+    #[serde(default)]
+    pub cost: Option<f64>,
 }
 
 /// Defender behaviour that does not depend on the control set.

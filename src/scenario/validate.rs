@@ -13,6 +13,8 @@ use std::collections::HashSet;
 /// Maps keyed by the scenario's ids: a million of them on the largest estates.
 type IdMap<K, V> = foldhash::HashMap<K, V>;
 
+mod intrusion;
+
 /// Every semantic problem of `s` (errors and warnings), each with its field path; an empty
 /// list means the scenario is valid. Line numbers are left at 0 (see [`super::locate_all`]).
 pub fn validate(s: &Scenario, limits: &Limits) -> Vec<Diagnostic> {
@@ -100,6 +102,7 @@ impl Validator<'_> {
             self.asset(i, a, &kinds, &segment_ids);
         }
         self.relations(s, &kinds);
+        self.intrusion(s, &kinds);
         self.attacker(s, &kinds);
         self.techniques(s);
         self.rates_and_times(s);
@@ -168,6 +171,11 @@ impl Validator<'_> {
                 );
             }
             kinds.entry(&a.id).or_insert(a.kind);
+        }
+        for (i, c) in s.credentials.iter().enumerate() {
+            let path = format!("credentials[{i}].id");
+            self.check_id(&path, &c.id, &mut first_at, true);
+            kinds.entry(&c.id).or_insert(AssetKind::Credential);
         }
         kinds
     }
@@ -272,7 +280,11 @@ impl Validator<'_> {
                 Some("1 means a single try".into()),
             );
         }
-        if a.entry.as_ref().is_some_and(|e| e.is_empty()) && a.start.is_empty() {
+        // Leaked secrets and listed exploits are open to the attacker on the internet
+        // whatever its entry vectors.
+        let from_outside = s.credentials.iter().any(|c| !c.leaked_by.is_empty())
+            || s.assets.iter().any(|x| !x.exploits.is_empty());
+        if a.entry.as_ref().is_some_and(|e| e.is_empty()) && a.start.is_empty() && !from_outside {
             self.err(
                 "attacker.entry".into(),
                 "no entry vector and no start asset: the attacker can never begin".into(),
@@ -392,8 +404,25 @@ impl Validator<'_> {
     ) {
         match kinds.get(id) {
             None => {
-                let hint = crate::suggest::did_you_mean_hint(id, kinds.keys().copied())
-                    .unwrap_or_else(|| "define it under `assets:` or `segments:`".into());
+                // Suggest ids of the kinds allowed here first, then any id.
+                let fits = kinds
+                    .iter()
+                    .filter(|(_, k)| allowed.is_none_or(|a| a.contains(k)))
+                    .map(|(id, _)| *id);
+                let credential = allowed == Some(&[AssetKind::Credential][..]);
+                let hint = crate::suggest::did_you_mean_hint(id, fits)
+                    .or_else(|| {
+                        (!credential)
+                            .then(|| crate::suggest::did_you_mean_hint(id, kinds.keys().copied()))
+                            .flatten()
+                    })
+                    .unwrap_or_else(|| {
+                        if credential {
+                            "declare it under `credentials:`".into()
+                        } else {
+                            "define it under `assets:` or `segments:`".into()
+                        }
+                    });
                 self.err(path, format!("unknown id `{id}`"), Some(hint));
             }
             Some(k) => {
@@ -427,6 +456,13 @@ impl Validator<'_> {
                 p("kind"),
                 "segments are declared under `segments:`".into(),
                 Some("move it to the segments list".into()),
+            );
+        }
+        if k == AssetKind::Credential {
+            self.err(
+                p("kind"),
+                "credentials are declared under `credentials:`".into(),
+                Some("move it to the credentials list, with `of` and `form`".into()),
             );
         }
         let not_for = |field: &str, present: bool, ok: bool, v: &mut Self| {
@@ -873,6 +909,18 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         DomainController,
         Saas,
     ];
+    const RUNNERS: &[AssetKind] = &[
+        Workstation,
+        Laptop,
+        Server,
+        Iot,
+        DomainController,
+        Hypervisor,
+        Cluster,
+        OnpremApp,
+        Api,
+    ];
+    const CODE_SOURCES: &[AssetKind] = &[FileShare, Bucket, Database, OnpremApp, Api, Saas];
     const TRUSTING: &[AssetKind] = &[
         IdentityProvider,
         DomainController,
@@ -895,5 +943,11 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         RelationKind::Reads | RelationKind::Writes => (READERS, DATA),
         RelationKind::HostedOn => (HOSTED, HOSTS),
         RelationKind::Trusts => (TRUSTING, TRUSTING),
+        RelationKind::Stores => (ADMINABLE, &[Credential]),
+        RelationKind::Leaks => (
+            &[Saas, OnpremApp, Api, IdentityProvider, RemoteAccess],
+            &[Credential],
+        ),
+        RelationKind::RunsCodeFrom => (RUNNERS, CODE_SOURCES),
     }
 }

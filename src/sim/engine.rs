@@ -4,6 +4,7 @@
 
 use super::state::{EndReason, Event, EventKind, Happening, JournalEntry, TrialState};
 use crate::controls::ResponseAction;
+use crate::estate::knowledge::Knowledge;
 use crate::estate::{AttackEdge, Estate, INTERNET, NO_SOURCE, NodeId, bits, flags};
 use crate::plan::ControlPlan;
 use crate::rng::{TrialKey, purpose};
@@ -104,6 +105,12 @@ fn schedule(st: &mut TrialState, t: f64, kind: EventKind, a: u32, b: u32) {
 
 /// Puts the attacker at its starting positions: the internet, plus any start assets.
 pub fn start(cx: &Ctx, st: &mut TrialState) {
+    let k = &cx.est.knowledge;
+    st.m.discovered = if cx.est.profile.discovery {
+        k.public_assets
+    } else {
+        k.assets
+    };
     grant(cx, st, INTERNET, bits::ACCESS, NO_EDGE);
     for &(n, b) in &cx.est.start {
         grant(cx, st, n, b, NO_EDGE);
@@ -258,8 +265,14 @@ fn stream_key(cx: &Ctx, st: &TrialState, s: u32) -> u64 {
 /// plan say, from the packed target alone (stream edges never copy bits).
 fn open_step(cx: &Ctx, st: &TrialState, e: usize, max_tries: u8) -> bool {
     let t = cx.est.targets[e];
+    // A step that grants no bits is a discovery step: open until its target is swept.
+    let adds = if t.grants == 0 {
+        !st.scanned.contains(t.dst as usize)
+    } else {
+        st.bits[t.dst as usize] & t.grants != t.grants
+    };
     !st.contained.contains(t.dst as usize)
-        && st.bits[t.dst as usize] & t.grants != t.grants
+        && adds
         && st.tries[e] < max_tries
         && cx.plan.p[e].max(cx.plan.p_compliant[e]) > 0.0
 }
@@ -365,6 +378,9 @@ fn effective_grant(st: &TrialState, edge: &AttackEdge) -> Option<u8> {
         }
         have
     };
+    if edge.has(flags::SCAN) {
+        return (!st.scanned.contains(edge.dst as usize)).then_some(0);
+    }
     let g = if edge.has(flags::COPY) {
         have
     } else {
@@ -401,11 +417,20 @@ pub fn dispatch(cx: &Ctx, st: &mut TrialState) {
         let ei = e as usize;
         let edge = cx.est.edges[ei];
         let p = cx.plan.p[ei].max(cx.plan.p_compliant[ei]);
-        if p <= 0.0 || st.tries[ei] >= max_tries || effective_grant(st, &edge).is_none() {
+        if p <= 0.0 || effective_grant(st, &edge).is_none() {
+            continue;
+        }
+        if st.tries[ei] >= tries_allowed(cx, st, ei) {
+            spend(cx, st, e);
+            continue;
+        }
+        if edge.proto != 0 && !knows(cx, st, edge.at) {
+            // The attacker has not seen the target yet: the step waits for its discovery.
+            st.waiting_known.entry(edge.at).or_default().push(e);
             continue;
         }
         if edge.proto != 0 && !reachable(cx, st, &edge) {
-            let seg = cx.est.node(edge.dst).segment;
+            let seg = cx.est.node(edge.at).segment;
             st.touch_segment(seg);
             st.parked[seg as usize].push(e);
             continue;
@@ -417,6 +442,12 @@ pub fn dispatch(cx: &Ctx, st: &mut TrialState) {
         let try_no = st.tries[ei];
         st.m.steps_attempted += 1;
         st.m.tech_attempts[edge.tech as usize] += 1;
+        st.m.cost += cx
+            .est
+            .tech_cost
+            .get(edge.tech as usize)
+            .copied()
+            .unwrap_or(0.0) as f64;
         let ends = st.now + cx.duration(e, try_no);
         schedule(st, ends, EventKind::Attempt, e, try_no as u32);
         st.in_flight += 1;
@@ -525,11 +556,15 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
     if success {
         st.m.steps_succeeded += 1;
         st.m.tech_successes[edge.tech as usize] += 1;
-        if let Some(g) = effective_grant(st, &edge) {
+        if edge.has(flags::SCAN) {
+            scan(cx, st, edge.dst);
+        } else if let Some(g) = effective_grant(st, &edge) {
             grant(cx, st, edge.dst, g, e);
         }
-    } else if try_no < cx.est.profile.max_tries.min(255) as u8 {
+    } else if try_no < tries_allowed(cx, st, e as usize) {
         push_edge(cx, st, e);
+    } else {
+        spend(cx, st, e);
     }
     if detected {
         st.m.detections += 1;
@@ -590,12 +625,24 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
             st.live_owned += 1;
             st.m.contained_at = None;
         }
+        discover(cx, st, n);
+        reveal_references(cx, st, n);
+    }
+    if add & bits::ADMIN != 0
+        && node.foothold & bits::ADMIN != 0
+        && node.counts()
+        && !st.ever_admin.put(ni)
+    {
+        st.m.admin += 1;
     }
     if !st.ever.put(ni) {
         st.parent[ni] = via;
         if node.counts() {
             let m = &mut st.m;
             m.compromised += 1;
+            if node.foothold != 0 {
+                m.hosts += 1;
+            }
             m.value += node.value;
             m.by_kind[node.kind.index()] += 1;
             m.records_exposed += node.records;
@@ -617,13 +664,7 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
             st.m.encrypted += 1;
         }
     }
-    const RUN: u8 = bits::ACCESS | bits::ADMIN;
-    if n == INTERNET
-        || (node.kind.gives_foothold()
-            && node.virtual_kind.is_none()
-            && old & RUN == 0
-            && new & RUN != 0)
-    {
+    if n == INTERNET || (node.foothold & old == 0 && node.foothold & new != 0) {
         if node.compliant {
             st.compliant_live += 1;
         }
@@ -666,6 +707,7 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
 
 fn add_foothold(cx: &Ctx, st: &mut TrialState, s: u32) {
     st.touch_segment(s);
+    credit_tries(cx, st, s);
     st.footholds[s as usize] += 1;
     if st.footholds[s as usize] != 1 {
         return;
@@ -758,7 +800,7 @@ pub fn contain(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     if b != 0 && holdable(node) {
         st.live_owned -= 1;
     }
-    if node.kind.gives_foothold() && b & (bits::ACCESS | bits::ADMIN) != 0 {
+    if node.foothold & b != 0 {
         remove_foothold(cx, st, node.segment);
         if node.compliant {
             st.compliant_live -= 1;
@@ -958,4 +1000,106 @@ pub fn inject(cx: &Ctx, st: &mut TrialState, what: Inject) {
         st.ended = None;
     }
     check_end(cx, st);
+}
+
+/// Tries a step may take in this trial: the profile's, and for a network step (an exploit)
+/// the profile's per foothold that reaches its target on one of its protocols, so that
+/// each (foothold, target) pair has its own tries.
+fn tries_allowed(cx: &Ctx, st: &TrialState, e: usize) -> u8 {
+    let max = cx.est.profile.max_tries.min(255) as u64;
+    let edge = &cx.est.edges[e];
+    if edge.src != NO_SOURCE || edge.has(flags::SCAN) {
+        return max as u8;
+    }
+    let seg = cx.est.node(edge.at).segment as usize;
+    let feet = (0..8)
+        .filter(|b| edge.proto & (1 << b) != 0)
+        .map(|b| st.reachers.get(seg * 8 + b).copied().unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    // An exposed target reached from the internet alone still has the profile's tries.
+    (max * feet.max(1) as u64).min(255) as u8
+}
+
+/// A network step used up its tries: it waits for another foothold to reach its target.
+fn spend(cx: &Ctx, st: &mut TrialState, e: u32) {
+    let edge = &cx.est.edges[e as usize];
+    if edge.src == NO_SOURCE && !edge.has(flags::SCAN) {
+        let seg = cx.est.node(edge.at).segment;
+        st.touch_segment(seg);
+        st.spent[seg as usize].push(e);
+    }
+}
+
+/// A new foothold in segment `s`: every segment it reaches gains tries for the network
+/// steps into it, and those that had used theirs up are offered again.
+fn credit_tries(cx: &Ctx, st: &mut TrialState, s: u32) {
+    let n = cx.est.segment_count;
+    for t in 0..n {
+        let r = cx.plan.reach[(s * n + t) as usize];
+        if r == 0 {
+            continue;
+        }
+        st.touch_segment(t);
+        let ti = t as usize;
+        for b in 0..8 {
+            if r & (1 << b) != 0 {
+                st.reachers[ti * 8 + b] += 1;
+            }
+        }
+        if !st.spent[ti].is_empty() {
+            for e in std::mem::take(&mut st.spent[ti]) {
+                push_edge(cx, st, e);
+            }
+        }
+    }
+}
+
+/// Whether the attacker knows node `n` (always, for an attacker that does not discover).
+fn knows(cx: &Ctx, st: &TrialState, n: NodeId) -> bool {
+    !cx.est.profile.discovery
+        || cx.est.knowledge.public.contains(n as usize)
+        || st.known.contains(n as usize)
+}
+
+/// The attacker learns of node `n`: the network steps that waited for it are offered.
+fn discover(cx: &Ctx, st: &mut TrialState, n: NodeId) {
+    if knows(cx, st, n) {
+        return;
+    }
+    st.known.insert(n as usize);
+    st.known_list.push(n);
+    if Knowledge::counts(cx.est, n) {
+        st.m.discovered += 1;
+    }
+    if let Some(waiting) = st.waiting_known.remove(&n) {
+        for e in waiting {
+            push_edge(cx, st, e);
+        }
+    }
+}
+
+/// What a node the attacker just took points at becomes known: the hosts an account may
+/// sign in to, the store an application connects to, the assets a credential opens.
+fn reveal_references(cx: &Ctx, st: &mut TrialState, n: NodeId) {
+    if !cx.est.profile.discovery || n == INTERNET {
+        return;
+    }
+    for e in cx.est.out_edges(n) {
+        let at = cx.est.edges[e].at;
+        if !knows(cx, st, at) {
+            discover(cx, st, at);
+        }
+    }
+}
+
+/// A discovery step into `target` succeeded: everything it reveals becomes known.
+fn scan(cx: &Ctx, st: &mut TrialState, target: NodeId) {
+    if st.scanned.put(target as usize) {
+        return;
+    }
+    st.scanned_list.push(target);
+    for &n in cx.est.knowledge.revealed_by(target) {
+        discover(cx, st, n);
+    }
 }

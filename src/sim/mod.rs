@@ -156,6 +156,26 @@ pub struct TrialOutcome {
     pub timeline: Vec<u32>,
     /// (technique index, successes) for techniques that succeeded at least once.
     pub techniques: Vec<(u16, u32)>,
+    /// Hosts held with administrator (root, SYSTEM) rights at some time; the other
+    /// compromised hosts were held as a user only.
+    #[serde(default)]
+    pub admin: u32,
+    /// Hosts held as a user only (never with administrator rights).
+    #[serde(default)]
+    pub user_only: u32,
+    /// Assets (identities aside) the attacker knew at the end: public, or discovered by
+    /// scans, directory enumeration and what compromised assets point at.
+    #[serde(default)]
+    pub discovered: u32,
+    /// Of those, the ones it knew but never compromised.
+    #[serde(default)]
+    pub known_not_compromised: u32,
+    /// What its tries cost (score units).
+    #[serde(default)]
+    pub cost: f64,
+    /// Value gained minus cost: a reinforcement-learning style return.
+    #[serde(default)]
+    pub score: f64,
     /// (node, attack edge that first compromised it), in order of compromise; kept only
     /// when the engine is asked to (attack-path analysis), empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -170,6 +190,9 @@ pub struct Engine {
     schedule: Schedule,
     /// Trials (of this engine) in which each node was compromised.
     pub node_hits: Vec<u32>,
+    /// Trials (of this engine) in which the attacker discovered each node (public nodes,
+    /// known from the start, are not counted).
+    pub known_hits: Vec<u32>,
     /// Record which edge first compromised each node (for attack paths).
     pub keep_parents: bool,
 }
@@ -208,6 +231,7 @@ impl Engine {
             world,
             schedule,
             node_hits: vec![0; n],
+            known_hits: vec![0; n],
             keep_parents: false,
         }
     }
@@ -276,6 +300,7 @@ impl Engine {
         t.est = est;
         t.plan = plan;
         self.node_hits.resize(t.est.nodes.len(), 0);
+        self.known_hits.resize(t.est.nodes.len(), 0);
         let (cx, st) = t.parts();
         engine::refresh(&cx, st);
     }
@@ -362,6 +387,9 @@ impl Engine {
         for n in seen {
             self.node_hits[n as usize] += 1;
         }
+        for &n in &st.known_list {
+            self.known_hits[n as usize] += 1;
+        }
         out
     }
 }
@@ -369,7 +397,19 @@ impl Engine {
 /// The outcome of the trial in `st`, numbered `trial` (`parents` left empty).
 pub(crate) fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
     let m = &st.m;
+    // Compromised assets are known (the attacker holds them); identities are not counted.
+    let assets_held: u32 = crate::model::AssetKind::ALL
+        .iter()
+        .filter(|k| !k.is_identity() && **k != crate::model::AssetKind::Segment)
+        .map(|k| m.by_kind[k.index()])
+        .sum();
     TrialOutcome {
+        admin: m.admin,
+        user_only: m.hosts.saturating_sub(m.admin),
+        discovered: m.discovered,
+        known_not_compromised: m.discovered.saturating_sub(assets_held),
+        cost: m.cost,
+        score: m.value - m.cost,
         trial,
         compromised: m.compromised,
         value: m.value,
@@ -406,4 +446,19 @@ pub(crate) fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
             .collect(),
         parents: Vec::new(),
     }
+}
+
+/// The per-node hit counts of a pool of engines, summed: (compromised, discovered).
+pub fn pooled_hits(engines: &[Engine], nodes: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut hits = vec![0u32; nodes];
+    let mut known = vec![0u32; nodes];
+    for e in engines {
+        for (h, x) in hits.iter_mut().zip(&e.node_hits) {
+            *h += x;
+        }
+        for (h, x) in known.iter_mut().zip(&e.known_hits) {
+            *h += x;
+        }
+    }
+    (hits, known)
 }

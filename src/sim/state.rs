@@ -101,6 +101,24 @@ pub struct TrialState {
     pub(crate) touched: Vec<NodeId>,
     /// Per edge: tries made.
     pub tries: Vec<u8>,
+    /// Nodes the attacker came to know this trial, beyond the estate's public ones.
+    pub known: FixedBitSet,
+    /// The nodes in `known` (for reset).
+    pub(crate) known_list: Vec<NodeId>,
+    /// Network steps waiting for the attacker to know the node they must reach.
+    pub(crate) waiting_known: foldhash::HashMap<NodeId, Vec<u32>>,
+    /// Discovery targets (segments, directories) already swept this trial.
+    pub(crate) scanned: FixedBitSet,
+    /// The nodes in `scanned` (for reset).
+    pub(crate) scanned_list: Vec<NodeId>,
+    /// Nodes held with administrator rights at any time this trial.
+    pub(crate) ever_admin: FixedBitSet,
+    /// Per segment and protocol bit (`segment * 8 + bit`): footholds taken this trial that
+    /// reach the segment on that protocol; each gives a network step its own tries.
+    pub(crate) reachers: Vec<u32>,
+    /// Per segment: network steps into it that used up their tries (offered again when a
+    /// new foothold reaches the segment).
+    pub(crate) spent: Vec<Vec<u32>>,
     /// Edges with a try this trial (for reset).
     pub(crate) touched_edges: Vec<u32>,
     /// What the attacker may start next, smallest key first: single edges, or streams over
@@ -275,6 +293,16 @@ pub struct Metrics {
     pub tech_successes: Vec<u32>,
     /// `compromised` at each timeline sample (batch runs; empty in tabletop play).
     pub timeline: Vec<u32>,
+    /// Hosts (devices, infrastructure, application servers) held with administrator
+    /// rights at some time: the rest of the compromised hosts were held as a user only.
+    pub admin: u32,
+    /// Hosts compromised (devices, infrastructure, application servers in a segment).
+    pub hosts: u32,
+    /// Assets (not identities) the attacker knew at the end: public ones and those it
+    /// discovered.
+    pub discovered: u32,
+    /// What the attacker's tries cost (score units).
+    pub cost: f64,
 }
 
 impl TrialState {
@@ -288,6 +316,9 @@ impl TrialState {
         self.contained.grow(nodes);
         self.ever.grow(nodes);
         self.tries.resize(edges, 0);
+        self.known.grow(nodes);
+        self.scanned.grow(nodes);
+        self.ever_admin.grow(nodes);
         self.cursor.resize(streams, 0);
         self.perm.resize(streams, (0, 0));
         self.streaming.grow(streams);
@@ -311,6 +342,14 @@ impl TrialState {
             parent: vec![u32::MAX; nodes],
             touched: Vec::new(),
             tries: vec![0; edges],
+            known: FixedBitSet::with_capacity(nodes),
+            known_list: Vec::new(),
+            waiting_known: Default::default(),
+            scanned: FixedBitSet::with_capacity(nodes),
+            scanned_list: Vec::new(),
+            ever_admin: FixedBitSet::with_capacity(nodes),
+            reachers: vec![0; segments * 8],
+            spent: vec![Vec::new(); segments],
             touched_edges: Vec::new(),
             frontier: BinaryHeap::new(),
             cursor: vec![0; streams],
@@ -352,8 +391,18 @@ impl TrialState {
             self.bits[n as usize] = 0;
             self.contained.set(n as usize, false);
             self.ever.set(n as usize, false);
+            self.ever_admin.set(n as usize, false);
         }
         self.touched.clear();
+        for &n in &self.known_list {
+            self.known.set(n as usize, false);
+        }
+        self.known_list.clear();
+        for &n in &self.scanned_list {
+            self.scanned.set(n as usize, false);
+        }
+        self.scanned_list.clear();
+        self.waiting_known.clear();
         for &s in &self.touched_streams {
             let s = s as usize;
             self.streaming.set(s, false);
@@ -372,6 +421,8 @@ impl TrialState {
             self.reach_now[s] = 0;
             self.reach_allowed_now[s] = 0;
             self.parked[s].clear();
+            self.spent[s].clear();
+            self.reachers[s * 8..s * 8 + 8].fill(0);
             self.net_pushed.set(s, false);
             self.seg_touched.set(s, false);
         }

@@ -89,11 +89,12 @@ pub fn run_jobs(
             let (catalog, sets) = apply_to_controls(&sc.catalog, sc.sets(), &job.overrides);
             let set = resolve_set(&job.controls, &sets, &catalog)?;
             let plan = Arc::new(plan::build(&est, &set, job.seed));
-            let (outcomes, node_hits) = play(&est, &plan, job, threads, progress);
+            let (outcomes, (node_hits, known_hits)) = play(&est, &plan, job, threads, progress);
             let run = SetRun {
                 plan,
                 outcomes,
                 node_hits,
+                known_hits,
                 seconds: 0.0,
             };
             let summary = summarize(
@@ -133,7 +134,7 @@ fn play(
     job: &Job,
     threads: usize,
     progress: &dyn Progress,
-) -> (Vec<TrialOutcome>, Vec<u32>) {
+) -> (Vec<TrialOutcome>, (Vec<u32>, Vec<u32>)) {
     let n = job.trials as u64;
     let chunk = (n / (threads as u64 * 4).max(1)).clamp(16, 256);
     let chunks = n.div_ceil(chunk);
@@ -156,11 +157,7 @@ fn play(
             out
         })
         .collect();
-    let mut node_hits = vec![0u32; est.nodes.len()];
-    for e in engines.into_inner().unwrap_or_default() {
-        for (h, x) in node_hits.iter_mut().zip(&e.node_hits) {
-            *h += x;
-        }
-    }
-    (parts.into_iter().flatten().collect(), node_hits)
+    let engines = engines.into_inner().unwrap_or_default();
+    let hits = crate::sim::pooled_hits(&engines, est.nodes.len());
+    (parts.into_iter().flatten().collect(), hits)
 }

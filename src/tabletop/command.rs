@@ -76,6 +76,9 @@ impl EstateEdit {
                     to: to.clone(),
                     role: None,
                     eligible: false,
+                    p: None,
+                    mean_hours: None,
+                    noise: None,
                 })
             }
             EstateEdit::RemoveAsset(id) => p.remove_assets.push(id.clone()),

@@ -96,6 +96,8 @@ impl EstateWorld {
             let rel = self.world.get::<Relation>(e).expect("just added");
             t.linked.push((rel.kind, rel.from, rel.to));
         }
+        // Credential rules read their identity's relations and attributes: recompile all.
+        t.everything |= self.has_credentials();
         t
     }
 

@@ -13,8 +13,14 @@
 #![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
 
 use crate::attacker::Profile;
-use crate::model::{AppRole, AssetKind, MfaStrength, Os, Protocol, RelationKind, Sensitivity};
-use crate::scenario::{AssetDef, AttackerDef, DefenderDef, ReachDef, Scenario, SimulationDef};
+use crate::model::{
+    AppRole, AssetKind, CredentialForm, MfaStrength, Os, Privilege, Protocol, RelationKind,
+    Sensitivity, Service,
+};
+use crate::scenario::{
+    AssetDef, AttackerDef, CredentialDef, DefenderDef, FirewallDef, LinkParams, ReachDef, Scenario,
+    SimulationDef,
+};
 use crate::techniques::{TechniqueCatalog, TimeDist};
 use bevy_ecs::prelude::*;
 
@@ -145,6 +151,82 @@ pub struct Relation {
     pub role: Option<AppRole>,
     /// Eligible (just in time) rather than standing.
     pub eligible: bool,
+    /// The link's own odds, time and noise, replacing the technique's.
+    pub link: LinkParams,
+}
+
+/// The network services an asset offers, when the scenario lists them: network steps
+/// reach it only over these.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Services {
+    /// Each service, with the privilege an exploit of it yields.
+    pub list: Vec<(Service, Privilege)>,
+    /// The protocols they speak, as a mask.
+    pub mask: u8,
+}
+
+impl Services {
+    /// The privilege of the service(s) speaking any of these protocols: administrator if
+    /// any runs as one.
+    pub fn privilege(&self, proto: u8) -> Privilege {
+        let admin = self
+            .list
+            .iter()
+            .any(|(s, p)| s.protocol.mask() & proto != 0 && *p == Privilege::Admin);
+        if admin {
+            Privilege::Admin
+        } else {
+            Privilege::User
+        }
+    }
+}
+
+/// One known vulnerability of an asset's service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exploit {
+    /// The protocols it is reached over.
+    pub proto: u8,
+    /// Success probability of one try.
+    pub p: f64,
+    /// Mean hours of one try, if it sets its own.
+    pub mean_hours: Option<f64>,
+    /// Detection noise of one try, if it sets its own.
+    pub noise: Option<f64>,
+    /// ATT&CK technique, if not the default.
+    pub technique: Option<String>,
+    /// What it yields.
+    pub privilege: Privilege,
+}
+
+/// The asset's known vulnerabilities (`exploits:`).
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Exploits(pub Vec<Exploit>);
+
+/// A decoy: steps into it are detected with this probability; it counts in no blast
+/// radius and its own steps never succeed.
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+pub struct Decoy(pub f64);
+
+/// Known to the attacker from the start (internet-facing, exposed, cloud-hosted, people,
+/// or declared `public`).
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Public;
+
+/// Host firewall rules, as written (compiled into network positions).
+#[derive(Component, Clone, Debug)]
+pub struct Firewall(pub FirewallDef);
+
+/// A credential entity: whose it is, its form, what it takes to read it, what it opens.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub struct Secret {
+    /// The identity it belongs to.
+    pub of: Entity,
+    /// Its form.
+    pub form: CredentialForm,
+    /// Reading it on a host takes administrator rights.
+    pub needs_admin: bool,
+    /// The assets it opens; empty: its identity's sign-ins that its form fits.
+    pub opens: Vec<Entity>,
 }
 
 /// Both directions of an asset's relations: the relation entities it is the source of and
@@ -200,6 +282,9 @@ pub struct TechParams {
     pub dist: TimeDist,
     /// Log-normal shape.
     pub sigma: f64,
+    /// What one try costs the attacker, if the scenario sets it (else the profile's
+    /// `step_cost`).
+    pub cost: Option<f64>,
 }
 
 /// The technique catalog's numbers with the scenario's overrides applied, by [`crate::techniques::TechId`].
@@ -265,12 +350,32 @@ impl EstateWorld {
             index.by_id.insert(a.id.clone(), e);
             index.assets.push(e);
         }
+        for c in &s.credentials {
+            let seq = index.seq();
+            let e = spawn_credential(&mut world, &index, c);
+            world.entity_mut(e).insert(seq);
+            index.by_id.insert(c.id.clone(), e);
+            index.assets.push(e);
+        }
         world.insert_resource(index);
         let mut w = EstateWorld { world };
         for r in &s.relations {
             w.add_relation(r);
         }
+        for r in credential_relations(&s.credentials) {
+            w.add_relation(&r);
+        }
         w
+    }
+
+    /// Whether the estate has credential entities (their rules read their identity's
+    /// relations, so an edit recompiles everything).
+    pub fn has_credentials(&mut self) -> bool {
+        self.world
+            .query::<&Secret>()
+            .iter(&self.world)
+            .next()
+            .is_some()
     }
 
     /// Adds a relation between two existing assets (by id), indexed on both ends and
@@ -284,6 +389,7 @@ impl EstateWorld {
             to,
             role: r.role,
             eligible: r.eligible,
+            link: r.link(),
         };
         let e = link(&mut self.world, rel);
         self.world.entity_mut(e).insert(seq);
@@ -338,6 +444,7 @@ fn techniques(s: &Scenario) -> Techniques {
             noise: t.noise,
             dist: t.dist,
             sigma: t.sigma.unwrap_or(1.0),
+            cost: None,
         })
         .collect();
     for o in &s.techniques {
@@ -345,6 +452,7 @@ fn techniques(s: &Scenario) -> Techniques {
             let e = &mut params[i as usize];
             e.p = o.p.unwrap_or(e.p);
             e.mean_hours = o.mean_hours.unwrap_or(e.mean_hours);
+            e.cost = o.cost.or(e.cost);
             e.noise = o.noise.unwrap_or(e.noise);
             e.dist = o.dist.unwrap_or(e.dist);
             e.sigma = o.sigma.unwrap_or(e.sigma);
@@ -386,7 +494,7 @@ fn spawn_segments(world: &mut World, s: &Scenario, index: &mut Index) {
                 Segment {
                     east_west: match def.and_then(|d| d.east_west.as_ref()) {
                         Some(list) => Protocol::mask_of(list),
-                        None => 63,
+                        None => Protocol::Any.mask(),
                     },
                 },
                 Links::default(),
@@ -420,6 +528,7 @@ pub(crate) fn insert_asset_components(world: &mut World, index: &Index, e: Entit
         Edr,
     )>();
     ent.remove::<(Exposure, Application, DataStore, Infrastructure)>();
+    ent.remove::<(Services, Exploits, Decoy, Public, Firewall)>();
     ent.insert((
         Asset {
             id: a.id.clone(),
@@ -488,6 +597,140 @@ pub(crate) fn insert_asset_components(world: &mut World, index: &Index, e: Entit
     if k.is_infra() {
         ent.insert(Infrastructure);
     }
+    insert_intrusion_components(&mut ent, a, cloud);
+}
+
+/// The intrusion model's components of an asset: services, exploits, firewall, decoy and
+/// whether it is public.
+fn insert_intrusion_components(ent: &mut EntityWorldMut, a: &AssetDef, cloud: bool) {
+    let k = a.kind;
+    let services: Vec<(Service, Privilege)> = a
+        .services
+        .iter()
+        .filter_map(|s| {
+            let svc = Service::parse(&s.name).ok()?;
+            Some((svc, runs_as_privilege(s.runs_as.as_deref())))
+        })
+        .collect();
+    let svc = if services.is_empty() {
+        None
+    } else {
+        let mask = services.iter().fold(0, |m, (s, _)| m | s.protocol.mask());
+        Some(Services {
+            list: services,
+            mask,
+        })
+    };
+    if !a.exploits.is_empty() {
+        let list = a
+            .exploits
+            .iter()
+            .map(|x| exploit(x, svc.as_ref(), k))
+            .collect();
+        ent.insert(Exploits(list));
+    }
+    if let Some(s) = svc {
+        ent.insert(s);
+    }
+    if let Some(p) = a.decoy {
+        ent.insert(Decoy(p));
+    }
+    if let Some(f) = &a.firewall {
+        ent.insert(Firewall(f.clone()));
+    }
+    let facing = a.internet_facing.unwrap_or(default_internet_facing(k));
+    let public = a
+        .public
+        .unwrap_or(k.is_human() || cloud || !a.exposed.is_empty() || (facing && !k.is_identity()));
+    if public {
+        ent.insert(Public);
+    }
+}
+
+/// The privilege a service's `runs_as` gives: an administrator account's, or a user's.
+pub fn runs_as_privilege(runs_as: Option<&str>) -> Privilege {
+    match runs_as {
+        None | Some("system" | "root" | "admin" | "administrator") => Privilege::Admin,
+        Some(_) => Privilege::User,
+    }
+}
+
+/// An exploit as the rules read it: the protocols of the service it names (or of every
+/// service; HTTPS for an application with none listed), and the privilege it yields.
+fn exploit(x: &crate::scenario::ExploitDef, svc: Option<&Services>, k: AssetKind) -> Exploit {
+    let named = x.service.as_deref().and_then(|n| Service::parse(n).ok());
+    let proto = match (named, svc) {
+        (Some(s), _) => s.protocol.mask(),
+        (None, Some(s)) => s.mask,
+        (None, None) if k.is_app() => Protocol::Https.mask(),
+        (None, None) => Protocol::Any.mask(),
+    };
+    let privilege = x
+        .privilege
+        .unwrap_or_else(|| svc.map_or(Privilege::Admin, |s| s.privilege(proto)));
+    Exploit {
+        proto,
+        p: x.p,
+        mean_hours: x.mean_hours,
+        noise: x.noise,
+        technique: x.technique.clone(),
+        privilege,
+    }
+}
+
+/// Spawns a credential entity: an asset of kind `credential` with its [`Secret`]; the
+/// identity and the assets it opens must already be in the index.
+pub(crate) fn spawn_credential(world: &mut World, index: &Index, c: &CredentialDef) -> Entity {
+    let of = index.by_id.get(&c.of).copied();
+    let opens = c
+        .opens
+        .iter()
+        .filter_map(|id| index.by_id.get(id).copied())
+        .collect();
+    let mut ent = world.spawn((
+        Links::default(),
+        Asset {
+            id: c.id.clone(),
+            name: c.name.clone().unwrap_or_else(|| c.id.clone()),
+            kind: AssetKind::Credential,
+            tags: c.tags.clone(),
+        },
+        Worth {
+            value: 0.0,
+            crown_jewel: false,
+        },
+    ));
+    if let Some(of) = of {
+        ent.insert(Secret {
+            of,
+            form: c.form,
+            needs_admin: c.needs == Some(Privilege::Admin),
+            opens,
+        });
+    }
+    ent.id()
+}
+
+/// The `stores` and `leaks` relations a credential list implies (`found_in`, `leaked_by`).
+pub fn credential_relations(
+    creds: &[CredentialDef],
+) -> impl Iterator<Item = crate::scenario::RelationDef> + '_ {
+    creds.iter().flat_map(|c| {
+        let rel = move |kind, from: &String| crate::scenario::RelationDef {
+            kind,
+            from: from.clone(),
+            to: c.id.clone(),
+            role: None,
+            eligible: false,
+            p: None,
+            mean_hours: None,
+            noise: None,
+        };
+        c.found_in
+            .iter()
+            .map(move |h| rel(RelationKind::Stores, h))
+            .chain(c.leaked_by.iter().map(move |a| rel(RelationKind::Leaks, a)))
+    })
 }
 
 /// Kinds that face the internet unless the scenario says otherwise.
