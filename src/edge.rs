@@ -105,6 +105,9 @@ pub struct Node {
     pub virtual_kind: Option<VirtualKind>,
     /// Segment index (== the segment's NodeId); 0 is the internet.
     pub segment: u32,
+    /// Network position: its segment, or a position of its own when it has host firewall
+    /// rules (see [`crate::estate::Estate::positions`]).
+    pub net: u32,
     /// Business value (the scenario's `value`, or the kind's default), summed into the
     /// value-weighted blast radius; 0 for virtual nodes.
     pub value: f64,

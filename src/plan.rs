@@ -413,40 +413,91 @@ impl NetworkEffects {
             reach: est.reach.clone(),
             blocked_in: vec![0; est.nodes.len()],
             unexposed: vec![0; est.nodes.len()],
-            allow_segments: FixedBitSet::with_capacity(est.segment_count as usize),
+            allow_segments: FixedBitSet::with_capacity(est.positions as usize),
         }
     }
 
     /// Applies one `block` effect on the nodes it covers.
     fn block(&mut self, est: &Estate, fx: &crate::controls::ResolvedEffect, cov: &FixedBitSet) {
-        let s_us = est.segment_count as usize;
-        for a in &fx.allow_from {
-            if let Some(&sn) = est.index.get(a.as_str()) {
-                self.allow_segments.insert(sn as usize);
+        let p_us = est.positions as usize;
+        let seg_of = &est.position_segment;
+        let allowed_from = |pos: usize| {
+            fx.allow_from
+                .iter()
+                .any(|a| est.index.get(a.as_str()) == Some(&seg_of[pos]))
+        };
+        for pos in 0..p_us {
+            if allowed_from(pos) {
+                self.allow_segments.insert(pos);
             }
         }
         for n in cov.ones() {
             let node = &est.nodes[n];
-            if fx.reach == BlockReach::Internet {
+            // A segment's positions: the segment and the walled hosts in it.
+            let inside = |pos: usize| seg_of[pos] as usize == n;
+            let s_us = est.segment_count as usize;
+            let tos: Vec<usize> = std::iter::once(n)
+                .chain((s_us..p_us).filter(|&t| inside(t)))
+                .collect();
+            if fx.outbound {
+                self.block_out(est, fx, n, &tos);
+            } else if fx.reach == BlockReach::Internet {
                 if node.kind == AssetKind::Segment {
-                    self.reach[n] &= !fx.protocols;
+                    for &to in &tos {
+                        self.reach[to] &= !fx.protocols;
+                    }
                 } else {
                     self.unexposed[n] |= fx.protocols;
                 }
             } else if node.kind == AssetKind::Segment {
-                let allowed_from = |s: usize| {
-                    fx.allow_from
-                        .iter()
-                        .any(|a| est.index.get(a.as_str()) == Some(&(s as NodeId)))
-                };
-                for from in 0..s_us {
-                    let same = from == n;
-                    if (!same || fx.reach == BlockReach::All) && !allowed_from(from) {
-                        self.reach[from * s_us + n] &= !fx.protocols;
+                for &to in &tos {
+                    for from in 0..p_us {
+                        let same = inside(from);
+                        if (!same || fx.reach == BlockReach::All) && !allowed_from(from) {
+                            self.reach[from * p_us + to] &= !fx.protocols;
+                        }
                     }
                 }
             } else {
                 self.blocked_in[n] |= fx.protocols;
+            }
+        }
+    }
+}
+
+impl NetworkEffects {
+    /// An outbound block on covered node `n`: flows out of its positions (`tos` for a
+    /// segment; a walled host's own position) to other segments (and inside with
+    /// `reach: all`), except into `allow_from` segments. A host without a position of its
+    /// own shares its segment's and is not filtered alone.
+    fn block_out(
+        &mut self,
+        est: &Estate,
+        fx: &crate::controls::ResolvedEffect,
+        n: usize,
+        tos: &[usize],
+    ) {
+        let p_us = est.positions as usize;
+        let seg_of = &est.position_segment;
+        let node = &est.nodes[n];
+        let froms: Vec<usize> = if node.kind == AssetKind::Segment {
+            tos.to_vec()
+        } else if node.net as usize >= est.segment_count as usize {
+            vec![node.net as usize]
+        } else {
+            Vec::new()
+        };
+        let home = node.segment;
+        for &from in &froms {
+            for (to, &to_seg) in seg_of.iter().enumerate() {
+                let same = to_seg == home;
+                let allowed = fx
+                    .allow_from
+                    .iter()
+                    .any(|a| est.index.get(a.as_str()) == Some(&to_seg));
+                if (!same || fx.reach == BlockReach::All) && !allowed {
+                    self.reach[from * p_us + to] &= !fx.protocols;
+                }
             }
         }
     }
@@ -609,7 +660,7 @@ pub fn step_reaches(
     reach_allowed: &[u8],
 ) -> bool {
     let dst = edge.at as usize;
-    let seg = est.nodes[dst].segment as usize;
+    let seg = est.nodes[dst].net as usize;
     let (reach_now, reach_allowed) = (reach_now[seg], reach_allowed[seg]);
     let blocked = plan.blocked_in[dst];
     let (open, closed) = (edge.proto & !blocked, edge.proto & blocked);

@@ -206,6 +206,65 @@ fn a_relations_own_p_overrides_the_technique_on_that_link_only() {
 }
 
 #[test]
+fn an_egress_rule_on_the_only_foothold_blocks_the_only_path() {
+    let s = run_json(&scenario("egress"), &["--controls", "none"]);
+    assert_eq!(compromised(set(&s, "none"), "db-host"), 0.0);
+    let (_d, open) = variant(
+        "egress",
+        "{action: deny, peer: srv}",
+        "{action: allow, peer: srv}",
+    );
+    let s = run_json(&open, &["--controls", "none", "--controls", "lan-egress"]);
+    assert_eq!(compromised(set(&s, "none"), "db-host"), 1.0);
+    // The same cut made by a control: an outbound block on the segment.
+    assert_eq!(compromised(set(&s, "lan-egress"), "db-host"), 0.0);
+}
+
+#[test]
+fn an_ingress_rule_on_the_target_blocks_it_too() {
+    let (_d, open) = variant(
+        "egress",
+        "    firewall:\n      egress:\n        - {action: deny, peer: srv}\n",
+        "",
+    );
+    let text = std::fs::read_to_string(&open).expect("variant");
+    let walled = text.replace(
+        "exploits: [{service: ssh, p: 1, noise: 0}]}",
+        "exploits: [{service: ssh, p: 1, noise: 0}], firewall: {ingress: [{action: deny, peer: lan, services: [ssh]}]}}",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("ingress.yaml");
+    std::fs::write(&p, walled).expect("write");
+    let s = run_json(&p.to_string_lossy(), &["--controls", "none"]);
+    assert_eq!(compromised(set(&s, "none"), "db-host"), 0.0);
+    let s = run_json(&open, &["--controls", "none"]);
+    assert_eq!(compromised(set(&s, "none"), "db-host"), 1.0);
+}
+
+#[test]
+fn steps_cost_and_the_score_is_value_minus_cost() {
+    let (_d, costly) = variant(
+        "ssh-chain",
+        "  max_tries: 1\n",
+        "  max_tries: 1\n  step_cost: 0.5\n",
+    );
+    let s = run_json(&costly, &["--controls", "none"]);
+    let none = set(&s, "none");
+    let (cost, score, value) = (
+        f(none, "intrusion.cost.mean"),
+        f(none, "intrusion.score.mean"),
+        f(none, "blast_radius_value.mean"),
+    );
+    // Every try is certain, so the tries are the same in every trial.
+    let tries = f(none, "work.steps_per_trial");
+    assert!((cost - 0.5 * tries).abs() < 1e-9, "{cost} vs {tries} tries");
+    assert!(
+        (score - (value - cost)).abs() < 1e-9,
+        "{score} = {value} - {cost}"
+    );
+}
+
+#[test]
 fn without_discovery_the_attacker_knows_everything_from_the_start() {
     let (_d, omniscient) = variant(
         "ssh-chain",

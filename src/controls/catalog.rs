@@ -134,6 +134,8 @@ pub struct ResolvedEffect {
     pub reach: BlockReach,
     /// block: segment ids still allowed in.
     pub allow_from: Vec<String>,
+    /// block: outbound rather than inbound flows.
+    pub outbound: bool,
     /// Only steps whose source identity is privileged (tier 0 or 1).
     pub privileged_only: bool,
     /// Only pass-the-hash steps using the shared local administrator password.
@@ -346,6 +348,7 @@ fn resolve_control(u: &ControlUse, catalog: &Catalog) -> Result<ResolvedControl>
                 protocols: Protocol::mask_of(&e.protocols),
                 reach: e.reach.unwrap_or_default(),
                 allow_from: e.allow_from.clone(),
+                outbound: e.direction == Some(super::FlowDirection::Outbound),
                 privileged_only: e.privileged_only,
                 shared_local_admin: e.shared_local_admin,
                 stack: e.stack.clone(),

@@ -206,6 +206,17 @@ pub enum BlockReach {
     Internet,
 }
 
+/// Which way the flows a `block` effect stops go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowDirection {
+    /// Into the covered segments or devices (the default).
+    #[default]
+    Inbound,
+    /// Out of the covered segments (and walled hosts): egress filtering.
+    Outbound,
+}
+
 /// One effect of a control. Which fields apply depends on `kind`; validation checks them.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +256,10 @@ pub struct EffectDef {
     /// block: segments still allowed in (management, privileged access workstations).
     #[serde(default)]
     pub allow_from: Vec<String>,
+    /// block: inbound (the default) or outbound flows; outbound acts on covered segments
+    /// and on hosts with a firewall of their own (their own network position).
+    #[serde(default)]
+    pub direction: Option<FlowDirection>,
     /// Only edges whose source identity is privileged (tier 0 or 1).
     #[serde(default)]
     pub privileged_only: bool,
@@ -545,13 +560,18 @@ pub fn describe_effect(e: &EffectDef) -> String {
             value(&e.fraction)
         ),
         EffectKind::Block => format!(
-            "block {} flows ({:?}) into covered segments/devices{}",
+            "block {} flows ({:?}) {} covered segments/devices{}",
             e.protocols
                 .iter()
                 .map(|p| p.name())
                 .collect::<Vec<_>>()
                 .join(", "),
             e.reach.unwrap_or_default(),
+            if e.direction == Some(FlowDirection::Outbound) {
+                "out of"
+            } else {
+                "into"
+            },
             if e.allow_from.is_empty() {
                 String::new()
             } else {

@@ -36,7 +36,8 @@ pub fn compile_with(s: &Scenario, profile: Option<&str>) -> Estate {
 /// Compiles the estate's World for an attacker profile (`None`: the World's own).
 pub fn compile_world(w: &EstateWorld, profile: Option<&str>) -> Estate {
     let profile = w.profile(profile);
-    let (nodes, node_of, entities, virtuals) = node_table(w, &profile);
+    let (mut nodes, node_of, entities, virtuals) = node_table(w, &profile);
+    let position_segment = super::network::assign_positions(w, &mut nodes, &entities);
     let idps: Vec<NodeId> = (0..nodes.len() as NodeId)
         .filter(|&n| {
             nodes[n as usize].kind == AssetKind::IdentityProvider
@@ -64,8 +65,21 @@ pub fn compile_world(w: &EstateWorld, profile: Option<&str>) -> Estate {
     for (i, &e) in index.segments.iter().enumerate().skip(1) {
         derive_segment(&cx, e, i as u32, &mut derived);
     }
-    let reach = reach_matrix(w, &profile);
-    let mut est = finish(w, profile, nodes, entities, reach, derived);
+    let reach = super::network::position_reach(
+        w,
+        &nodes,
+        &entities,
+        &position_segment,
+        &reach_matrix(w, &profile),
+    );
+    let mut est = finish(
+        w,
+        profile,
+        (nodes, entities),
+        reach,
+        position_segment,
+        derived,
+    );
     est.node_of = node_of;
     est.virtuals = virtuals;
     est.idps = idps;
@@ -191,6 +205,7 @@ fn segment_node(world: &World, e: Entity, n: NodeId) -> Node {
         kind: AssetKind::Segment,
         virtual_kind: None,
         segment: n,
+        net: n,
         value: world.get::<Worth>(e).map_or(0.0, |w| w.value),
         records: 0,
         crown_jewel: false,
@@ -242,6 +257,7 @@ pub(crate) fn asset_node(
         kind: a.kind,
         virtual_kind: None,
         segment,
+        net: segment,
         value: worth.map_or(0.0, |w| w.value),
         records: er.get::<crate::world::DataStore>().map_or(0, |d| d.records),
         crown_jewel: worth.is_some_and(|w| w.crown_jewel),
@@ -343,6 +359,7 @@ pub(crate) fn add_virtual(
         kind: AssetKind::Group,
         virtual_kind: Some(vk),
         segment: 0,
+        net: 0,
         value: 0.0,
         records: 0,
         crown_jewel: false,
@@ -456,9 +473,9 @@ fn apply_permutation<A: Copy, B: Copy>(perm: &[u32], a: &mut [A], b: &mut [B]) {
 fn finish(
     w: &EstateWorld,
     profile: Profile,
-    nodes: Vec<Node>,
-    entities: Vec<Option<Entity>>,
+    (nodes, entities): (Vec<Node>, Vec<Option<Entity>>),
     reach: Vec<u8>,
+    position_segment: Vec<u32>,
     mut derived: Derived,
 ) -> Estate {
     sort_derived(&mut derived);
@@ -486,6 +503,8 @@ fn finish(
     let mut est = Estate {
         name: w.world.resource::<EstateInfo>().name.clone(),
         segment_count: index.segments.len() as u32,
+        positions: position_segment.len() as u32,
+        position_segment,
         reach,
         start: Vec::new(),
         objectives: Vec::new(),
@@ -638,10 +657,10 @@ pub(crate) fn freeze(est: &mut Estate) {
 /// Groups the network edges (no source) by the segment of the node they must reach
 /// ([`super::AttackEdge::at`]), and lists those whose such node the internet reaches when the attacker exploits from outside.
 pub(crate) fn index_network(est: &mut Estate, network: Vec<u32>) {
-    let s_us = est.segment_count as usize;
+    let s_us = est.positions as usize;
     let mut net: Vec<(u32, u32)> = network
         .into_iter()
-        .map(|e| (est.nodes[est.edges[e as usize].at as usize].segment, e))
+        .map(|e| (est.nodes[est.edges[e as usize].at as usize].net, e))
         .collect();
     net.sort_unstable();
     let mut net_start = vec![0u32; s_us + 1];

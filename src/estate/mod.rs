@@ -14,6 +14,7 @@
 mod compile;
 pub mod incremental;
 pub mod knowledge;
+mod network;
 
 use crate::attacker::Profile;
 use crate::model::{AssetKind, RelationKind};
@@ -38,7 +39,13 @@ pub struct Estate {
     pub index: foldhash::HashMap<String, NodeId>,
     /// Number of segments, the internet included: nodes `0..segment_count` are segments.
     pub segment_count: u32,
-    /// reach[from * S + to]: protocol mask allowed from segment `from` into `to`.
+    /// Network positions: the segments (`0..segment_count`), then one per host with
+    /// firewall rules of its own, whose reach its rules filter.
+    pub positions: u32,
+    /// Per position, the segment it lies in.
+    pub position_segment: Vec<u32>,
+    /// reach[from * P + to]: protocol mask allowed from position `from` into `to` (P =
+    /// [`Estate::positions`]).
     pub reach: Vec<u8>,
     /// The attack graph's edges, indexed by edge id: each node's out-edges are contiguous
     /// ([`Estate::blocks`]); network edges ([`NO_SOURCE`]) are in no node's block.
@@ -199,14 +206,14 @@ impl Estate {
         (b.streams as usize..b.streams_end as usize)
             .chain(b.ext_streams as usize..b.ext_streams_end as usize)
     }
-    /// Edge ids of the network edges whose target sits in segment `seg`.
+    /// Edge ids of the network edges whose target sits at position `seg`.
     pub fn net_edges_into(&self, seg: u32) -> &[u32] {
         &self.net_edges
             [self.net_start[seg as usize] as usize..self.net_start[seg as usize + 1] as usize]
     }
-    /// Protocol mask allowed from segment `from` into segment `to`, before controls.
+    /// Protocol mask allowed from position `from` into position `to`, before controls.
     pub fn reach(&self, from: u32, to: u32) -> u8 {
-        self.reach[(from * self.segment_count + to) as usize]
+        self.reach[(from * self.positions + to) as usize]
     }
     /// Number of nodes that count in the blast radius ([`Node::counts`]).
     pub fn counted_assets(&self) -> usize {

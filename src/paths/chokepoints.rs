@@ -206,7 +206,7 @@ impl Closure {
         if self.footholds.put(seg as usize) {
             return;
         }
-        let s = est.segment_count as usize;
+        let s = est.positions as usize;
         let allow = plan.allow_segments.contains(seg as usize);
         for t in 0..s {
             let r = plan.reach[seg as usize * s + t];
@@ -231,7 +231,7 @@ impl Closure {
         let f = est.node(n).foothold;
         if gives_foothold(est, n) && old & f == 0 && new & f != 0 {
             let seg = est.node(n).segment;
-            self.add_foothold(est, plan, seg);
+            self.add_foothold(est, plan, est.node(n).net);
             if seg != INTERNET {
                 self.grant(est, plan, seg, bits::ACCESS);
             }
@@ -242,7 +242,7 @@ impl Closure {
     /// The closure of `est` under `plan`, from the internet, the start assets and every
     /// possible insider.
     pub(crate) fn of(est: &Estate, plan: &ControlPlan) -> Closure {
-        let s = est.segment_count as usize;
+        let s = est.positions as usize;
         let mut c = Closure {
             bits: vec![0; est.nodes.len()],
             footholds: FixedBitSet::with_capacity(s),

@@ -199,13 +199,13 @@ impl<'a> StateGraph<'a> {
             max_states: 4_000_000,
         };
         // Everything held at time zero contributes footholds to every path.
-        let words = (est.segment_count as usize).div_ceil(64).max(1);
+        let words = (est.positions as usize).div_ceil(64).max(1);
         let mut base = vec![0u64; words];
         base[0] |= 1;
         let mut compliant = false;
         for &(n, b) in &est.start {
             if foothold_held(est, n, b) {
-                let s = est.node(n).segment as usize;
+                let s = est.node(n).net as usize;
                 base[s / 64] |= 1 << (s % 64);
                 compliant |= est.node(n).compliant;
             }
@@ -240,7 +240,7 @@ impl<'a> StateGraph<'a> {
             let mut c = compliant;
             for &d in devices {
                 if gives_foothold(est, d) {
-                    let s = est.node(d).segment as usize;
+                    let s = est.node(d).net as usize;
                     m[s / 64] |= 1 << (s % 64);
                     c |= est.node(d).compliant;
                 }
@@ -257,13 +257,13 @@ impl<'a> StateGraph<'a> {
     /// Replaces the entries with `from` (nodes held with the given bits, as start assets)
     /// and the internet.
     pub fn with_entries(mut self, from: &[(NodeId, u8)]) -> StateGraph<'a> {
-        let words = (self.est.segment_count as usize).div_ceil(64).max(1);
+        let words = (self.est.positions as usize).div_ceil(64).max(1);
         let mut base = vec![0u64; words];
         base[0] |= 1;
         let mut compliant = false;
         for &(n, b) in from {
             if foothold_held(self.est, n, b) {
-                let s = self.est.node(n).segment as usize;
+                let s = self.est.node(n).net as usize;
                 base[s / 64] |= 1 << (s % 64);
                 compliant |= self.est.node(n).compliant;
             }
@@ -305,7 +305,7 @@ impl<'a> StateGraph<'a> {
     /// footholds that reach the same segments on the same protocols are one mask: the
     /// network test is all a mask is used for.
     fn intern_mask(&mut self, words: Vec<u64>) -> u32 {
-        let s = self.est.segment_count as usize;
+        let s = self.est.positions as usize;
         let mut key = vec![0u8; 2 * s];
         for from in 0..s {
             if words[from / 64] & (1 << (from % 64)) != 0 {
@@ -317,7 +317,7 @@ impl<'a> StateGraph<'a> {
 
     /// ORs segment `from`'s reach into a mask key (reach_now, then reach_allowed).
     fn or_row(&self, key: &mut [u8], from: usize) {
-        let s = self.est.segment_count as usize;
+        let s = self.est.positions as usize;
         let allow = self.plan.allow_segments.contains(from);
         for t in 0..s {
             let r = self.plan.reach[from * s + t];
@@ -332,7 +332,7 @@ impl<'a> StateGraph<'a> {
         if let Some(&m) = self.mask_index.get(&key) {
             return m;
         }
-        let s = self.est.segment_count as usize;
+        let s = self.est.positions as usize;
         let id = self.masks.len() as u32;
         self.masks.push(Mask {
             reach_now: key[..s].to_vec(),
@@ -401,7 +401,7 @@ impl<'a> StateGraph<'a> {
         let (mask, compliant) = if gains_run {
             let node = self.est.node(dst);
             (
-                self.mask_plus(k.mask, node.segment),
+                self.mask_plus(k.mask, node.net),
                 k.compliant || node.compliant,
             )
         } else {

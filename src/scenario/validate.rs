@@ -685,6 +685,13 @@ impl Validator<'_> {
                 _ => {}
             }
         }
+        if e.direction.is_some() && e.kind != EffectKind::Block {
+            self.err(
+                ep("direction"),
+                "`direction` applies to block effects only".into(),
+                None,
+            );
+        }
         if e.kind == EffectKind::Block && e.protocols.is_empty() {
             self.err(
                 ep("protocols"),

@@ -430,7 +430,7 @@ pub fn dispatch(cx: &Ctx, st: &mut TrialState) {
             continue;
         }
         if edge.proto != 0 && !reachable(cx, st, &edge) {
-            let seg = cx.est.node(edge.at).segment;
+            let seg = cx.est.node(edge.at).net;
             st.touch_segment(seg);
             st.parked[seg as usize].push(e);
             continue;
@@ -687,7 +687,7 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
                 st.m.first_lateral_at = Some(st.now);
             }
         }
-        add_foothold(cx, st, node.segment);
+        add_foothold(cx, st, node.net);
         if node.segment != INTERNET {
             grant(cx, st, node.segment, bits::ACCESS, via);
         }
@@ -712,7 +712,7 @@ fn add_foothold(cx: &Ctx, st: &mut TrialState, s: u32) {
     if st.footholds[s as usize] != 1 {
         return;
     }
-    let n = cx.est.segment_count;
+    let n = cx.est.positions;
     let allow = cx.plan.allow_segments.contains(s as usize);
     for t in 0..n {
         let r = cx.plan.reach[(s * n + t) as usize];
@@ -741,7 +741,7 @@ fn remove_foothold(cx: &Ctx, st: &mut TrialState, s: u32) {
 /// What the live footholds reach now, from scratch: after a foothold is lost or the plan
 /// changed.
 fn recompute_reach(cx: &Ctx, st: &mut TrialState) {
-    let n = cx.est.segment_count;
+    let n = cx.est.positions;
     for &t in &st.touched_segments {
         st.reach_now[t as usize] = 0;
         st.reach_allowed_now[t as usize] = 0;
@@ -801,7 +801,7 @@ pub fn contain(cx: &Ctx, st: &mut TrialState, n: NodeId) {
         st.live_owned -= 1;
     }
     if node.foothold & b != 0 {
-        remove_foothold(cx, st, node.segment);
+        remove_foothold(cx, st, node.net);
         if node.compliant {
             st.compliant_live -= 1;
         }
@@ -1011,7 +1011,7 @@ fn tries_allowed(cx: &Ctx, st: &TrialState, e: usize) -> u8 {
     if edge.src != NO_SOURCE || edge.has(flags::SCAN) {
         return max as u8;
     }
-    let seg = cx.est.node(edge.at).segment as usize;
+    let seg = cx.est.node(edge.at).net as usize;
     let feet = (0..8)
         .filter(|b| edge.proto & (1 << b) != 0)
         .map(|b| st.reachers.get(seg * 8 + b).copied().unwrap_or(0))
@@ -1025,7 +1025,7 @@ fn tries_allowed(cx: &Ctx, st: &TrialState, e: usize) -> u8 {
 fn spend(cx: &Ctx, st: &mut TrialState, e: u32) {
     let edge = &cx.est.edges[e as usize];
     if edge.src == NO_SOURCE && !edge.has(flags::SCAN) {
-        let seg = cx.est.node(edge.at).segment;
+        let seg = cx.est.node(edge.at).net;
         st.touch_segment(seg);
         st.spent[seg as usize].push(e);
     }
@@ -1034,7 +1034,7 @@ fn spend(cx: &Ctx, st: &mut TrialState, e: u32) {
 /// A new foothold in segment `s`: every segment it reaches gains tries for the network
 /// steps into it, and those that had used theirs up are offered again.
 fn credit_tries(cx: &Ctx, st: &mut TrialState, s: u32) {
-    let n = cx.est.segment_count;
+    let n = cx.est.positions;
     for t in 0..n {
         let r = cx.plan.reach[(s * n + t) as usize];
         if r == 0 {

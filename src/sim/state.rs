@@ -330,7 +330,8 @@ impl TrialState {
         let nodes = est.nodes.len();
         let edges = est.edges.len();
         let streams = est.streams.len();
-        let segments = est.segment_count as usize;
+        // Per-segment state is per network position (segments, then walled hosts).
+        let segments = est.positions as usize;
         let kinds = crate::model::AssetKind::ALL.len();
         let techs = est.tech_count;
         TrialState {

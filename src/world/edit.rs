@@ -66,7 +66,8 @@ impl EstateWorld {
                 index.assets.push(e);
                 e
             });
-            t.everything |= a.kind == AssetKind::IdentityProvider;
+            // A host firewall gives a network position of its own: the positions change.
+            t.everything |= a.kind == AssetKind::IdentityProvider || a.firewall.is_some();
             t.assets.push(e);
             t.changed.push(e);
         }
@@ -80,6 +81,8 @@ impl EstateWorld {
                 continue;
             };
             let was = self.asset(e).kind;
+            t.everything |=
+                self.world.get::<super::Firewall>(e).is_some() || def.firewall.is_some();
             self.world.resource_scope(|world, index: Mut<Index>| {
                 insert_asset_components(world, &index, e, def);
             });
@@ -134,7 +137,8 @@ impl EstateWorld {
             self.unlink(*r, t);
         }
         let id = self.asset(e).id.clone();
-        t.everything |= self.asset(e).kind == AssetKind::IdentityProvider;
+        t.everything |= self.asset(e).kind == AssetKind::IdentityProvider
+            || self.world.get::<super::Firewall>(e).is_some();
         let mut index = self.world.resource_mut::<Index>();
         index.assets.retain(|&x| x != e);
         index.by_id.remove(&id);
