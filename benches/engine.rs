@@ -49,6 +49,9 @@ struct Fixture {
     optimal: Arc<ControlPlan>,
     /// The same assets with the attacker stuck on an isolated device.
     stuck: Arc<Estate>,
+    /// The same estate with an attacker that knows everything (no discovery), and its
+    /// `none` plan: what discovery costs.
+    omniscient: (Arc<Estate>, Arc<ControlPlan>),
 }
 
 fn fixture(n: usize) -> &'static Fixture {
@@ -102,6 +105,14 @@ fn fixture(n: usize) -> &'static Fixture {
     s2.attacker.entry = Some(Vec::new());
     s2.attacker.start = vec!["bench-isolated".into()];
     let stuck = Arc::new(estate::compile(&s2));
+    let mut s3 = scenario.clone();
+    s3.attacker.discovery = Some(false);
+    let all_known = Arc::new(estate::compile(&s3));
+    let all_known_none = Arc::new(plan::build(
+        &all_known,
+        &resolve_set("none", &[], &catalog).unwrap(),
+        1,
+    ));
     let f: &'static Fixture = Box::leak(Box::new(Fixture {
         scenario,
         json,
@@ -109,6 +120,7 @@ fn fixture(n: usize) -> &'static Fixture {
         none,
         optimal,
         stuck,
+        omniscient: (all_known, all_known_none),
     }));
     c.push((n, f));
     f
@@ -173,6 +185,14 @@ fn bench_trials(c: &mut Criterion) {
             });
             // The same batch, counted in edges examined: the work the kernel counts.
             if name == "none" {
+                // The same trials by an attacker that knows the estate: discovery's cost.
+                let (est, plan) = &f.omniscient;
+                let mut all_known = Engine::new(est.clone(), plan.clone(), 1);
+                let (s3, _) = play(&mut all_known, t);
+                g.throughput(Throughput::Elements(s3.max(1)));
+                g.bench_function(BenchmarkId::new("steps_none_no_discovery", n), |b| {
+                    b.iter(|| black_box(play(&mut all_known, t)))
+                });
                 g.throughput(Throughput::Elements(examined.max(1)));
                 g.bench_function(BenchmarkId::new("edges_examined_none", n), |b| {
                     b.iter(|| black_box(play(&mut engine, t)))
