@@ -77,6 +77,16 @@ pub fn summary_table(s: &Summary) -> String {
         ("attack steps per trial", |c| {
             format!("{:.1}", c.work.steps_per_trial)
         }),
+        ("hosts held as admin / user only (mean)", |c| {
+            c.intrusion.as_ref().map_or("-".into(), |i| {
+                format!("{:.1} / {:.1}", i.admin_hosts.mean, i.user_only_hosts.mean)
+            })
+        }),
+        ("known, not compromised (mean)", |c| {
+            c.intrusion.as_ref().map_or("-".into(), |i| {
+                format!("{:.1}", i.known_not_compromised.mean)
+            })
+        }),
     ];
     for (label, f) in rows {
         let mut row = vec![Cell::new(label)];

@@ -30,6 +30,17 @@ pub fn trials_csv(runs: &[SetRun]) -> Result<Vec<u8>> {
     .map(|s| s.to_string())
     .collect();
     header.extend(Pillar::ALL.iter().map(|p| p.name().to_string()));
+    header.extend(
+        [
+            "admin_hosts",
+            "user_only_hosts",
+            "discovered",
+            "known_not_compromised",
+            "cost",
+            "score",
+        ]
+        .map(String::from),
+    );
     let err = |e: csv::Error| Error::Usage(format!("csv: {e}"));
     w.write_record(&header).map_err(err)?;
     for r in runs {
@@ -59,6 +70,14 @@ pub fn trials_csv(runs: &[SetRun]) -> Result<Vec<u8>> {
                     .sum();
                 row.push(c.to_string());
             }
+            row.extend([
+                o.admin.to_string(),
+                o.user_only.to_string(),
+                o.discovered.to_string(),
+                o.known_not_compromised.to_string(),
+                format!("{:.4}", o.cost),
+                format!("{:.4}", o.score),
+            ]);
             w.write_record(&row).map_err(err)?;
         }
     }
