@@ -10,6 +10,16 @@ use crate::model::{AssetKind, RelationKind};
 use crate::techniques::TechniqueCatalog;
 use std::collections::HashSet;
 
+/// The largest value, time, speed or spread accepted: far beyond any real estate, and small
+/// enough that sums over millions of assets and trials stay finite.
+const MAX_QUANTITY: f64 = 1e12;
+
+/// The most records one asset, or all assets together, may hold: 2^53, exact as a float.
+const MAX_RECORDS: u64 = 1 << 53;
+
+/// The longest horizon accepted, in hours (over 100,000 years).
+const MAX_HORIZON_HOURS: f64 = 1e9;
+
 /// Maps keyed by the scenario's ids: a million of them on the largest estates.
 type IdMap<K, V> = foldhash::HashMap<K, V>;
 
@@ -19,6 +29,7 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Vec<Diagnostic> {
     let mut v = Validator {
         out: Vec::new(),
         limits,
+        hints: crate::suggest::HintBudget::default(),
     };
     v.run(s);
     v.out
@@ -27,6 +38,8 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Vec<Diagnostic> {
 struct Validator<'a> {
     out: Vec<Diagnostic>,
     limits: &'a Limits,
+    /// "Did you mean" searches left: each costs a pass over every id.
+    hints: crate::suggest::HintBudget,
 }
 
 fn article(word: &str) -> &'static str {
@@ -70,6 +83,41 @@ impl Validator<'_> {
             self.err(path, format!("{x} is not a finite number"), None);
         } else if x < 0.0 {
             self.err(path, format!("{what} must not be negative (got {x})"), None);
+        } else if x > MAX_QUANTITY {
+            self.err(
+                path,
+                format!("{what} {x} is over the largest accepted, {MAX_QUANTITY:e}"),
+                Some("sums of such numbers over assets and trials would overflow".into()),
+            );
+        }
+    }
+
+    /// Record counts: each at most [`MAX_RECORDS`], and so is their sum over the scenario,
+    /// so that no sum of records (per trial, over trials as a float) can wrap or lose
+    /// precision.
+    fn records(&mut self, s: &Scenario) {
+        let mut total: u64 = 0;
+        for (i, a) in s.assets.iter().enumerate() {
+            let Some(r) = a.records else { continue };
+            if r > MAX_RECORDS {
+                self.err(
+                    format!("assets[{i}].records"),
+                    format!("{r} records is over the largest accepted, {MAX_RECORDS}"),
+                    None,
+                );
+                return;
+            }
+            total = total.saturating_add(r);
+            if total > MAX_RECORDS {
+                self.err(
+                    format!("assets[{i}].records"),
+                    format!(
+                        "the records of all assets add up to more than {MAX_RECORDS} here"
+                    ),
+                    Some("records of every asset together must stay within 2^53".into()),
+                );
+                return;
+            }
         }
     }
 
@@ -100,6 +148,7 @@ impl Validator<'_> {
             self.asset(i, a, &kinds, &segment_ids);
         }
         self.relations(s, &kinds);
+        self.records(s);
         self.attacker(s, &kinds);
         self.techniques(s);
         self.rates_and_times(s);
@@ -332,11 +381,14 @@ impl Validator<'_> {
     /// The simulation's horizon and number of trials.
     fn simulation(&mut self, s: &Scenario) {
         let sim = &s.simulation;
-        if !(sim.horizon_hours.is_finite() && sim.horizon_hours > 0.0) {
+        if !(sim.horizon_hours.is_finite()
+            && sim.horizon_hours > 0.0
+            && sim.horizon_hours <= MAX_HORIZON_HOURS)
+        {
             self.err(
                 "simulation.horizon_hours".into(),
                 format!(
-                    "horizon must be a positive number of hours (got {})",
+                    "horizon must be a positive number of hours, at most {MAX_HORIZON_HOURS:e} (got {})",
                     sim.horizon_hours
                 ),
                 Some("720 is 30 days".into()),
@@ -392,7 +444,9 @@ impl Validator<'_> {
     ) {
         match kinds.get(id) {
             None => {
-                let hint = crate::suggest::did_you_mean_hint(id, kinds.keys().copied())
+                let hint = self
+                    .hints
+                    .hint(id, kinds.keys().copied())
                     .unwrap_or_else(|| "define it under `assets:` or `segments:`".into());
                 self.err(path, format!("unknown id `{id}`"), Some(hint));
             }
@@ -677,11 +731,29 @@ impl Validator<'_> {
     ) {
         let set_names: HashSet<&str> = s.control_sets.iter().map(|c| c.name.as_str()).collect();
         for (i, set) in s.control_sets.iter().enumerate() {
-            if set.name == "none" {
+            if set.name.trim().is_empty() {
+                self.err(
+                    format!("control_sets[{i}].name"),
+                    "a control set needs a non-empty name".into(),
+                    Some("name it, e.g. `name: mfa-everywhere`".into()),
+                );
+            } else if set.name == "none" {
                 self.err(
                     format!("control_sets[{i}].name"),
                     "`none` is reserved".into(),
                     None,
+                );
+            } else if crate::controls::resolve_set(&set.name, &[], catalog).is_ok() {
+                // A preset (`initial`) or catalog syntax (`C01+C14`, `initial+C14`) already
+                // means something on the command line and in sweeps: a scenario set of that
+                // name would silently change its meaning.
+                self.err(
+                    format!("control_sets[{i}].name"),
+                    format!(
+                        "`{}` already names a preset or catalog controls; a scenario set cannot redefine it",
+                        set.name
+                    ),
+                    Some("choose another name (presets: traditional, initial, advanced, optimal; `+` joins catalog ids)".into()),
                 );
             }
             if s.control_sets[..i].iter().any(|o| o.name == set.name) {
