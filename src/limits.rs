@@ -224,10 +224,9 @@ impl Limits {
         } else {
             return None;
         };
-        Some(
-            Diagnostic::error("", message)
-                .with_hint(format!("raise the limit with {flag} if the file is trusted")),
-        )
+        Some(Diagnostic::error("", message).with_hint(format!(
+            "raise the limit with {flag} if the file is trusted"
+        )))
     }
 }
 
@@ -511,5 +510,23 @@ mod tests {
     fn brackets_in_strings_do_not_refuse() {
         let text = format!("name: '{}'\nassets: []\n", "[".repeat(100));
         assert!(Limits::default().check_text(&text).is_none());
+    }
+
+    #[test]
+    fn bare_cr_line_breaks_do_not_hide_anchors() {
+        let text = billion_laughs(9).replace('\n', "\r");
+        let s = prescan(&text, 64);
+        assert!(s.maybe_anchor);
+        let d = Limits::default().check_text(&text).expect("refused");
+        assert!(d.message.contains("aliases expand"), "{}", d.message);
+        let mut flow = String::from("{name: x,\rassets: [],\rbomb: [\r&l0 [lol, lol, lol],");
+        for k in 1..=12 {
+            let refs = vec![format!("*l{}", k - 1); 10].join(", ");
+            flow.push_str(&format!("\r&l{k} [{refs}],"));
+        }
+        flow.push_str("\r*l12]}\r");
+        assert!(prescan(&flow, 64).maybe_anchor);
+        let d = Limits::default().check_text(&flow).expect("refused");
+        assert!(d.message.contains("aliases expand"), "{}", d.message);
     }
 }

@@ -646,6 +646,10 @@ struct Reader<'o> {
     g: BhGraph,
     pending: Vec<Pending>,
     rep: Report,
+    /// The ObjectIdentifier of each collected node as first written (before upper-casing).
+    first_raw: HashMap<usize, String>,
+    /// Ids collected more than once with the same spelling, merged (as BloodHound does).
+    repeated: Vec<String>,
 }
 
 fn read_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -676,6 +680,8 @@ pub fn read_collection(path: &Path, opts: &Options) -> Result<Collection> {
         g: BhGraph::default(),
         pending: Vec::new(),
         rep: Report::default(),
+        first_raw: HashMap::new(),
+        repeated: Vec::new(),
     };
     let meta = std::fs::metadata(path).map_err(read_err(path))?;
     let budget = opts.max_decompressed_bytes;
@@ -709,10 +715,7 @@ pub fn read_collection(path: &Path, opts: &Options) -> Result<Collection> {
             }
             // Bounded read: the metadata says 0 bytes for a device or a pipe.
             let cap = opts.max_file_bytes.min(budget);
-            let mut bytes = Vec::new();
-            std::fs::File::open(path)
-                .and_then(|f| f.take(cap.saturating_add(1)).read_to_end(&mut bytes))
-                .map_err(read_err(path))?;
+            let bytes = read_bounded(path, cap).map_err(read_err(path))?;
             if bytes.len() as u64 > cap {
                 return Err(limit_err(
                     &path.display().to_string(),
@@ -723,7 +726,29 @@ pub fn read_collection(path: &Path, opts: &Options) -> Result<Collection> {
             r.file(&name, &bytes)?;
         }
     }
+    r.report_repeats();
     r.finish()
+}
+
+/// Reads `path` until its end or until more than `cap` bytes have been read, whatever size
+/// its metadata reports (0 for devices, pipes and `/proc` files). It reads in 64 KiB
+/// chunks, a multiple of 8 as `/proc/self/pagemap` requires, so it stops at most one chunk
+/// past `cap`; the caller refuses a result longer than `cap`.
+fn read_bounded(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    const CHUNK: usize = 64 << 10;
+    let mut f = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; CHUNK];
+    while bytes.len() as u64 <= cap {
+        let n = match f.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+    Ok(bytes)
 }
 
 /// The JSON files of a collection directory, in name order. A symbolic link is read only
@@ -785,10 +810,7 @@ fn read_dir_collection(r: &mut Reader, path: &Path, opts: &Options) -> Result<()
             ));
         }
         let cap = budget.min(opts.max_file_bytes);
-        let mut bytes = Vec::new();
-        std::fs::File::open(&p)
-            .and_then(|f| f.take(cap.saturating_add(1)).read_to_end(&mut bytes))
-            .map_err(read_err(&p))?;
+        let bytes = read_bounded(&p, cap).map_err(read_err(&p))?;
         if bytes.len() as u64 > budget {
             return Err(too_big());
         }
@@ -1039,28 +1061,41 @@ impl Reader<'_> {
     }
 
     /// The node for a collected object, merged with a node an earlier reference created.
-    /// An id collected twice (ObjectIdentifiers are compared without letter case) keeps
-    /// the first object: the later one is counted as not understood and named in a warning,
-    /// never merged into the first silently.
-    fn collected_node(&mut self, id: String, kind: BhKind) -> Option<usize> {
+    /// An id collected twice with the same spelling is merged, as BloodHound merges it (real
+    /// collections list built-in groups once per domain controller), and reported. An id
+    /// that differs from an earlier one only in letter case, or that was collected as
+    /// another kind, keeps the first object: the later one is counted as not understood and
+    /// named in a warning, never merged into the first silently.
+    fn collected_node(&mut self, id: String, raw: &str, kind: BhKind) -> Option<usize> {
         if let Some(&i) = self.g.index.get(&id) {
             let n = &mut self.g.nodes[i];
             if n.collected {
                 let (was, now) = (n.kind.name(), kind.name());
-                if n.kind != kind {
+                let first = self.first_raw.get(&i).map_or("", String::as_str);
+                let problem = if n.kind != kind {
                     self.rep
                         .unknown(format!("object id collected as both {was} and {now}"));
-                } else {
+                    format!("collected as {was}, then as {now}")
+                } else if first != raw {
                     self.rep.unknown(format!(
-                        "{now} object whose ObjectIdentifier repeats an earlier one (letter case ignored)"
+                        "{now} object whose ObjectIdentifier differs from an earlier one only in letter case"
                     ));
-                }
+                    format!(
+                        "`{}` collected after `{}`",
+                        safe_text(raw),
+                        safe_text(first)
+                    )
+                } else {
+                    self.repeated.push(id);
+                    return Some(i);
+                };
                 self.rep.warnings.push(format!(
-                    "ObjectIdentifier {} collected twice (as {was}, then as {now}; letter case ignored): the first object kept, the later one not read",
+                    "ObjectIdentifier {} collected twice ({problem}; letter case ignored): the first object kept, the later one not read",
                     safe_text(&id)
                 ));
                 return None;
             }
+            self.first_raw.insert(i, raw.to_string());
             n.kind = kind;
             n.collected = true;
             return Some(i);
@@ -1068,7 +1103,22 @@ impl Reader<'_> {
         let i = self.g.nodes.len();
         self.g.index.insert(id.clone(), i);
         self.g.nodes.push(BhNode::new(id, kind, true));
+        self.first_raw.insert(i, raw.to_string());
         Some(i)
+    }
+
+    /// One warning for the objects collected more than once and merged, with the first ids.
+    fn report_repeats(&mut self) {
+        if self.repeated.is_empty() {
+            return;
+        }
+        let shown: Vec<String> = self.repeated.iter().take(5).map(|i| safe_text(i)).collect();
+        self.rep.warnings.push(format!(
+            "{} object(s) collected more than once with the same ObjectIdentifier, merged as BloodHound merges them (later properties win): {}{}",
+            self.repeated.len(),
+            shown.join(", "),
+            if self.repeated.len() > 5 { ", ..." } else { "" }
+        ));
     }
 
     /// One item of a collection file: a collected object becomes (or merges into) a node
@@ -1111,7 +1161,8 @@ impl Reader<'_> {
                 .skip(format!("deleted {} object (IsDeleted)", kind.name()));
             return;
         }
-        let Some(i) = self.collected_node(id, kind) else {
+        let raw = o.oid.as_deref().unwrap_or("").trim().to_string();
+        let Some(i) = self.collected_node(id, &raw, kind) else {
             return;
         };
         self.record_properties(i, kind, &mut o);

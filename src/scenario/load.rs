@@ -230,8 +230,7 @@ fn tolerant_decode(text: &str, is_json: bool, limits: &Limits) -> Option<Vec<Dia
             // repeat the structural error, so they are left out.
             for mut d in validate(&partial, limits) {
                 // Each quoted name looked up once: linear in the message, not in the ids.
-                if d
-                    .message
+                if d.message
                     .split('`')
                     .skip(1)
                     .step_by(2)

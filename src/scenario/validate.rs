@@ -111,9 +111,7 @@ impl Validator<'_> {
             if total > MAX_RECORDS {
                 self.err(
                     format!("assets[{i}].records"),
-                    format!(
-                        "the records of all assets add up to more than {MAX_RECORDS} here"
-                    ),
+                    format!("the records of all assets add up to more than {MAX_RECORDS} here"),
                     Some("records of every asset together must stay within 2^53".into()),
                 );
                 return;
