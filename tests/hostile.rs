@@ -1515,14 +1515,21 @@ fn a_zip_with_two_entries_of_the_same_name_is_refused() {
     let o = ztsim(&["import", "bloodhound", s(&z), "-o", s(&out)]);
     assert_rejected(&o, &["two entries of the same name"]);
     assert!(!out.exists());
-    // The same zip without the duplicate imports.
+    // The same zip without the duplicate imports; an entry with an unsafe name is reported
+    // and skipped, never extracted.
     let z = write(
         d.path(),
         "ok.zip",
-        zip_of(&[("users.json", &users), ("groups.json", &groups)]),
+        zip_of(&[
+            ("users.json", &users),
+            ("groups.json", &groups),
+            ("../evil.json", &users),
+        ]),
     );
     let o = ztsim(&["import", "bloodhound", s(&z), "-o", s(&out)]);
     assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("unsafe name"), "{}", text(&o));
+    assert!(!d.path().parent().unwrap().join("evil.json").exists());
 }
 
 /// Bug 10: record counts and values that would wrap or overflow to infinity are refused.
