@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 ///
 /// A target that exists and is not a regular file or a directory (a character device such
 /// as `/dev/null`, a FIFO, `/dev/stdout`) is written directly instead: renaming over it
-/// would replace the device or pipe with a regular file.
+/// would replace the device or pipe with a regular file. A symbolic link is followed: the
+/// link stays and its target is written.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_mode(path, bytes, 0o666)
 }
@@ -25,6 +26,14 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         path: path.to_path_buf(),
         cause,
     };
+    // A symbolic link (`/dev/stdout` -> `/proc/self/fd/1` -> a file or a pipe) is written
+    // through: the link stays, and its target is replaced or written in place.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && let Ok(target) = std::fs::canonicalize(path)
+        && target != path
+    {
+        return write_atomic_mode(&target, bytes, mode);
+    }
     if let Ok(meta) = std::fs::metadata(path) {
         if meta.is_dir() {
             return Err(werr(std::io::Error::new(

@@ -1174,6 +1174,19 @@ fn writers_write_into_devices_and_fifos_instead_of_replacing_them() {
             .file_type()
             .is_fifo()
     );
+    // A symbolic link is written through: the link stays, its target gets the output.
+    let real = write(d.path(), "real.dot", "old");
+    let link = d.path().join("link.dot");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let o = ztsim(&["export", s(&f), "--format", "dot", "-o", s(&link)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(std::fs::read_to_string(&real).unwrap().contains("digraph"));
     let leftovers: Vec<_> = std::fs::read_dir(d.path())
         .unwrap()
         .flatten()
