@@ -1308,6 +1308,21 @@ fn alias_byte_bombs_are_refused_naming_the_flag() {
     }
     let o = ztsim(&["validate", "--max-alias-bytes", "1000000000", s(&f)]);
     assert!(!text(&o).contains("--max-alias-bytes"), "{}", text(&o));
+    // An exercise script goes through the same check (the tabletop printed 525 MB before).
+    let small = write(d.path(), "s.yaml", SMALL);
+    let script = write(
+        d.path(),
+        "ex.yaml",
+        format!(
+            "title: &big \"{}\"\nobjectives: [{}]\nsteps: []\n",
+            "x".repeat(1 << 20),
+            vec!["*big"; 500].join(", ")
+        ),
+    );
+    let (o, took, _) = bounded(&["tabletop", s(&small), "--script", s(&script)]);
+    assert_rejected(&o, &["--max-alias-bytes"]);
+    assert!(o.stdout.len() < 100_000, "{} bytes of output", o.stdout.len());
+    assert!(took < Duration::from_secs(5), "tabletop took {took:?}");
 }
 
 /// Bug 4: a billion laughs whose anchors follow bare-CR line breaks is caught too.
