@@ -1321,7 +1321,11 @@ fn alias_byte_bombs_are_refused_naming_the_flag() {
     );
     let (o, took, _) = bounded(&["tabletop", s(&small), "--script", s(&script)]);
     assert_rejected(&o, &["--max-alias-bytes"]);
-    assert!(o.stdout.len() < 100_000, "{} bytes of output", o.stdout.len());
+    assert!(
+        o.stdout.len() < 100_000,
+        "{} bytes of output",
+        o.stdout.len()
+    );
     assert!(took < Duration::from_secs(5), "tabletop took {took:?}");
 }
 
