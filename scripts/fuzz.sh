@@ -20,7 +20,9 @@
 #
 # Corpora live in fuzz/corpus/TARGET (not committed) and are seeded on every run from the
 # files the project ships: scenarios, test scenarios, the bad-input corpus, the SharpHound
-# fixtures, the exercises, fuzz/seeds/ and tests/fuzz-regressions/. A crash stops the
+# fixtures, the exercises, fuzz/seeds/TARGET/ (hostile shapes: bare-CR line breaks, alias
+# byte bombs, byte-order marks, duplicate zip entries, duplicate ids) and
+# tests/fuzz-regressions/. A crash stops the
 # script with a non-zero status; its input is in fuzz/artifacts/TARGET/. Turn it into a
 # file under tests/fuzz-regressions/ (see the README there) and fix the bug.
 set -euo pipefail
@@ -66,7 +68,8 @@ seed() { # seed TARGET FILE [PREFIX-BYTE-OCTAL]
     fi
 }
 shopt -s nullglob globstar
-for f in scenarios/*.yaml tests/scenarios/**/*.yaml tests/bad/*.yaml tests/fuzz-regressions/*.yaml; do
+for f in scenarios/*.yaml tests/scenarios/**/*.yaml tests/bad/*.yaml tests/fuzz-regressions/*.yaml \
+    fuzz/seeds/scenario_yaml/*; do
     seed scenario_yaml "$f"
     seed scenario_sim "$f"
 done
@@ -86,6 +89,9 @@ for type in users computers groups domains gpos ous containers certtemplates; do
     done
     i=$((i + 1))
 done
+# Hostile SharpHound files (duplicate and case-colliding ids, long names, unknown versions,
+# BOMs), read as users files (first byte 0).
+for f in fuzz/seeds/bloodhound_json/*; do seed bloodhound_json "$f" 000; done
 # Zips of the fixture collections.
 if command -v python3 >/dev/null 2>&1; then
     mkdir -p fuzz/corpus/bloodhound_zip
@@ -100,11 +106,11 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
 EOF
     done
 fi
-for f in tests/fuzz-regressions/*.zip; do seed bloodhound_zip "$f"; done
+for f in tests/fuzz-regressions/*.zip fuzz/seeds/bloodhound_zip/*; do seed bloodhound_zip "$f"; done
 for f in fuzz/seeds/overlay_yaml/*; do seed overlay_yaml "$f"; done
 for f in tests/controls-files/*.yaml; do seed controls_file "$f"; done
 for f in fuzz/seeds/sweep_spec/* notebooks/spec.yaml; do seed sweep_spec "$f"; done
-for f in scenarios/exercises/*.yaml; do seed tabletop_script "$f"; done
+for f in scenarios/exercises/*.yaml fuzz/seeds/tabletop_script/*; do seed tabletop_script "$f"; done
 for f in fuzz/seeds/tabletop_command/*; do seed tabletop_command "$f"; done
 if compgen -G "scenarios/exercises/*.yaml" >/dev/null; then
     grep -h 'do:' scenarios/exercises/*.yaml | sed -e 's/.*do: *//' -e 's/^"//' -e 's/".*$//' \

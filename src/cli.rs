@@ -159,6 +159,9 @@ pub struct BloodhoundArgs {
     /// Import disabled accounts and computers too (skipped by default).
     #[arg(long)]
     pub include_disabled: bool,
+    /// In a collection directory, also read symbolic links that point out of it (skipped by default).
+    #[arg(long)]
+    pub follow_symlinks: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -210,6 +213,9 @@ pub struct LimitArgs {
     /// Most nodes that expanding YAML aliases may produce.
     #[arg(long, default_value_t = Limits::default().max_alias_nodes)]
     pub max_alias_nodes: usize,
+    /// Most bytes of text that expanding YAML aliases may produce.
+    #[arg(long, default_value_t = Limits::default().max_alias_bytes)]
+    pub max_alias_bytes: u64,
 }
 
 impl LimitArgs {
@@ -222,6 +228,7 @@ impl LimitArgs {
             max_depth: self.max_depth,
             max_aliases: self.max_aliases,
             max_alias_nodes: self.max_alias_nodes,
+            max_alias_bytes: self.max_alias_bytes,
         }
     }
 }
@@ -231,8 +238,8 @@ pub struct SimArgs {
     /// Control set to run (repeatable): `none`, a set the scenario defines, or catalog ids joined with `+` (e.g. C01+C14). Default: `none` and every set the scenario defines.
     #[arg(long = "controls", short = 'c', value_name = "SET")]
     pub controls: Vec<String>,
-    /// Trials per control set (default: the scenario's `simulation.trials`).
-    #[arg(long, short = 'n')]
+    /// Trials per control set, at least 1 (default: the scenario's `simulation.trials`).
+    #[arg(long, short = 'n', value_parser = clap::value_parser!(u32).range(1..))]
     pub trials: Option<u32>,
     /// Master seed (default: the scenario's `simulation.seed`).
     #[arg(long, short = 's')]
@@ -487,7 +494,8 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
 fn run_options(prep: &Prepared, a: &SimArgs) -> RunOptions {
     let sim = &prep.loaded.scenario.simulation;
     RunOptions {
-        trials: a.trials.unwrap_or(sim.trials).max(1),
+        // `--trials` is at least 1 (clap refuses 0), and so is a validated scenario's.
+        trials: a.trials.unwrap_or(sim.trials),
         seed: a.seed.unwrap_or(sim.seed),
         threads: a.threads,
         timeline_points: 48,
@@ -809,6 +817,7 @@ fn import_bloodhound(a: &BloodhoundArgs) -> Result<ExitCode> {
         max_file_bytes: limits.max_file_bytes,
         include_disabled: a.include_disabled,
         max_id_len: limits.max_string_len.saturating_sub(1),
+        follow_symlinks: a.follow_symlinks,
     };
     let overlay = match &a.overlay {
         Some(p) => Some(import::Overlay::from_file(p, &limits)?),
@@ -941,8 +950,8 @@ pub struct AnalysisArgs {
 pub struct PathsArgs {
     /// Scenario file (YAML or JSON).
     pub scenario: PathBuf,
-    /// Paths per target.
-    #[arg(short = 'k', default_value_t = 5)]
+    /// Paths per target, at least 1.
+    #[arg(short = 'k', default_value_t = 5, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub k: usize,
     /// Rank paths by probability or by expected time.
     #[arg(long = "by", value_enum, default_value_t = PathRank::Probability)]
@@ -961,8 +970,8 @@ pub struct ChokepointsArgs {
     /// Single assets and relations to test by removal (the most used on routes to the targets, and the cut members).
     #[arg(long, default_value_t = 8)]
     pub candidates: usize,
-    /// Monte Carlo trials per removal.
-    #[arg(long, short = 'n', default_value_t = 1000)]
+    /// Monte Carlo trials per removal, at least 1.
+    #[arg(long, short = 'n', default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     pub trials: u32,
     #[command(flatten)]
     pub common: AnalysisArgs,
@@ -989,8 +998,8 @@ pub struct RecommendArgs {
     /// What to reduce.
     #[arg(long, value_enum, default_value_t = RecommendMetric::Blast)]
     pub metric: RecommendMetric,
-    /// Trials per evaluation (every candidate at every step).
-    #[arg(long, short = 'n', default_value_t = 300)]
+    /// Trials per evaluation (every candidate at every step), at least 1.
+    #[arg(long, short = 'n', default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
     pub trials: u32,
     /// Master seed (default: the scenario's `simulation.seed`).
     #[arg(long, short = 's')]

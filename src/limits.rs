@@ -11,6 +11,7 @@
 //! | nesting depth | 64 levels | `--max-depth` | [`Limits::check_text`], before any parser builds a tree |
 //! | YAML alias references | 10,000 | `--max-aliases` | [`Limits::check_text`] and the YAML budget |
 //! | nodes produced by expanding YAML aliases | 500,000 | `--max-alias-nodes` | [`Limits::check_text`] |
+//! | scalar bytes produced by expanding YAML aliases | 16 MiB | `--max-alias-bytes` | [`Limits::check_text`] |
 //!
 //! [`Limits::check_text`] runs first in every loader of untrusted text (scenarios, overlays,
 //! sweep specs, exercise scripts). It measures nesting and alias expansion on the raw event
@@ -37,6 +38,9 @@ pub struct Limits {
     pub max_aliases: usize,
     /// Most nodes that expanding YAML aliases may produce, over the whole document.
     pub max_alias_nodes: usize,
+    /// Most bytes of scalar text that expanding YAML aliases may produce, over the whole
+    /// document (one large anchored scalar aliased many times).
+    pub max_alias_bytes: u64,
 }
 
 impl Default for Limits {
@@ -49,6 +53,7 @@ impl Default for Limits {
             max_depth: 64,
             max_aliases: 10_000,
             max_alias_nodes: 500_000,
+            max_alias_bytes: 16 << 20,
         }
     }
 }
@@ -119,16 +124,16 @@ impl Limits {
     /// both). Syntax errors end the check without a diagnostic: the parsers report them.
     fn check_events(&self, text: &str) -> Option<Diagnostic> {
         use saphyr_parser::{Event, Parser};
-        // Node count of each anchored node, by anchor id (ids are dense, from 1).
-        let mut anchor_nodes: Vec<u64> = Vec::new();
-        // Open collections: (anchor id, nodes inside so far, the collection itself included).
-        let mut open: Vec<(usize, u64)> = Vec::new();
+        // Size of each anchored node, by anchor id (ids are dense, from 1).
+        let mut anchored: Vec<Size> = Vec::new();
+        // Open collections: (anchor id, size inside so far, the collection itself included).
+        let mut open: Vec<(usize, Size)> = Vec::new();
         let mut aliases = 0usize;
-        let mut expanded = 0u64;
-        let set_anchor = |v: &mut Vec<u64>, id: usize, n: u64| {
+        let mut expanded = Size::default();
+        let set_anchor = |v: &mut Vec<Size>, id: usize, n: Size| {
             if id > 0 {
                 if v.len() <= id {
-                    v.resize(id + 1, 0);
+                    v.resize(id + 1, Size::default());
                 }
                 v[id] = n;
             }
@@ -147,60 +152,39 @@ impl Limits {
                 // Other syntax errors are the parsers' to report.
                 Err(_) => return None,
             };
-            let at = || (span.start.line(), span.start.col() + 1);
-            let add = |open: &mut Vec<(usize, u64)>, n: u64| {
+            let at = (span.start.line(), span.start.col() + 1);
+            let add = |open: &mut Vec<(usize, Size)>, n: Size| {
                 if let Some(top) = open.last_mut() {
-                    top.1 = top.1.saturating_add(n);
+                    top.1 = top.1.plus(n);
                 }
             };
             match event {
                 Event::Alias(id) => {
                     aliases += 1;
-                    if aliases > self.max_aliases {
-                        return Some(located(
-                            Diagnostic::error(
-                                "",
-                                format!(
-                                    "more than {} YAML aliases (`*name` references)",
-                                    self.max_aliases
-                                ),
-                            )
-                            .with_hint("raise the limit with --max-aliases if the file is trusted"),
-                            at(),
-                        ));
-                    }
-                    let n = anchor_nodes.get(id).copied().unwrap_or(1).max(1);
-                    expanded = expanded.saturating_add(n);
-                    if expanded > self.max_alias_nodes as u64 {
-                        return Some(located(
-                            Diagnostic::error(
-                                "",
-                                format!(
-                                    "YAML aliases expand to more than {} nodes (a \"billion laughs\" document?)",
-                                    self.max_alias_nodes
-                                ),
-                            )
-                            .with_hint(
-                                "raise the limit with --max-alias-nodes if the file is trusted",
-                            ),
-                            at(),
-                        ));
+                    let n = anchored.get(id).copied().unwrap_or(Size::ONE);
+                    expanded = expanded.plus(n);
+                    if let Some(d) = self.alias_budget(aliases, expanded) {
+                        return Some(located(d, at));
                     }
                     add(&mut open, n);
                 }
-                Event::Scalar(_, _, anchor, _) => {
-                    set_anchor(&mut anchor_nodes, anchor, 1);
-                    add(&mut open, 1);
+                Event::Scalar(value, _, anchor, _) => {
+                    let n = Size {
+                        nodes: 1,
+                        bytes: value.len() as u64,
+                    };
+                    set_anchor(&mut anchored, anchor, n);
+                    add(&mut open, n);
                 }
                 Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                    open.push((anchor, 1));
+                    open.push((anchor, Size::ONE));
                     if open.len() > self.max_depth {
-                        return Some(located(self.too_deep(self.max_depth), at()));
+                        return Some(located(self.too_deep(self.max_depth), at));
                     }
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
                     if let Some((anchor, n)) = open.pop() {
-                        set_anchor(&mut anchor_nodes, anchor, n);
+                        set_anchor(&mut anchored, anchor, n);
                         add(&mut open, n);
                     }
                 }
@@ -208,6 +192,59 @@ impl Limits {
             }
         }
         None
+    }
+
+    /// The diagnostic for a document whose aliases go over a limit: too many references,
+    /// or an expansion of too many nodes or too many bytes. Each names its flag.
+    fn alias_budget(&self, aliases: usize, expanded: Size) -> Option<Diagnostic> {
+        let (message, flag) = if aliases > self.max_aliases {
+            (
+                format!(
+                    "more than {} YAML aliases (`*name` references)",
+                    self.max_aliases
+                ),
+                "--max-aliases",
+            )
+        } else if expanded.nodes > self.max_alias_nodes as u64 {
+            (
+                format!(
+                    "YAML aliases expand to more than {} nodes (a \"billion laughs\" document?)",
+                    self.max_alias_nodes
+                ),
+                "--max-alias-nodes",
+            )
+        } else if expanded.bytes > self.max_alias_bytes {
+            (
+                format!(
+                    "YAML aliases expand to more than {} bytes of text (a large anchored value repeated by `*name`)",
+                    self.max_alias_bytes
+                ),
+                "--max-alias-bytes",
+            )
+        } else {
+            return None;
+        };
+        Some(Diagnostic::error("", message).with_hint(format!(
+            "raise the limit with {flag} if the file is trusted"
+        )))
+    }
+}
+
+/// What a YAML node holds once its aliases are expanded: nodes, and bytes of scalar text.
+#[derive(Clone, Copy, Debug, Default)]
+struct Size {
+    nodes: u64,
+    bytes: u64,
+}
+
+impl Size {
+    const ONE: Size = Size { nodes: 1, bytes: 0 };
+
+    fn plus(self, o: Size) -> Size {
+        Size {
+            nodes: self.nodes.saturating_add(o.nodes),
+            bytes: self.bytes.saturating_add(o.bytes),
+        }
     }
 }
 
@@ -272,7 +309,10 @@ struct Prescan {
 }
 
 /// One pass over the bytes, stopped as soon as the exact check is known to be needed. An
-/// anchor is any `&` at the start of a token, quoted or not. The depth bound holds for JSON
+/// anchor may be any `&` not preceded by a letter or digit and followed by a non-blank,
+/// quoted or not: a superset of the places YAML starts a token (after a space, tab, line
+/// break of any kind (LF, CR), flow indicator or byte-order mark), so no anchor is missed
+/// and `R&D` costs nothing. The depth bound holds for JSON
 /// and YAML alike: every flow opener (`[`, `{`) outside double quotes counts (a bracket
 /// inside a plain or single-quoted scalar only makes the bound looser), and block nesting
 /// is bounded per line by twice its indentation plus two per `- ` and `: ` indicator on the
@@ -295,10 +335,7 @@ fn prescan(text: &str, max_depth: usize) -> Prescan {
         // scalar (`O"Brien`) would otherwise hide every anchor after it. A false alarm only
         // costs the exact pass.
         if c == b'&'
-            && matches!(
-                prev,
-                b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':'
-            )
+            && !prev.is_ascii_alphanumeric()
             && !matches!(b.get(i + 1), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
         {
             maybe_anchor = true;
@@ -312,7 +349,7 @@ fn prescan(text: &str, max_depth: usize) -> Prescan {
             } else if c == b'"' {
                 in_dq = false;
             }
-            if c == b'\n' {
+            if matches!(c, b'\n' | b'\r') {
                 line_start = true;
                 indent = 0;
                 indicators = 0;
@@ -335,7 +372,8 @@ fn prescan(text: &str, max_depth: usize) -> Prescan {
             b'[' | b'{' => flow += 1,
             b']' | b'}' => flow = flow.saturating_sub(1),
             b'-' | b':' | b'?' if next_is_space => indicators += 1,
-            b'\n' => {
+            // YAML breaks lines at LF, CRLF and a bare CR alike.
+            b'\n' | b'\r' => {
                 line_start = true;
                 indent = 0;
                 indicators = 0;
@@ -472,5 +510,23 @@ mod tests {
     fn brackets_in_strings_do_not_refuse() {
         let text = format!("name: '{}'\nassets: []\n", "[".repeat(100));
         assert!(Limits::default().check_text(&text).is_none());
+    }
+
+    #[test]
+    fn bare_cr_line_breaks_do_not_hide_anchors() {
+        let text = billion_laughs(9).replace('\n', "\r");
+        let s = prescan(&text, 64);
+        assert!(s.maybe_anchor);
+        let d = Limits::default().check_text(&text).expect("refused");
+        assert!(d.message.contains("aliases expand"), "{}", d.message);
+        let mut flow = String::from("{name: x,\rassets: [],\rbomb: [\r&l0 [lol, lol, lol],");
+        for k in 1..=12 {
+            let refs = vec![format!("*l{}", k - 1); 10].join(", ");
+            flow.push_str(&format!("\r&l{k} [{refs}],"));
+        }
+        flow.push_str("\r*l12]}\r");
+        assert!(prescan(&flow, 64).maybe_anchor);
+        let d = Limits::default().check_text(&flow).expect("refused");
+        assert!(d.message.contains("aliases expand"), "{}", d.message);
     }
 }

@@ -6,6 +6,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    ztsim::output::ignore_file_size_signal();
     let args = cli::Cli::parse();
     match cli::dispatch(args) {
         Ok(code) => code,

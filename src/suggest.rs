@@ -47,6 +47,33 @@ pub(crate) fn did_you_mean_hint<'a>(
     did_you_mean(got, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+/// How many "did you mean" searches one input may cost: each search compares the name
+/// with every candidate, so a file with N dangling references to N ids would otherwise take
+/// time quadratic in its size. The first few errors get a suggestion, the rest a plain hint.
+pub(crate) const MAX_HINT_SEARCHES: usize = 20;
+
+/// A budget of [`did_you_mean_hint`] searches, for checks that may report many unknown
+/// names: after [`MAX_HINT_SEARCHES`] searches it answers `None` without looking.
+#[derive(Debug, Default)]
+pub(crate) struct HintBudget {
+    used: usize,
+}
+
+impl HintBudget {
+    /// [`did_you_mean_hint`] while the budget lasts, else `None` (the candidates untouched).
+    pub(crate) fn hint<'a>(
+        &mut self,
+        got: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Option<String> {
+        if self.used >= MAX_HINT_SEARCHES {
+            return None;
+        }
+        self.used += 1;
+        did_you_mean_hint(got, candidates)
+    }
+}
+
 /// A one-line message about an unknown name: `problem`, then "; did you mean `x`?" when there
 /// is a suggestion, then where the names are listed (`listed`, e.g. "`help` lists them"): in
 /// parentheses after a suggestion, after a semicolon without one.
@@ -135,5 +162,17 @@ mod tests {
             did_you_mean_hint("segmnt", ["segment", "kind"]).as_deref(),
             Some("did you mean `segment`?")
         );
+    }
+
+    #[test]
+    fn hint_searches_are_capped() {
+        let mut budget = HintBudget::default();
+        let ids = ["alpha", "bravo"];
+        for _ in 0..MAX_HINT_SEARCHES {
+            assert!(budget.hint("alpah", ids.iter().copied()).is_some());
+        }
+        // Past the budget the candidates are not even looked at.
+        let never = std::iter::from_fn(|| -> Option<&str> { panic!("searched") });
+        assert!(budget.hint("alpah", never).is_none());
     }
 }

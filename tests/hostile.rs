@@ -1045,25 +1045,9 @@ fn imported_scenarios_and_outputs_are_private() {
     ]);
     assert!(o.status.success());
     assert_eq!(mode(&imp), 0o600);
-    // What is derived from it: results, report and export are created 0600 as well
-    // (every output is written through a temporary file created 0600).
-    let out = d.path().join("out");
-    let report = d.path().join("r.html");
-    let o = ztsim(&[
-        "run",
-        s(&imp),
-        "--trials",
-        "20",
-        "--out",
-        s(&out),
-        "--report",
-        s(&report),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    for f in ["summary.json", "trials.csv", "estate.json"] {
-        assert_eq!(mode(&out.join(f)), 0o600, "{f}");
-    }
-    assert_eq!(mode(&report), 0o600);
+    // What is derived from it follows the umask (see
+    // `outputs_respect_the_umask_and_imports_stay_private`), except an export of the private
+    // scenario, which stays private.
     let dot = d.path().join("g.dot");
     let o = ztsim(&["export", s(&imp), "--format", "dot", "-o", s(&dot)]);
     assert!(o.status.success(), "{}", text(&o));
@@ -1115,4 +1099,782 @@ fn fuzz_regressions_fail_cleanly() {
         n += 1;
     }
     eprintln!("{n} fuzz regressions replayed");
+}
+
+// ---------------------------------------------------------------------------------------
+// Round two (issue 21): devices and FIFOs, unbounded reads, alias byte bombs, silent merges
+// and wrap-arounds. Each test fails without its fix.
+
+fn mode_of(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Runs `ztsim ARGS` through `sh -c "PREFIX; exec ztsim ARGS"` (a umask, a ulimit).
+fn ztsim_sh(prefix: &str, args: &[&str]) -> Output {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("{prefix}; exec '{}' {}", bin(), quoted.join(" ")))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Bug 1: a writer never renames over a device or a FIFO; it writes into it.
+#[test]
+fn writers_write_into_devices_and_fifos_instead_of_replacing_them() {
+    use std::os::unix::fs::FileTypeExt;
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    // A private copy of /dev/null (same device numbers), so no test touches the real one.
+    let null = d.path().join("null");
+    if !have("mknod", &[s(&null), "c", "1", "3"]) {
+        eprintln!("skipped the device case: mknod is not permitted here");
+    } else {
+        let runs: Vec<Vec<&str>> = vec![
+            vec!["export", s(&f), "--format", "dot", "-o", s(&null)],
+            vec!["run", s(&f), "--trials", "5", "--report", s(&null)],
+            vec!["run", s(&f), "--trials", "5", "--navigator", s(&null)],
+        ];
+        for args in runs {
+            let o = ztsim(&args);
+            assert!(o.status.success(), "{args:?}: {}", text(&o));
+            let t = std::fs::symlink_metadata(&null).unwrap().file_type();
+            assert!(t.is_char_device(), "{args:?} replaced the device");
+        }
+        let o = Command::new(bin())
+            .args(["tabletop", s(&f), "--transcript", s(&null)])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            std::fs::symlink_metadata(&null)
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
+    // A FIFO: the reader gets the whole export, and the FIFO stays a FIFO.
+    let fifo = d.path().join("fifo");
+    assert!(have("mkfifo", &[s(&fifo)]));
+    let reader = Command::new("cat")
+        .arg(&fifo)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = ztsim(&["export", s(&f), "--format", "dot", "-o", s(&fifo)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let got = reader.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&got.stdout).contains("digraph"));
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    // A symbolic link is written through: the link stays, its target gets the output.
+    let real = write(d.path(), "real.dot", "old");
+    let link = d.path().join("link.dot");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let o = ztsim(&["export", s(&f), "--format", "dot", "-o", s(&link)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(std::fs::read_to_string(&real).unwrap().contains("digraph"));
+    let leftovers: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Bug 1 (and issue 20): outputs follow the umask; an import stays 0600 whatever it is.
+#[test]
+fn outputs_respect_the_umask_and_imports_stay_private() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    let out = d.path().join("out");
+    let report = d.path().join("r.html");
+    let o = ztsim_sh(
+        "umask 022",
+        &[
+            "run",
+            s(&f),
+            "--trials",
+            "5",
+            "--out",
+            s(&out),
+            "--report",
+            s(&report),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    for p in [
+        out.join("summary.json"),
+        out.join("trials.csv"),
+        report.clone(),
+    ] {
+        assert_eq!(mode_of(&p), 0o644, "{}", p.display());
+    }
+    let o = ztsim_sh(
+        "umask 077",
+        &["run", s(&f), "--trials", "5", "--out", s(&out)],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(mode_of(&out.join("summary.json")), 0o600);
+    let imp = d.path().join("imp.yaml");
+    let o = ztsim_sh(
+        "umask 022",
+        &[
+            "import",
+            "bloodhound",
+            &repo("tests/fixtures/sharphound/tiny"),
+            "-o",
+            s(&imp),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(mode_of(&imp), 0o600);
+}
+
+/// Copies the tiny SharpHound fixture into a fresh directory.
+fn tiny_copy(dir: &Path) -> PathBuf {
+    let c = dir.join("collection");
+    std::fs::create_dir_all(&c).unwrap();
+    for e in std::fs::read_dir(repo("tests/fixtures/sharphound/tiny")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), c.join(e.file_name())).unwrap();
+    }
+    c
+}
+
+/// Bug 2: a symlink out of a collection directory is not followed; when it is, the read is
+/// bounded although the metadata says 0 bytes.
+#[test]
+fn collection_symlinks_are_not_followed_and_size_zero_files_are_bounded() {
+    let d = tempfile::tempdir().unwrap();
+    let c = tiny_copy(d.path());
+    std::os::unix::fs::symlink("/proc/self/pagemap", c.join("zz_pagemap.json")).unwrap();
+    let out = d.path().join("x.yaml");
+    let (o, _, _) = bounded(&["import", "bloodhound", s(&c), "-o", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("not followed"), "{}", text(&o));
+    let (o, took, _) = bounded(&[
+        "import",
+        "bloodhound",
+        s(&c),
+        "--follow-symlinks",
+        "--max-decompressed-bytes",
+        "1000000",
+        "-o",
+        s(&d.path().join("y.yaml")),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--max-decompressed-bytes"),
+        "{}",
+        text(&o)
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+/// Bug 3: one large anchored scalar aliased many times is refused by its expanded bytes,
+/// with the flag named, before anything expands it.
+#[test]
+fn alias_byte_bombs_are_refused_naming_the_flag() {
+    let d = tempfile::tempdir().unwrap();
+    let mut y = format!("{SMALL}big: &big \"{}\"\n", "x".repeat(1 << 20));
+    y.push_str("refs: [");
+    y.push_str(&vec!["*big"; 500].join(", "));
+    y.push_str("]\n");
+    for k in 0..500 {
+        y.push_str(&format!("d{k}: &d{k} 1\n"));
+    }
+    let f = write(d.path(), "bytes.yaml", y);
+    for cmd in ["validate", "run"] {
+        let (o, took, rss) = bounded(&[cmd, s(&f)]);
+        assert_rejected(&o, &["bytes of text", "--max-alias-bytes"]);
+        assert!(took < Duration::from_secs(5), "{cmd} took {took:?}");
+        if let Some(kb) = rss {
+            assert!(kb < 200_000, "{cmd} peaked at {kb} KiB");
+        }
+    }
+    let o = ztsim(&["validate", "--max-alias-bytes", "1000000000", s(&f)]);
+    assert!(!text(&o).contains("--max-alias-bytes"), "{}", text(&o));
+    // An exercise script goes through the same check (the tabletop printed 525 MB before).
+    let small = write(d.path(), "s.yaml", SMALL);
+    let script = write(
+        d.path(),
+        "ex.yaml",
+        format!(
+            "title: &big \"{}\"\nobjectives: [{}]\nsteps: []\n",
+            "x".repeat(1 << 20),
+            vec!["*big"; 500].join(", ")
+        ),
+    );
+    let (o, took, _) = bounded(&["tabletop", s(&small), "--script", s(&script)]);
+    assert_rejected(&o, &["--max-alias-bytes"]);
+    assert!(
+        o.stdout.len() < 100_000,
+        "{} bytes of output",
+        o.stdout.len()
+    );
+    assert!(took < Duration::from_secs(5), "tabletop took {took:?}");
+}
+
+/// Bug 4: a billion laughs whose anchors follow bare-CR line breaks is caught too.
+#[test]
+fn billion_laughs_with_bare_cr_line_breaks_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    // A flow document (after a comment, so it is read as YAML), so that every anchor can
+    // start a line right after a bare CR.
+    let mut y = String::from(
+        "# bare CR line breaks\r{name: x,\rassets: [],\rbomb: [\r&l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol],",
+    );
+    for k in 1..=9 {
+        let refs = vec![format!("*l{}", k - 1); 10].join(", ");
+        y.push_str(&format!("\r&l{k} [{refs}],"));
+    }
+    y.push_str("\r*l9]}\r");
+    let f = write(d.path(), "cr.yaml", y);
+    let (o, took, rss) = bounded(&["validate", s(&f)]);
+    assert_rejected(&o, &["aliases expand to more than", "--max-alias-nodes"]);
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    if let Some(kb) = rss {
+        assert!(kb < 100_000, "peaked at {kb} KiB");
+    }
+}
+
+/// Bug 5: 20,000 dangling references cost no more than a valid file of the same size (the
+/// "did you mean" search is capped); before the fix this took minutes.
+#[test]
+fn twenty_thousand_dangling_references_validate_quickly() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    let mut y = String::from("name: dangling\nassets:\n  - {id: g, kind: group}\n");
+    for i in 0..n {
+        y.push_str(&format!("  - {{id: user-{i:05}, kind: user}}\n"));
+    }
+    y.push_str("relations:\n");
+    for i in 0..n {
+        y.push_str(&format!(
+            "  - {{type: member_of, from: user-{i:05}x, to: g}}\n"
+        ));
+    }
+    let f = write(d.path(), "dangling.yaml", y);
+    let t = Instant::now();
+    let o = ztsim(&["validate", s(&f)]);
+    let took = t.elapsed();
+    assert_rejected(
+        &o,
+        &["unknown id `user-19999x`", "did you mean `user-00000`"],
+    );
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+}
+
+/// Bug 6: exercise text cannot define links in the Markdown transcript.
+#[test]
+fn markdown_transcripts_escape_link_definitions() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    let script = write(
+        d.path(),
+        "ex.yaml",
+        "title: t\nobjectives:\n  - \"[runbook]: https://evil.example/phish\"\n  - \"[x]: javascript:alert(1)\"\nfacilitator_notes: \"[n]: https://evil.example\"\nsteps:\n  - {at: 0, do: step, note: \"[s]: https://evil.example\"}\n",
+    );
+    let t = d.path().join("t.md");
+    let o = ztsim(&[
+        "tabletop",
+        s(&f),
+        "--script",
+        s(&script),
+        "--transcript",
+        s(&t),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let md = std::fs::read_to_string(&t).unwrap();
+    for l in md.lines() {
+        let l = l.trim_start_matches(|c: char| c.is_ascii_digit() || ". >|".contains(c));
+        assert!(!l.starts_with('['), "link definition survives: {l}");
+    }
+    assert!(md.contains("\\[runbook]"), "{md}");
+    assert!(md.contains("1. \\[x]: javascript"), "{md}");
+}
+
+/// Bug 7: a scenario control set cannot take a preset's name, catalog syntax or no name.
+#[test]
+fn scenario_control_sets_cannot_shadow_presets_or_catalog_syntax() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, needle) in [
+        ("initial", "already names a preset"),
+        ("C01+C14", "already names a preset"),
+        ("initial+C14", "already names a preset"),
+        ("\"\"", "non-empty name"),
+    ] {
+        let f = write(
+            d.path(),
+            "s.yaml",
+            format!("{SMALL}control_sets:\n  - name: {name}\n    controls: [C01]\n"),
+        );
+        let o = ztsim(&["validate", s(&f)]);
+        assert_rejected(&o, &["control_sets[0].name", needle]);
+    }
+    // An ordinary name with a `+` that is no catalog syntax stays allowed.
+    let f = write(
+        d.path(),
+        "s.yaml",
+        format!("{SMALL}control_sets:\n  - name: \"edr+mfa\"\n    controls: [C01]\n"),
+    );
+    let o = ztsim(&["validate", s(&f)]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Bug 8: a non-UTF-8 line at the tabletop prompt is refused and the session goes on; the
+/// transcript is written on every way out, an error included.
+#[test]
+fn tabletop_survives_non_utf8_lines_and_always_writes_its_transcript() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    let t = d.path().join("t.md");
+    let mut child = Command::new(bin())
+        .args(["tabletop", s(&f), "--transcript", s(&t)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"step\n\xff\xfe bad \xc3\n step\nquit\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("line 2 is not UTF-8"), "{}", text(&o));
+    assert_eq!(text(&o).matches("> step").count(), 2, "{}", text(&o));
+    assert!(std::fs::read_to_string(&t).unwrap().contains("step"));
+    // A script that fails to play still leaves its transcript.
+    std::fs::remove_file(&t).unwrap();
+    let script = write(
+        d.path(),
+        "ex.yaml",
+        "title: t\nsteps:\n  - {at: 0, do: \"isolate no-such-asset\"}\n",
+    );
+    let o = ztsim(&[
+        "tabletop",
+        s(&f),
+        "--script",
+        s(&script),
+        "--transcript",
+        s(&t),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(t.exists(), "no transcript after an error: {}", text(&o));
+}
+
+/// Builds a zip of stored entries (names may repeat) in memory.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let (n, crc, len) = (name.as_bytes(), crc32(data), data.len() as u32);
+        let at = out.len() as u32;
+        let head = |sig: u32, central: bool| {
+            let mut h = Vec::new();
+            h.extend_from_slice(&sig.to_le_bytes());
+            if central {
+                h.extend_from_slice(&20u16.to_le_bytes());
+            }
+            for v in [20u16, 0, 0, 0, 0] {
+                h.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [crc, len, len] {
+                h.extend_from_slice(&v.to_le_bytes());
+            }
+            h.extend_from_slice(&(n.len() as u16).to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes());
+            if central {
+                h.extend_from_slice(&[0; 10]);
+                h.extend_from_slice(&at.to_le_bytes());
+            }
+            h.extend_from_slice(n);
+            h
+        };
+        let local = head(0x04034b50, false);
+        let cd = head(0x02014b50, true);
+        out.extend_from_slice(&local);
+        out.extend_from_slice(data);
+        central.extend_from_slice(&cd);
+    }
+    let cd_at = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x06054b50u32.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    let count = entries.len() as u16;
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_at.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// Bug 9: two zip entries of the same name are refused, not merged silently.
+#[test]
+fn a_zip_with_two_entries_of_the_same_name_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let tiny = repo("tests/fixtures/sharphound/tiny");
+    let users = std::fs::read(format!("{tiny}/users.json")).unwrap();
+    let groups = std::fs::read(format!("{tiny}/groups.json")).unwrap();
+    let z = write(
+        d.path(),
+        "dup.zip",
+        zip_of(&[
+            ("users.json", &users),
+            ("groups.json", &groups),
+            ("users.json", &users),
+        ]),
+    );
+    let out = d.path().join("x.yaml");
+    let o = ztsim(&["import", "bloodhound", s(&z), "-o", s(&out)]);
+    assert_rejected(&o, &["two entries of the same name"]);
+    assert!(!out.exists());
+    // The same zip without the duplicate imports; an entry with an unsafe name is reported
+    // and skipped, never extracted.
+    let z = write(
+        d.path(),
+        "ok.zip",
+        zip_of(&[
+            ("users.json", &users),
+            ("groups.json", &groups),
+            ("../evil.json", &users),
+        ]),
+    );
+    let o = ztsim(&["import", "bloodhound", s(&z), "-o", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("unsafe name"), "{}", text(&o));
+    assert!(!d.path().parent().unwrap().join("evil.json").exists());
+}
+
+/// Bug 10: record counts and values that would wrap or overflow to infinity are refused.
+#[test]
+fn record_counts_and_values_that_overflow_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    for (asset, path) in [
+        (
+            "{id: db2, kind: database, records: 18446744073709551615}",
+            "assets[3].records",
+        ),
+        (
+            "{id: db2, kind: database, value: 1.7e308}",
+            "assets[3].value",
+        ),
+    ] {
+        let f = write(
+            d.path(),
+            "s.yaml",
+            SMALL.replace("relations:", &format!("  - {asset}\nrelations:")),
+        );
+        assert_rejected(&ztsim(&["validate", s(&f)]), &[path, "largest accepted"]);
+    }
+    // Each within the bound, together over it: the sum is checked too.
+    let big = 1u64 << 52;
+    let f = write(
+        d.path(),
+        "s.yaml",
+        SMALL.replace(
+            "relations:",
+            &format!("  - {{id: a1, kind: database, records: {big}}}\n  - {{id: a2, kind: database, records: {big}}}\n  - {{id: a3, kind: database, records: {big}}}\nrelations:"),
+        ),
+    );
+    assert_rejected(
+        &ztsim(&["validate", s(&f)]),
+        &["assets[5].records", "add up"],
+    );
+    let f = write(
+        d.path(),
+        "s.yaml",
+        SMALL.replace(
+            "relations:",
+            "simulation: {horizon_hours: 1.7e308}\nrelations:",
+        ),
+    );
+    assert_rejected(&ztsim(&["validate", s(&f)]), &["simulation.horizon_hours"]);
+}
+
+/// Bug 11: `--progress-interval` out of range is a usage error, not a panic.
+#[test]
+fn sweep_progress_interval_is_validated() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "s.yaml", SMALL);
+    let spec = write(d.path(), "spec.yaml", "trials: 5\nscenarios: [s.yaml]\n");
+    for v in ["1e20", "inf", "NaN", "-1"] {
+        let o = ztsim(&[
+            "sweep",
+            s(&spec),
+            "--out",
+            s(&d.path().join("o")),
+            &format!("--progress-interval={v}"),
+        ]);
+        assert_rejected(&o, &["--progress-interval"]);
+    }
+}
+
+/// Bug 12: a duration too large to read back is refused when typed, so a saved session
+/// always replays.
+#[test]
+fn tabletop_durations_that_cannot_replay_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    let saved = d.path().join("saved.yaml");
+    let mut child = Command::new(bin())
+        .args(["tabletop", s(&f)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = format!(
+        "run until time 1e307d\nstep 1e307d\nstep 2h\nsave {}\nquit\n",
+        saved.display()
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(!t.contains("inf"), "{t}");
+    let saved_text = std::fs::read_to_string(&saved).unwrap();
+    assert!(!saved_text.contains("inf"), "{saved_text}");
+    let o = ztsim(&["tabletop", s(&f), "--script", s(&saved)]);
+    assert!(
+        o.status.success(),
+        "the saved session does not replay: {}",
+        text(&o)
+    );
+}
+
+/// Bug 13: `paths -k 0` is refused.
+#[test]
+fn paths_with_k_zero_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    let o = ztsim(&["paths", s(&f), "-k", "0"]);
+    assert_rejected(&o, &["-k", "0"]);
+    assert!(!text(&o).contains("cannot be reached"), "{}", text(&o));
+}
+
+/// Bug 14: repeated relations are counted once, with a warning, so copies change nothing.
+#[test]
+fn duplicate_relations_are_counted_once_with_a_warning() {
+    let d = tempfile::tempdir().unwrap();
+    let line = "  - {type: has_session, from: ws1, to: u1}\n";
+    let dup = write(d.path(), "dup.yaml", SMALL.replace(line, &line.repeat(200)));
+    let one = write(d.path(), "one.yaml", SMALL);
+    let o = ztsim(&["validate", s(&dup)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("duplicate of relations[0]"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("2 relations"), "{}", text(&o));
+    let json = |f: &Path| {
+        let o = ztsim(&["run", s(f), "--trials", "300", "--seed", "7", "--json"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(v["control_sets"].is_array(), "{v}");
+        v["control_sets"].take()
+    };
+    assert_eq!(json(&dup), json(&one));
+}
+
+/// Writes a one-file SharpHound users collection with the given objects into `dir`.
+fn users_file(dir: &Path, name: &str, version: &str, objects: &[String]) -> PathBuf {
+    write(
+        dir,
+        name,
+        format!(
+            "{{\"meta\": {{\"type\": \"users\", \"version\": {version}, \"count\": {}}}, \"data\": [{}]}}",
+            objects.len(),
+            objects.join(",")
+        ),
+    )
+}
+
+fn user_object(id: &str, name: &str) -> String {
+    format!(
+        "{{\"ObjectIdentifier\": \"{id}\", \"Properties\": {{\"name\": \"{name}\", \"domain\": \"CORP.LOCAL\", \"enabled\": true}}, \"Aces\": []}}"
+    )
+}
+
+/// Bug 15: an ObjectIdentifier that differs from an earlier one only in letter case keeps
+/// the first object and is reported; one repeated exactly is merged and reported.
+#[test]
+fn duplicate_object_identifiers_are_reported() {
+    let d = tempfile::tempdir().unwrap();
+    let f = users_file(
+        d.path(),
+        "users.json",
+        "6",
+        &[
+            user_object("S-1-5-21-1-2-3-1001", "ALICE@CORP.LOCAL"),
+            user_object("s-1-5-21-1-2-3-1001", "MALLORY@CORP.LOCAL"),
+        ],
+    );
+    let out = d.path().join("x.yaml");
+    let o = ztsim(&["import", "bloodhound", s(&f), "-o", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("only in letter case"), "{}", text(&o));
+    let y = std::fs::read_to_string(&out).unwrap();
+    assert!(y.contains("ALICE") && !y.contains("MALLORY"), "{y}");
+    // The same spelling twice is merged, as BloodHound merges it, and reported.
+    let f = users_file(
+        d.path(),
+        "users.json",
+        "6",
+        &[
+            user_object("S-1-5-21-1-2-3-1001", "ALICE@CORP.LOCAL"),
+            user_object("S-1-5-21-1-2-3-1001", "ALICE@CORP.LOCAL"),
+        ],
+    );
+    let o = ztsim(&["import", "bloodhound", s(&f), "-o", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("collected more than once"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Bug 16: meta.version is checked: 5 and 6 are read, anything unknown is refused.
+#[test]
+fn unsupported_sharphound_versions_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let obj = [user_object("S-1-5-21-1-2-3-1001", "ALICE@CORP.LOCAL")];
+    for v in ["7", "-1", "6.5", "1e300", "null", "[6]", "\"6\""] {
+        let f = users_file(d.path(), "users.json", v, &obj);
+        let o = ztsim(&[
+            "import",
+            "bloodhound",
+            s(&f),
+            "-o",
+            s(&d.path().join("x.yaml")),
+        ]);
+        assert_rejected(&o, &["meta.version", "versions 5 and 6"]);
+    }
+    for v in ["5", "6"] {
+        let f = users_file(d.path(), "users.json", v, &obj);
+        let o = ztsim(&[
+            "import",
+            "bloodhound",
+            s(&f),
+            "-o",
+            s(&d.path().join("x.yaml")),
+        ]);
+        assert!(o.status.success(), "v{v}: {}", text(&o));
+    }
+}
+
+/// Bug 17: a JSON scenario starting with a UTF-8 byte-order mark loads.
+#[test]
+fn a_json_scenario_with_a_byte_order_mark_loads() {
+    let d = tempfile::tempdir().unwrap();
+    let json = "\u{feff}{\"name\": \"bom\", \"assets\": [{\"id\": \"u1\", \"kind\": \"user\"}, {\"id\": \"db\", \"kind\": \"database\", \"crown_jewel\": true}], \"relations\": [{\"type\": \"reads\", \"from\": \"u1\", \"to\": \"db\"}]}";
+    let f = write(d.path(), "bom.json", json);
+    let o = ztsim(&["validate", s(&f)]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Bug 18: over `ulimit -f`, the write fails with a message and exit 1, and no temporary
+/// is left (SIGXFSZ no longer kills ztsim silently).
+#[test]
+fn a_file_size_limit_is_a_clear_write_error() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    let out = d.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let o = ztsim_sh(
+        "ulimit -f 1",
+        &["run", s(&f), "--trials", "2000", "--out", s(&out)],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("cannot write"), "{}", text(&o));
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// Bug 19: an over-long object name is counted as not understood, naming the object; the
+/// import goes on.
+#[test]
+fn an_over_long_object_name_is_not_understood_not_fatal() {
+    let d = tempfile::tempdir().unwrap();
+    let f = users_file(
+        d.path(),
+        "users.json",
+        "6",
+        &[
+            user_object("S-1-5-21-1-2-3-1001", "ALICE@CORP.LOCAL"),
+            user_object("S-1-5-21-1-2-3-1002", &"N".repeat(5000)),
+        ],
+    );
+    let out = d.path().join("x.yaml");
+    let o = ztsim(&["import", "bloodhound", s(&f), "-o", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("S-1-5-21-1-2-3-1002") && t.contains("5000 bytes"),
+        "{t}"
+    );
+    assert!(!t.contains("imported scenario"), "{t}");
+}
+
+/// Bug 20: a sweep refuses an output directory another sweep holds.
+#[test]
+fn a_second_sweep_into_a_locked_directory_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "s.yaml", SMALL);
+    let spec = write(d.path(), "spec.yaml", "trials: 5\nscenarios: [s.yaml]\n");
+    let out = d.path().join("o");
+    std::fs::create_dir(&out).unwrap();
+    let held = std::fs::File::create(out.join(".ztsim.lock")).unwrap();
+    held.try_lock().unwrap();
+    let o = ztsim(&["sweep", s(&spec), "--out", s(&out), "--quiet"]);
+    assert_rejected(&o, &["in use by another ztsim sweep"]);
+    assert!(!out.join("manifest.json").exists());
+    drop(held);
+    let o = ztsim(&["sweep", s(&spec), "--out", s(&out), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Bug 21: `--trials 0` is refused on the command line as in a file.
+#[test]
+fn trials_zero_on_the_command_line_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "s.yaml", SMALL);
+    for args in [
+        vec!["run", s(&f), "--trials", "0"],
+        vec!["compare", s(&f), "--trials", "0"],
+        vec!["chokepoints", s(&f), "--trials", "0"],
+    ] {
+        let o = ztsim(&args);
+        assert_rejected(&o, &["--trials", "0"]);
+    }
 }

@@ -46,8 +46,11 @@ pub struct Options {
     pub max_file_bytes: u64,
     /// Import disabled accounts and computers (skipped by default).
     pub include_disabled: bool,
-    /// Longest ObjectIdentifier accepted.
+    /// Longest ObjectIdentifier (and object name) accepted.
     pub max_id_len: usize,
+    /// Read files that a collection directory reaches through a symbolic link pointing out
+    /// of the directory (skipped with a warning by default).
+    pub follow_symlinks: bool,
 }
 
 impl Default for Options {
@@ -59,6 +62,7 @@ impl Default for Options {
             max_file_bytes: l.max_file_bytes,
             include_disabled: false,
             max_id_len: l.max_string_len.saturating_sub(1),
+            follow_symlinks: false,
         }
     }
 }
@@ -281,8 +285,34 @@ struct Head {
 struct Meta {
     #[serde(default, rename = "type")]
     kind: Option<String>,
-    #[serde(default)]
+    /// `None` when absent; `Some(Value::Null)` for an explicit `null`.
+    #[serde(default, deserialize_with = "present")]
     version: Option<Value>,
+}
+
+/// Deserializes a field that is present (even as `null`) as `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// SharpHound format versions ztsim reads; files of versions 1 to 4 are listed as not read.
+const READ_VERSIONS: [u64; 2] = [5, 6];
+
+/// The version a file declares: `Ok(None)` when `meta.version` is absent, `Ok(Some(v))` for
+/// a version from 1 to 6, an error naming the file for anything else (7, -1, 6.5, `null`,
+/// `[6]`): a format ztsim does not know is refused, not read as if it were v6.
+fn file_version(name: &str, v: Option<&Value>) -> Result<Option<u64>> {
+    let Some(v) = v else { return Ok(None) };
+    match v.as_u64() {
+        Some(n @ 1..=6) => Ok(Some(n)),
+        _ => Err(Error::Usage(format!(
+            "{}: meta.version {} is not a SharpHound format ztsim reads (it reads versions {} and {}); collect with SharpHound for BloodHound CE",
+            safe_text(name),
+            safe_text(&v.to_string()),
+            READ_VERSIONS[0],
+            READ_VERSIONS[1]
+        ))),
+    }
 }
 
 #[derive(Deserialize)]
@@ -616,6 +646,10 @@ struct Reader<'o> {
     g: BhGraph,
     pending: Vec<Pending>,
     rep: Report,
+    /// The ObjectIdentifier of each collected node as first written (before upper-casing).
+    first_raw: HashMap<usize, String>,
+    /// Ids collected more than once with the same spelling, merged (as BloodHound does).
+    repeated: Vec<String>,
 }
 
 fn read_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -646,37 +680,13 @@ pub fn read_collection(path: &Path, opts: &Options) -> Result<Collection> {
         g: BhGraph::default(),
         pending: Vec::new(),
         rep: Report::default(),
+        first_raw: HashMap::new(),
+        repeated: Vec::new(),
     };
     let meta = std::fs::metadata(path).map_err(read_err(path))?;
-    let mut budget = opts.max_decompressed_bytes;
+    let budget = opts.max_decompressed_bytes;
     if meta.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(read_err(path))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect();
-        files.sort();
-        for p in files {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if !name.to_ascii_lowercase().ends_with(".json") {
-                r.rep.skip("input file not ending in .json");
-                continue;
-            }
-            let len = std::fs::metadata(&p).map_err(read_err(&p))?.len();
-            if len > budget {
-                return Err(limit_err(
-                    "the JSON read",
-                    opts.max_decompressed_bytes,
-                    "--max-decompressed-bytes",
-                ));
-            }
-            let bytes = std::fs::read(&p).map_err(read_err(&p))?;
-            budget -= bytes.len() as u64;
-            r.file(&name, &bytes)?;
-        }
+        read_dir_collection(&mut r, path, opts)?;
     } else {
         if meta.len() > opts.max_file_bytes {
             return Err(limit_err(
@@ -705,10 +715,7 @@ pub fn read_collection(path: &Path, opts: &Options) -> Result<Collection> {
             }
             // Bounded read: the metadata says 0 bytes for a device or a pipe.
             let cap = opts.max_file_bytes.min(budget);
-            let mut bytes = Vec::new();
-            std::fs::File::open(path)
-                .and_then(|f| f.take(cap.saturating_add(1)).read_to_end(&mut bytes))
-                .map_err(read_err(path))?;
+            let bytes = read_bounded(path, cap).map_err(read_err(path))?;
             if bytes.len() as u64 > cap {
                 return Err(limit_err(
                     &path.display().to_string(),
@@ -719,7 +726,105 @@ pub fn read_collection(path: &Path, opts: &Options) -> Result<Collection> {
             r.file(&name, &bytes)?;
         }
     }
+    r.report_repeats();
     r.finish()
+}
+
+/// Reads `path` until its end or until more than `cap` bytes have been read, whatever size
+/// its metadata reports (0 for devices, pipes and `/proc` files). It reads in 64 KiB
+/// chunks, a multiple of 8 as `/proc/self/pagemap` requires, so it stops at most one chunk
+/// past `cap`; the caller refuses a result longer than `cap`.
+fn read_bounded(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    const CHUNK: usize = 64 << 10;
+    let mut f = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; CHUNK];
+    while bytes.len() as u64 <= cap {
+        let n = match f.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+    Ok(bytes)
+}
+
+/// The JSON files of a collection directory, in name order. A symbolic link is read only
+/// when it resolves to a regular file inside the directory, or with
+/// [`Options::follow_symlinks`]; others (to `/proc/self/pagemap`, `/dev/zero`, a file
+/// elsewhere) are skipped with a warning. Every read is bounded by what is left of
+/// `--max-decompressed-bytes`, whatever size the metadata reports (0 for `/proc` files).
+fn read_dir_collection(r: &mut Reader, path: &Path, opts: &Options) -> Result<()> {
+    let root = std::fs::canonicalize(path).map_err(read_err(path))?;
+    let mut files: Vec<PathBuf> = Vec::new();
+    for e in std::fs::read_dir(path).map_err(read_err(path))?.flatten() {
+        let p = e.path();
+        let Ok(lmeta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if lmeta.file_type().is_symlink() {
+            let inside = std::fs::canonicalize(&p).is_ok_and(|t| t.starts_with(&root));
+            if !inside && !opts.follow_symlinks {
+                r.rep.skip("symbolic link out of the collection directory");
+                r.rep.warnings.push(format!(
+                    "{}: a symbolic link out of the collection directory; not followed (pass --follow-symlinks to read it)",
+                    safe_text(&p.display().to_string())
+                ));
+                continue;
+            }
+        }
+        // Regular files only, after following an allowed link: no devices, pipes or dirs.
+        if std::fs::metadata(&p).is_ok_and(|m| m.is_file()) {
+            files.push(p);
+        }
+    }
+    files.sort();
+    let mut budget = opts.max_decompressed_bytes;
+    for p in files {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !name.to_ascii_lowercase().ends_with(".json") {
+            r.rep.skip("input file not ending in .json");
+            continue;
+        }
+        let too_big = || {
+            limit_err(
+                "the JSON read",
+                opts.max_decompressed_bytes,
+                "--max-decompressed-bytes",
+            )
+        };
+        let len = std::fs::metadata(&p).map_err(read_err(&p))?.len();
+        if len > budget {
+            return Err(too_big());
+        }
+        if len > opts.max_file_bytes {
+            return Err(limit_err(
+                &safe_text(&p.display().to_string()),
+                opts.max_file_bytes,
+                "--max-file-bytes",
+            ));
+        }
+        let cap = budget.min(opts.max_file_bytes);
+        let bytes = read_bounded(&p, cap).map_err(read_err(&p))?;
+        if bytes.len() as u64 > budget {
+            return Err(too_big());
+        }
+        if bytes.len() as u64 > cap {
+            return Err(limit_err(
+                &safe_text(&p.display().to_string()),
+                opts.max_file_bytes,
+                "--max-file-bytes",
+            ));
+        }
+        budget -= bytes.len() as u64;
+        r.file(&name, &bytes)?;
+    }
+    Ok(())
 }
 
 fn read_zip(r: &mut Reader, path: &Path, opts: &Options, mut budget: u64) -> Result<()> {
@@ -734,6 +839,12 @@ fn read_zip(r: &mut Reader, path: &Path, opts: &Options, mut budget: u64) -> Res
             path.display(),
             zip.len(),
             opts.max_zip_entries
+        )));
+    }
+    if zip.has_duplicate_names() {
+        return Err(Error::Usage(format!(
+            "{}: the zip holds two entries of the same name (only one of them could be read); refusing to import part of the collection: unzip it, check the duplicates and import the directory",
+            path.display()
         )));
     }
     let mut entries: Vec<(String, usize)> = Vec::with_capacity(zip.len());
@@ -833,7 +944,7 @@ impl Reader<'_> {
                 m.kind
                     .map(|k| k.to_ascii_lowercase())
                     .or_else(|| type_from_filename(name)),
-                m.version.and_then(|v| v.as_u64()),
+                file_version(name, m.version.as_ref())?,
             ),
             None => (type_from_filename(name), None),
         };
@@ -846,7 +957,7 @@ impl Reader<'_> {
             return Ok(());
         };
         if let Some(v) = version
-            && v < 5
+            && v < READ_VERSIONS[0]
         {
             let body: CountBody = serde_json::from_slice(bytes).map_err(jerr)?;
             self.rep.unknown_n(
@@ -949,18 +1060,42 @@ impl Reader<'_> {
         }
     }
 
-    /// The node for a collected object, merged with an earlier one of the same id.
-    fn collected_node(&mut self, id: String, kind: BhKind) -> Option<usize> {
+    /// The node for a collected object, merged with a node an earlier reference created.
+    /// An id collected twice with the same spelling is merged, as BloodHound merges it (real
+    /// collections list built-in groups once per domain controller), and reported. An id
+    /// that differs from an earlier one only in letter case, or that was collected as
+    /// another kind, keeps the first object: the later one is counted as not understood and
+    /// named in a warning, never merged into the first silently.
+    fn collected_node(&mut self, id: String, raw: &str, kind: BhKind) -> Option<usize> {
         if let Some(&i) = self.g.index.get(&id) {
             let n = &mut self.g.nodes[i];
-            if n.kind != kind && n.collected {
-                self.rep.unknown(format!(
-                    "object id collected as both {} and {}",
-                    n.kind.name(),
-                    kind.name()
+            if n.collected {
+                let (was, now) = (n.kind.name(), kind.name());
+                let first = self.first_raw.get(&i).map_or("", String::as_str);
+                let problem = if n.kind != kind {
+                    self.rep
+                        .unknown(format!("object id collected as both {was} and {now}"));
+                    format!("collected as {was}, then as {now}")
+                } else if first != raw {
+                    self.rep.unknown(format!(
+                        "{now} object whose ObjectIdentifier differs from an earlier one only in letter case"
+                    ));
+                    format!(
+                        "`{}` collected after `{}`",
+                        safe_text(raw),
+                        safe_text(first)
+                    )
+                } else {
+                    self.repeated.push(id);
+                    return Some(i);
+                };
+                self.rep.warnings.push(format!(
+                    "ObjectIdentifier {} collected twice ({problem}; letter case ignored): the first object kept, the later one not read",
+                    safe_text(&id)
                 ));
                 return None;
             }
+            self.first_raw.insert(i, raw.to_string());
             n.kind = kind;
             n.collected = true;
             return Some(i);
@@ -968,7 +1103,22 @@ impl Reader<'_> {
         let i = self.g.nodes.len();
         self.g.index.insert(id.clone(), i);
         self.g.nodes.push(BhNode::new(id, kind, true));
+        self.first_raw.insert(i, raw.to_string());
         Some(i)
+    }
+
+    /// One warning for the objects collected more than once and merged, with the first ids.
+    fn report_repeats(&mut self) {
+        if self.repeated.is_empty() {
+            return;
+        }
+        let shown: Vec<String> = self.repeated.iter().take(5).map(|i| safe_text(i)).collect();
+        self.rep.warnings.push(format!(
+            "{} object(s) collected more than once with the same ObjectIdentifier, merged as BloodHound merges them (later properties win): {}{}",
+            self.repeated.len(),
+            shown.join(", "),
+            if self.repeated.len() > 5 { ", ..." } else { "" }
+        ));
     }
 
     /// One item of a collection file: a collected object becomes (or merges into) a node
@@ -989,12 +1139,30 @@ impl Reader<'_> {
             ));
             return;
         };
+        if let Some(name) = o.props.as_ref().and_then(|p| p.name.string())
+            && name.len() > self.opts.max_id_len
+        {
+            self.rep.unknown(format!(
+                "{} object with a name over {} bytes",
+                kind.name(),
+                self.opts.max_id_len
+            ));
+            self.rep.warnings.push(format!(
+                "{} {}: its name is {} bytes long, over the limit of {} (--max-string-len); object not read",
+                kind.name(),
+                safe_text(&id),
+                name.len(),
+                self.opts.max_id_len
+            ));
+            return;
+        }
         if o.is_deleted == Some(true) {
             self.rep
                 .skip(format!("deleted {} object (IsDeleted)", kind.name()));
             return;
         }
-        let Some(i) = self.collected_node(id, kind) else {
+        let raw = o.oid.as_deref().unwrap_or("").trim().to_string();
+        let Some(i) = self.collected_node(id, &raw, kind) else {
             return;
         };
         self.record_properties(i, kind, &mut o);

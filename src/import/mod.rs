@@ -953,21 +953,24 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// Writes `bytes` atomically with [`crate::output::write_atomic`] and makes the file
-/// readable by its owner only (mode 0600 on unix). The temporary file `write_atomic`
-/// renames into place is already created 0600 by `tempfile`; the mode is set again on the
-/// final file so the guarantee does not rest on that default.
+/// Writes `bytes` atomically with [`crate::output::write_atomic_mode`] and makes the file
+/// readable by its owner only (mode 0600 on unix, whatever the umask). The temporary file
+/// renamed into place is created 0600; the mode is set again on the final file so the
+/// guarantee does not rest on that alone. A device or pipe target is written in place and
+/// keeps its mode.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    crate::output::write_atomic(path, bytes)?;
+    crate::output::write_atomic_mode(path, bytes, 0o600)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
-            |cause| Error::Write {
-                path: path.to_path_buf(),
-                cause,
-            },
-        )?;
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |cause| Error::Write {
+                    path: path.to_path_buf(),
+                    cause,
+                },
+            )?;
+        }
     }
     Ok(())
 }

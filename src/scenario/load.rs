@@ -120,11 +120,14 @@ const SCENARIO: DocKind = DocKind {
 /// Parses and validates scenario text; `origin` names it in diagnostics and decides JSON
 /// (a `.json` name) or YAML. Every problem comes back located, in [`Error::Invalid`].
 pub fn load_scenario_str(text: &str, origin: &str, limits: &Limits) -> Result<LoadedScenario> {
+    // A UTF-8 byte-order mark (as Windows editors write it) is not part of the document.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let is_json = is_json(origin, text);
     let mut diags = match parse_strict::<Scenario>(text, is_json, limits, SCENARIO) {
-        Ok(scenario) => {
-            let diags = validate(&scenario, limits);
+        Ok(mut scenario) => {
+            let mut diags = validate(&scenario, limits);
             if !diags.iter().any(Diagnostic::is_error) {
+                diags.extend(dedupe_relations(&mut scenario));
                 return Ok(LoadedScenario {
                     scenario,
                     origin: origin.to_string(),
@@ -163,7 +166,7 @@ fn tolerant_decode(text: &str, is_json: bool, limits: &Limits) -> Option<Vec<Dia
     // Decode each list item by item; keep the good items (and where they came from) so the
     // semantic checks can run on what is left.
     let mut kept: Vec<(&str, Vec<usize>)> = Vec::new();
-    let mut broken_ids: Vec<String> = Vec::new();
+    let mut broken_ids: std::collections::HashSet<String> = std::collections::HashSet::new();
     for section in [
         "segments",
         "reachability",
@@ -204,7 +207,7 @@ fn tolerant_decode(text: &str, is_json: bool, limits: &Limits) -> Option<Vec<Dia
                     diags.push(with_field_hint(Diagnostic::error(full, msg)));
                     for key in ["id", "name"] {
                         if let Some(id) = item.get(key).and_then(|v| v.as_str()) {
-                            broken_ids.push(id.to_string());
+                            broken_ids.insert(id.to_string());
                         }
                     }
                 }
@@ -226,9 +229,12 @@ fn tolerant_decode(text: &str, is_json: bool, limits: &Limits) -> Option<Vec<Dia
             // back to the original indices; complaints about ids of broken items would only
             // repeat the structural error, so they are left out.
             for mut d in validate(&partial, limits) {
-                if broken_ids
-                    .iter()
-                    .any(|id| d.message.contains(&format!("`{id}`")))
+                // Each quoted name looked up once: linear in the message, not in the ids.
+                if d.message
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .any(|q| broken_ids.contains(q))
                 {
                     continue;
                 }
@@ -264,4 +270,49 @@ fn check_item<T: DeserializeOwned>(
                 friendly(&e.into_inner().to_string()),
             )
         })
+}
+
+/// Removes relations that repeat an earlier one exactly (same type, ends, role and
+/// eligibility), with a warning for each: a copy adds no access, but the engine would
+/// otherwise try the same edge once per copy and the results would change with the count.
+fn dedupe_relations(s: &mut super::Scenario) -> Vec<Diagnostic> {
+    type Key<'a> = (
+        crate::model::RelationKind,
+        &'a str,
+        &'a str,
+        Option<std::mem::Discriminant<crate::model::AppRole>>,
+        bool,
+    );
+    let mut first: foldhash::HashMap<Key<'_>, usize> = foldhash::HashMap::default();
+    let mut warnings = Vec::new();
+    let mut keep = vec![true; s.relations.len()];
+    for (i, r) in s.relations.iter().enumerate() {
+        let key = (
+            r.kind,
+            r.from.as_str(),
+            r.to.as_str(),
+            r.role.as_ref().map(std::mem::discriminant),
+            r.eligible,
+        );
+        if let Some(&j) = first.get(&key) {
+            keep[i] = false;
+            warnings.push(
+                Diagnostic::warning(
+                    format!("relations[{i}]"),
+                    format!(
+                        "duplicate of relations[{j}] ({} from `{}` to `{}`); counted once",
+                        r.kind, r.from, r.to
+                    ),
+                )
+                .with_hint("remove the repeated line"),
+            );
+        } else {
+            first.insert(key, i);
+        }
+    }
+    if !warnings.is_empty() {
+        let mut k = keep.into_iter();
+        s.relations.retain(|_| k.next().unwrap_or(true));
+    }
+    warnings
 }

@@ -10,6 +10,16 @@ use crate::model::{AssetKind, RelationKind};
 use crate::techniques::TechniqueCatalog;
 use std::collections::HashSet;
 
+/// The largest value, time, speed or spread accepted: far beyond any real estate, and small
+/// enough that sums over millions of assets and trials stay finite.
+const MAX_QUANTITY: f64 = 1e12;
+
+/// The most records one asset, or all assets together, may hold: 2^53, exact as a float.
+const MAX_RECORDS: u64 = 1 << 53;
+
+/// The longest horizon accepted, in hours (over 100,000 years).
+const MAX_HORIZON_HOURS: f64 = 1e9;
+
 /// Maps keyed by the scenario's ids: a million of them on the largest estates.
 type IdMap<K, V> = foldhash::HashMap<K, V>;
 
@@ -21,6 +31,7 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Vec<Diagnostic> {
     let mut v = Validator {
         out: Vec::new(),
         limits,
+        hints: crate::suggest::HintBudget::default(),
     };
     v.run(s);
     v.out
@@ -29,6 +40,8 @@ pub fn validate(s: &Scenario, limits: &Limits) -> Vec<Diagnostic> {
 struct Validator<'a> {
     out: Vec<Diagnostic>,
     limits: &'a Limits,
+    /// "Did you mean" searches left: each costs a pass over every id.
+    hints: crate::suggest::HintBudget,
 }
 
 fn article(word: &str) -> &'static str {
@@ -72,6 +85,39 @@ impl Validator<'_> {
             self.err(path, format!("{x} is not a finite number"), None);
         } else if x < 0.0 {
             self.err(path, format!("{what} must not be negative (got {x})"), None);
+        } else if x > MAX_QUANTITY {
+            self.err(
+                path,
+                format!("{what} {x} is over the largest accepted, {MAX_QUANTITY:e}"),
+                Some("sums of such numbers over assets and trials would overflow".into()),
+            );
+        }
+    }
+
+    /// Record counts: each at most [`MAX_RECORDS`], and so is their sum over the scenario,
+    /// so that no sum of records (per trial, over trials as a float) can wrap or lose
+    /// precision.
+    fn records(&mut self, s: &Scenario) {
+        let mut total: u64 = 0;
+        for (i, a) in s.assets.iter().enumerate() {
+            let Some(r) = a.records else { continue };
+            if r > MAX_RECORDS {
+                self.err(
+                    format!("assets[{i}].records"),
+                    format!("{r} records is over the largest accepted, {MAX_RECORDS}"),
+                    None,
+                );
+                return;
+            }
+            total = total.saturating_add(r);
+            if total > MAX_RECORDS {
+                self.err(
+                    format!("assets[{i}].records"),
+                    format!("the records of all assets add up to more than {MAX_RECORDS} here"),
+                    Some("records of every asset together must stay within 2^53".into()),
+                );
+                return;
+            }
         }
     }
 
@@ -103,6 +149,7 @@ impl Validator<'_> {
         }
         self.relations(s, &kinds);
         self.intrusion(s, &kinds);
+        self.records(s);
         self.attacker(s, &kinds);
         self.techniques(s);
         self.rates_and_times(s);
@@ -344,11 +391,14 @@ impl Validator<'_> {
     /// The simulation's horizon and number of trials.
     fn simulation(&mut self, s: &Scenario) {
         let sim = &s.simulation;
-        if !(sim.horizon_hours.is_finite() && sim.horizon_hours > 0.0) {
+        if !(sim.horizon_hours.is_finite()
+            && sim.horizon_hours > 0.0
+            && sim.horizon_hours <= MAX_HORIZON_HOURS)
+        {
             self.err(
                 "simulation.horizon_hours".into(),
                 format!(
-                    "horizon must be a positive number of hours (got {})",
+                    "horizon must be a positive number of hours, at most {MAX_HORIZON_HOURS:e} (got {})",
                     sim.horizon_hours
                 ),
                 Some("720 is 30 days".into()),
@@ -404,25 +454,24 @@ impl Validator<'_> {
     ) {
         match kinds.get(id) {
             None => {
-                // Suggest ids of the kinds allowed here first, then any id.
+                // Suggest ids of the kinds allowed here first, then any id (each
+                // search counts against the file's hint budget).
                 let fits = kinds
                     .iter()
                     .filter(|(_, k)| allowed.is_none_or(|a| a.contains(k)))
                     .map(|(id, _)| *id);
                 let credential = allowed == Some(&[AssetKind::Credential][..]);
-                let hint = crate::suggest::did_you_mean_hint(id, fits)
-                    .or_else(|| {
-                        (!credential)
-                            .then(|| crate::suggest::did_you_mean_hint(id, kinds.keys().copied()))
-                            .flatten()
-                    })
-                    .unwrap_or_else(|| {
-                        if credential {
-                            "declare it under `credentials:`".into()
-                        } else {
-                            "define it under `assets:` or `segments:`".into()
-                        }
-                    });
+                let mut hint = self.hints.hint(id, fits);
+                if hint.is_none() && !credential && allowed.is_some() {
+                    hint = self.hints.hint(id, kinds.keys().copied());
+                }
+                let hint = hint.unwrap_or_else(|| {
+                    if credential {
+                        "declare it under `credentials:`".into()
+                    } else {
+                        "define it under `assets:` or `segments:`".into()
+                    }
+                });
                 self.err(path, format!("unknown id `{id}`"), Some(hint));
             }
             Some(k) => {
@@ -720,11 +769,29 @@ impl Validator<'_> {
     ) {
         let set_names: HashSet<&str> = s.control_sets.iter().map(|c| c.name.as_str()).collect();
         for (i, set) in s.control_sets.iter().enumerate() {
-            if set.name == "none" {
+            if set.name.trim().is_empty() {
+                self.err(
+                    format!("control_sets[{i}].name"),
+                    "a control set needs a non-empty name".into(),
+                    Some("name it, e.g. `name: mfa-everywhere`".into()),
+                );
+            } else if set.name == "none" {
                 self.err(
                     format!("control_sets[{i}].name"),
                     "`none` is reserved".into(),
                     None,
+                );
+            } else if crate::controls::resolve_set(&set.name, &[], catalog).is_ok() {
+                // A preset (`initial`) or catalog syntax (`C01+C14`, `initial+C14`) already
+                // means something on the command line and in sweeps: a scenario set of that
+                // name would silently change its meaning.
+                self.err(
+                    format!("control_sets[{i}].name"),
+                    format!(
+                        "`{}` already names a preset or catalog controls; a scenario set cannot redefine it",
+                        set.name
+                    ),
+                    Some("choose another name (presets: traditional, initial, advanced, optimal; `+` joins catalog ids)".into()),
                 );
             }
             if s.control_sets[..i].iter().any(|o| o.name == set.name) {

@@ -29,8 +29,8 @@ pub struct SweepArgs {
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Seconds between progress lines when standard error is not a terminal.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    /// Seconds between progress lines when standard error is not a terminal (0 to 86400; at least 0.1 is used).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = progress_interval)]
     pub progress_interval: f64,
 }
 
@@ -75,8 +75,8 @@ pub struct SensitivityArgs {
     /// valid range.
     #[arg(long, default_value_t = 0.5)]
     pub range: f64,
-    /// Trials per variant (default: the scenario's `simulation.trials`).
-    #[arg(long, short = 'n')]
+    /// Trials per variant, at least 1 (default: the scenario's `simulation.trials`).
+    #[arg(long, short = 'n', value_parser = clap::value_parser!(u32).range(1..))]
     pub trials: Option<u32>,
     /// Master seed, shared by every variant (default: the scenario's `simulation.seed`).
     #[arg(long, short = 's')]
@@ -99,4 +99,19 @@ pub struct SensitivityArgs {
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// Parses `--progress-interval`: a finite number of seconds from 0 to one day (a larger
+/// or non-finite value cannot be a `Duration`).
+fn progress_interval(s: &str) -> std::result::Result<f64, String> {
+    let x: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if x.is_finite() && (0.0..=86_400.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!(
+            "{s} seconds is out of range: give 0 to 86400 (one day)"
+        ))
+    }
 }

@@ -107,6 +107,7 @@ pub fn run_sweep(o: &SweepOptions, spec: &Spec, progress: &dyn Progress) -> Resu
     let (si, sn) = shard_of(o.shard)?;
     let mine = shard_cells(spec, o.shard)?;
     let out = &o.out;
+    let _lock = store::lock_dir(out)?;
     let had_manifest = out.join("manifest.json").exists();
     let scan = store::scan(out, o.resume)?;
     if !o.resume && (had_manifest || !scan.cells.is_empty() || !scan.unreadable.is_empty()) {
@@ -303,6 +304,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeReport> {
             if missing.len() > 8 { ", ..." } else { "" }
         )));
     }
+    let _lock = store::lock_dir(out)?;
     if out.join("manifest.json").exists()
         && let Ok(m) = Manifest::read(out)
         && m.spec_hash != base.spec_hash

@@ -544,16 +544,23 @@ fn parse_number(s: &str) -> Option<f64> {
     (v.is_finite() && v >= 0.0).then_some(v)
 }
 
-/// A duration: `4h`, `30m`, `2d`, or a plain number of hours.
+/// The longest duration or latest time a command accepts, in hours (over 100,000 years):
+/// anything larger would print as `inf` or lose its digits, and a saved session could not
+/// be replayed.
+pub const MAX_HOURS: f64 = 1e9;
+
+/// A duration: `4h`, `30m`, `2d`, or a plain number of hours, at most [`MAX_HOURS`]. The
+/// same check runs on typed commands and on replayed ones, so whatever is logged reads back.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let (num, unit) = match s.chars().last()? {
         c @ ('h' | 'm' | 'd') => (&s[..s.len() - 1], c),
         _ => (s, 'h'),
     };
-    Some(Duration {
+    let d = Duration {
         value: parse_number(num)?,
         unit,
-    })
+    };
+    (d.hours() <= MAX_HOURS).then_some(d)
 }
 
 /// A point in time, in hours: `6`, `6h`, `90m`, `1d`, `T+06:30`, `06:30`.
@@ -568,7 +575,8 @@ pub fn parse_time(s: &str) -> Option<f64> {
         if m >= 60 {
             return None;
         }
-        return Some(h as f64 + m as f64 / 60.0);
+        let t = h as f64 + m as f64 / 60.0;
+        return (t <= MAX_HOURS).then_some(t);
     }
     parse_duration(s).map(Duration::hours)
 }

@@ -102,25 +102,35 @@ pub fn main(a: &TabletopArgs) -> Result<()> {
     };
     let mut s = Session::new(prep, cfg)?;
     s.god = a.god_view;
-    let stdout = std::io::stdout();
-    match &script {
+    let played = play(&mut s, script.as_ref());
+    // The transcript is written on every way out of the session, an error included: what
+    // was played is the facilitator's record.
+    if let Some(t) = &a.transcript {
+        let written = crate::output::write_atomic(t, transcript::markdown(&s, None).as_bytes());
+        if written.is_ok() {
+            eprintln!(
+                "wrote the transcript to {}",
+                crate::report::terminal_safe(&t.display().to_string())
+            );
+        }
+        played?;
+        return written;
+    }
+    played
+}
+
+/// Plays the session: the exercise script when there is one, else the prompt.
+fn play(s: &mut Session, script: Option<&script::Script>) -> Result<()> {
+    match script {
         Some(sc) => {
-            sc.validate(&s)?;
+            sc.validate(s)?;
             s.exercise = Some(sc.info());
-            let mut out = stdout.lock();
+            let mut out = std::io::stdout().lock();
             let intro = s.intro();
             std::io::Write::write_all(&mut out, intro.as_bytes())
                 .map_err(|e| crate::Error::Usage(format!("writing output: {e}")))?;
-            play::run_script(&mut s, sc, &mut out)?;
+            play::run_script(s, sc, &mut out)
         }
-        None => repl::run(&mut s)?,
+        None => repl::run(s),
     }
-    if let Some(t) = &a.transcript {
-        crate::output::write_atomic(t, transcript::markdown(&s, None).as_bytes())?;
-        eprintln!(
-            "wrote the transcript to {}",
-            crate::report::terminal_safe(&t.display().to_string())
-        );
-    }
-    Ok(())
 }

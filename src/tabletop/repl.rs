@@ -153,8 +153,22 @@ pub fn run(s: &mut Session) -> Result<()> {
     out.write_all(s.intro().as_bytes()).map_err(io)?;
     if !interactive {
         let stdin = std::io::stdin();
-        for line in stdin.lock().lines() {
-            let line = line.map_err(io)?;
+        let mut input = stdin.lock();
+        let mut raw = Vec::new();
+        for number in 1.. {
+            raw.clear();
+            if input.read_until(b'\n', &mut raw).map_err(io)? == 0 {
+                break;
+            }
+            // A line that is not UTF-8 is refused on its own; the session goes on.
+            let Ok(line) = std::str::from_utf8(&raw) else {
+                writeln!(
+                    out,
+                    "error: input line {number} is not UTF-8 text; ignored (save the input as UTF-8)"
+                )
+                .map_err(io)?;
+                continue;
+            };
             let trimmed = line.trim();
             if trimmed.is_empty() {
                 continue;

@@ -14,7 +14,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 /// Makes untrusted text safe inside Markdown (and a table cell): no control characters, no
-/// HTML, no links or images, no cell breaks.
+/// HTML, no links or images, no cell breaks. Every `[` is escaped, so no text can open a
+/// link, an image or a link reference definition (`[x]: javascript:...` at the start of a
+/// list item or quoted line).
 pub fn md(s: &str) -> String {
     let s = crate::report::terminal_safe(s).replace('\n', " ");
     let mut o = String::with_capacity(s.len());
@@ -26,6 +28,7 @@ pub fn md(s: &str) -> String {
             '<' => o.push_str("&lt;"),
             '>' => o.push_str("&gt;"),
             '`' => o.push_str("\\`"),
+            '[' => o.push_str("\\["),
             '(' if prev == ']' => o.push_str("\\("),
             c => o.push(c),
         }
