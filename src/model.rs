@@ -432,7 +432,7 @@ impl CredentialForm {
             CredentialForm::ApiSecret => "api_secret",
         }
     }
-    /// The protocols ([`Protocol::mask`] bits) a credential of this form can sign in over.
+    /// The protocols a credential of this form can sign in over, as a bit mask (one bit per protocol).
     pub fn protocols(self) -> u8 {
         use Protocol::*;
         match self {

@@ -607,6 +607,9 @@ fn distances_to_objectives(est: &Estate, p: &[f32]) -> Vec<f32> {
 /// certain detection \[assumption\]; scales the noise term of an attacker's preference.
 pub const NOISE_WEIGHT_HOURS: f64 = 48.0;
 
+/// The score of a discovery step for a ranking attacker: below any other step's.
+const DISCOVERY_FIRST: f64 = -1e30;
+
 /// How much the attacker dislikes step `e` (lower is preferred), before tie-breaking: by
 /// its strategy (value of the target, or expected hours to an objective) plus its noise
 /// aversion times the step's detection risk.
@@ -614,6 +617,11 @@ pub fn static_score(est: &Estate, plan: &ControlPlan, e: usize) -> f64 {
     let edge = &est.edges[e];
     let dst = edge.dst as usize;
     let prof = &est.profile;
+    if edge.has(crate::edge::flags::SCAN) && prof.strategy != Strategy::Random {
+        // An attacker that ranks its steps looks before it moves: discovery is cheap and
+        // every later choice depends on it, so it goes before any other step.
+        return DISCOVERY_FIRST;
+    }
     let score = match prof.strategy {
         Strategy::Random => 0.0,
         Strategy::GreedyValue => -est.nodes[dst].value,

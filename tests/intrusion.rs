@@ -374,3 +374,36 @@ fn a_shadowed_firewall_rule_names_both_places() {
         "{err}"
     );
 }
+
+#[test]
+fn every_attacker_scans_before_it_does_anything_else() {
+    for strategy in ["random", "greedy_value", "shortest_time"] {
+        let (_d, file) = variant(
+            "discovery-first",
+            "strategy: random",
+            &format!("strategy: {strategy}"),
+        );
+        for trial in 0..12 {
+            let out = ztsim()
+                .args([
+                    "tabletop",
+                    &file,
+                    "--god-view",
+                    "--trial",
+                    &trial.to_string(),
+                ])
+                .write_stdin("step 1\n")
+                .output()
+                .expect("runs");
+            let text = String::from_utf8_lossy(&out.stdout);
+            let first = text
+                .lines()
+                .find(|l| l.contains("The attacker ") && l.contains("[T1"))
+                .unwrap_or_else(|| panic!("no step narrated:\n{text}"));
+            assert!(
+                first.contains("[T1046 "),
+                "{strategy}, trial {trial}: the first step is not the scan: {first}"
+            );
+        }
+    }
+}

@@ -70,7 +70,8 @@ fn narration_names_times_techniques_and_assets() {
     let god = play(
         FLAT,
         &[&ransomware[..], &["--god-view"]].concat(),
-        "step 20\n",
+        // Thirty steps: this trial's first alert comes after the attacker's discovery.
+        "step 30\n",
     );
     let steps: Vec<&str> = god
         .lines()
@@ -102,7 +103,7 @@ fn narration_names_times_techniques_and_assets() {
     );
 
     // The trainer view shows alerts only, never an unseen step.
-    let trainer = play(FLAT, &ransomware, "step 20\nalerts\n");
+    let trainer = play(FLAT, &ransomware, "step 30\nalerts\n");
     assert!(!trainer.contains("(no alert)"), "{trainer}");
     let alerts: Vec<&str> = trainer.lines().filter(|l| l.contains("ALERT")).collect();
     assert!(!alerts.is_empty(), "{trainer}");

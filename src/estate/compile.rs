@@ -83,7 +83,7 @@ pub fn compile_world(w: &EstateWorld, profile: Option<&str>) -> Estate {
     est.node_of = node_of;
     est.virtuals = virtuals;
     est.idps = idps;
-    est.knowledge = super::knowledge::build(&est, w);
+    est.knowledge = super::knowledge::build_all(&est, w);
     est
 }
 

@@ -129,6 +129,7 @@ pub fn recompile(est: &mut Estate, w: &EstateWorld, t: &Touched) {
     }
     let mut sources: Vec<NodeId> = by_src.keys().copied().collect();
     sources.sort_unstable();
+    let touched_sources: Vec<NodeId> = sources.iter().chain(killed.keys()).copied().collect();
     let mut new_network = Vec::new();
     for u in sources {
         let new = by_src.remove(&u).unwrap_or_default();
@@ -167,9 +168,8 @@ pub fn recompile(est: &mut Estate, w: &EstateWorld, t: &Touched) {
     };
     let settings = w.world.resource::<crate::world::Settings>();
     set_attacker(est, &settings.attacker, &relations);
-    if !t.assets.is_empty() || !t.removed.is_empty() || !t.changed.is_empty() {
-        est.knowledge = super::knowledge::build(est, w);
-    }
+    let nodes_changed = !t.assets.is_empty() || !t.removed.is_empty() || !t.changed.is_empty();
+    super::knowledge::refresh(est, w, nodes_changed, &touched_sources);
 }
 
 /// The sort key that places an edge among its source's (see [`crate::rules`]).

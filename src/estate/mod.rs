@@ -254,7 +254,16 @@ pub(crate) fn block_of(
         debug_assert!(!edge.has(flags::COPY), "only FREE edges copy bits");
         b.requires |= edge.requires;
         match streams.last_mut() {
-            Some(s) if s.src == u && s.requires == edge.requires && s.end == e => s.end = e + 1,
+            // A discovery step gets a stream of its own, so that the attacker can run it
+            // first (see `engine::edge_key`).
+            Some(s)
+                if s.src == u
+                    && s.requires == edge.requires
+                    && s.end == e
+                    && edges[s.start as usize].has(flags::SCAN) == edge.has(flags::SCAN) =>
+            {
+                s.end = e + 1
+            }
             _ => streams.push(Stream {
                 src: u,
                 requires: edge.requires,

@@ -4,7 +4,6 @@
 
 use super::state::{EndReason, Event, EventKind, Happening, JournalEntry, TrialState};
 use crate::controls::ResponseAction;
-use crate::estate::knowledge::Knowledge;
 use crate::estate::{AttackEdge, Estate, INTERNET, NO_SOURCE, NodeId, bits, flags};
 use crate::plan::ControlPlan;
 use crate::rng::{TrialKey, purpose};
@@ -105,12 +104,6 @@ fn schedule(st: &mut TrialState, t: f64, kind: EventKind, a: u32, b: u32) {
 
 /// Puts the attacker at its starting positions: the internet, plus any start assets.
 pub fn start(cx: &Ctx, st: &mut TrialState) {
-    let k = &cx.est.knowledge;
-    st.m.discovered = if cx.est.profile.discovery {
-        k.public_assets
-    } else {
-        k.assets
-    };
     grant(cx, st, INTERNET, bits::ACCESS, NO_EDGE);
     for &(n, b) in &cx.est.start {
         grant(cx, st, n, b, NO_EDGE);
@@ -150,12 +143,15 @@ fn is_random(cx: &Ctx) -> bool {
 }
 
 /// Key of a single edge: for the random strategy an exponential clock of rate 1 on the
-/// virtual time `tau` (competing clocks pick uniformly among everything offered); for the
-/// others the strategy's score.
+/// virtual time `tau` (competing clocks pick uniformly among everything offered), except
+/// that a discovery step goes first (intruders look around as soon as they land); for the
+/// others the strategy's score (where discovery also ranks first, `plan::static_score`).
 fn edge_key(cx: &Ctx, st: &TrialState, e: u32, try_no: u8) -> u64 {
     if cx.certain {
         // Everything offered is tried and succeeds: the order cannot change the outcome.
         0
+    } else if is_random(cx) && cx.est.edges[e as usize].has(flags::SCAN) {
+        st.tau.to_bits()
     } else if is_random(cx) {
         (st.tau
             + cx.key
@@ -247,6 +243,9 @@ fn stream_key(cx: &Ctx, st: &TrialState, s: u32) -> u64 {
     let pos = st.cursor[s as usize];
     if cx.certain {
         0
+    } else if is_random(cx) && cx.est.edges[stream_edge(cx, st, s, pos) as usize].has(flags::SCAN) {
+        // A stream of discovery steps (a directory listing): first, as for single edges.
+        st.tau.to_bits()
     } else if is_random(cx) {
         let left = (cx.est.streams[s as usize].len() - pos).max(1) as f64;
         (st.tau
@@ -426,7 +425,7 @@ pub fn dispatch(cx: &Ctx, st: &mut TrialState) {
         }
         if edge.proto != 0 && !knows(cx, st, edge.at) {
             // The attacker has not seen the target yet: the step waits for its discovery.
-            st.waiting_known.entry(edge.at).or_default().push(e);
+            wait_for(cx, st, e, edge.at);
             continue;
         }
         if edge.proto != 0 && !reachable(cx, st, &edge) {
@@ -1055,11 +1054,40 @@ fn credit_tries(cx: &Ctx, st: &mut TrialState, s: u32) {
     }
 }
 
-/// Whether the attacker knows node `n` (always, for an attacker that does not discover).
+/// Whether the attacker knows node `n` (always, for an attacker that does not discover):
+/// it is public, it was learnt of, its segment was swept, or the directory listing it was.
 fn knows(cx: &Ctx, st: &TrialState, n: NodeId) -> bool {
+    let k = &cx.est.knowledge;
+    let ni = n as usize;
     !cx.est.profile.discovery
-        || cx.est.knowledge.public.contains(n as usize)
-        || st.known.contains(n as usize)
+        || k.public.contains(ni)
+        || st.known.contains(ni)
+        || st.scanned.contains(k.segment[ni] as usize)
+        || (st.directory_listed && k.in_directory.contains(ni))
+}
+
+/// Step `e` waits until the attacker knows `at`.
+fn wait_for(cx: &Ctx, st: &mut TrialState, e: u32, at: NodeId) {
+    let seg = cx.est.nodes[at as usize].segment;
+    if st.waiting[seg as usize].is_empty() {
+        st.waiting_segments.push(seg);
+    }
+    st.waiting[seg as usize].push(e);
+    st.waited_for.insert(at as usize);
+}
+
+/// Offers again the steps waiting in segment `seg` that the attacker can now see.
+fn wake_known(cx: &Ctx, st: &mut TrialState, seg: u32) {
+    let waiting = std::mem::take(&mut st.waiting[seg as usize]);
+    let mut still = Vec::new();
+    for e in waiting {
+        if knows(cx, st, cx.est.edges[e as usize].at) {
+            push_edge(cx, st, e);
+        } else {
+            still.push(e);
+        }
+    }
+    st.waiting[seg as usize] = still;
 }
 
 /// The attacker learns of node `n`: the network steps that waited for it are offered.
@@ -1069,37 +1097,118 @@ fn discover(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     }
     st.known.insert(n as usize);
     st.known_list.push(n);
-    if Knowledge::counts(cx.est, n) {
-        st.m.discovered += 1;
-    }
-    if let Some(waiting) = st.waiting_known.remove(&n) {
-        for e in waiting {
-            push_edge(cx, st, e);
-        }
+    if st.waited_for.contains(n as usize) {
+        wake_known(cx, st, cx.est.knowledge.segment[n as usize]);
     }
 }
 
 /// What a node the attacker just took points at becomes known: the hosts an account may
 /// sign in to, the store an application connects to, the assets a credential opens.
 fn reveal_references(cx: &Ctx, st: &mut TrialState, n: NodeId) {
-    if !cx.est.profile.discovery || n == INTERNET {
+    let node = &cx.est.nodes[n as usize];
+    if !cx.est.profile.discovery
+        || n == INTERNET
+        || node.virtual_kind.is_some()
+        || node.kind == crate::model::AssetKind::Group
+    {
         return;
     }
-    for e in cx.est.out_edges(n) {
-        let at = cx.est.edges[e].at;
-        if !knows(cx, st, at) {
+    let k = &cx.est.knowledge;
+    if k.stale.contains(n as usize) {
+        // Edges changed by an edit since the references were indexed: read them.
+        for e in cx.est.out_edges(n) {
+            discover(cx, st, cx.est.edges[e].at);
+        }
+    } else {
+        for &at in k.references(n) {
             discover(cx, st, at);
         }
     }
 }
 
-/// A discovery step into `target` succeeded: everything it reveals becomes known.
+/// A discovery step into `target` succeeded: a segment's assets, or the directory's
+/// computers, become known (one bit for the whole sweep).
 fn scan(cx: &Ctx, st: &mut TrialState, target: NodeId) {
     if st.scanned.put(target as usize) {
         return;
     }
     st.scanned_list.push(target);
-    for &n in cx.est.knowledge.revealed_by(target) {
-        discover(cx, st, n);
+    if cx.est.nodes[target as usize].kind == crate::model::AssetKind::Segment {
+        wake_known(cx, st, target);
+    } else {
+        st.directory_listed = true;
+        let segs = st.waiting_segments.clone();
+        for s in segs {
+            wake_known(cx, st, s);
+        }
     }
+}
+
+/// Per-node discovery counts over many trials, kept cheaply: a sweep of a segment or a
+/// listing of the directory is one count for all its assets, expanded once at the end
+/// ([`KnownHits::per_node`]).
+#[derive(Clone, Debug, Default)]
+pub struct KnownHits {
+    /// Per node: trials in which it was learnt of alone (not by a sweep or a listing).
+    pub alone: Vec<u32>,
+    /// Per segment: trials in which it was swept.
+    pub swept: Vec<u32>,
+    /// Per segment: trials in which the directory was listed and the segment not swept.
+    pub listed: Vec<u32>,
+}
+
+impl KnownHits {
+    /// Per node: trials in which the attacker discovered it (public nodes: 0).
+    pub fn per_node(&self, est: &Estate) -> Vec<u32> {
+        let k = &est.knowledge;
+        (0..est.nodes.len())
+            .map(|n| {
+                if k.public.contains(n) || !k.countable.contains(n) {
+                    return 0;
+                }
+                let seg = k.segment[n] as usize;
+                let mut h = self.alone.get(n).copied().unwrap_or(0);
+                h += self.swept.get(seg).copied().unwrap_or(0);
+                if k.in_directory.contains(n) {
+                    h += self.listed.get(seg).copied().unwrap_or(0);
+                }
+                h
+            })
+            .collect()
+    }
+}
+
+/// Assets (identities aside) the attacker knows at the end of a trial, counted once each:
+/// the public ones, those of swept segments, the listed directory's, and those learnt of
+/// one by one; the trial's discoveries are added to `hits`. Costs the swept segments and
+/// the nodes learnt of alone, not the assets a sweep revealed.
+pub(crate) fn known_assets(cx: &Ctx, st: &TrialState, hits: &mut KnownHits) -> u32 {
+    let k = &cx.est.knowledge;
+    if !cx.est.profile.discovery {
+        return k.assets;
+    }
+    let s_us = cx.est.segment_count as usize;
+    hits.alone.resize(cx.est.nodes.len(), 0);
+    hits.swept.resize(s_us, 0);
+    hits.listed.resize(s_us, 0);
+    let swept = |s: usize| st.scanned.contains(s);
+    let mut count = k.public_assets;
+    for s in 0..s_us {
+        if swept(s) {
+            count += k.segment_unknown[s];
+            hits.swept[s] += 1;
+        } else if st.directory_listed {
+            count += k.segment_listed[s];
+            hits.listed[s] += 1;
+        }
+    }
+    for &n in &st.known_list {
+        let seg = k.segment[n as usize] as usize;
+        let listed = st.directory_listed && k.in_directory.contains(n as usize);
+        if k.countable.contains(n as usize) && !swept(seg) && !listed {
+            count += 1;
+            hits.alone[n as usize] += 1;
+        }
+    }
+    count
 }

@@ -191,8 +191,8 @@ pub struct Engine {
     /// Trials (of this engine) in which each node was compromised.
     pub node_hits: Vec<u32>,
     /// Trials (of this engine) in which the attacker discovered each node (public nodes,
-    /// known from the start, are not counted).
-    pub known_hits: Vec<u32>,
+    /// known from the start, are not counted); [`engine::KnownHits::per_node`] expands it.
+    pub known_hits: engine::KnownHits,
     /// Record which edge first compromised each node (for attack paths).
     pub keep_parents: bool,
 }
@@ -231,7 +231,7 @@ impl Engine {
             world,
             schedule,
             node_hits: vec![0; n],
-            known_hits: vec![0; n],
+            known_hits: engine::KnownHits::default(),
             keep_parents: false,
         }
     }
@@ -300,7 +300,6 @@ impl Engine {
         t.est = est;
         t.plan = plan;
         self.node_hits.resize(t.est.nodes.len(), 0);
-        self.known_hits.resize(t.est.nodes.len(), 0);
         let (cx, st) = t.parts();
         engine::refresh(&cx, st);
     }
@@ -358,7 +357,9 @@ impl Engine {
             }
         }
         let trial = self.world.resource_mut::<Trial>().into_inner();
-        let st = &mut trial.st;
+        let hits = &mut self.known_hits;
+        let (cx, st) = trial.parts();
+        st.m.discovered = engine::known_assets(&cx, st, hits);
         let last = *st.m.timeline.last().unwrap_or(&0);
         while st.m.timeline.len() < points + 1 {
             st.m.timeline.push(last);
@@ -386,9 +387,6 @@ impl Engine {
         seen.dedup();
         for n in seen {
             self.node_hits[n as usize] += 1;
-        }
-        for &n in &st.known_list {
-            self.known_hits[n as usize] += 1;
         }
         out
     }
@@ -456,7 +454,8 @@ pub fn pooled_hits(engines: &[Engine], nodes: usize) -> (Vec<u32>, Vec<u32>) {
         for (h, x) in hits.iter_mut().zip(&e.node_hits) {
             *h += x;
         }
-        for (h, x) in known.iter_mut().zip(&e.known_hits) {
+        let per_node = e.known_hits.per_node(&e.trial().est);
+        for (h, x) in known.iter_mut().zip(&per_node) {
             *h += x;
         }
     }

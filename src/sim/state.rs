@@ -105,10 +105,18 @@ pub struct TrialState {
     pub known: FixedBitSet,
     /// The nodes in `known` (for reset).
     pub(crate) known_list: Vec<NodeId>,
-    /// Network steps waiting for the attacker to know the node they must reach.
-    pub(crate) waiting_known: foldhash::HashMap<NodeId, Vec<u32>>,
-    /// Discovery targets (segments, directories) already swept this trial.
+    /// Per segment: network steps waiting for the attacker to know the node they must
+    /// reach there (an asset of that segment).
+    pub(crate) waiting: Vec<Vec<u32>>,
+    /// Nodes some step in `waiting` waits for.
+    pub(crate) waited_for: FixedBitSet,
+    /// Segments with waiting steps (for reset).
+    pub(crate) waiting_segments: Vec<u32>,
+    /// Discovery targets (segments, directories) already swept this trial: every asset of
+    /// a swept segment is known.
     pub(crate) scanned: FixedBitSet,
+    /// A directory was listed: its computers are known.
+    pub(crate) directory_listed: bool,
     /// The nodes in `scanned` (for reset).
     pub(crate) scanned_list: Vec<NodeId>,
     /// Nodes held with administrator rights at any time this trial.
@@ -318,6 +326,7 @@ impl TrialState {
         self.tries.resize(edges, 0);
         self.known.grow(nodes);
         self.scanned.grow(nodes);
+        self.waited_for.grow(nodes);
         self.ever_admin.grow(nodes);
         self.cursor.resize(streams, 0);
         self.perm.resize(streams, (0, 0));
@@ -345,8 +354,11 @@ impl TrialState {
             tries: vec![0; edges],
             known: FixedBitSet::with_capacity(nodes),
             known_list: Vec::new(),
-            waiting_known: Default::default(),
+            waiting: vec![Vec::new(); est.segment_count as usize],
+            waited_for: FixedBitSet::with_capacity(nodes),
+            waiting_segments: Vec::new(),
             scanned: FixedBitSet::with_capacity(nodes),
+            directory_listed: false,
             scanned_list: Vec::new(),
             ever_admin: FixedBitSet::with_capacity(nodes),
             reachers: vec![0; segments * 8],
@@ -403,7 +415,12 @@ impl TrialState {
             self.scanned.set(n as usize, false);
         }
         self.scanned_list.clear();
-        self.waiting_known.clear();
+        self.directory_listed = false;
+        for &s in &self.waiting_segments {
+            self.waiting[s as usize].clear();
+        }
+        self.waiting_segments.clear();
+        self.waited_for.clear();
         for &s in &self.touched_streams {
             let s = s as usize;
             self.streaming.set(s, false);

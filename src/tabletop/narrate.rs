@@ -145,6 +145,9 @@ pub fn phrase(est: &Estate, e: u32) -> String {
     } else {
         format!("credentials from {src}")
     };
+    if let Some(text) = intrusion_phrase(est, edge, t.id.as_str(), &src, &dst) {
+        return text;
+    }
     match t.id.as_str() {
         "T1566.001" => format!("sent a malicious attachment that a user opened on {dst}"),
         "T1566.002" => format!("phished the password of {dst} with a fake sign-in page"),
@@ -195,6 +198,35 @@ pub fn phrase(est: &Estate, e: u32) -> String {
         _ if edge.src == NO_SOURCE || edge.src == edge.dst => format!("acted on {dst}"),
         _ => format!("moved from {src} to {dst}"),
     }
+}
+
+/// The phrase for a step of the intrusion model's rules (discovery, credentials as
+/// objects, shared content), or `None` for the older rules.
+fn intrusion_phrase(
+    est: &Estate,
+    edge: &crate::estate::AttackEdge,
+    tech: &str,
+    src: &str,
+    dst: &str,
+) -> Option<String> {
+    let kind = |n: NodeId| (n != NO_SOURCE).then(|| est.node(n).kind);
+    let from_credential = kind(edge.src) == Some(crate::model::AssetKind::Credential);
+    let at = label(est, edge.at);
+    Some(match tech {
+        "T1046" => format!("scanned {dst} for live hosts and open services"),
+        "T1087.002" => format!("listed the computers and accounts of {dst} as a domain user"),
+        "T1552.001" | "T1552.004" if edge.src == INTERNET => {
+            format!("found {dst} exposed by {at}")
+        }
+        "T1552.001" | "T1552.004" => format!("found {dst} in {src}"),
+        "T1080" => format!("planted code in {src} that {dst} runs"),
+        "T1072" => format!("pushed its code through {src} to {dst}"),
+        "T1195.002" => format!("poisoned {src}, which {dst} builds from"),
+        "T1078" | "T1021.004" | "T1550.001" | "T1550.002" | "T1550.004" if from_credential => {
+            format!("signed in to {dst} with {src}")
+        }
+        _ => return None,
+    })
 }
 
 /// `[T1021.001 Remote Desktop Protocol]`.
