@@ -150,6 +150,11 @@ pub fn edge_kind(r: RelationKind) -> &'static str {
         RelationKind::Stores => "ZT_Stores",
         RelationKind::Leaks => "ZT_Leaks",
         RelationKind::RunsCodeFrom => "ZT_RunsCodeFrom",
+        RelationKind::CanResetPassword => "ForceChangePassword",
+        RelationKind::CanAddKeyCredential => "AddKeyCredentialLink",
+        RelationKind::CanWriteSpn => "WriteSPN",
+        RelationKind::CanReadPassword => "ReadGMSAPassword",
+        RelationKind::CanRewriteAcl => "WriteDacl",
     }
 }
 

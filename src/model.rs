@@ -329,11 +329,25 @@ pub enum RelationKind {
     /// The device or application `from` runs content stored on `to` (logon scripts on a
     /// share, packages from a deployment tool, a repository feeding a CI pipeline).
     RunsCodeFrom,
+    /// `from` may reset the password of the account `to` without knowing it (BloodHound's
+    /// ForceChangePassword; also what GenericAll and AllExtendedRights on a user give).
+    CanResetPassword,
+    /// `from` may add a key credential to the account `to` (AddKeyCredentialLink, and what
+    /// GenericAll and GenericWrite give): shadow credentials.
+    CanAddKeyCredential,
+    /// `from` may set a service principal name on the account `to` (WriteSPN, and what
+    /// GenericAll and GenericWrite give): targeted Kerberoasting.
+    CanWriteSpn,
+    /// `from` may read the managed password of the account `to` (ReadGMSAPassword).
+    CanReadPassword,
+    /// `from` may rewrite the access control list of the account `to` (WriteDacl,
+    /// WriteOwner, Owns): it can grant itself any of the rights above.
+    CanRewriteAcl,
 }
 
 impl RelationKind {
     /// Every relation kind, in declaration order.
-    pub const ALL: [RelationKind; 15] = [
+    pub const ALL: [RelationKind; 20] = [
         RelationKind::MemberOf,
         RelationKind::AdminTo,
         RelationKind::HasSession,
@@ -349,6 +363,11 @@ impl RelationKind {
         RelationKind::Stores,
         RelationKind::Leaks,
         RelationKind::RunsCodeFrom,
+        RelationKind::CanResetPassword,
+        RelationKind::CanAddKeyCredential,
+        RelationKind::CanWriteSpn,
+        RelationKind::CanReadPassword,
+        RelationKind::CanRewriteAcl,
     ];
     /// The kind's `snake_case` name, as written in scenario files (the `type` field).
     pub fn name(self) -> &'static str {
@@ -368,6 +387,11 @@ impl RelationKind {
             RelationKind::Stores => "stores",
             RelationKind::Leaks => "leaks",
             RelationKind::RunsCodeFrom => "runs_code_from",
+            RelationKind::CanResetPassword => "can_reset_password",
+            RelationKind::CanAddKeyCredential => "can_add_key_credential",
+            RelationKind::CanWriteSpn => "can_write_spn",
+            RelationKind::CanReadPassword => "can_read_password",
+            RelationKind::CanRewriteAcl => "can_rewrite_acl",
         }
     }
 }

@@ -1675,7 +1675,6 @@ struct Control {
     targets: usize,
     /// New relations.
     relations: usize,
-    users: usize,
     disabled: usize,
 }
 
@@ -1704,9 +1703,37 @@ struct Mapper<'g> {
     collected_domains: HashSet<String>,
 }
 
+/// The account-takeover relations a right on a user object gives, after BloodHound's abuse
+/// notes: GenericAll resets the password, adds a key credential or sets an SPN; GenericWrite
+/// the last two; the ACL rights (WriteDACL, WriteOwner, Owns) grant any of them.
+fn user_takeover(right: &str) -> &'static [RelationKind] {
+    use RelationKind::*;
+    match right {
+        "GenericAll" => &[CanResetPassword, CanAddKeyCredential, CanWriteSpn],
+        "GenericWrite" => &[CanAddKeyCredential, CanWriteSpn],
+        "ForceChangePassword" | "AllExtendedRights" => &[CanResetPassword],
+        "AddKeyCredentialLink" => &[CanAddKeyCredential],
+        "WriteSPN" => &[CanWriteSpn],
+        "ReadGMSAPassword" => &[CanReadPassword],
+        "WriteDACL" | "WriteOwner" | "Owns" => &[CanRewriteAcl],
+        _ => &[],
+    }
+}
+
 fn kind_pair_ok(r: RelationKind, f: AssetKind, t: AssetKind) -> bool {
     let device = |k: AssetKind| k.is_device() || k == AssetKind::DomainController;
+    let account = |k: AssetKind| {
+        matches!(
+            k,
+            AssetKind::User | AssetKind::Admin | AssetKind::ServiceAccount
+        )
+    };
     match r {
+        RelationKind::CanResetPassword
+        | RelationKind::CanAddKeyCredential
+        | RelationKind::CanWriteSpn
+        | RelationKind::CanReadPassword
+        | RelationKind::CanRewriteAcl => f.is_identity() && account(t),
         RelationKind::MemberOf => f.is_identity() && t == AssetKind::Group,
         RelationKind::AdminTo => f.is_identity() && device(t),
         RelationKind::HasSession => device(f) && t.is_identity() && t != AssetKind::Group,
@@ -2116,7 +2143,14 @@ impl Mapper<'_> {
     }
 
     /// Control (full or write) of node `t` by identity asset `p`.
-    fn control(&mut self, p: usize, t: usize, seen: &mut HashSet<usize>, c: &mut Control) {
+    fn control(
+        &mut self,
+        p: usize,
+        t: usize,
+        right: &str,
+        seen: &mut HashSet<usize>,
+        c: &mut Control,
+    ) {
         if !seen.insert(t) {
             return;
         }
@@ -2137,11 +2171,19 @@ impl Mapper<'_> {
                     c.relations += self.rel(RelationKind::MemberOf, p, a) as usize;
                 }
             }
-            BhKind::User => c.users += 1,
+            BhKind::User if !user_takeover(right).is_empty() => {
+                if let Some(a) = self.node_asset[t] {
+                    c.targets += 1;
+                    for &rk in user_takeover(right) {
+                        c.relations += self.rel(rk, p, a) as usize;
+                    }
+                }
+            }
+            BhKind::User => {}
             BhKind::Gpo => {
                 let scope = self.gpo_scope(t);
                 for &x in scope.iter() {
-                    self.control(p, x, seen, c);
+                    self.control(p, x, right, seen, c);
                 }
             }
             BhKind::Domain => {
@@ -2150,12 +2192,12 @@ impl Mapper<'_> {
                     c.relations += self.rel(RelationKind::AdminTo, p, dc) as usize;
                 }
                 for x in self.children[t].clone() {
-                    self.control(p, x, seen, c);
+                    self.control(p, x, right, seen, c);
                 }
             }
             BhKind::Ou | BhKind::Container | BhKind::Base => {
                 for x in self.children[t].clone() {
-                    self.control(p, x, seen, c);
+                    self.control(p, x, right, seen, c);
                 }
             }
         }
@@ -2312,9 +2354,20 @@ impl Mapper<'_> {
             Skip(&'static str),
             Inexpressible(&'static str),
         }
-        const TAKEOVER: &str = "no ztsim relation expresses taking over an account (password reset, shadow credentials, targeted Kerberoasting, reading its password)";
         let effect = match (tk, right.as_str()) {
-            (BhKind::User, _) => Effect::Inexpressible(TAKEOVER),
+            (BhKind::User, r) if !user_takeover(r).is_empty() => Effect::Control,
+            (BhKind::User, "AddMember" | "AddSelf") => {
+                Effect::Skip("membership rights give nothing on a user")
+            }
+            (BhKind::User, "ReadLAPSPassword" | "SyncLAPSPassword") => {
+                Effect::Skip("LAPS passwords belong to computers, not users")
+            }
+            (BhKind::User, "AddAllowedToAct" | "WriteAccountRestrictions") => Effect::Skip(
+                "resource-based delegation to a user account gives no session on a host",
+            ),
+            (BhKind::User, "WriteGPLink" | "GetChanges" | "GetChangesAll") => {
+                Effect::Skip("this right means nothing on a user object")
+            }
             (BhKind::Computer, "WriteSPN") => {
                 Effect::Skip("machine account passwords cannot be cracked after Kerberoasting")
             }
@@ -2373,21 +2426,10 @@ impl Mapper<'_> {
                         c.relations += self.rel(RelationKind::AdminTo, p, dc) as usize;
                     }
                 } else {
-                    self.control(p, e.to, &mut seen, &mut c);
+                    self.control(p, e.to, &right, &mut seen, &mut c);
                 }
                 if c.targets > 0 {
                     self.rep.mapped(&right, c.relations);
-                    if c.users > 0 {
-                        self.rep.unknown(format!(
-                            "{right} on {} (the part reaching user accounts): {TAKEOVER}",
-                            tk.name()
-                        ));
-                    }
-                } else if c.users > 0 {
-                    self.rep.unknown(format!(
-                        "{right} on {} that only reaches user accounts: {TAKEOVER}",
-                        tk.name()
-                    ));
                 } else if c.disabled > 0 {
                     self.rep.skip(format!(
                         "{right} on {}: involves a disabled account (use --include-disabled)",

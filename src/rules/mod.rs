@@ -27,6 +27,7 @@ pub mod impact;
 pub mod initial_access;
 pub mod lateral;
 pub mod privilege;
+pub mod takeover;
 
 use crate::attacker::Profile;
 use crate::controls::Credential;
@@ -193,6 +194,11 @@ pub static REGISTRY: &[&Rule] = &[
     &lateral::SHARED_CONTENT,
     &discovery::NETWORK_SCAN,
     &discovery::DIRECTORY,
+    &takeover::RESET_PASSWORD,
+    &takeover::SHADOW_CREDENTIALS,
+    &takeover::TARGETED_KERBEROAST,
+    &takeover::READ_PASSWORD,
+    &takeover::REWRITE_ACL,
 ];
 
 /// The rule with this id.

@@ -109,6 +109,11 @@ rule_tests! {
     lateral_shared_content => "lateral.shared-content",
     discovery_network_scan => "discovery.network-scan",
     discovery_directory => "discovery.directory",
+    takeover_reset_password => "takeover.reset-password",
+    takeover_shadow_credentials => "takeover.shadow-credentials",
+    takeover_targeted_kerberoast => "takeover.targeted-kerberoast",
+    takeover_read_password => "takeover.read-password",
+    takeover_rewrite_acl => "takeover.rewrite-acl",
 }
 
 #[test]

@@ -1023,5 +1023,10 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
             &[Credential],
         ),
         RelationKind::RunsCodeFrom => (RUNNERS, CODE_SOURCES),
+        RelationKind::CanResetPassword
+        | RelationKind::CanAddKeyCredential
+        | RelationKind::CanWriteSpn
+        | RelationKind::CanReadPassword
+        | RelationKind::CanRewriteAcl => (IDENT, &[User, Admin, ServiceAccount]),
     }
 }

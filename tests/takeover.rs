@@ -1,0 +1,74 @@
+//! Account takeover in Active Directory (src/rules/takeover.rs) end to end, on
+//! tests/scenarios/takeover/chain.yaml: every step certain, so every answer is exact.
+
+mod common;
+
+use common::{f, run_json, set};
+
+const CHAIN: &str = "tests/scenarios/takeover/chain.yaml";
+
+/// P(crown jewel) under `set_name` on the chain with `from` replaced by `to`.
+fn p_dc(from: &str, to: &str, set_name: &str) -> f64 {
+    let text = std::fs::read_to_string(CHAIN).expect("scenario");
+    assert!(text.contains(from), "the chain has no `{from}`");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("chain.yaml");
+    std::fs::write(&path, text.replace(from, to)).expect("write");
+    let s = run_json(path.to_str().expect("utf-8"), &[]);
+    f(set(&s, set_name), "crown_jewel.probability")
+}
+
+#[test]
+fn a_password_reset_right_on_a_domain_admin_gives_the_domain() {
+    let s = run_json(CHAIN, &[]);
+    let none = set(&s, "none");
+    assert_eq!(f(none, "crown_jewel.probability"), 1.0);
+    assert_eq!(none["techniques"]["T1098"], 200, "one reset per trial");
+    // Removing the right (ACL clean-up) leaves no way to the domain.
+    assert_eq!(f(set(&s, "acl-cleanup"), "crown_jewel.probability"), 0.0);
+}
+
+#[test]
+fn every_takeover_right_leads_where_its_secret_opens() {
+    let right = "type: can_reset_password";
+    // Shadow credentials give da's hash: pass-the-hash opens the DC.
+    assert_eq!(p_dc(right, "type: can_add_key_credential", "none"), 1.0);
+    // The managed password and a rewritten ACL give the password.
+    assert_eq!(p_dc(right, "type: can_read_password", "none"), 1.0);
+    assert_eq!(p_dc(right, "type: can_rewrite_acl", "none"), 1.0);
+    // Every one of them is removed by the clean-up.
+    for r in [
+        "can_add_key_credential",
+        "can_write_spn",
+        "can_read_password",
+        "can_rewrite_acl",
+    ] {
+        assert_eq!(
+            p_dc(right, &format!("type: {r}"), "acl-cleanup"),
+            0.0,
+            "{r}"
+        );
+    }
+}
+
+#[test]
+fn targeted_kerberoasting_cracks_only_a_weak_password() {
+    let right = "type: can_reset_password";
+    assert_eq!(p_dc(right, "type: can_write_spn", "none"), 0.0);
+    let text = std::fs::read_to_string(CHAIN).expect("scenario");
+    let weak = text.replace(right, "type: can_write_spn").replace(
+        "{id: da, kind: admin,",
+        "{id: da, kind: admin, weak_password: true,",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("weak.yaml");
+    std::fs::write(&path, weak).expect("write");
+    let s = run_json(path.to_str().expect("utf-8"), &[]);
+    assert_eq!(f(set(&s, "none"), "crown_jewel.probability"), 1.0);
+    assert!(
+        set(&s, "none")["techniques"]["T1558.003"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
+}
