@@ -159,6 +159,7 @@ fn expected_ingest_relationships_appear() {
     let s = &imp.done.scenario;
     let rels = relations(s);
     let rep = &imp.done.report;
+    let est = ztsim::estate::compile(s);
     let exp = expected(&root);
     let mut checked_graph = 0;
     let mut checked_estate = 0;
@@ -170,15 +171,20 @@ fn expected_ingest_relationships_appear() {
         kinds_seen.insert(kind.to_string());
         match kind {
             // Post-processing in BloodHound (an unconstrained-delegation principal -> its
-            // domain), not in the files; ztsim has no coercion model either: unconstrained
-            // delegation is tagged (bh:unconstrained-delegation) and counted as skipped.
+            // domain), not in the files: the principal is imported with
+            // `unconstrained_delegation: true`, and the rule directory.coerce-unconstrained
+            // gives it a T1187 step into its domain's directory.
             "CoerceToTGT" => {
+                let n = *est.index.get(from).expect("principal imported");
+                let t1187 = ztsim::techniques::TechniqueCatalog::builtin().must("T1187");
                 assert!(
-                    rep.skipped
-                        .keys()
-                        .any(|k| k.contains("unconstrained delegation")),
-                    "unconstrained delegation must be reported"
+                    est.out_edges(n).any(|e| {
+                        let edge = &est.edges[e];
+                        edge.tech == t1187 && est.node(edge.dst).id.starts_with("@domain:")
+                    }),
+                    "CoerceToTGT {from}: no coercion step into the domain"
                 );
+                checked_estate += 1;
                 continue;
             }
             // The asserted trust's target (-2873) exists only in the older domains.json

@@ -72,3 +72,30 @@ fn targeted_kerberoasting_cracks_only_a_weak_password() {
             > 0
     );
 }
+
+#[test]
+fn admin_on_an_unconstrained_delegation_host_coerces_the_domain() {
+    let text = std::fs::read_to_string(CHAIN).expect("scenario");
+    let host = "  - {id: app, kind: server, segment: lan, domain: corp.local, unconstrained_delegation: true}\n";
+    let coerce = text
+        .replace(
+            "type: can_reset_password, from: helpdesk-team, to: da",
+            "type: admin_to, from: helpdesk-team, to: app",
+        )
+        .replace(
+            "  - {id: da, kind: admin",
+            &format!("{host}  - {{id: da, kind: admin"),
+        );
+    let run = |yaml: &str| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("coerce.yaml");
+        std::fs::write(&path, yaml).expect("write");
+        run_json(path.to_str().expect("utf-8"), &[])
+    };
+    let s = run(&coerce);
+    let none = set(&s, "none");
+    assert_eq!(f(none, "crown_jewel.probability"), 1.0);
+    assert_eq!(none["techniques"]["T1187"], 200, "one coercion per trial");
+    let plain = run(&coerce.replace(", unconstrained_delegation: true", ""));
+    assert_eq!(f(set(&plain, "none"), "crown_jewel.probability"), 0.0);
+}

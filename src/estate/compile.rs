@@ -297,7 +297,7 @@ fn virtual_nodes(w: &EstateWorld, nodes: &mut Vec<Node>, node_of: &[NodeId]) -> 
     let index = w.index();
     for &e in &index.assets {
         let k = world.get::<Asset>(e).expect("asset").kind;
-        if k.is_identity() && k != AssetKind::Group || k == AssetKind::DomainController {
+        if rules::directory::has_directory_node(k, world.entity(e)) {
             let key = world
                 .get::<Domain>(e)
                 .map(|d| d.0.clone())

@@ -18,7 +18,7 @@
 
 use super::compile::{add_virtual, asset_node, index_network, internet_in, set_attacker};
 use super::{AttackEdge, Estate, NO_SOURCE, NodeId, VirtualKind, block_of, flags};
-use crate::model::{AssetKind, RelationKind};
+use crate::model::RelationKind;
 use crate::rules::{Ctx, Origin};
 use crate::world::edit::Touched;
 use crate::world::{Asset, Domain, EstateWorld, Links, Relation, Techniques};
@@ -334,7 +334,7 @@ fn update_nodes(est: &mut Estate, w: &EstateWorld, t: &Touched) -> bool {
 fn add_needed_virtuals(est: &mut Estate, w: &EstateWorld, e: Entity) {
     let er = w.world.entity(e);
     let k = er.get::<Asset>().expect("asset").kind;
-    if k.is_identity() && k != AssetKind::Group || k == AssetKind::DomainController {
+    if crate::rules::directory::has_directory_node(k, er) {
         let key = er.get::<Domain>().map(|d| d.0.clone()).unwrap_or_default();
         if !est.virtuals.domains.contains_key(&key) {
             let label = if key.is_empty() {

@@ -1919,9 +1919,9 @@ impl Mapper<'_> {
                 ));
                 continue;
             }
-            if n.unconstrained == Some(true) {
+            if n.unconstrained == Some(true) && n.is_dc {
                 self.rep.skip(
-                    "unconstrained delegation (BloodHound's CoerceToTGT): no coercion model in ztsim; tagged bh:unconstrained-delegation",
+                    "unconstrained delegation on a domain controller (trusted by design: holding it is the domain already)",
                 );
             }
             let asset = match n.kind {
@@ -1951,6 +1951,10 @@ impl Mapper<'_> {
                     j.insert("tier".into(), Value::from(tier));
                     if let Some(d) = &n.domain {
                         j.insert("domain".into(), Value::String(d.clone()));
+                    }
+                    if n.unconstrained == Some(true) {
+                        // Its holder coerces a controller to it (CoerceToTGT).
+                        j.insert("unconstrained_delegation".into(), Value::Bool(true));
                     }
                     self.add_asset(j, kind)
                 }
@@ -1995,6 +1999,13 @@ impl Mapper<'_> {
                         }
                         if let Some(l) = n.haslaps {
                             j.insert("unique_local_admin".into(), Value::Bool(l));
+                        }
+                        if let Some(d) = &n.domain {
+                            j.insert("domain".into(), Value::String(d.clone()));
+                        }
+                        if n.unconstrained == Some(true) {
+                            // Coercion reaches the domain through it (CoerceToTGT).
+                            j.insert("unconstrained_delegation".into(), Value::Bool(true));
                         }
                     }
                     let a = self.add_asset(j, kind);

@@ -5,9 +5,18 @@ use super::identity::signs_in;
 use super::{AssetRef, Ctx, Derive, Example, Network, Out, Rule, Scope, Step};
 use crate::edge::{NodeId, bits, flags};
 use crate::model::AssetKind;
-use crate::world::{Domain, Identity};
+use crate::world::{Domain, Identity, UnconstrainedDelegation};
 
 /// The (directory, any-domain-user) virtual nodes of an asset's domain.
+/// Whether an asset of kind `k` needs its domain's virtual nodes: identities that sign in,
+/// domain controllers, and hosts trusted for unconstrained delegation (coercion reaches the
+/// domain through them).
+pub(crate) fn has_directory_node(k: AssetKind, er: bevy_ecs::world::EntityRef) -> bool {
+    k.is_identity() && k != AssetKind::Group
+        || k == AssetKind::DomainController
+        || er.contains::<UnconstrainedDelegation>()
+}
+
 fn domain_nodes(cx: &Ctx, a: &AssetRef) -> Option<(NodeId, NodeId)> {
     let key = a.get::<Domain>().map(|d| d.0.as_str()).unwrap_or("");
     cx.virtuals.domains.get(key).copied()
@@ -139,5 +148,44 @@ fn kerberoast(cx: &Ctx, a: &AssetRef, out: &mut Out) {
             bits::ACCESS,
             bits::PASSWORD,
         ));
+    }
+}
+
+/// Coercing a domain controller to a host with unconstrained delegation.
+pub static COERCE_UNCONSTRAINED: Rule = Rule {
+    id: "directory.coerce-unconstrained",
+    name: "coercion to unconstrained delegation",
+    techniques: &["T1187"],
+    needs: bits::ADMIN | bits::PASSWORD | bits::HASH,
+    grants: bits::HASH,
+    network: Network::None,
+    models: "An administrator of a host trusted for unconstrained delegation (or the holder \
+             of such an account's password, with a DNS record of its own: krbrelayx) makes a \
+             domain controller authenticate to it (PrinterBug, PetitPotam), takes the \
+             controller's ticket-granting ticket and replicates the directory with it \
+             (BloodHound's CoerceToTGT). A domain member reaches its controllers anyway, so \
+             there is no network condition.",
+    file: file!(),
+    scope: Scope::Asset,
+    phase: 12,
+    derive: Derive::Asset(coerce_unconstrained),
+    example: Example {
+        scenario: "name: x\nassets:\n- {id: dc, kind: domain_controller, domain: corp}\n- {id: app, kind: server, domain: corp, unconstrained_delegation: true}\n- {id: web, kind: server, domain: corp}\n- {id: svc, kind: service_account, domain: corp, unconstrained_delegation: true}\n- {id: alice, kind: user, domain: corp}\n",
+        edges: &["app>@domain:corp", "svc>@domain:corp"],
+    },
+};
+
+fn coerce_unconstrained(cx: &Ctx, a: &AssetRef, out: &mut Out) {
+    // A domain controller is trusted for delegation by design: holding it is the domain.
+    if a.get::<UnconstrainedDelegation>().is_none() || a.kind() == AssetKind::DomainController {
+        return;
+    }
+    let needs = if signs_in(a) {
+        bits::PASSWORD | bits::HASH
+    } else {
+        bits::ADMIN
+    };
+    if let Some((dom, _)) = domain_nodes(cx, a) {
+        out.step(Step::new(a.node, dom, "T1187", needs, bits::HASH).flags(flags::PRIVILEGED));
     }
 }

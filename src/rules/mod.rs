@@ -199,6 +199,7 @@ pub static REGISTRY: &[&Rule] = &[
     &takeover::TARGETED_KERBEROAST,
     &takeover::READ_PASSWORD,
     &takeover::REWRITE_ACL,
+    &directory::COERCE_UNCONSTRAINED,
 ];
 
 /// The rule with this id.

@@ -114,6 +114,7 @@ rule_tests! {
     takeover_targeted_kerberoast => "takeover.targeted-kerberoast",
     takeover_read_password => "takeover.read-password",
     takeover_rewrite_acl => "takeover.rewrite-acl",
+    directory_coerce_unconstrained => "directory.coerce-unconstrained",
 }
 
 #[test]

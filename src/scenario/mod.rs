@@ -167,6 +167,11 @@ pub struct AssetDef {
     /// Credential Guard / LSA protection enabled; `None` means no.
     #[serde(default)]
     pub credential_guard: Option<bool>,
+    /// Trusted for unconstrained delegation (Kerberos): the host keeps the ticket-granting
+    /// ticket of whoever authenticates to it, a coerced domain controller included; `None`
+    /// means no.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconstrained_delegation: Option<bool>,
     /// Management protocols reachable from the internet on this asset alone.
     #[serde(default)]
     pub exposed: Vec<Protocol>,

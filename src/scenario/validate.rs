@@ -540,7 +540,7 @@ impl Validator<'_> {
         not_for(
             "domain",
             a.domain.is_some(),
-            id || k == AssetKind::DomainController,
+            id || k == AssetKind::DomainController || dev,
             self,
         );
         not_for("os", a.os.is_some(), dev, self);
@@ -563,6 +563,12 @@ impl Validator<'_> {
             "credential_guard",
             a.credential_guard.is_some(),
             dev || k == AssetKind::DomainController,
+            self,
+        );
+        not_for(
+            "unconstrained_delegation",
+            a.unconstrained_delegation.is_some(),
+            dev || id && k != AssetKind::Group,
             self,
         );
         not_for("exposed", !a.exposed.is_empty(), dev || infra, self);

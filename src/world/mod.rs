@@ -94,6 +94,12 @@ pub struct Device {
     pub credential_guard: bool,
 }
 
+/// Trusted for unconstrained delegation (a host, or an account with a service principal
+/// name): it keeps the ticket-granting ticket of whoever authenticates to it.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+#[component(storage = "SparseSet")]
+pub struct UnconstrainedDelegation;
+
 /// Where an asset meets the network from outside: the protocols it exposes to the internet
 /// and how exploitable its software is.
 #[derive(Component, Clone, Debug, PartialEq)]
@@ -546,6 +552,9 @@ pub(crate) fn insert_asset_components(world: &mut World, index: &Index, e: Entit
     }
     if let Some(d) = &a.domain {
         ent.insert(Domain(d.clone()));
+    }
+    if a.unconstrained_delegation == Some(true) {
+        ent.insert(UnconstrainedDelegation);
     }
     let k = a.kind;
     let cloud = (k.cloud_hosted() || k == AssetKind::Mailbox) && a.segment.is_none();
