@@ -155,6 +155,7 @@ pub fn edge_kind(r: RelationKind) -> &'static str {
         RelationKind::CanWriteSpn => "WriteSPN",
         RelationKind::CanReadPassword => "ReadGMSAPassword",
         RelationKind::CanRewriteAcl => "WriteDacl",
+        RelationKind::CanPushGpo => "ZT_CanPushGPO",
     }
 }
 

@@ -343,11 +343,14 @@ pub enum RelationKind {
     /// `from` may rewrite the access control list of the account `to` (WriteDacl,
     /// WriteOwner, Owns): it can grant itself any of the rights above.
     CanRewriteAcl,
+    /// `from` may edit (or link) a Group Policy Object that applies to `to`, a computer or
+    /// an account: what the policy runs, runs there (BloodHound's GPO control and GPLink).
+    CanPushGpo,
 }
 
 impl RelationKind {
     /// Every relation kind, in declaration order.
-    pub const ALL: [RelationKind; 20] = [
+    pub const ALL: [RelationKind; 21] = [
         RelationKind::MemberOf,
         RelationKind::AdminTo,
         RelationKind::HasSession,
@@ -368,6 +371,7 @@ impl RelationKind {
         RelationKind::CanWriteSpn,
         RelationKind::CanReadPassword,
         RelationKind::CanRewriteAcl,
+        RelationKind::CanPushGpo,
     ];
     /// The kind's `snake_case` name, as written in scenario files (the `type` field).
     pub fn name(self) -> &'static str {
@@ -392,6 +396,7 @@ impl RelationKind {
             RelationKind::CanWriteSpn => "can_write_spn",
             RelationKind::CanReadPassword => "can_read_password",
             RelationKind::CanRewriteAcl => "can_rewrite_acl",
+            RelationKind::CanPushGpo => "can_push_gpo",
         }
     }
 }

@@ -7,14 +7,24 @@ use common::{f, run_json, set};
 
 const CHAIN: &str = "tests/scenarios/takeover/chain.yaml";
 
-/// P(crown jewel) under `set_name` on the chain with `from` replaced by `to`.
-fn p_dc(from: &str, to: &str, set_name: &str) -> f64 {
+/// The summary of a run of `yaml`, written to a temporary file.
+fn run_yaml(yaml: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("variant.yaml");
+    std::fs::write(&path, yaml).expect("write");
+    run_json(path.to_str().expect("utf-8"), &[])
+}
+
+/// The chain with `from` replaced by `to`.
+fn chain_with(from: &str, to: &str) -> String {
     let text = std::fs::read_to_string(CHAIN).expect("scenario");
     assert!(text.contains(from), "the chain has no `{from}`");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("chain.yaml");
-    std::fs::write(&path, text.replace(from, to)).expect("write");
-    let s = run_json(path.to_str().expect("utf-8"), &[]);
+    text.replace(from, to)
+}
+
+/// P(crown jewel) under `set_name` on the chain with `from` replaced by `to`.
+fn p_dc(from: &str, to: &str, set_name: &str) -> f64 {
+    let s = run_yaml(&chain_with(from, to));
     f(set(&s, set_name), "crown_jewel.probability")
 }
 
@@ -96,6 +106,20 @@ fn admin_on_an_unconstrained_delegation_host_coerces_the_domain() {
     let none = set(&s, "none");
     assert_eq!(f(none, "crown_jewel.probability"), 1.0);
     assert_eq!(none["techniques"]["T1187"], 200, "one coercion per trial");
-    let plain = run(&coerce.replace(", unconstrained_delegation: true", ""));
+    let plain = run_yaml(&coerce.replace(", unconstrained_delegation: true", ""));
     assert_eq!(f(set(&plain, "none"), "crown_jewel.probability"), 0.0);
+}
+
+#[test]
+fn a_group_policy_that_applies_to_the_domain_controller_gives_it() {
+    let s = run_yaml(&chain_with(
+        "type: can_reset_password, from: helpdesk-team, to: da",
+        "type: can_push_gpo, from: helpdesk-team, to: dc",
+    ));
+    let none = set(&s, "none");
+    assert_eq!(f(none, "crown_jewel.probability"), 1.0);
+    assert_eq!(
+        none["techniques"]["T1484.001"], 200,
+        "one policy push per trial"
+    );
 }

@@ -1703,6 +1703,10 @@ struct Mapper<'g> {
     collected_domains: HashSet<String>,
 }
 
+/// The pseudo-right [`Mapper::control`] passes down from a Group Policy Object to what it
+/// applies to.
+const VIA_GPO: &str = "(policy)";
+
 /// The account-takeover relations a right on a user object gives, after BloodHound's abuse
 /// notes: GenericAll resets the password, adds a key credential or sets an SPN; GenericWrite
 /// the last two; the ACL rights (WriteDACL, WriteOwner, Owns) grant any of them.
@@ -1734,6 +1738,7 @@ fn kind_pair_ok(r: RelationKind, f: AssetKind, t: AssetKind) -> bool {
         | RelationKind::CanWriteSpn
         | RelationKind::CanReadPassword
         | RelationKind::CanRewriteAcl => f.is_identity() && account(t),
+        RelationKind::CanPushGpo => f.is_identity() && (account(t) || device(t)),
         RelationKind::MemberOf => f.is_identity() && t == AssetKind::Group,
         RelationKind::AdminTo => f.is_identity() && device(t),
         RelationKind::HasSession => device(f) && t.is_identity() && t != AssetKind::Group,
@@ -2154,6 +2159,10 @@ impl Mapper<'_> {
     }
 
     /// Control (full or write) of node `t` by identity asset `p`.
+    /// What principal `p` gets from `right` over object `t` and whatever it contains: admin
+    /// on computers, membership of groups, takeover of accounts; through a Group Policy
+    /// Object (or the right to link one), a policy pushed to the computers and accounts it
+    /// applies to.
     fn control(
         &mut self,
         p: usize,
@@ -2169,38 +2178,51 @@ impl Mapper<'_> {
             c.disabled += 1;
             return;
         }
+        let policy = right == VIA_GPO || right == "WriteGPLink";
+        let add = |me: &mut Self, rk: RelationKind, a: usize, c: &mut Control| {
+            c.targets += 1;
+            c.relations += me.rel(rk, p, a) as usize;
+        };
         match self.g.nodes[t].kind {
             BhKind::Computer => {
                 if let Some(a) = self.node_asset[t] {
-                    c.targets += 1;
-                    c.relations += self.rel(RelationKind::AdminTo, p, a) as usize;
+                    let rk = if policy {
+                        RelationKind::CanPushGpo
+                    } else {
+                        RelationKind::AdminTo
+                    };
+                    add(self, rk, a, c);
                 }
             }
             BhKind::Group => {
                 if let Some(a) = self.node_asset[t] {
-                    c.targets += 1;
-                    c.relations += self.rel(RelationKind::MemberOf, p, a) as usize;
+                    add(self, RelationKind::MemberOf, a, c);
                 }
             }
-            BhKind::User if !user_takeover(right).is_empty() => {
+            BhKind::User => {
                 if let Some(a) = self.node_asset[t] {
-                    c.targets += 1;
+                    if policy {
+                        add(self, RelationKind::CanPushGpo, a, c);
+                    }
                     for &rk in user_takeover(right) {
-                        c.relations += self.rel(rk, p, a) as usize;
+                        add(self, rk, a, c);
                     }
                 }
             }
-            BhKind::User => {}
             BhKind::Gpo => {
                 let scope = self.gpo_scope(t);
                 for &x in scope.iter() {
-                    self.control(p, x, right, seen, c);
+                    self.control(p, x, VIA_GPO, seen, c);
                 }
             }
             BhKind::Domain => {
                 for dc in self.domain_dcs(t) {
-                    c.targets += 1;
-                    c.relations += self.rel(RelationKind::AdminTo, p, dc) as usize;
+                    let rk = if policy {
+                        RelationKind::CanPushGpo
+                    } else {
+                        RelationKind::AdminTo
+                    };
+                    add(self, rk, dc, c);
                 }
                 for x in self.children[t].clone() {
                     self.control(p, x, right, seen, c);

@@ -2,9 +2,9 @@
 //! any authenticated user can do.
 
 use super::identity::signs_in;
-use super::{AssetRef, Ctx, Derive, Example, Network, Out, Rule, Scope, Step};
+use super::{AssetRef, Ctx, Derive, Example, Network, Out, RelRef, Rule, Scope, Step};
 use crate::edge::{NodeId, bits, flags};
-use crate::model::AssetKind;
+use crate::model::{AssetKind, RelationKind};
 use crate::world::{Domain, Identity, UnconstrainedDelegation};
 
 /// The (directory, any-domain-user) virtual nodes of an asset's domain.
@@ -188,4 +188,46 @@ fn coerce_unconstrained(cx: &Ctx, a: &AssetRef, out: &mut Out) {
     if let Some((dom, _)) = domain_nodes(cx, a) {
         out.step(Step::new(a.node, dom, "T1187", needs, bits::HASH).flags(flags::PRIVILEGED));
     }
+}
+
+/// Pushing a Group Policy Object.
+pub static GPO_ABUSE: Rule = Rule {
+    id: "directory.gpo-abuse",
+    name: "abuse a Group Policy Object",
+    techniques: &["T1484.001"],
+    needs: bits::PASSWORD | bits::HASH,
+    grants: bits::ADMIN | bits::HASH,
+    network: Network::None,
+    models: "A principal that may edit a Group Policy Object (or link one) adds an immediate \
+             scheduled task to it (SharpGPOAbuse): at the next policy refresh every computer it \
+             applies to runs it as SYSTEM, and every account it applies to runs it at logon, \
+             giving up its Kerberos ticket. Computers pull policy from the controllers, so \
+             there is no network condition.",
+    file: file!(),
+    scope: Scope::Relations(&[RelationKind::CanPushGpo]),
+    phase: 12,
+    derive: Derive::Relation(gpo_abuse),
+    example: Example {
+        scenario: "name: x\nassets:\n- {id: carol, kind: user}\n- {id: srv, kind: server}\n- {id: bob, kind: user}\nrelations:\n- {type: can_push_gpo, from: carol, to: srv}\n- {type: can_push_gpo, from: carol, to: bob}\n",
+        edges: &["carol>srv", "carol>bob"],
+    },
+};
+
+fn gpo_abuse(_: &Ctx, r: &RelRef, out: &mut Out) {
+    // A computer runs the policy as SYSTEM; an account runs it in its own session.
+    let grants = if r.to.kind().is_identity() {
+        bits::HASH
+    } else {
+        bits::ADMIN
+    };
+    out.step(
+        Step::new(
+            r.from.node,
+            r.to.node,
+            "T1484.001",
+            bits::PASSWORD | bits::HASH,
+            grants,
+        )
+        .rel(r.rel.kind),
+    );
 }

@@ -200,6 +200,7 @@ pub static REGISTRY: &[&Rule] = &[
     &takeover::READ_PASSWORD,
     &takeover::REWRITE_ACL,
     &directory::COERCE_UNCONSTRAINED,
+    &directory::GPO_ABUSE,
 ];
 
 /// The rule with this id.

@@ -115,6 +115,7 @@ rule_tests! {
     takeover_read_password => "takeover.read-password",
     takeover_rewrite_acl => "takeover.rewrite-acl",
     directory_coerce_unconstrained => "directory.coerce-unconstrained",
+    directory_gpo_abuse => "directory.gpo-abuse",
 }
 
 #[test]

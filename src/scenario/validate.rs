@@ -922,6 +922,16 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         DomainController,
         Hypervisor,
     ];
+    // Computers a Group Policy Object applies to, and the accounts it applies to.
+    const GPO_TARGETS: &[AssetKind] = &[
+        Workstation,
+        Laptop,
+        Server,
+        DomainController,
+        User,
+        Admin,
+        ServiceAccount,
+    ];
     const ADMINABLE: &[AssetKind] = &[
         Workstation,
         Laptop,
@@ -1034,5 +1044,6 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         | RelationKind::CanWriteSpn
         | RelationKind::CanReadPassword
         | RelationKind::CanRewriteAcl => (IDENT, &[User, Admin, ServiceAccount]),
+        RelationKind::CanPushGpo => (IDENT, GPO_TARGETS),
     }
 }
