@@ -1369,14 +1369,17 @@ fn twenty_thousand_dangling_references_validate_quickly() {
         ));
     }
     let f = write(d.path(), "dangling.yaml", y);
-    let t = Instant::now();
     let o = ztsim(&["validate", s(&f)]);
-    let took = t.elapsed();
     assert_rejected(
         &o,
         &["unknown id `user-19999x`", "did you mean `user-00000`"],
     );
-    assert!(took < Duration::from_secs(60), "took {took:?}");
+    // Every dangling reference is reported, but only the first 20 get a "did you mean"
+    // search over the 20,000 ids (each search is a pass over all of them): the work is
+    // linear in the references, not quadratic (7, 32, 146 s for 5k, 10k, 20k before).
+    let t = text(&o);
+    assert_eq!(t.matches("unknown id `").count(), n);
+    assert_eq!(t.matches("did you mean").count(), 20);
 }
 
 /// Bug 6: exercise text cannot define links in the Markdown transcript.
