@@ -123,3 +123,17 @@ fn a_group_policy_that_applies_to_the_domain_controller_gives_it() {
         "one policy push per trial"
     );
 }
+
+#[test]
+fn the_tabletop_narrates_a_takeover_in_words() {
+    let out = common::ztsim()
+        .args(["tabletop", CHAIN, "--god-view"])
+        .write_stdin("step 2\n")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("reset the password of da with the rights of helpdesk-team [T1098"),
+        "{text}"
+    );
+}

@@ -201,7 +201,7 @@ pub fn phrase(est: &Estate, e: u32) -> String {
 }
 
 /// The phrase for a step of the intrusion model's rules (discovery, credentials as
-/// objects, shared content), or `None` for the older rules.
+/// objects, shared content) and of the directory takeovers, or `None` for the older rules.
 fn intrusion_phrase(
     est: &Estate,
     edge: &crate::estate::AttackEdge,
@@ -211,6 +211,11 @@ fn intrusion_phrase(
 ) -> Option<String> {
     let kind = |n: NodeId| (n != NO_SOURCE).then(|| est.node(n).kind);
     let from_credential = kind(edge.src) == Some(crate::model::AssetKind::Credential);
+    // A principal acting on another account's directory object (src/rules/takeover.rs).
+    let principal = kind(edge.src).is_some_and(|k| k.is_identity())
+        && kind(edge.dst).is_some_and(|k| k.is_identity())
+        && est.node(edge.src).virtual_kind.is_none();
+    let rights = format!("the rights of {src}");
     let at = label(est, edge.at);
     Some(match tech {
         "T1046" => format!("scanned {dst} for live hosts and open services"),
@@ -225,6 +230,19 @@ fn intrusion_phrase(
         "T1078" | "T1021.004" | "T1550.001" | "T1550.002" | "T1550.004" if from_credential => {
             format!("signed in to {dst} with {src}")
         }
+        "T1098" if principal => format!("reset the password of {dst} with {rights}"),
+        "T1556" => format!("added a key credential to {dst} with {rights} (shadow credentials)"),
+        "T1558.003" if principal => {
+            format!("set an SPN on {dst} with {rights}, Kerberoasted it and cracked its password")
+        }
+        "T1555" => format!("read the managed password of {dst} with {rights}"),
+        "T1222.001" => {
+            format!("granted itself control of {dst} with {rights} and reset its password")
+        }
+        "T1187" => format!(
+            "made a domain controller authenticate to {src} and replicated {dst} with its ticket"
+        ),
+        "T1484.001" => format!("pushed a Group Policy to {dst} with {rights}"),
         _ => return None,
     })
 }
