@@ -159,6 +159,10 @@ pub struct BloodhoundArgs {
     /// Import disabled accounts and computers too (skipped by default).
     #[arg(long)]
     pub include_disabled: bool,
+    /// Also write the coverage table (what was mapped, skipped and not understood, by kind
+    /// and reason, with counts) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub coverage: Option<PathBuf>,
     /// In a collection directory, also read symbolic links that point out of it (skipped by default).
     #[arg(long)]
     pub follow_symlinks: bool,
@@ -832,6 +836,14 @@ fn import_bloodhound(a: &BloodhoundArgs) -> Result<ExitCode> {
     let prep = Prepared::from_str(&done.text, &origin, &limits)?;
     import::write_private(&a.out, done.text.as_bytes())
         .with_context(|| format!("writing {}", a.out.display()))?;
+    if let Some(path) = &a.coverage {
+        let csv = done
+            .report
+            .coverage_csv()
+            .map_err(|e| ztsim::Error::Usage(format!("coverage table: {e}")))?;
+        ztsim::output::write_atomic(path, &csv)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let mut out = std::io::stdout().lock();
     for l in done.report.lines() {
         writeln!(out, "{}", terminal_safe(&l))?;

@@ -907,3 +907,29 @@ fn broken_json_fails_loudly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("users.json"));
 }
+
+/// `--coverage` writes the import's table (mapped, skipped, not understood) as CSV, with
+/// the same counts the terminal shows.
+#[test]
+fn coverage_table_is_written_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, cov) = (dir.path().join("e.yaml"), dir.path().join("coverage.csv"));
+    let o = import_cli(&tiny(), &out, &["--coverage", cov.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&cov).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("outcome,item,reason,count,relations"));
+    let rows: Vec<&str> = lines.collect();
+    // ALICE's ForceChangePassword on BOB: one edge, one relation.
+    assert!(rows.contains(&"mapped,ForceChangePassword,,1,1"), "{text}");
+    assert!(
+        rows.contains(&"not_understood,object type `certtemplates` (no ztsim equivalent),,2,"),
+        "{text}"
+    );
+    // OLD is disabled: one skip, its reason quoted whole.
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("skipped,disabled user") && r.ends_with(",1,")),
+        "{text}"
+    );
+}

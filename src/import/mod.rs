@@ -70,6 +70,33 @@ impl Report {
             *self.not_understood.entry(reason.into()).or_default() += n;
         }
     }
+    /// The coverage table as CSV: one row per mapped kind, skip reason and not-understood
+    /// reason, with columns `outcome` (mapped, skipped, not_understood), `item` (the source
+    /// kind, or the reason's subject before its first `: `), `reason`, `count` (source items)
+    /// and `relations` (ztsim relations produced; mapped rows only).
+    pub fn coverage_csv(&self) -> std::result::Result<Vec<u8>, csv::Error> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["outcome", "item", "reason", "count", "relations"])?;
+        for (kind, (items, rels)) in &self.mapped {
+            let (items, rels) = (items.to_string(), rels.to_string());
+            w.write_record(["mapped", &crate::output::csv_safe(kind), "", &items, &rels])?;
+        }
+        for (outcome, table) in [
+            ("skipped", &self.skipped),
+            ("not_understood", &self.not_understood),
+        ] {
+            for (text, n) in table {
+                let (item, reason) = text.split_once(": ").unwrap_or((text.as_str(), ""));
+                let (item, reason) = (
+                    crate::output::csv_safe(item),
+                    crate::output::csv_safe(reason),
+                );
+                w.write_record([outcome, &item, &reason, &n.to_string(), ""])?;
+            }
+        }
+        w.into_inner().map_err(|e| e.into_error().into())
+    }
+
     pub(crate) fn mapped(&mut self, kind: &str, relations: usize) {
         let e = self.mapped.entry(kind.to_string()).or_default();
         e.0 += 1;
