@@ -156,6 +156,13 @@ pub fn edge_kind(r: RelationKind) -> &'static str {
         RelationKind::CanReadPassword => "ReadGMSAPassword",
         RelationKind::CanRewriteAcl => "WriteDacl",
         RelationKind::CanPushGpo => "ZT_CanPushGPO",
+        RelationKind::CanEnroll => "Enroll",
+        RelationKind::PublishedTo => "PublishedTo",
+        RelationKind::CanManageCa => "ManageCA",
+        RelationKind::CanIssueCertificates => "ManageCertificates",
+        RelationKind::CanEnrollOnBehalf => "DelegatedEnrollmentAgent",
+        RelationKind::HasIssuancePolicy => "ZT_HasIssuancePolicy",
+        RelationKind::OidGroupLink => "OIDGroupLink",
     }
 }
 

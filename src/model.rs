@@ -118,6 +118,16 @@ kinds! {
     Cluster => "cluster", Infrastructure, 20.0, true;
     /// A cloud subscription, account or project.
     CloudSubscription => "cloud_subscription", Infrastructure, 30.0, true;
+    /// An enterprise certificate authority (AD CS): issues the certificates domain
+    /// controllers accept as proof of identity; its key forges any of them.
+    CertificateAuthority => "certificate_authority", Infrastructure, 50.0, true;
+    /// A certificate template (AD CS): what a certificate issued from it says and who may
+    /// ask for one; a directory object, not counted in the blast radius.
+    CertificateTemplate => "certificate_template", Identities, 0.0, false;
+    /// Another public key infrastructure object of the directory (the NTAuth store, a root
+    /// or AIA certificate authority entry, an issuance policy); not counted in the blast
+    /// radius.
+    PkiObject => "pki_object", Identities, 0.0, false;
     /// A credential: a password, hash, ticket, key, token or secret of an identity
     /// (declared under `credentials:`, not `assets:`); not counted in the blast radius.
     Credential => "credential", Identities, 0.0, false;
@@ -128,7 +138,14 @@ kinds! {
 impl AssetKind {
     /// An account or group (a credential belongs to the identities pillar but is none).
     pub(crate) fn is_identity(self) -> bool {
-        self.pillar() == Pillar::Identities && self != AssetKind::Credential
+        self.pillar() == Pillar::Identities
+            && !matches!(self, AssetKind::Credential)
+            && !self.is_pki_object()
+    }
+    /// A certificate template or another PKI directory object: neither an identity that
+    /// signs in nor a host, only something the certificate rules read.
+    pub(crate) fn is_pki_object(self) -> bool {
+        matches!(self, AssetKind::CertificateTemplate | AssetKind::PkiObject)
     }
     pub(crate) fn is_human(self) -> bool {
         matches!(self, AssetKind::User | AssetKind::Admin | AssetKind::Guest)
@@ -341,16 +358,39 @@ pub enum RelationKind {
     /// `from` may read the managed password of the account `to` (ReadGMSAPassword).
     CanReadPassword,
     /// `from` may rewrite the access control list of the account `to` (WriteDacl,
-    /// WriteOwner, Owns): it can grant itself any of the rights above.
+    /// WriteOwner, Owns): it can grant itself any of the rights above. On a certificate
+    /// template, a certificate authority or another PKI object it is full control of that
+    /// object (GenericAll too): ESC4 and ESC5.
     CanRewriteAcl,
     /// `from` may edit (or link) a Group Policy Object that applies to `to`, a computer or
     /// an account: what the policy runs, runs there (BloodHound's GPO control and GPLink).
     CanPushGpo,
+    /// `from` may request certificates from the template or the certificate authority `to`
+    /// (BloodHound's Enroll; also what AllExtendedRights on a template gives).
+    CanEnroll,
+    /// The certificate template `from` is published to (enabled on) the certificate
+    /// authority `to`: the authority issues certificates from it.
+    PublishedTo,
+    /// `from` manages the certificate authority `to` (ManageCA): it can change its
+    /// configuration and make itself an officer.
+    CanManageCa,
+    /// `from` is a certificate officer of the certificate authority `to`
+    /// (ManageCertificates): it issues requests that wait for approval.
+    CanIssueCertificates,
+    /// The certificate authority lets `from` enroll on behalf of others from the template
+    /// `to` (an enrollment agent restriction: BloodHound's DelegatedEnrollmentAgent).
+    CanEnrollOnBehalf,
+    /// The certificate template `from` puts the issuance policy `to` (a `pki_object`) in
+    /// the certificates it issues.
+    HasIssuancePolicy,
+    /// The issuance policy `from` is linked to the group `to` (BloodHound's OIDGroupLink):
+    /// a certificate carrying it gives the group's rights at logon.
+    OidGroupLink,
 }
 
 impl RelationKind {
     /// Every relation kind, in declaration order.
-    pub const ALL: [RelationKind; 21] = [
+    pub const ALL: [RelationKind; 28] = [
         RelationKind::MemberOf,
         RelationKind::AdminTo,
         RelationKind::HasSession,
@@ -372,6 +412,13 @@ impl RelationKind {
         RelationKind::CanReadPassword,
         RelationKind::CanRewriteAcl,
         RelationKind::CanPushGpo,
+        RelationKind::CanEnroll,
+        RelationKind::PublishedTo,
+        RelationKind::CanManageCa,
+        RelationKind::CanIssueCertificates,
+        RelationKind::CanEnrollOnBehalf,
+        RelationKind::HasIssuancePolicy,
+        RelationKind::OidGroupLink,
     ];
     /// The kind's `snake_case` name, as written in scenario files (the `type` field).
     pub fn name(self) -> &'static str {
@@ -397,6 +444,13 @@ impl RelationKind {
             RelationKind::CanReadPassword => "can_read_password",
             RelationKind::CanRewriteAcl => "can_rewrite_acl",
             RelationKind::CanPushGpo => "can_push_gpo",
+            RelationKind::CanEnroll => "can_enroll",
+            RelationKind::PublishedTo => "published_to",
+            RelationKind::CanManageCa => "can_manage_ca",
+            RelationKind::CanIssueCertificates => "can_issue_certificates",
+            RelationKind::CanEnrollOnBehalf => "can_enroll_on_behalf",
+            RelationKind::HasIssuancePolicy => "has_issuance_policy",
+            RelationKind::OidGroupLink => "oid_group_link",
         }
     }
 }

@@ -761,7 +761,7 @@ fn tiny_domain_exact() {
         vec![
             ("ACE right `FancyNewRight` on User", 1),
             ("field `NewThing` on users objects", 1),
-            ("object type `certtemplates` (no ztsim equivalent)", 2),
+            ("object type `widgets` (no ztsim equivalent)", 2),
         ]
     );
     assert_eq!(
@@ -923,7 +923,7 @@ fn coverage_table_is_written_as_csv() {
     // ALICE's ForceChangePassword on BOB: one edge, one relation.
     assert!(rows.contains(&"mapped,ForceChangePassword,,1,1"), "{text}");
     assert!(
-        rows.contains(&"not_understood,object type `certtemplates` (no ztsim equivalent),,2,"),
+        rows.contains(&"not_understood,object type `widgets` (no ztsim equivalent),,2,"),
         "{text}"
     );
     // OLD is disabled: one skip, its reason quoted whole.
@@ -932,4 +932,209 @@ fn coverage_table_is_written_as_csv() {
             .any(|r| r.starts_with("skipped,disabled user") && r.ends_with(",1,")),
         "{text}"
     );
+}
+
+/// The ztsim relation, and the rule that consumes it, for each edge kind of BloodHound's
+/// ADCS assertions (EXPECTED_ADCS.json): `None` where the edge is structure that the
+/// importer turns into attributes (checked separately).
+fn adcs_mapping(kind: &str, to_kind: &str) -> Option<(&'static [&'static str], &'static str)> {
+    let pki = matches!(
+        to_kind,
+        "CertTemplate" | "EnterpriseCA" | "RootCA" | "AIACA" | "NTAuthStore"
+    );
+    Some(match (kind, to_kind) {
+        ("Enroll", "CertTemplate") => (&["can_enroll"], "certificates.esc1"),
+        ("Enroll", "EnterpriseCA") => (&["can_enroll"], "certificates.esc1"),
+        ("PublishedTo", _) => (&["published_to"], "certificates.esc1"),
+        ("ManageCA", _) => (&["can_manage_ca"], "certificates.esc7-manage-ca"),
+        ("ManageCertificates", _) => (&["can_issue_certificates"], "certificates.esc7-officer"),
+        ("DelegatedEnrollmentAgent", _) => (&["can_enroll_on_behalf"], "certificates.esc3"),
+        ("OIDGroupLink", _) => (&["oid_group_link"], "certificates.esc13"),
+        // BloodHound's Computer -> CA; ztsim's CA hosted_on computer (reversed below).
+        ("HostsCAService", _) => (&["hosted_on"], "applications.host-owns-guest"),
+        ("GenericAll" | "WriteDacl" | "WriteOwner" | "Owns", "CertTemplate") => {
+            (&["can_rewrite_acl"], "certificates.esc4")
+        }
+        ("GenericAll" | "WriteDacl" | "WriteOwner" | "Owns", _) if pki => {
+            (&["can_rewrite_acl"], "certificates.esc5")
+        }
+        ("GenericAll" | "GenericWrite" | "WriteDacl" | "WriteOwner" | "Owns", "Computer")
+        | ("AddKeyCredentialLink", "Computer") => (&["admin_to"], "lateral.admin-smb"),
+        _ => return None,
+    })
+}
+
+/// Every relationship of BloodHound's ADCS ingest assertions (expected_ingest_adcs.go, as
+/// transcribed in EXPECTED_ADCS.json) on all-adcs/: in BloodHound's graph as the importer
+/// reads it, then as the ztsim relation a named rule consumes, matched by object id; the
+/// structural ones (Contains, RootCAFor, NTAuthStoreFor) as the attributes they become.
+#[test]
+fn expected_adcs_relationships_appear() {
+    let Some(root) = reference() else { return };
+    let exp: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("EXPECTED_ADCS.json")).unwrap())
+            .unwrap();
+    let imp = import_dir(&root.join("all-adcs"), None);
+    let (g, s) = (&imp.graph, &imp.done.scenario);
+    let rels = relations(s);
+    let asset = |id: &str| s.assets.iter().find(|a| a.id == id);
+    let mut checked = std::collections::BTreeMap::<String, usize>::new();
+    for e in exp["edges"].as_array().unwrap() {
+        let kind = e["kind"].as_str().unwrap();
+        let (from, to) = (e["from"].as_str().unwrap(), e["to"].as_str().unwrap());
+        let (from_kind, to_kind) = (
+            e["from_kind"].as_str().unwrap(),
+            e["to_kind"].as_str().unwrap(),
+        );
+        assert_eq!(
+            e["in_stored_fixture"],
+            Value::Bool(true),
+            "{kind} {from} -> {to}"
+        );
+        let bh_kind = if kind == "WriteDacl" {
+            "WriteDACL"
+        } else {
+            kind
+        };
+        assert!(
+            g.has_edge(bh_kind, from, to),
+            "BloodHound edge {kind} {from} -> {to} missing from the imported graph"
+        );
+        *checked.entry(kind.to_string()).or_default() += 1;
+        match kind {
+            // Structure: the container's controllers hold what it contains.
+            "Contains" => {
+                let a = asset(to).unwrap_or_else(|| panic!("{to_kind} {to} not imported"));
+                assert_eq!(asset(from).is_none(), from_kind != "Computer");
+                if to_kind == "Computer" {
+                    continue; // checked by expected_ingest_relationships_appear's rule
+                }
+                assert!(a.kind.name().contains("certificate") || a.kind.name() == "pki_object");
+                for p in controllers(g, from) {
+                    let right_kinds: Vec<&str> = g
+                        .edges
+                        .iter()
+                        .filter(|x| {
+                            g.nodes[x.from].id == p && g.nodes[x.to].id == from.to_uppercase()
+                        })
+                        .map(|x| x.kind.as_str())
+                        .collect();
+                    if right_kinds.iter().any(|k| *k != "GenericWrite") {
+                        assert!(
+                            has(&rels, "can_rewrite_acl", &principal(g, &p), to),
+                            "Contains {from} -> {to}: controller {p} lacks can_rewrite_acl"
+                        );
+                    }
+                }
+            }
+            // Structure: the trust anchors of a domain, read into `domain` and `ntauth`.
+            "RootCAFor" | "NTAuthStoreFor" => {
+                let a = asset(from).expect("PKI object imported");
+                let dom = g.node(to).and_then(|n| n.name.clone()).unwrap();
+                assert_eq!(a.domain.as_deref(), Some(dom.as_str()));
+                let role = serde_json::to_value(a.pki).unwrap();
+                let want = if kind == "RootCAFor" {
+                    "root_ca"
+                } else {
+                    "ntauth_store"
+                };
+                assert_eq!(role, Value::String(want.into()));
+                if kind == "NTAuthStoreFor" {
+                    // The enterprise CA's thumbprint is in the store: its certificates log on.
+                    let ca = s
+                        .assets
+                        .iter()
+                        .find(|a| a.kind.name() == "certificate_authority")
+                        .unwrap();
+                    assert_eq!(ca.ca.as_ref().and_then(|c| c.ntauth), Some(true));
+                }
+            }
+            _ => {
+                let (want, rule) = adcs_mapping(kind, to_kind)
+                    .unwrap_or_else(|| panic!("no mapping for {kind} to {to_kind}"));
+                // The rule exists and reads that relation.
+                let (_, r) = ztsim::rules::by_id(rule).expect("rule registered");
+                let reads = |ks: &[ztsim::model::RelationKind]| {
+                    want.iter().any(|w| ks.iter().any(|k| k.name() == *w))
+                };
+                let anchored = matches!(r.scope, ztsim::rules::Scope::Relations(ks) if reads(ks));
+                let read =
+                    rule.starts_with("certificates.") && reads(ztsim::rules::certificates::READS);
+                assert!(anchored || read, "{rule} does not read {want:?}");
+                let (f, t) = if kind == "HostsCAService" {
+                    (to.to_string(), from.to_string())
+                } else {
+                    (principal(g, from), to.to_string())
+                };
+                assert!(
+                    want.iter().any(|k| has(&rels, k, &f, &t)),
+                    "{kind} {from} -> {to}: expected ztsim relation {want:?} {f} -> {t} (rule {rule})"
+                );
+            }
+        }
+    }
+    let total: usize = checked.values().sum();
+    assert_eq!(total, 383, "{checked:?}");
+    // Node criteria: every asserted object is imported under its name.
+    let mut nodes = 0;
+    for n in exp["nodes"].as_array().unwrap() {
+        let id = n["objectid"].as_str().unwrap();
+        let a = asset(id).unwrap_or_else(|| panic!("node {id} not imported"));
+        if let Some(name) = n["properties"]["name"].as_str() {
+            assert_eq!(a.name.as_deref(), Some(name));
+        }
+        nodes += 1;
+    }
+    assert_eq!(nodes, 40);
+}
+
+/// The import's own coverage table: nothing "not understood" on any BloodHound fixture,
+/// certificate services included.
+#[test]
+fn no_fixture_leaves_anything_not_understood() {
+    let Some(root) = reference() else { return };
+    for dir in ["ingest", "all", "all-adcs", "certservicesingest"] {
+        let (_, report, _) = bloodhound::import(&root.join(dir), &Options::default()).unwrap();
+        assert_eq!(
+            report.not_understood_total(),
+            0,
+            "{dir}: {:?}",
+            report.not_understood
+        );
+    }
+}
+
+/// The hand-made certificate services collection (tests/fixtures/sharphound/adcs, whose
+/// README derives each answer): exactly the certificate steps it predicts.
+#[test]
+fn adcs_fixture_exact() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sharphound/adcs");
+    let imp = import_dir(&dir, None);
+    let s = &imp.done.scenario;
+    assert_eq!(imp.done.report.not_understood_total(), 0);
+    let d = |rid: &str| format!("S-1-5-21-10-20-30-{rid}");
+    let rels = relations(s);
+    assert!(has(&rels, "can_enroll", "LAB.LOCAL-S-1-5-11", "CA-LAB"));
+    assert!(has(&rels, "can_issue_certificates", &d("1102"), "CA-LAB"));
+    assert!(has(&rels, "hosted_on", "CA-LAB", &d("1100")));
+    // EVE's Enroll on the directory object is not the service's: dropped.
+    assert!(!has(&rels, "can_enroll", &d("1103"), "CA-LAB"));
+    let est = ztsim::estate::compile(s);
+    let t1649 = ztsim::techniques::TechniqueCatalog::builtin().must("T1649");
+    let mut got: Vec<(String, String)> = est
+        .edges
+        .iter()
+        .filter(|e| e.tech == t1649 && e.p > 0.0)
+        .map(|e| (est.node(e.src).id.clone(), est.node(e.dst).id.clone()))
+        .collect();
+    got.sort();
+    let dom = "@domain:LAB.LOCAL".to_string();
+    let mut want = vec![
+        (d("513"), dom.clone()),
+        (d("1102"), dom.clone()),
+        (d("1103"), dom.clone()),
+        ("CA-LAB".to_string(), dom.clone()),
+    ];
+    want.sort();
+    assert_eq!(got, want);
 }

@@ -30,6 +30,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+mod adcs;
+
 /// Default bound on the bytes of JSON read (after decompression): 4 GiB.
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 4 << 30;
 /// Default bound on the number of entries in a zip.
@@ -90,6 +92,18 @@ pub enum BhKind {
     /// BloodHound's generic kind for an object of another type (e.g. the Builtin container
     /// `S-1-5-32`): a node that only structures the graph.
     Base,
+    /// A certificate template (AD CS).
+    CertTemplate,
+    /// An enterprise certificate authority (AD CS enrollment service).
+    EnterpriseCa,
+    /// A root certificate authority entry.
+    RootCa,
+    /// An AIA certificate authority entry.
+    AiaCa,
+    /// The NTAuth store.
+    NtAuthStore,
+    /// An issuance policy (an OID object).
+    IssuancePolicy,
 }
 
 impl BhKind {
@@ -103,6 +117,12 @@ impl BhKind {
             "ou" => BhKind::Ou,
             "container" => BhKind::Container,
             "base" => BhKind::Base,
+            "certtemplate" => BhKind::CertTemplate,
+            "enterpriseca" => BhKind::EnterpriseCa,
+            "rootca" => BhKind::RootCa,
+            "aiaca" => BhKind::AiaCa,
+            "ntauthstore" => BhKind::NtAuthStore,
+            "issuancepolicy" => BhKind::IssuancePolicy,
             _ => return None,
         })
     }
@@ -117,6 +137,12 @@ impl BhKind {
             BhKind::Ou => "OU",
             BhKind::Container => "Container",
             BhKind::Base => "Base",
+            BhKind::CertTemplate => "CertTemplate",
+            BhKind::EnterpriseCa => "EnterpriseCA",
+            BhKind::RootCa => "RootCA",
+            BhKind::AiaCa => "AIACA",
+            BhKind::NtAuthStore => "NTAuthStore",
+            BhKind::IssuancePolicy => "IssuancePolicy",
         }
     }
 }
@@ -158,6 +184,8 @@ pub struct BhNode {
     pub is_dc: bool,
     /// False for placeholders: objects referenced but not in the collection.
     pub collected: bool,
+    /// Certificate services data (templates, authorities, stores, policies).
+    pub pki: Option<Box<adcs::PkiNode>>,
 }
 
 impl BhNode {
@@ -180,6 +208,7 @@ impl BhNode {
             dontreqpreauth: None,
             is_dc: false,
             collected,
+            pki: None,
         }
     }
     /// Display name: the collected name, else the id.
@@ -249,7 +278,9 @@ const CONTROL_RIGHTS: [&str; 5] = [
 ];
 
 /// Every ACE right name ztsim recognises (each has a documented mapping or skip reason).
-const KNOWN_RIGHTS: [&str; 20] = [
+const KNOWN_RIGHTS: [&str; 22] = [
+    "WritePKINameFlag",
+    "WritePKIEnrollmentFlag",
     "GenericAll",
     "GenericWrite",
     "WriteDACL",
@@ -458,6 +489,19 @@ struct Props {
     unconstraineddelegation: Lenient,
     dontreqpreauth: Lenient,
     serviceprincipalnames: Lenient,
+    // certificate services (adcs.rs)
+    authenticationenabled: Lenient,
+    enrolleesuppliessubject: Lenient,
+    requiresmanagerapproval: Lenient,
+    authorizedsignatures: Lenient,
+    schemaversion: Lenient,
+    effectiveekus: Lenient,
+    applicationpolicies: Lenient,
+    certificateapplicationpolicy: Lenient,
+    certthumbprint: Lenient,
+    certthumbprints: Lenient,
+    issuancepolicies: Lenient,
+    oid: Lenient,
 }
 
 #[derive(Default)]
@@ -570,6 +614,19 @@ struct RawObject {
     _status: Option<IgnoredAny>,
     #[serde(rename = "DCRegistryData")]
     _dc_registry: Option<IgnoredAny>,
+    // certificate services (adcs.rs)
+    #[serde(rename = "HostingComputer")]
+    hosting_computer: Option<String>,
+    #[serde(rename = "CARegistryData")]
+    ca_registry: Option<adcs::CaRegistry>,
+    #[serde(rename = "EnabledCertTemplates")]
+    enabled_templates: Option<Vec<TypedRef>>,
+    #[serde(rename = "HttpEnrollmentEndpoints")]
+    http_endpoints: Option<Value>,
+    #[serde(rename = "GroupLink")]
+    group_link: Option<TypedRef>,
+    #[serde(rename = "IssuedBy")]
+    _issued_by: Option<IgnoredAny>,
     #[serde(flatten)]
     other: BTreeMap<String, IgnoredAny>,
 }
@@ -584,6 +641,12 @@ enum FileType {
     Ous,
     Containers,
     Sessions,
+    CertTemplates,
+    EnterpriseCas,
+    RootCas,
+    AiaCas,
+    NtAuthStores,
+    IssuancePolicies,
 }
 
 impl FileType {
@@ -597,6 +660,12 @@ impl FileType {
             "ous" => FileType::Ous,
             "containers" => FileType::Containers,
             "sessions" => FileType::Sessions,
+            "certtemplates" => FileType::CertTemplates,
+            "enterprisecas" => FileType::EnterpriseCas,
+            "rootcas" => FileType::RootCas,
+            "aiacas" => FileType::AiaCas,
+            "ntauthstores" => FileType::NtAuthStores,
+            "issuancepolicies" => FileType::IssuancePolicies,
             _ => return None,
         })
     }
@@ -609,6 +678,12 @@ impl FileType {
             FileType::Gpos => BhKind::Gpo,
             FileType::Ous => BhKind::Ou,
             FileType::Containers => BhKind::Container,
+            FileType::CertTemplates => BhKind::CertTemplate,
+            FileType::EnterpriseCas => BhKind::EnterpriseCa,
+            FileType::RootCas => BhKind::RootCa,
+            FileType::AiaCas => BhKind::AiaCa,
+            FileType::NtAuthStores => BhKind::NtAuthStore,
+            FileType::IssuancePolicies => BhKind::IssuancePolicy,
             FileType::Sessions => return None,
         })
     }
@@ -1165,8 +1240,9 @@ impl Reader<'_> {
         let Some(i) = self.collected_node(id, &raw, kind) else {
             return;
         };
-        self.record_properties(i, kind, &mut o);
         let me = self.me(i);
+        self.pki_object(i, kind, &me, &mut o);
+        self.record_properties(i, kind, &mut o);
         self.object_edges(&me, &mut o);
         if kind == BhKind::Computer {
             self.computer_edges(i, &me, &mut o);
@@ -1701,6 +1777,8 @@ struct Mapper<'g> {
     /// Computers whose machine account was requested (principals somewhere).
     computer_memberships: Vec<(usize, usize)>,
     collected_domains: HashSet<String>,
+    /// (principal node, template node) pairs with a right that lets it enroll.
+    enroll_rights: HashSet<(usize, usize)>,
 }
 
 /// The pseudo-right [`Mapper::control`] passes down from a Group Policy Object to what it
@@ -1736,8 +1814,30 @@ fn kind_pair_ok(r: RelationKind, f: AssetKind, t: AssetKind) -> bool {
         RelationKind::CanResetPassword
         | RelationKind::CanAddKeyCredential
         | RelationKind::CanWriteSpn
-        | RelationKind::CanReadPassword
-        | RelationKind::CanRewriteAcl => f.is_identity() && account(t),
+        | RelationKind::CanReadPassword => f.is_identity() && account(t),
+        RelationKind::CanRewriteAcl => {
+            f.is_identity()
+                && (account(t) || t.is_pki_object() || t == AssetKind::CertificateAuthority)
+        }
+        RelationKind::CanEnroll => {
+            f.is_identity()
+                && matches!(
+                    t,
+                    AssetKind::CertificateTemplate | AssetKind::CertificateAuthority
+                )
+        }
+        RelationKind::CanManageCa | RelationKind::CanIssueCertificates => {
+            f.is_identity() && t == AssetKind::CertificateAuthority
+        }
+        RelationKind::CanEnrollOnBehalf => f.is_identity() && t == AssetKind::CertificateTemplate,
+        RelationKind::PublishedTo => {
+            f == AssetKind::CertificateTemplate && t == AssetKind::CertificateAuthority
+        }
+        RelationKind::HostedOn => f == AssetKind::CertificateAuthority && device(t),
+        RelationKind::HasIssuancePolicy => {
+            f == AssetKind::CertificateTemplate && t == AssetKind::PkiObject
+        }
+        RelationKind::OidGroupLink => f == AssetKind::PkiObject && t == AssetKind::Group,
         RelationKind::CanPushGpo => f.is_identity() && (account(t) || device(t)),
         RelationKind::MemberOf => f.is_identity() && t == AssetKind::Group,
         RelationKind::AdminTo => f.is_identity() && device(t),
@@ -1756,10 +1856,16 @@ pub fn map_graph(c: &Collection, opts: &Options, rep: &mut Report) -> Draft {
     let n = g.nodes.len();
     let mut children = vec![Vec::new(); n];
     let mut links: HashMap<usize, Vec<(usize, bool)>> = HashMap::new();
+    let mut enroll_rights = HashSet::new();
     for e in &g.edges {
         match e.kind.as_str() {
             "Contains" => children[e.from].push(e.to),
             "GPLink" => links.entry(e.from).or_default().push((e.to, e.enforced)),
+            "Enroll" | "GenericAll" | "AllExtendedRights"
+                if g.nodes[e.to].kind == BhKind::CertTemplate =>
+            {
+                enroll_rights.insert((e.from, e.to));
+            }
             _ => {}
         }
     }
@@ -1787,9 +1893,11 @@ pub fn map_graph(c: &Collection, opts: &Options, rep: &mut Report) -> Draft {
         tier0: vec![false; n],
         computer_memberships: Vec::new(),
         collected_domains: HashSet::new(),
+        enroll_rights,
     };
     m.compute_tier0();
     m.create_assets();
+    m.pki_links();
     for ei in 0..g.edges.len() {
         m.map_edge(ei);
     }
@@ -2024,7 +2132,7 @@ impl Mapper<'_> {
                     }
                     a
                 }
-                _ => None,
+                _ => self.pki_asset(i),
             };
             self.node_asset[i] = asset;
         }
@@ -2233,6 +2341,9 @@ impl Mapper<'_> {
                     self.control(p, x, right, seen, c);
                 }
             }
+            // A policy applies to no certificate services object.
+            k if k.is_pki() && !policy => self.pki_control(p, t, right, c),
+            _ => {}
         }
     }
 
@@ -2306,6 +2417,10 @@ impl Mapper<'_> {
             "GetChanges" | "GetChangesAll" | "GetChangesInFilteredSet" => self.rep.skip(format!(
                 "{kind} (half of DCSync; mapped through DCSync when GetChanges and GetChangesAll are held together)"
             )),
+            "PublishedTo" | "HostsCAService" | "Enroll" | "ManageCA" | "ManageCertificates"
+            | "DelegatedEnrollmentAgent" | "OIDGroupLink" | "RootCAFor" | "NTAuthStoreFor" => {
+                self.pki_edge(ei)
+            }
             right => self.ace(ei, right.to_string()),
         }
     }
@@ -2383,6 +2498,7 @@ impl Mapper<'_> {
         let generic = CONTROL_RIGHTS.contains(&right.as_str());
         enum Effect {
             Control,
+            Pki,
             Laps,
             Skip(&'static str),
             Inexpressible(&'static str),
@@ -2419,6 +2535,10 @@ impl Mapper<'_> {
             (BhKind::Domain, "AllExtendedRights") => Effect::Control,
             (BhKind::Domain | BhKind::Ou, "WriteGPLink") => Effect::Control,
             (BhKind::Domain, "SyncLAPSPassword") => Effect::Laps,
+            (k, _) if k.is_pki() => Effect::Pki,
+            (_, "WritePKINameFlag" | "WritePKIEnrollmentFlag") => {
+                Effect::Skip("this right is about certificate templates")
+            }
             _ if generic => Effect::Control,
             _ => Effect::Inexpressible("this right gives no attack step on this kind of object"),
         };
@@ -2430,6 +2550,14 @@ impl Mapper<'_> {
             }
         };
         match effect {
+            Effect::Pki => match self.pki_right_skip(p, e.to, &right) {
+                Some(why) => self.rep.skip(format!("{right} on {}: {why}", tk.name())),
+                None => {
+                    let mut c = Control::default();
+                    self.pki_control(p, e.to, &right, &mut c);
+                    self.rep.mapped(&right, c.relations);
+                }
+            },
             Effect::Skip(why) => self.rep.skip(format!("{right} on {}: {why}", tk.name())),
             Effect::Inexpressible(why) => {
                 self.rep.unknown(format!("{right} on {}: {why}", tk.name()))

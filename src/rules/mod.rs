@@ -6,8 +6,9 @@
 //! technique, a sentence on the real attack it models, and a tiny example estate with the
 //! exact edges it must produce (checked by `every_rule_produces_exactly_its_example`).
 //!
-//! Rules live one file per tactic: [`initial_access`], [`identity`], [`directory`],
-//! [`credential_access`], [`privilege`], [`lateral`], [`applications`] and [`impact`]. A
+//! Rules live one file per tactic or subject: [`initial_access`], [`identity`],
+//! [`directory`], [`takeover`], [`certificates`], [`credential_access`], [`credentials`],
+//! [`privilege`], [`lateral`], [`applications`], [`discovery`] and [`impact`]. A
 //! new rule is one `Rule` item in one of them plus a line in [`REGISTRY`].
 //!
 //! Edge order is part of the model (the engine's draws follow it), so every edge records
@@ -18,6 +19,7 @@
 #![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
 
 pub mod applications;
+pub mod certificates;
 pub mod credential_access;
 pub mod credentials;
 pub mod directory;
@@ -201,6 +203,16 @@ pub static REGISTRY: &[&Rule] = &[
     &takeover::REWRITE_ACL,
     &directory::COERCE_UNCONSTRAINED,
     &directory::GPO_ABUSE,
+    &certificates::ESC1,
+    &certificates::ESC3,
+    &certificates::ESC4,
+    &certificates::ESC5,
+    &certificates::ESC6,
+    &certificates::ESC7_MANAGE_CA,
+    &certificates::ESC7_OFFICER,
+    &certificates::ESC8,
+    &certificates::ESC13,
+    &certificates::GOLDEN_CERTIFICATE,
 ];
 
 /// The rule with this id.
@@ -312,8 +324,8 @@ pub struct Origin {
     /// The asset or relation entity.
     pub anchor: Entity,
     /// The sort key that fixes the edge's place (see the module doc), packed: the rule's
-    /// phase (bits 54-57), the anchor's sequence number (22-53), the rule's index in
-    /// [`REGISTRY`] (16-21) and the edge's place among the rule's edges for that anchor
+    /// phase (bits 56-59), the anchor's sequence number (24-55), the rule's index in
+    /// [`REGISTRY`] (16-23) and the edge's place among the rule's edges for that anchor
     /// (0-15).
     pub order: u64,
 }
@@ -322,16 +334,16 @@ impl Origin {
     /// An edge's origin: rule `rule` of `phase`, anchor `anchor` with sequence number `seq`,
     /// the `count`-th edge the rule emitted for it.
     pub fn new(rule: u16, anchor: Entity, phase: u8, seq: u32, count: u32) -> Origin {
-        debug_assert!(phase < 16 && rule < 64 && count < 1 << 16);
+        debug_assert!(phase < 16 && rule < 256 && count < 1 << 16);
         Origin {
             anchor,
-            order: (phase as u64) << 54 | (seq as u64) << 22 | (rule as u64) << 16 | count as u64,
+            order: (phase as u64) << 56 | (seq as u64) << 24 | (rule as u64) << 16 | count as u64,
         }
     }
 
     /// The index into [`REGISTRY`] of the rule that produced the edge.
     pub fn rule(&self) -> u16 {
-        ((self.order >> 16) & 0x3F) as u16
+        ((self.order >> 16) & 0xFF) as u16
     }
 }
 

@@ -116,6 +116,16 @@ rule_tests! {
     takeover_rewrite_acl => "takeover.rewrite-acl",
     directory_coerce_unconstrained => "directory.coerce-unconstrained",
     directory_gpo_abuse => "directory.gpo-abuse",
+    certificates_esc1 => "certificates.esc1",
+    certificates_esc3 => "certificates.esc3",
+    certificates_esc4 => "certificates.esc4",
+    certificates_esc5 => "certificates.esc5",
+    certificates_esc6 => "certificates.esc6",
+    certificates_esc7_manage_ca => "certificates.esc7-manage-ca",
+    certificates_esc7_officer => "certificates.esc7-officer",
+    certificates_esc8 => "certificates.esc8",
+    certificates_esc13 => "certificates.esc13",
+    certificates_golden_certificate => "certificates.golden-certificate",
 }
 
 #[test]

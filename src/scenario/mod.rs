@@ -220,6 +220,96 @@ pub struct AssetDef {
     /// cloud-hosted assets and people are, the rest must be discovered.
     #[serde(default)]
     pub public: Option<bool>,
+
+    // certificate services (docs/model.md §13)
+    /// A certificate template's settings (kind `certificate_template` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateDef>,
+    /// A certificate authority's settings (kind `certificate_authority` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<CaDef>,
+    /// What a `pki_object` is (kind `pki_object` only; required there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pki: Option<PkiRole>,
+}
+
+/// What a certificate from a template says and what issuing one takes (SharpHound's
+/// certificate template properties). Every field defaults to the safe value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateDef {
+    /// Its certificates authenticate a client (an EKU for client authentication, PKINIT or
+    /// smart-card logon, any purpose, or none): SharpHound's `authenticationenabled`.
+    #[serde(default)]
+    pub authentication: bool,
+    /// The requester names the subject (CT_FLAG_ENROLLEE_SUPPLIES_SUBJECT): it may ask for
+    /// a certificate as anyone.
+    #[serde(default)]
+    pub enrollee_supplies_subject: bool,
+    /// A certificate officer must approve each request.
+    #[serde(default)]
+    pub manager_approval: bool,
+    /// Signatures of an enrollment agent a request needs (0: none).
+    #[serde(default)]
+    pub authorized_signatures: u32,
+    /// Its certificates make the holder an enrollment agent (the Certificate Request Agent
+    /// EKU, any purpose, or none).
+    #[serde(default)]
+    pub request_agent: bool,
+    /// An enrollment agent may sign requests for it on others' behalf: schema version 1,
+    /// or one authorised signature whose application policy is Certificate Request Agent.
+    #[serde(default)]
+    pub agent_signable: bool,
+}
+
+/// How a certificate authority's web enrollment endpoint can be reached (ESC8).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebEnrollment {
+    /// No web enrollment (the default).
+    #[default]
+    None,
+    /// Over plain HTTP: NTLM authentication to it can be relayed.
+    Http,
+    /// Over HTTPS without Extended Protection for Authentication: relayable too.
+    Https,
+    /// Over HTTPS with Extended Protection for Authentication: not relayable.
+    HttpsEpa,
+}
+
+/// A certificate authority's settings (SharpHound's enterprise CA data).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaDef {
+    /// Its certificate is in the domain's NTAuth store, so the certificates it issues
+    /// authenticate to domain controllers; `None` means yes.
+    #[serde(default)]
+    pub ntauth: Option<bool>,
+    /// The CA lets requesters name the subject on any template
+    /// (EDITF_ATTRIBUTESUBJECTALTNAME2): ESC6.
+    #[serde(default)]
+    pub user_specified_san: bool,
+    /// Enrollment agent restrictions are set: an agent enrolls on others' behalf only for
+    /// the templates a `can_enroll_on_behalf` relation names.
+    #[serde(default)]
+    pub agent_restrictions: bool,
+    /// Web enrollment endpoint (ESC8).
+    #[serde(default)]
+    pub web_enrollment: WebEnrollment,
+}
+
+/// What a `pki_object` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PkiRole {
+    /// The NTAuth store: the CAs whose certificates authenticate to domain controllers.
+    NtauthStore,
+    /// A root CA entry: a CA certificate every domain member trusts.
+    RootCa,
+    /// An AIA CA entry: an intermediate CA certificate published for chain building.
+    AiaCa,
+    /// An issuance policy (an OID a template may put in its certificates).
+    IssuancePolicy,
 }
 
 /// A relation between two assets, read "`from` *kind* `to`".

@@ -540,7 +540,10 @@ impl Validator<'_> {
         not_for(
             "domain",
             a.domain.is_some(),
-            id || k == AssetKind::DomainController || dev,
+            id || k == AssetKind::DomainController
+                || dev
+                || k.is_pki_object()
+                || k == AssetKind::CertificateAuthority,
             self,
         );
         not_for("os", a.os.is_some(), dev, self);
@@ -589,7 +592,32 @@ impl Validator<'_> {
         not_for("records", a.records.is_some(), data, self);
         not_for("encrypted", a.encrypted.is_some(), data, self);
         not_for("crown_jewel", a.crown_jewel, data || infra || app, self);
-        not_for("segment", a.segment.is_some(), !id, self);
+        not_for(
+            "segment",
+            a.segment.is_some(),
+            !id && !k.is_pki_object(),
+            self,
+        );
+        not_for(
+            "template",
+            a.template.is_some(),
+            k == AssetKind::CertificateTemplate,
+            self,
+        );
+        not_for(
+            "ca",
+            a.ca.is_some(),
+            k == AssetKind::CertificateAuthority,
+            self,
+        );
+        not_for("pki", a.pki.is_some(), k == AssetKind::PkiObject, self);
+        if k == AssetKind::PkiObject && a.pki.is_none() {
+            self.err(
+                p("pki"),
+                "a pki_object needs `pki`: what it is".into(),
+                Some("one of ntauth_store, root_ca, aia_ca, issuance_policy".into()),
+            );
+        }
         if let Some(t) = a.tier
             && t > 2
         {
@@ -952,6 +980,7 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         Hypervisor,
         Cluster,
         CloudSubscription,
+        CertificateAuthority,
     ];
     const APPS: &[AssetKind] = &[
         Saas,
@@ -975,6 +1004,7 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         IdentityProvider,
     ];
     const HOSTED: &[AssetKind] = &[
+        CertificateAuthority,
         Saas,
         OnpremApp,
         Api,
@@ -1042,8 +1072,26 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         RelationKind::CanResetPassword
         | RelationKind::CanAddKeyCredential
         | RelationKind::CanWriteSpn
-        | RelationKind::CanReadPassword
-        | RelationKind::CanRewriteAcl => (IDENT, &[User, Admin, ServiceAccount]),
+        | RelationKind::CanReadPassword => (IDENT, &[User, Admin, ServiceAccount]),
+        RelationKind::CanRewriteAcl => (
+            IDENT,
+            &[
+                User,
+                Admin,
+                ServiceAccount,
+                CertificateTemplate,
+                CertificateAuthority,
+                PkiObject,
+            ],
+        ),
         RelationKind::CanPushGpo => (IDENT, GPO_TARGETS),
+        RelationKind::CanEnroll => (IDENT, &[CertificateTemplate, CertificateAuthority]),
+        RelationKind::PublishedTo => (&[CertificateTemplate], &[CertificateAuthority]),
+        RelationKind::CanManageCa | RelationKind::CanIssueCertificates => {
+            (IDENT, &[CertificateAuthority])
+        }
+        RelationKind::CanEnrollOnBehalf => (IDENT, &[CertificateTemplate]),
+        RelationKind::HasIssuancePolicy => (&[CertificateTemplate], &[PkiObject]),
+        RelationKind::OidGroupLink => (&[PkiObject], &[Group]),
     }
 }

@@ -101,6 +101,8 @@ impl EstateWorld {
         }
         // Credential rules read their identity's relations and attributes: recompile all.
         t.everything |= self.has_credentials();
+        // So do the certificate rules (ESC1 and its like), which follow memberships.
+        t.everything |= self.has_certificate_services();
         t
     }
 

@@ -100,6 +100,31 @@ pub struct Device {
 #[component(storage = "SparseSet")]
 pub struct UnconstrainedDelegation;
 
+/// A certificate template's settings (kind `certificate_template`; the defaults when the
+/// scenario gives none).
+#[derive(Component, Clone, Debug, PartialEq, Eq)]
+#[component(storage = "SparseSet")]
+pub struct CertTemplate(pub crate::scenario::TemplateDef);
+
+/// A certificate authority's settings, defaults resolved (kind `certificate_authority`).
+#[derive(Component, Clone, Debug, PartialEq, Eq)]
+#[component(storage = "SparseSet")]
+pub struct CertAuthority {
+    /// Its certificates authenticate to domain controllers (in the NTAuth store).
+    pub ntauth: bool,
+    /// Requesters may name the subject on any template (ESC6).
+    pub user_specified_san: bool,
+    /// Enrollment agents are restricted to the templates `can_enroll_on_behalf` names.
+    pub agent_restrictions: bool,
+    /// Its web enrollment endpoint accepts relayed NTLM (HTTP, or HTTPS without EPA).
+    pub relayable: bool,
+}
+
+/// What a `pki_object` is.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+#[component(storage = "SparseSet")]
+pub struct Pki(pub crate::scenario::PkiRole);
+
 /// Where an asset meets the network from outside: the protocols it exposes to the internet
 /// and how exploitable its software is.
 #[derive(Component, Clone, Debug, PartialEq)]
@@ -384,6 +409,17 @@ impl EstateWorld {
             .is_some()
     }
 
+    /// Whether the estate has a certificate template or authority: the certificate rules
+    /// read group memberships and enrollment rights across the estate, so any edit
+    /// recompiles everything.
+    pub fn has_certificate_services(&mut self) -> bool {
+        self.world
+            .query_filtered::<(), Or<(With<CertTemplate>, With<CertAuthority>)>>()
+            .iter(&self.world)
+            .next()
+            .is_some()
+    }
+
     /// Adds a relation between two existing assets (by id), indexed on both ends and
     /// numbered after everything before it; `None` if an end is unknown.
     pub fn add_relation(&mut self, r: &crate::scenario::RelationDef) -> Option<Entity> {
@@ -535,6 +571,7 @@ pub(crate) fn insert_asset_components(world: &mut World, index: &Index, e: Entit
     )>();
     ent.remove::<(Exposure, Application, DataStore, Infrastructure)>();
     ent.remove::<(Services, Exploits, Decoy, Public, Firewall)>();
+    ent.remove::<(CertTemplate, CertAuthority, Pki)>();
     ent.insert((
         Asset {
             id: a.id.clone(),
@@ -584,7 +621,8 @@ pub(crate) fn insert_asset_components(world: &mut World, index: &Index, e: Entit
     if a.edr.unwrap_or(false) {
         ent.insert(Edr);
     }
-    if !k.is_identity() {
+    insert_pki_components(&mut ent, a);
+    if !k.is_identity() && !k.is_pki_object() {
         ent.insert(Exposure {
             exposed: Protocol::mask_of(&a.exposed),
             internet_facing: a.internet_facing.unwrap_or(default_internet_facing(k)),
@@ -607,6 +645,31 @@ pub(crate) fn insert_asset_components(world: &mut World, index: &Index, e: Entit
         ent.insert(Infrastructure);
     }
     insert_intrusion_components(&mut ent, a, cloud);
+}
+
+/// The certificate services components of an asset (docs/model.md §13).
+fn insert_pki_components(ent: &mut EntityWorldMut, a: &AssetDef) {
+    use crate::scenario::WebEnrollment;
+    match a.kind {
+        AssetKind::CertificateTemplate => {
+            ent.insert(CertTemplate(a.template.clone().unwrap_or_default()));
+        }
+        AssetKind::CertificateAuthority => {
+            let c = a.ca.clone().unwrap_or_default();
+            ent.insert(CertAuthority {
+                ntauth: c.ntauth.unwrap_or(true),
+                user_specified_san: c.user_specified_san,
+                agent_restrictions: c.agent_restrictions,
+                relayable: matches!(c.web_enrollment, WebEnrollment::Http | WebEnrollment::Https),
+            });
+        }
+        AssetKind::PkiObject => {
+            if let Some(r) = a.pki {
+                ent.insert(Pki(r));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The intrusion model's components of an asset: services, exploits, firewall, decoy and

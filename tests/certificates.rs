@@ -1,0 +1,85 @@
+//! Certificate services (src/rules/certificates.rs) end to end, on
+//! tests/scenarios/certificates/esc1.yaml: every step certain, so every answer is exact.
+
+mod common;
+
+use common::{f, run_json, set};
+
+const ESC1: &str = "tests/scenarios/certificates/esc1.yaml";
+
+/// P(crown jewel) under `set_name` on the scenario with `from` replaced by `to`.
+fn p_dc(from: &str, to: &str, set_name: &str) -> f64 {
+    let text = std::fs::read_to_string(ESC1).expect("scenario");
+    assert!(text.contains(from), "the scenario has no `{from}`");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("variant.yaml");
+    std::fs::write(&path, text.replace(from, to)).expect("write");
+    let s = run_json(path.to_str().expect("utf-8"), &[]);
+    f(set(&s, set_name), "crown_jewel.probability")
+}
+
+#[test]
+fn an_esc1_template_gives_the_domain_and_removing_the_right_takes_it_back() {
+    let s = run_json(ESC1, &[]);
+    let none = set(&s, "none");
+    assert_eq!(f(none, "crown_jewel.probability"), 1.0);
+    assert_eq!(
+        none["techniques"]["T1649"], 200,
+        "one certificate per trial"
+    );
+    assert_eq!(f(set(&s, "template-fixed"), "crown_jewel.probability"), 0.0);
+}
+
+#[test]
+fn each_esc1_condition_is_needed() {
+    let tpl = "template: {authentication: true, enrollee_supplies_subject: true}";
+    // The subject from the directory: the certificate names alice only.
+    assert_eq!(p_dc(tpl, "template: {authentication: true}", "none"), 0.0);
+    // Manager approval holds the request.
+    let approval =
+        "template: {authentication: true, enrollee_supplies_subject: true, manager_approval: true}";
+    assert_eq!(p_dc(tpl, approval, "none"), 0.0);
+    // Not published, or published by an authority outside the NTAuth store: nothing.
+    let published = "- {type: published_to, from: vulnweb, to: lab-ca}";
+    assert_eq!(p_dc(published, "", "none"), 0.0);
+    assert_eq!(
+        p_dc("ca: {ntauth: true}", "ca: {ntauth: false}", "none"),
+        0.0
+    );
+    // Enrolling at the authority is needed too.
+    let at_ca = "- {type: can_enroll, from: authenticated-users, to: lab-ca}";
+    assert_eq!(p_dc(at_ca, "", "none"), 0.0);
+}
+
+#[test]
+fn an_officer_approves_its_own_request() {
+    // ESC7: with approval required, alice as a certificate officer issues it herself.
+    let text = std::fs::read_to_string(ESC1).expect("scenario");
+    let tpl = "template: {authentication: true, enrollee_supplies_subject: true}";
+    let variant = text
+        .replace(
+            tpl,
+            "template: {authentication: true, enrollee_supplies_subject: true, manager_approval: true}",
+        )
+        .replace(
+            "relations:\n",
+            "relations:\n  - {type: can_issue_certificates, from: alice, to: lab-ca}\n",
+        );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("officer.yaml");
+    std::fs::write(&path, variant).expect("write");
+    let s = run_json(path.to_str().expect("utf-8"), &[]);
+    assert_eq!(f(set(&s, "none"), "crown_jewel.probability"), 1.0);
+}
+
+#[test]
+fn the_authority_host_gives_a_golden_certificate() {
+    // Without the template, alice administers pki01: its authority's key signs for anyone.
+    let published = "- {type: published_to, from: vulnweb, to: lab-ca}";
+    let admin = "- {type: admin_to, from: alice, to: pki01}";
+    assert_eq!(p_dc(published, admin, "none"), 1.0);
+    assert_eq!(
+        p_dc("ca: {ntauth: true}", "ca: {ntauth: false}", "none"),
+        0.0
+    );
+}
