@@ -616,7 +616,8 @@ fn zip_limits_are_enforced() {
     let dir = tempfile::tempdir().unwrap();
     let zip = dir.path().join("bomb.zip");
     // 4 MB of spaces inside a valid document compresses to a few KB.
-    let mut big = b"{\"meta\": {\"type\": \"users\", \"version\": 6}, \"data\": []".to_vec();
+    // (One user in it: an empty collection is refused on its own.)
+    let mut big = b"{\"meta\": {\"type\": \"users\", \"version\": 6}, \"data\": [{\"ObjectIdentifier\": \"S-1-5-21-9-9-9-1001\"}]".to_vec();
     big.extend(std::iter::repeat_n(b' ', 4_000_000));
     big.push(b'}');
     write_zip(&zip, &[("users.json", &big)]);
@@ -1137,4 +1138,66 @@ fn adcs_fixture_exact() {
     ];
     want.sort();
     assert_eq!(got, want);
+}
+
+/// Input that is not a SharpHound collection, or one ztsim cannot read, fails with exit 2
+/// and a message naming the file; it never writes an empty estate.
+#[test]
+fn what_is_not_sharphound_data_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.yaml");
+    let cases: [(&str, &str, &str); 4] = [
+        (
+            "junk.json",
+            r#"{"hello": [1, 2, 3]}"#,
+            "no SharpHound data found",
+        ),
+        (
+            "azure.json",
+            r#"{"data": [{"kind": "AZUser", "data": {}}], "meta": {"type": "azure", "version": 5}}"#,
+            "no SharpHound data found",
+        ),
+        (
+            "users.json",
+            r#"{"data": [], "meta": {"type": "users", "version": 6}}"#,
+            "no SharpHound data found",
+        ),
+        (
+            "v7.json",
+            r#"{"data": [], "meta": {"type": "users", "version": 7}}"#,
+            "meta.version 7",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let o = import_cli(&p, &out, &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(name) && err.contains(want), "{name}: {err}");
+        assert!(!out.exists(), "{name}: an estate was written");
+    }
+}
+
+/// Objects collected twice are merged as BloodHound merges them, with a counted warning.
+#[test]
+fn duplicate_object_ids_are_a_counted_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = r#"{"ObjectIdentifier": "S-1-5-21-1-2-3-1101", "Properties": {"name": "A@X.LOCAL", "domain": "X.LOCAL", "enabled": true}, "Aces": []}"#;
+    std::fs::write(
+        dir.path().join("users.json"),
+        format!(r#"{{"data": [{user}, {user}], "meta": {{"type": "users", "version": 6}}}}"#),
+    )
+    .unwrap();
+    let o = import_cli(dir.path(), &dir.path().join("o.yaml"), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        err.contains("1 object(s) collected more than once") && err.contains("S-1-5-21-1-2-3-1101"),
+        "{err}"
+    );
 }

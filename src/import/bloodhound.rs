@@ -802,6 +802,18 @@ pub fn read_collection(path: &Path, opts: &Options) -> Result<Collection> {
         }
     }
     r.report_repeats();
+    if !r.g.nodes.iter().any(|n| n.collected) && r.pending.is_empty() {
+        // An estate with nothing in it would "succeed" silently: refuse it, saying why.
+        let why = if r.rep.warnings.is_empty() {
+            "no file held a SharpHound object".to_string()
+        } else {
+            r.rep.warnings.join("; ")
+        };
+        return Err(Error::Usage(format!(
+            "{}: no SharpHound data found ({why}); give the zip SharpHound writes, a directory of its JSON files, or one of them",
+            safe_text(&path.display().to_string())
+        )));
+    }
     r.finish()
 }
 
