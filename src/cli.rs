@@ -100,7 +100,7 @@ pub enum Command {
     Import(ImportArgs),
     /// Export a scenario's assets and relations as a graph: BloodHound OpenGraph JSON, Graphviz DOT or GraphML.
     #[command(
-        after_help = "Examples:\n  ztsim export estate.yaml --format opengraph -o estate-opengraph.json\n  ztsim run estate.yaml --out results/ && ztsim export estate.yaml --format dot --results results/ | dot -Tsvg > estate.svg\n  ztsim export estate.yaml --format graphml -o estate.graphml"
+        after_help = "Examples:\n  ztsim export estate.yaml --format opengraph -o estate-opengraph.json\n  ztsim run estate.yaml --out results/ && ztsim export estate.yaml --format dot --results results/ | dot -Tsvg > estate.svg\n  ztsim export estate.yaml --format graphml -o estate.graphml\n  ztsim generate --size large -o big.yaml && ztsim export big.yaml --format sharphound -o big-sharphound.zip"
     )]
     Export(ExportArgs),
     /// Play one trial step by step as a tabletop exercise: narration, defender and attacker injects, undo, rewind, branches, scripted exercises and a Markdown transcript.
@@ -175,7 +175,8 @@ pub struct ExportArgs {
     /// Scenario file (YAML or JSON).
     pub scenario: PathBuf,
     /// Output format.
-    #[arg(long, value_parser = ["opengraph", "dot", "graphml"])]
+    /// `sharphound` writes the directory part as a SharpHound v6 zip (needs `-o`).
+    #[arg(long, value_parser = ["opengraph", "dot", "graphml", "sharphound"])]
     pub format: String,
     /// Directory written by `ztsim run --out DIR`: adds each asset's compromise frequency per control set.
     #[arg(long, value_name = "DIR")]
@@ -861,10 +862,41 @@ fn import_bloodhound(a: &BloodhoundArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `ztsim export --format sharphound -o FILE.zip`: the directory part as a SharpHound zip.
+fn export_sharphound(a: &ExportArgs, s: &ztsim::scenario::Scenario) -> Result<ExitCode> {
+    let Some(path) = &a.out else {
+        return Err(ztsim::Error::Usage(
+            "--format sharphound writes a zip: give the file with -o FILE.zip".into(),
+        )
+        .into());
+    };
+    if a.results.is_some() {
+        return Err(ztsim::Error::Usage(
+            "--results adds compromise rates to a graph export; a SharpHound collection has no place for them".into(),
+        )
+        .into());
+    }
+    let w = ztsim::sharphound::write(s)?;
+    ztsim::output::write_atomic(path, &w.zip)?;
+    let objects: Vec<String> = w.objects.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!(
+        "wrote {}: {}",
+        terminal_safe(&path.display().to_string()),
+        objects.join(", ")
+    );
+    for (why, n) in &w.not_written {
+        println!("  not written: {n} x {}", terminal_safe(why));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn export(a: &ExportArgs) -> Result<ExitCode> {
     use ztsim::export::{Format, Results, export};
     let limits = a.limits.limits();
     let loaded = ztsim::scenario::load_scenario_file(&a.scenario, &limits)?;
+    if a.format == "sharphound" {
+        return export_sharphound(a, &loaded.scenario);
+    }
     let format = Format::parse(&a.format)
         .ok_or_else(|| ztsim::Error::Usage(format!("unknown format `{}`", a.format)))?;
     let results = match &a.results {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     ztsim::output::ignore_file_size_signal();
+    ztsim::output::quit_on_closed_pipe();
     let args = cli::Cli::parse();
     match cli::dispatch(args) {
         Ok(code) => code,

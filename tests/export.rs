@@ -574,3 +574,131 @@ fn imported_estate_round_trips_to_opengraph() {
         assert_eq!(mode & 0o077, 0);
     }
 }
+
+/// `--format sharphound` writes the directory part of a generated estate as a SharpHound
+/// zip, and `ztsim import bloodhound` reads back every account, group and computer with its
+/// kind and every directory relation between them (ids upper-cased, as BloodHound stores
+/// them; guests come back as users, laptops as workstations).
+#[test]
+fn sharphound_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (yaml, zip, back) = (
+        dir.path().join("g.yaml"),
+        dir.path().join("g.zip"),
+        dir.path().join("back.yaml"),
+    );
+    let run = |args: &[&str]| {
+        let o = ztsim().args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    run(&["generate", "--size", "medium", "-o", yaml.to_str().unwrap()]);
+    let said = run(&[
+        "export",
+        yaml.to_str().unwrap(),
+        "--format",
+        "sharphound",
+        "-o",
+        zip.to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("users") && said.contains("not written"),
+        "{said}"
+    );
+    run(&[
+        "import",
+        "bloodhound",
+        zip.to_str().unwrap(),
+        "-o",
+        back.to_str().unwrap(),
+    ]);
+    let lim = ztsim::limits::Limits::default();
+    let a = ztsim::scenario::load_scenario_file(&yaml, &lim)
+        .unwrap()
+        .scenario;
+    let b = ztsim::scenario::load_scenario_file(&back, &lim)
+        .unwrap()
+        .scenario;
+    let written = |k: &str| {
+        matches!(
+            k,
+            "user"
+                | "admin"
+                | "service_account"
+                | "guest"
+                | "group"
+                | "workstation"
+                | "laptop"
+                | "server"
+                | "domain_controller"
+        )
+    };
+    let as_read = |k: &str| match k {
+        "guest" => "user".to_string(),
+        "laptop" => "workstation".to_string(),
+        k => k.to_string(),
+    };
+    let kinds_a: BTreeMap<String, String> = a
+        .assets
+        .iter()
+        .filter(|x| written(x.kind.name()))
+        .map(|x| (x.id.to_uppercase(), as_read(x.kind.name())))
+        .collect();
+    let kinds_b: BTreeMap<String, String> = b
+        .assets
+        .iter()
+        .filter(|x| !x.tags.iter().any(|t| t == "bh:placeholder"))
+        .map(|x| (x.id.clone(), x.kind.name().to_string()))
+        .collect();
+    assert!(kinds_a.len() > 500, "{}", kinds_a.len());
+    let differ: Vec<_> = kinds_a
+        .iter()
+        .filter(|(id, k)| kinds_b.get(*id) != Some(*k))
+        .take(5)
+        .collect();
+    assert!(
+        differ.is_empty() && kinds_a.len() == kinds_b.len(),
+        "{differ:?}"
+    );
+    let directory = [
+        "member_of",
+        "admin_to",
+        "can_rdp",
+        "can_psremote",
+        "has_session",
+        "can_reset_password",
+        "can_add_key_credential",
+        "can_write_spn",
+        "can_read_password",
+        "can_rewrite_acl",
+    ];
+    let rels = |s: &ztsim::scenario::Scenario, upper: bool| -> HashSet<(String, String, String)> {
+        s.relations
+            .iter()
+            .filter(|r| directory.contains(&r.kind.name()))
+            .map(|r| {
+                let id = |x: &str| {
+                    if upper {
+                        x.to_uppercase()
+                    } else {
+                        x.to_string()
+                    }
+                };
+                (r.kind.name().to_string(), id(&r.from), id(&r.to))
+            })
+            .filter(|(_, f, t)| kinds_b.contains_key(f) && kinds_b.contains_key(t))
+            .collect()
+    };
+    let (ra, rb) = (rels(&a, true), rels(&b, false));
+    assert!(ra.len() > 1000, "{}", ra.len());
+    let lost: Vec<_> = ra.difference(&rb).take(5).collect();
+    let extra: Vec<_> = rb.difference(&ra).take(5).collect();
+    assert!(
+        lost.is_empty() && extra.is_empty(),
+        "lost {lost:?}, extra {extra:?}"
+    );
+}

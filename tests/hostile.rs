@@ -1881,3 +1881,28 @@ fn trials_zero_on_the_command_line_is_refused() {
         assert_rejected(&o, &["--trials", "0"]);
     }
 }
+
+/// A reader that goes away early (`ztsim controls | head -1`) ends ztsim quietly, as it ends
+/// `cat`: no panic message, no "failed printing to stdout".
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    use std::io::Read;
+    let mut child = Command::new(bin())
+        .args(["controls"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end at once: every write then hits a closed pipe.
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let _ = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("failed printing"), "{err}");
+}
