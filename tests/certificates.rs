@@ -83,3 +83,18 @@ fn the_authority_host_gives_a_golden_certificate() {
         0.0
     );
 }
+
+#[test]
+fn c36_hardening_defeats_most_certificate_abuse() {
+    // C36 hardens T1649 from identities by 0.95: one certain try becomes a 5% one.
+    let s = run_json(
+        ESC1,
+        &["--controls", "none", "--controls", "C36", "--trials", "400"],
+    );
+    assert_eq!(f(set(&s, "none"), "crown_jewel.probability"), 1.0);
+    let p = f(set(&s, "C36"), "crown_jewel.probability");
+    assert!(
+        (0.02..=0.09).contains(&p),
+        "P(dc) under C36 = {p}, expected about 0.05"
+    );
+}

@@ -137,3 +137,36 @@ fn the_tabletop_narrates_a_takeover_in_words() {
         "{text}"
     );
 }
+
+#[test]
+fn c37_protected_users_keeps_an_admins_hash_out_of_lsass() {
+    // da has a session on the attacker's workstation instead of a reset right on it: dumping
+    // LSASS (T1003.001) gives da's hash, which opens dc. Protected Users (C37) leaves no
+    // reusable secret there 90% of the time; cookie theft and AiTM of da's session remain.
+    let text = chain_with(
+        "  - {type: can_reset_password, from: helpdesk-team, to: da}",
+        "  - {type: has_session, from: ws, to: da}",
+    )
+    .replace(
+        "  - {id: T1068, p: 0}",
+        "  - {id: T1068, p: 1, noise: 0}\n  - {id: T1003.001, p: 1, noise: 0}",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("session.yaml");
+    std::fs::write(&path, text).expect("write");
+    let s = run_json(
+        path.to_str().expect("utf-8"),
+        &["--controls", "none", "--controls", "C37", "--trials", "400"],
+    );
+    let (none, c37) = (set(&s, "none"), set(&s, "C37"));
+    assert_eq!(f(none, "crown_jewel.probability"), 1.0);
+    assert!(f(c37, "crown_jewel.probability") < 0.6);
+    let dumps = |x: &serde_json::Value| x["techniques"]["T1003.001"].as_u64().unwrap_or(0);
+    assert!(dumps(none) >= 350, "{}", dumps(none));
+    assert!(
+        dumps(c37) * 5 < dumps(none),
+        "{} vs {}",
+        dumps(c37),
+        dumps(none)
+    );
+}
