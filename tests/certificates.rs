@@ -98,3 +98,19 @@ fn c36_hardening_defeats_most_certificate_abuse() {
         "P(dc) under C36 = {p}, expected about 0.05"
     );
 }
+
+#[test]
+fn the_tabletop_narrates_a_certificate_in_words() {
+    let out = common::ztsim()
+        .args(["tabletop", ESC1, "--god-view"])
+        .write_stdin("step 2\n")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "obtained a certificate naming an administrator with the rights of domain-users and replicated lab.local (directory) [T1649"
+        ),
+        "{text}"
+    );
+}

@@ -243,8 +243,37 @@ fn intrusion_phrase(
             "made a domain controller authenticate to {src} and replicated {dst} with its ticket"
         ),
         "T1484.001" => format!("pushed a Group Policy to {dst} with {rights}"),
+        "T1649" => certificate_phrase(est, edge, src, dst),
         _ => return None,
     })
+}
+
+/// The phrase for a certificate step (src/rules/certificates.rs), by where it starts.
+fn certificate_phrase(
+    est: &Estate,
+    edge: &crate::estate::AttackEdge,
+    src: &str,
+    dst: &str,
+) -> String {
+    use crate::model::{AssetKind, RelationKind};
+    if est.node(edge.src).virtual_kind.is_some() {
+        return format!(
+            "relayed a coerced domain controller to web enrollment and replicated {dst} with its certificate"
+        );
+    }
+    if est.node(edge.src).kind == AssetKind::CertificateAuthority {
+        return format!(
+            "signed a certificate for an administrator with the key of {src} and replicated {dst}"
+        );
+    }
+    if edge.relation == Some(RelationKind::OidGroupLink) {
+        return format!(
+            "enrolled, with the rights of {src}, in a certificate whose policy makes it a member of {dst}"
+        );
+    }
+    format!(
+        "obtained a certificate naming an administrator with the rights of {src} and replicated {dst}"
+    )
 }
 
 /// `[T1021.001 Remote Desktop Protocol]`.
