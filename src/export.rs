@@ -156,6 +156,14 @@ pub fn edge_kind(r: RelationKind) -> &'static str {
         RelationKind::CanReadPassword => "ReadGMSAPassword",
         RelationKind::CanRewriteAcl => "WriteDacl",
         RelationKind::CanPushGpo => "ZT_CanPushGPO",
+        RelationKind::CanAddSecret => "AZAddSecret",
+        RelationKind::CanAddMember => "AZAddMembers",
+        RelationKind::CanGrantRole => "AZMGGrantRole",
+        RelationKind::CanGrantAppRoles => "AZMGGrantAppRoles",
+        RelationKind::CanResetCloudPassword => "AZResetPassword",
+        RelationKind::CanRunCommand => "AZExecuteCommand",
+        RelationKind::HasManagedIdentity => "AZManagedIdentity",
+        RelationKind::HasRole => "AZHasRole",
     }
 }
 

@@ -346,11 +346,38 @@ pub enum RelationKind {
     /// `from` may edit (or link) a Group Policy Object that applies to `to`, a computer or
     /// an account: what the policy runs, runs there (BloodHound's GPO control and GPLink).
     CanPushGpo,
+    /// `from` may add a client secret or certificate to the service principal `to` (or to
+    /// its application registration) and authenticate as it (BloodHound's AZAddSecret,
+    /// AZMGAddSecret, AZMGAddOwner, and owning the app or service principal).
+    CanAddSecret,
+    /// `from` may add members to the cloud group `to`, itself included (AZAddMembers,
+    /// AZMGAddMember, owning the group).
+    CanAddMember,
+    /// `from` may assign any directory role, Global Administrator included, in the tenant
+    /// whose identity provider is `to` (AZPrivilegedRoleAdmin, AZMGGrantRole).
+    CanGrantRole,
+    /// `from` may grant any application role of Microsoft Graph, and so any directory
+    /// permission, in the tenant whose identity provider is `to` (AZMGGrantAppRoles).
+    CanGrantAppRoles,
+    /// `from` may reset the cloud password of the account `to` through the identity
+    /// provider's administration API (AZResetPassword).
+    CanResetCloudPassword,
+    /// `from` may run commands on the device, VM, cluster or automation account `to`
+    /// through the cloud control plane (AZExecuteCommand, AZVMContributor, AZContributor,
+    /// AZAutomationContributor, AZAKSContributor).
+    CanRunCommand,
+    /// Code running on the resource `from` may ask for tokens of its managed identity, the
+    /// service principal `to` (AZManagedIdentity).
+    HasManagedIdentity,
+    /// `from` holds the directory role `to` (a group of kind `group` standing for the role),
+    /// standing or, with `eligible`, activated through privileged identity management
+    /// (AZHasRole, AZRoleEligible).
+    HasRole,
 }
 
 impl RelationKind {
     /// Every relation kind, in declaration order.
-    pub const ALL: [RelationKind; 21] = [
+    pub const ALL: [RelationKind; 29] = [
         RelationKind::MemberOf,
         RelationKind::AdminTo,
         RelationKind::HasSession,
@@ -372,6 +399,14 @@ impl RelationKind {
         RelationKind::CanReadPassword,
         RelationKind::CanRewriteAcl,
         RelationKind::CanPushGpo,
+        RelationKind::CanAddSecret,
+        RelationKind::CanAddMember,
+        RelationKind::CanGrantRole,
+        RelationKind::CanGrantAppRoles,
+        RelationKind::CanResetCloudPassword,
+        RelationKind::CanRunCommand,
+        RelationKind::HasManagedIdentity,
+        RelationKind::HasRole,
     ];
     /// The kind's `snake_case` name, as written in scenario files (the `type` field).
     pub fn name(self) -> &'static str {
@@ -397,6 +432,14 @@ impl RelationKind {
             RelationKind::CanReadPassword => "can_read_password",
             RelationKind::CanRewriteAcl => "can_rewrite_acl",
             RelationKind::CanPushGpo => "can_push_gpo",
+            RelationKind::CanAddSecret => "can_add_secret",
+            RelationKind::CanAddMember => "can_add_member",
+            RelationKind::CanGrantRole => "can_grant_role",
+            RelationKind::CanGrantAppRoles => "can_grant_app_roles",
+            RelationKind::CanResetCloudPassword => "can_reset_cloud_password",
+            RelationKind::CanRunCommand => "can_run_command",
+            RelationKind::HasManagedIdentity => "has_managed_identity",
+            RelationKind::HasRole => "has_role",
         }
     }
 }

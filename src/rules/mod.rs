@@ -7,7 +7,8 @@
 //! exact edges it must produce (checked by `every_rule_produces_exactly_its_example`).
 //!
 //! Rules live one file per tactic: [`initial_access`], [`identity`], [`directory`],
-//! [`credential_access`], [`privilege`], [`lateral`], [`applications`] and [`impact`]. A
+//! [`credential_access`], [`privilege`], [`lateral`], [`applications`], [`impact`],
+//! [`takeover`] and [`entra`] (Microsoft Entra ID and Azure, from AzureHound's edges). A
 //! new rule is one `Rule` item in one of them plus a line in [`REGISTRY`].
 //!
 //! Edge order is part of the model (the engine's draws follow it), so every edge records
@@ -22,6 +23,7 @@ pub mod credential_access;
 pub mod credentials;
 pub mod directory;
 pub mod discovery;
+pub mod entra;
 pub mod identity;
 pub mod impact;
 pub mod initial_access;
@@ -201,6 +203,14 @@ pub static REGISTRY: &[&Rule] = &[
     &takeover::REWRITE_ACL,
     &directory::COERCE_UNCONSTRAINED,
     &directory::GPO_ABUSE,
+    &entra::HAS_ROLE,
+    &entra::ADD_SECRET,
+    &entra::ADD_MEMBER,
+    &entra::GRANT_ROLE,
+    &entra::GRANT_APP_ROLES,
+    &entra::RESET_PASSWORD,
+    &entra::RUN_COMMAND,
+    &entra::MANAGED_IDENTITY,
 ];
 
 /// The rule with this id.
@@ -312,9 +322,9 @@ pub struct Origin {
     /// The asset or relation entity.
     pub anchor: Entity,
     /// The sort key that fixes the edge's place (see the module doc), packed: the rule's
-    /// phase (bits 54-57), the anchor's sequence number (22-53), the rule's index in
-    /// [`REGISTRY`] (16-21) and the edge's place among the rule's edges for that anchor
-    /// (0-15).
+    /// phase (bits 54-57), the anchor's sequence number (24-53), the rule's index in
+    /// [`REGISTRY`] (16-23) and the edge's place among the rule's edges for that anchor
+    /// (0-15). The whole key stays within 58 bits (the compiled estate's sort packs it).
     pub order: u64,
 }
 
@@ -322,16 +332,16 @@ impl Origin {
     /// An edge's origin: rule `rule` of `phase`, anchor `anchor` with sequence number `seq`,
     /// the `count`-th edge the rule emitted for it.
     pub fn new(rule: u16, anchor: Entity, phase: u8, seq: u32, count: u32) -> Origin {
-        debug_assert!(phase < 16 && rule < 64 && count < 1 << 16);
+        debug_assert!(phase < 16 && rule < 256 && seq < 1 << 30 && count < 1 << 16);
         Origin {
             anchor,
-            order: (phase as u64) << 54 | (seq as u64) << 22 | (rule as u64) << 16 | count as u64,
+            order: (phase as u64) << 54 | (seq as u64) << 24 | (rule as u64) << 16 | count as u64,
         }
     }
 
     /// The index into [`REGISTRY`] of the rule that produced the edge.
     pub fn rule(&self) -> u16 {
-        ((self.order >> 16) & 0x3F) as u16
+        ((self.order >> 16) & 0xFF) as u16
     }
 }
 

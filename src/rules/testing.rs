@@ -116,6 +116,14 @@ rule_tests! {
     takeover_rewrite_acl => "takeover.rewrite-acl",
     directory_coerce_unconstrained => "directory.coerce-unconstrained",
     directory_gpo_abuse => "directory.gpo-abuse",
+    entra_has_role => "entra.has-role",
+    entra_add_secret => "entra.add-secret",
+    entra_add_member => "entra.add-member",
+    entra_grant_role => "entra.grant-role",
+    entra_grant_app_roles => "entra.grant-app-roles",
+    entra_reset_password => "entra.reset-password",
+    entra_run_command => "entra.run-command",
+    entra_managed_identity => "entra.managed-identity",
 }
 
 #[test]

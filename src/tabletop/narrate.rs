@@ -243,6 +243,12 @@ fn intrusion_phrase(
             "made a domain controller authenticate to {src} and replicated {dst} with its ticket"
         ),
         "T1484.001" => format!("pushed a Group Policy to {dst} with {rights}"),
+        // The Entra and Azure control plane (src/rules/entra.rs).
+        "T1098.001" => format!("added a secret to {dst} with {rights} and signed in as it"),
+        "T1098.007" => format!("added itself to {dst} with {rights}"),
+        "T1098.003" => format!("assigned itself Global Administrator of {dst} with {rights}"),
+        "T1651" => format!("ran a command on {dst} through the cloud API with {rights}"),
+        "T1552.005" => format!("took the managed identity {dst}'s token from {src}"),
         _ => return None,
     })
 }
