@@ -323,3 +323,162 @@ impl<'a> Mapper<'a> {
 mod objects;
 mod post;
 mod relations;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::azurehound::read_items;
+
+    /// Maps the items (JSON text of a `data` array) into `draft`; returns the relations
+    /// as `type from>to` and the report.
+    fn map_items(items: &str, mut draft: Draft) -> (Vec<String>, Draft, Report) {
+        let text = format!(r#"{{"data": [{items}], "meta": {{"type": "azure"}}}}"#);
+        let mut rep = Report::default();
+        let c = read_items("t.json", text.as_bytes(), &mut rep).expect("reads");
+        map(&c, &mut draft, &mut rep, &Options::default());
+        let rels = (draft.relations.iter())
+            .map(|(k, f, t)| format!("{} {f}>{t}", k.name()))
+            .collect();
+        (rels, draft, rep)
+    }
+
+    const USER: &str = r#"{"kind": "AZUser", "data": {"id": "u1", "tenantId": "t"}}"#;
+    const SP: &str =
+        r#"{"kind": "AZServicePrincipal", "data": {"id": "s1", "appId": "a1", "tenantId": "t"}}"#;
+
+    #[test]
+    fn resource_ids_give_their_subscription_and_group() {
+        let id = "/subscriptions/S/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/v";
+        assert_eq!(
+            arm_parents(id),
+            (
+                Some("/SUBSCRIPTIONS/S".into()),
+                Some("/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG".into())
+            )
+        );
+        assert_eq!(
+            arm_parents("/subscriptions/S"),
+            (Some("/SUBSCRIPTIONS/S".into()), None)
+        );
+        assert_eq!(arm_parents("/providers/x"), (None, None));
+    }
+
+    #[test]
+    fn azure_roles_act_on_what_they_control() {
+        use AzRole::*;
+        assert_eq!(grant_on(Owner, Res::KeyVault), Some(RelationKind::AdminTo));
+        assert_eq!(
+            grant_on(KeyVaultContributor, Res::KeyVault),
+            Some(RelationKind::Reads)
+        );
+        assert_eq!(grant_on(VmAdminLogin, Res::Vm), Some(RelationKind::AdminTo));
+        assert_eq!(
+            grant_on(AvereContributor, Res::Vm),
+            Some(RelationKind::CanRunCommand)
+        );
+        assert_eq!(
+            grant_on(AksContributor, Res::Cluster),
+            Some(RelationKind::CanRunCommand)
+        );
+        assert_eq!(grant_on(AksContributor, Res::Vm), None);
+        assert_eq!(grant_on(VmContributor, Res::Automation), None);
+    }
+
+    #[test]
+    fn a_scoped_application_administrator_adds_secrets_to_that_app_only() {
+        let items = format!(
+            r#"{USER}, {SP},
+            {{"kind": "AZServicePrincipal", "data": {{"id": "s2", "appId": "a2", "tenantId": "t"}}}},
+            {{"kind": "AZApp", "data": {{"id": "o1", "appId": "a1"}}}},
+            {{"kind": "AZRoleAssignment", "data": {{"roleDefinitionId": "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "tenantId": "t",
+              "roleAssignments": [{{"principalId": "u1", "directoryScopeId": "/o1"}}]}}}}"#
+        );
+        let (rels, _, rep) = map_items(&items, Draft::default());
+        assert_eq!(rels, ["can_add_secret U1>S1"]);
+        assert_eq!(rep.mapped.get("AZAppAdmin"), Some(&(1, 1)));
+    }
+
+    #[test]
+    fn a_standing_assignment_wins_over_an_eligibility() {
+        let ga = "62e90394-69f5-4237-9190-012177145e10";
+        let items = format!(
+            r#"{USER},
+            {{"kind": "AZRoleEligibilityScheduleInstance", "data": {{"principalId": "u1", "roleDefinitionId": "{ga}", "directoryScopeId": "/", "tenantId": "t"}}}},
+            {{"kind": "AZRoleAssignment", "data": {{"roleDefinitionId": "{ga}", "tenantId": "t",
+              "roleAssignments": [{{"principalId": "u1", "directoryScopeId": "/"}}]}}}}"#
+        );
+        let (rels, draft, _) = map_items(&items, Draft::default());
+        let role = format!("{}@T", ga.to_uppercase());
+        assert_eq!(
+            rels,
+            [format!("has_role U1>{role}"), format!("role_on {role}>T")]
+        );
+        // No `eligible` left on the has_role relation; the GA's role_on is admin.
+        assert_eq!(draft.relation_fields.len(), 1);
+        assert!(draft.relation_fields[&1].contains_key("role"));
+        // The tenant was not collected: a placeholder stands for it.
+        assert!(draft.assets.iter().any(|a| asset_str(a, "id") == Some("T")));
+    }
+
+    #[test]
+    fn a_hybrid_device_joins_only_a_computer_it_names_alone() {
+        let computer = |id: &str, name: &str| {
+            let mut m = Map::new();
+            m.insert("id".into(), Value::String(id.into()));
+            m.insert("kind".into(), Value::String("workstation".into()));
+            m.insert("name".into(), Value::String(name.into()));
+            m
+        };
+        let ad = Draft {
+            assets: vec![
+                computer("S-1", "WS01.CORP.LOCAL"),
+                computer("S-2", "WS02.CORP.LOCAL"),
+                computer("S-3", "WS02.LAB.LOCAL"),
+            ],
+            ..Draft::default()
+        };
+        let device = |id: &str, name: &str| {
+            format!(
+                r#"{{"kind": "AZDevice", "data": {{"id": "{id}", "displayName": "{name}", "trustType": "ServerAd", "operatingSystem": "Windows"}}}}"#
+            )
+        };
+        let items = [device("d1", "WS01"), device("d2", "WS02")].join(",");
+        let (_, draft, _) = map_items(&items, ad);
+        let ids: Vec<&str> = draft
+            .assets
+            .iter()
+            .filter_map(|a| asset_str(a, "id"))
+            .collect();
+        // WS01 joined its computer; WS02 names two computers, so it stays a device of its own.
+        assert_eq!(ids, ["S-1", "S-2", "S-3", "D2"]);
+        assert!(
+            draft.assets[0]["tags"]
+                .to_string()
+                .contains("az:hybrid-joined")
+        );
+    }
+
+    #[test]
+    fn graph_roles_of_users_and_other_apps_draw_nothing() {
+        let ar = |ptype: &str, app: &str| {
+            format!(
+                r#"{{"kind": "AZAppRoleAssignment", "data": {{"appRoleId": "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8", "principalId": "s1", "principalType": "{ptype}", "appId": "{app}"}}}}"#
+            )
+        };
+        let graph = "00000003-0000-0000-c000-000000000000";
+        let items = [
+            SP.to_string(),
+            ar("User", graph),
+            ar("ServicePrincipal", "other"),
+        ]
+        .join(",");
+        let (rels, _, rep) = map_items(&items, Draft::default());
+        assert!(rels.is_empty(), "{rels:?}");
+        assert_eq!(rep.skipped_total(), 2);
+        let (rels, ..) = map_items(
+            &[SP.to_string(), ar("ServicePrincipal", graph)].join(","),
+            Draft::default(),
+        );
+        assert_eq!(rels, ["can_grant_role S1>T"]);
+    }
+}
