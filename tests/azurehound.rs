@@ -189,6 +189,10 @@ const HYBRID_TENANT: &str = "22222222-2222-2222-2222-222222222222";
 
 /// The hybrid estate, imported with the overlay that makes every step certain.
 fn hybrid(dir: &Path) -> PathBuf {
+    hybrid_with(dir, &fixture("azurehound/certain.yaml"))
+}
+
+fn hybrid_with(dir: &Path, overlay: &Path) -> PathBuf {
     let out = dir.join("hybrid.yaml");
     let (code, stdout, stderr) = import(&[
         "bloodhound",
@@ -196,7 +200,7 @@ fn hybrid(dir: &Path) -> PathBuf {
         "--azurehound",
         fixture("azurehound/hybrid.json").to_str().unwrap(),
         "--overlay",
-        fixture("azurehound/certain.yaml").to_str().unwrap(),
+        overlay.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
     ]);
@@ -229,10 +233,8 @@ fn a_synced_user_and_a_hybrid_joined_device_are_one_asset_each() {
     assert!(!s.assets.iter().any(|a| a.id.starts_with("DE100000")));
 }
 
-#[test]
-fn helpdesk_reaches_global_admin_through_a_synced_user_and_a_service_principal() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let scenario = hybrid(dir.path());
+/// `ztsim paths SCENARIO --to TENANT --json`: the tenant's paths.
+fn tenant_paths(scenario: &Path) -> Vec<Value> {
     let out = ztsim()
         .args(["paths", scenario.to_str().unwrap(), "--to", HYBRID_TENANT])
         .args(["--trials", "200", "--json"])
@@ -244,7 +246,32 @@ fn helpdesk_reaches_global_admin_through_a_synced_user_and_a_service_principal()
         String::from_utf8_lossy(&out.stderr)
     );
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let paths = report["targets"][0]["paths"].as_array().expect("paths");
+    report["targets"][0]["paths"]
+        .as_array()
+        .expect("paths")
+        .clone()
+}
+
+#[test]
+fn phishing_resistant_mfa_on_the_synced_user_cuts_the_path_at_its_sign_in() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let overlay = dir.path().join("mfa.yaml");
+    let certain = std::fs::read_to_string(fixture("azurehound/certain.yaml")).unwrap();
+    let patch = "patch:\n  - {match: [\"JDOE@*\"], set: {mfa: phishing_resistant}}\n";
+    std::fs::write(&overlay, certain + patch).unwrap();
+    let paths = tenant_paths(&hybrid_with(dir.path(), &overlay));
+    let best = paths[0]["probability"].as_f64().unwrap();
+    assert!(best < 0.05, "{best}");
+    let sign_in = &paths[0]["steps"][1];
+    assert_eq!(sign_in["rule"], "identity.sign-in");
+    assert!(sign_in["p"].as_f64().unwrap() < 0.05, "{sign_in}");
+}
+
+#[test]
+fn helpdesk_reaches_global_admin_through_a_synced_user_and_a_service_principal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = hybrid(dir.path());
+    let paths = tenant_paths(&scenario);
     let want = [
         ("can_reset_password", "takeover.reset-password", "T1098"),
         ("", "identity.sign-in", "T1078.004"),
