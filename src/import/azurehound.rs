@@ -9,8 +9,9 @@
 //!    object id is counted, with a warning, and the first item kept.
 //! 2. **Map** (`map`): tenants become `identity_provider` assets, users, groups, service
 //!    principals and devices identities and devices, subscriptions, VMs, key vaults,
-//!    automation accounts and managed clusters their ztsim kinds; a directory role becomes a
-//!    group standing for the role (`has_role`), and what BloodHound's post-processing draws
+//!    automation accounts, managed clusters and web, function and logic apps their ztsim
+//!    kinds; a directory role becomes a group standing for the role (`has_role`), and what
+//!    BloodHound's post-processing draws
 //!    from the role (AZAddSecret, AZResetPassword, AZGlobalAdmin, ...) becomes relations
 //!    from that group. Azure RBAC on management groups and resource groups is pushed down to
 //!    the subscriptions and resources below them. Every item and edge is counted as mapped,
@@ -243,7 +244,7 @@ mod tests {
             {"kind": "AZUser", "data": {"id": "u1", "displayName": "A"}},
             {"kind": "AZUser", "data": {"id": "U1", "displayName": "A again"}},
             {"kind": "AZQuantumThing", "data": {}},
-            {"kind": "AZWebApp", "data": {"id": "/x"}}
+            {"kind": "AZStorageAccount", "data": {"id": "/x"}}
         ], "meta": {"type": "azure", "version": 5, "count": 4}}"#;
         let (c, r) = read(text).unwrap();
         assert_eq!(c.items.len(), 1);

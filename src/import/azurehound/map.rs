@@ -66,6 +66,8 @@ mod graph {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Res {
     Vm,
+    /// A web, function or logic app.
+    App,
     KeyVault,
     Automation,
     Cluster,
@@ -84,6 +86,9 @@ fn grant_on(g: AzRole, r: Res) -> Option<RelationKind> {
         Res::Vm if g == VmAdminLogin => RelationKind::AdminTo,
         Res::Automation if control || g == AutomationContributor => RelationKind::CanRunCommand,
         Res::Cluster if control || g == AksContributor => RelationKind::CanRunCommand,
+        Res::App if control || matches!(g, WebsiteContributor | LogicAppContributor) => {
+            RelationKind::CanRunCommand
+        }
         _ => return None,
     })
 }
@@ -382,6 +387,11 @@ mod tests {
         );
         assert_eq!(grant_on(AksContributor, Res::Vm), None);
         assert_eq!(grant_on(VmContributor, Res::Automation), None);
+        assert_eq!(
+            grant_on(WebsiteContributor, Res::App),
+            Some(RelationKind::CanRunCommand)
+        );
+        assert_eq!(grant_on(WebsiteContributor, Res::Vm), None);
     }
 
     #[test]
@@ -480,5 +490,40 @@ mod tests {
             Draft::default(),
         );
         assert_eq!(rels, ["can_grant_role S1>T"]);
+    }
+
+    #[test]
+    fn a_website_contributor_runs_code_as_the_web_apps_identity() {
+        let app = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/shop";
+        let items = format!(
+            r#"{USER}, {SP},
+            {{"kind": "AZSubscription", "data": {{"id": "/subscriptions/s", "subscriptionId": "s"}}}},
+            {{"kind": "AZWebApp", "data": {{"id": "{app}", "name": "shop", "identity": {{"principalId": "s1"}}}}}},
+            {{"kind": "AZWebAppRoleAssignment", "data": {{"objectId": "{app}", "assignees": [
+              {{"assignee": {{"properties": {{"principalId": "u1", "scope": "{app}",
+                "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/de139f84-1756-47ae-9be6-808fbbe84772"}}}}}},
+              {{"assignee": {{"properties": {{"principalId": "u1", "scope": "{app}",
+                "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"}}}}}}]}}}}"#
+        );
+        let (rels, draft, rep) = map_items(&items, Draft::default());
+        let id = app.to_uppercase();
+        assert_eq!(
+            rels,
+            [
+                format!("hosted_on {id}>/SUBSCRIPTIONS/S"),
+                format!("has_managed_identity {id}>S1"),
+                format!("can_run_command U1>{id}"),
+            ]
+        );
+        let a = draft
+            .assets
+            .iter()
+            .find(|a| asset_str(a, "id") == Some(&id))
+            .unwrap();
+        assert_eq!(asset_kind(a), Some(AssetKind::Api));
+        assert!(a["tags"].to_string().contains("az:web-app"));
+        // Reader (the second assignment) draws nothing.
+        assert_eq!(rep.mapped.get("AZWebsiteContributor"), Some(&(1, 1)));
+        assert_eq!(rep.skipped_total(), 1);
     }
 }

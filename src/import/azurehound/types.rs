@@ -288,6 +288,10 @@ pub enum AzRole {
     AutomationContributor,
     /// Azure Kubernetes Service Contributor.
     AksContributor,
+    /// Website Contributor (web and function apps).
+    WebsiteContributor,
+    /// Logic App Contributor.
+    LogicAppContributor,
 }
 
 impl AzRole {
@@ -303,6 +307,8 @@ impl AzRole {
             AzRole::VmAdminLogin => "AZVMAdminLogin",
             AzRole::AutomationContributor => "AZAutomationContributor",
             AzRole::AksContributor => "AZAKSContributor",
+            AzRole::WebsiteContributor => "AZWebsiteContributor",
+            AzRole::LogicAppContributor => "AZLogicAppContributor",
         }
     }
 
@@ -314,6 +320,8 @@ impl AzRole {
             "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9" => AzRole::UserAccessAdmin,
             "f353d9bd-d4a6-484e-a77a-8050b599b867" => AzRole::AutomationContributor,
             "ed7f3fbd-7b88-4dd4-9017-9adb7ce333f8" => AzRole::AksContributor,
+            "de139f84-1756-47ae-9be6-808fbbe84772" => AzRole::WebsiteContributor,
+            "87a39d53-fc1b-424a-814c-f7e04687dc9e" => AzRole::LogicAppContributor,
             _ => return None,
         })
     }
@@ -380,6 +388,9 @@ pub enum Item {
     AutomationAccount(Arm),
     /// AZManagedCluster.
     ManagedCluster(Arm),
+    /// AZWebApp, AZFunctionApp, AZLogicApp: code that runs as its managed identity, with
+    /// the kind's tag (`az:web-app`, ...).
+    AppService(Arm, &'static str),
     /// AZKeyVaultAccessPolicy.
     AccessPolicy(AccessPolicy),
     /// The RBAC listings (AZSubscriptionOwner, AZVMContributor, ...).
@@ -549,6 +560,27 @@ const RBAC_KINDS: &[(&str, &str, &str, &str, Option<AzRole>)] = {
             "assignee",
             None,
         ),
+        (
+            "AZWebAppRoleAssignment",
+            "objectId",
+            "assignees",
+            "assignee",
+            None,
+        ),
+        (
+            "AZFunctionAppRoleAssignment",
+            "objectId",
+            "assignees",
+            "assignee",
+            None,
+        ),
+        (
+            "AZLogicAppRoleAssignment",
+            "objectId",
+            "assignees",
+            "assignee",
+            None,
+        ),
     ]
 };
 
@@ -602,24 +634,6 @@ const SKIPPED_KINDS: &[(&str, &str)] = &[
     (
         "AZContainerRegistryRoleAssignment",
         "container registries are not imported in this version",
-    ),
-    ("AZWebApp", "web apps are not imported in this version"),
-    (
-        "AZWebAppRoleAssignment",
-        "web apps are not imported in this version",
-    ),
-    (
-        "AZFunctionApp",
-        "function apps are not imported in this version",
-    ),
-    (
-        "AZFunctionAppRoleAssignment",
-        "function apps are not imported in this version",
-    ),
-    ("AZLogicApp", "logic apps are not imported in this version"),
-    (
-        "AZLogicAppRoleAssignment",
-        "logic apps are not imported in this version",
     ),
     (
         "AZStorageAccount",
@@ -708,6 +722,9 @@ impl Item {
             "AZVM" => typed(data, Item::Vm),
             "AZAutomationAccount" => typed(data, Item::AutomationAccount),
             "AZManagedCluster" => typed(data, Item::ManagedCluster),
+            "AZWebApp" => typed(data, |a| Item::AppService(a, "az:web-app")),
+            "AZFunctionApp" => typed(data, |a| Item::AppService(a, "az:function-app")),
+            "AZLogicApp" => typed(data, |a| Item::AppService(a, "az:logic-app")),
             "AZKeyVaultAccessPolicy" => typed(data, Item::AccessPolicy),
             _ => Decoded::Unknown,
         }
@@ -731,6 +748,7 @@ impl Item {
             Item::Vm(a) => ("vm", &a.id),
             Item::AutomationAccount(a) => ("aa", &a.id),
             Item::ManagedCluster(a) => ("mc", &a.id),
+            Item::AppService(a, _) => ("app-service", &a.id),
             _ => return None,
         };
         Some((tag, id.to_uppercase()))

@@ -47,12 +47,13 @@ impl Mapper<'_> {
             }
             Item::Subscription(s) => self.subscription(s),
             Item::ResourceGroup(_) => self.rep.skip(
-                "AZResourceGroup: no ztsim kind; rights on it are pushed down to the VMs, key vaults, automation accounts and clusters in it",
+                "AZResourceGroup: no ztsim kind; rights on it are pushed down to the VMs, key vaults, automation accounts, clusters and apps in it",
             ),
-            Item::KeyVault(r) => self.resource(r, Res::KeyVault),
-            Item::Vm(r) => self.resource(r, Res::Vm),
-            Item::AutomationAccount(r) => self.resource(r, Res::Automation),
-            Item::ManagedCluster(r) => self.resource(r, Res::Cluster),
+            Item::KeyVault(r) => self.resource(r, Res::KeyVault, "az:key-vault"),
+            Item::Vm(r) => self.resource(r, Res::Vm, "az:vm"),
+            Item::AutomationAccount(r) => self.resource(r, Res::Automation, "az:automation-account"),
+            Item::ManagedCluster(r) => self.resource(r, Res::Cluster, "az:aks"),
+            Item::AppService(r, tag) => self.resource(r, Res::App, tag),
             _ => {}
         }
     }
@@ -200,14 +201,14 @@ impl Mapper<'_> {
         }
     }
 
-    /// A VM (server), key vault (bucket of restricted data), automation account (api) or
-    /// managed cluster, hosted on its subscription.
-    fn resource(&mut self, r: &Arm, what: Res) {
-        let (kind, tag) = match what {
-            Res::Vm => (AssetKind::Server, "az:vm"),
-            Res::KeyVault => (AssetKind::Bucket, "az:key-vault"),
-            Res::Automation => (AssetKind::Api, "az:automation-account"),
-            Res::Cluster => (AssetKind::Cluster, "az:aks"),
+    /// A VM (server), key vault (bucket of restricted data), automation account or web,
+    /// function or logic app (api), or managed cluster.
+    fn resource(&mut self, r: &Arm, what: Res, tag: &str) {
+        let kind = match what {
+            Res::Vm => AssetKind::Server,
+            Res::KeyVault => AssetKind::Bucket,
+            Res::Automation | Res::App => AssetKind::Api,
+            Res::Cluster => AssetKind::Cluster,
         };
         let id = r.id.to_uppercase();
         let Some(a) = self.add_asset(kind, &id, &r.name, tag) else {

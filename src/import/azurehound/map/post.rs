@@ -179,7 +179,7 @@ impl Mapper<'_> {
             a.push(format!("hybrid: {u} Entra user(s) and {g} group(s) are the AD account or group whose SID is their onPremisesSecurityIdentifier (Entra Connect synchronises them, password included), and {d} hybrid-joined device(s) are the AD computer whose first name label is their display name"));
         }
         if !self.resources.is_empty() {
-            a.push("Azure VMs are servers, key vaults buckets of restricted data, automation accounts APIs and AKS clusters clusters, each hosted on its subscription; VMs land in a segment like computers".into());
+            a.push("Azure VMs are servers, key vaults buckets of restricted data, automation accounts and web, function and logic apps APIs, AKS clusters clusters, each hosted on its subscription; VMs land in a segment like computers".into());
         }
     }
 }

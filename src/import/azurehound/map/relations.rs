@@ -64,7 +64,10 @@ impl Mapper<'_> {
                 &e.tenant_id,
                 true,
             ),
-            Item::Vm(r) | Item::AutomationAccount(r) | Item::ManagedCluster(r) => {
+            Item::Vm(r)
+            | Item::AutomationAccount(r)
+            | Item::ManagedCluster(r)
+            | Item::AppService(r, _) => {
                 self.hosted(r);
                 self.managed_identities(r);
             }
