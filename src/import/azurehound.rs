@@ -11,9 +11,8 @@
 //!    principals and devices identities and devices, subscriptions, VMs, key vaults,
 //!    automation accounts, managed clusters and web, function and logic apps their ztsim
 //!    kinds; a directory role becomes a group standing for the role (`has_role`), and what
-//!    BloodHound's post-processing draws
-//!    from the role (AZAddSecret, AZResetPassword, AZGlobalAdmin, ...) becomes relations
-//!    from that group. Azure RBAC on management groups and resource groups is pushed down to
+//!    BloodHound's post-processing draws from the role (AZAddSecret, AZResetPassword,
+//!    AZGlobalAdmin, ...) becomes relations from that group. Azure RBAC on management groups and resource groups is pushed down to
 //!    the subscriptions and resources below them. Every item and edge is counted as mapped,
 //!    skipped (with the reason) or not understood.
 //!

@@ -254,9 +254,10 @@ pub static MANAGED_IDENTITY: Rule = Rule {
     needs: bits::ACCESS | bits::ADMIN,
     grants: bits::TOKEN,
     network: Network::None,
-    models: "Code running on a VM, cluster, automation account or app asks the instance metadata \
-             service (or the runbook's identity endpoint) for an access token of the managed \
-             identity attached to it, and acts as that service principal (AZManagedIdentity).",
+    models: "Code running on a VM, cluster, automation account or app asks the instance \
+             metadata service (or the runbook's identity endpoint) for an access token of the \
+             managed identity attached to it, and acts as that service principal \
+             (AZManagedIdentity).",
     file: file!(),
     scope: Scope::Relations(&[RelationKind::HasManagedIdentity]),
     phase: PHASE,
