@@ -107,9 +107,10 @@ fn a_small_tenant_maps_exactly() {
         .collect();
     let want_assets: BTreeSet<String> = [
         format!("identity_provider {T}"),
-        format!("user {alice}"),
-        format!("user {bob}"),
-        format!("user {carol}"),
+        // Holders of directory roles are admins (GA and PRA tier 0, Helpdesk tier 1).
+        format!("admin {alice}"),
+        format!("admin {bob}"),
+        format!("admin {carol}"),
         format!("user {dave}"),
         format!("guest {erin}"),
         format!("group {g1}"),
@@ -129,6 +130,11 @@ fn a_small_tenant_maps_exactly() {
     .into_iter()
     .collect();
     assert_eq!(assets, want_assets);
+    let tier = |id: &str| s.assets.iter().find(|a| a.id == id).unwrap().tier;
+    assert_eq!(
+        (tier(&alice), tier(&bob), tier(&carol)),
+        (Some(0), Some(0), Some(1))
+    );
     let tenant = s.assets.iter().find(|a| a.id == T).unwrap();
     assert!(tenant.crown_jewel, "the tenant is the default objective");
 

@@ -34,6 +34,9 @@ mod role {
         "b5a8dcf3-09d5-43a9-a639-8e29ef291470", // Knowledge Administrator
         "744ec460-397e-42ad-a462-8b3f9747a02c", // Knowledge Manager
     ];
+    /// Roles whose holders take the tenant (tier 0).
+    pub const TENANT_TAKING: [&str; 3] =
+        [GLOBAL_ADMIN, PRIVILEGED_ROLE_ADMIN, PRIVILEGED_AUTH_ADMIN];
     /// Names of the roles above, for role groups whose AZRole item was not collected.
     pub const NAMES: [(&str, &str); 6] = [
         (GLOBAL_ADMIN, "Global Administrator"),
@@ -142,8 +145,9 @@ struct Mapper<'a> {
     role_defs: HashMap<String, (String, String)>,
     /// `ROLE@TENANT` → (role group asset, template id, tenant).
     role_groups: BTreeMap<String, (usize, String, String)>,
-    /// Principals that hold some directory role.
-    role_holders: HashSet<usize>,
+    /// Principals that hold some directory role, with the best tier of their roles (0 for
+    /// the roles that take the tenant, 1 for the others).
+    role_holders: HashMap<usize, u8>,
     /// Upper-cased subscription path and GUID → asset.
     subs: HashMap<String, usize>,
     /// Upper-cased resource id → (asset, what it is).
@@ -207,7 +211,7 @@ impl<'a> Mapper<'a> {
             app_by_object: HashMap::new(),
             role_defs: HashMap::new(),
             role_groups: BTreeMap::new(),
-            role_holders: HashSet::new(),
+            role_holders: HashMap::new(),
             subs: HashMap::new(),
             resources: HashMap::new(),
             rg_members: HashMap::new(),

@@ -125,7 +125,7 @@ impl Mapper<'_> {
             }
             if role::RESET_ORDINARY.contains(&t) {
                 let ordinary: Vec<usize> = (tn.users.iter().copied())
-                    .filter(|u| !self.role_holders.contains(u))
+                    .filter(|u| !self.role_holders.contains_key(u))
                     .collect();
                 for u in ordinary {
                     self.rel("AZResetPassword", RelationKind::CanResetCloudPassword, g, u);
@@ -169,10 +169,14 @@ impl Mapper<'_> {
             self.draft.name = format!("azurehound: {tenants}");
         }
         self.draft.default_objectives.extend(self.tenants.values());
+        let admins = self.promote_role_holders();
         let a = &mut self.rep.assumptions;
         a.push("each Entra tenant is an identity_provider asset (id: the tenant id): Global Administrator is the admin role on it, from which identity.idp-mint-tokens reaches every identity".into());
         if !self.role_groups.is_empty() {
             a.push(format!("{} directory role(s) are groups `ROLEID@TENANTID` (tag az:directory-role) that their holders are members of (has_role, eligible for PIM eligibility); what a role allows is drawn from the group, as BloodHound draws it from the role node", self.role_groups.len()));
+        }
+        if admins > 0 {
+            a.push(format!("{admins} Entra user(s) holding a directory role are of kind admin: tier 0 for Global, Privileged Role and Privileged Authentication Administrators, tier 1 for the other roles (a synchronised user keeps its AD kind and tier)"));
         }
         if hybrid {
             let (u, g, d) = self.joined;
@@ -181,5 +185,23 @@ impl Mapper<'_> {
         if !self.resources.is_empty() {
             a.push("Azure VMs are servers, key vaults buckets of restricted data, automation accounts and web, function and logic apps APIs, AKS clusters clusters, each hosted on its subscription; VMs land in a segment like computers".into());
         }
+    }
+
+    /// Entra users (not guests, not joined to an AD account) that hold a directory role
+    /// become `admin`s of the role's tier; returns how many.
+    fn promote_role_holders(&mut self) -> usize {
+        let mut n = 0;
+        for (&a, &tier) in &self.role_holders {
+            let j = &mut self.draft.assets[a];
+            let entra_user = crate::import::asset_kind(j) == Some(crate::model::AssetKind::User)
+                && (j.get("tags").and_then(Value::as_array))
+                    .is_some_and(|t| t.iter().any(|v| v == "az:user"));
+            if entra_user {
+                j.insert("kind".into(), Value::String("admin".into()));
+                j.insert("tier".into(), Value::from(tier));
+                n += 1;
+            }
+        }
+        n
     }
 }

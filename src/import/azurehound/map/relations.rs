@@ -214,7 +214,9 @@ impl Mapper<'_> {
         let Some(g) = self.role_group(&def_up, &template, tenant) else {
             return;
         };
-        self.role_holders.insert(p);
+        let tier = u8::from(!role::TENANT_TAKING.contains(&template.as_str()));
+        let best = self.role_holders.entry(p).or_insert(tier);
+        *best = (*best).min(tier);
         let i = self.draft.relations.len();
         if self.rel(edge, RelationKind::HasRole, p, g) {
             if eligible {
