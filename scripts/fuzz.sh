@@ -30,7 +30,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 ALL_TARGETS=(scenario_yaml scenario_json scenario_sim bloodhound_json bloodhound_zip
-    overlay_yaml sweep_spec tabletop_script tabletop_command controls_file)
+    overlay_yaml sweep_spec tabletop_script tabletop_command controls_file azurehound_json)
 time_per=${FUZZ_TIME:-20}
 sanitizer=${FUZZ_SANITIZER:-none}
 build=1
@@ -107,6 +107,7 @@ EOF
     done
 fi
 for f in tests/fuzz-regressions/*.zip fuzz/seeds/bloodhound_zip/*; do seed bloodhound_zip "$f"; done
+for f in tests/fixtures/azurehound/*.json tests/fuzz-regressions/azurehound-*.json; do seed azurehound_json "$f"; done
 for f in fuzz/seeds/overlay_yaml/*; do seed overlay_yaml "$f"; done
 for f in tests/controls-files/*.yaml; do seed controls_file "$f"; done
 for f in fuzz/seeds/sweep_spec/* notebooks/spec.yaml; do seed sweep_spec "$f"; done
@@ -119,7 +120,7 @@ fi
 
 dict_for() {
     case "$1" in
-        bloodhound_*) echo "$root/fuzz/dict/bloodhound.dict" ;;
+        bloodhound_* | azurehound_*) echo "$root/fuzz/dict/bloodhound.dict" ;;
         tabletop_command) echo "" ;;
         *) echo "$root/fuzz/dict/scenario.dict" ;;
     esac

@@ -93,9 +93,9 @@ pub enum Command {
         after_help = "Examples:\n  ztsim generate --size small -o small.yaml\n  ztsim generate --size huge --seed 7 -o big.json --stats big-stats.json\n  ztsim generate --assets 5000 --shared-local-admin-rate 0 --mfa-share 1 -o hardened.yaml\nKnobs and their defaults: docs/generator.md."
     )]
     Generate(Box<ztsim::generate::GenerateArgs>),
-    /// Import another tool's data as a scenario (BloodHound / SharpHound collections).
+    /// Import another tool's data as a scenario (SharpHound and AzureHound collections).
     #[command(
-        after_help = "Example:\n  ztsim import bloodhound 20240101_BloodHound.zip -o estate.yaml --overlay network.yaml\nMapping and overlay format: docs/bloodhound.md."
+        after_help = "Examples:\n  ztsim import bloodhound 20240101_BloodHound.zip -o estate.yaml --overlay network.yaml\n  ztsim import azurehound azurehound.json -o tenant.yaml\n  ztsim import bloodhound collection.zip --azurehound azurehound.json -o hybrid.yaml\nMapping and overlay format: docs/bloodhound.md, docs/azurehound.md."
     )]
     Import(ImportArgs),
     /// Export a scenario's assets and relations as a graph: BloodHound OpenGraph JSON, Graphviz DOT or GraphML.
@@ -138,18 +138,47 @@ pub enum ImportSource {
         after_help = "Without --overlay every computer goes into one flat segment `corp` and the domain controllers are the crown jewels; the output's header lists every assumption and everything not understood.\nExample:\n  ztsim import bloodhound collection.zip -o estate.yaml --overlay overlay.yaml"
     )]
     Bloodhound(BloodhoundArgs),
+    /// AzureHound output (`azurehound list -o FILE`): Microsoft Entra ID and Azure.
+    #[command(
+        after_help = "Without --overlay the Entra tenants are the crown jewels; the output's header lists every assumption and everything not understood.\nExample:\n  ztsim import azurehound azurehound.json -o tenant.yaml --coverage coverage.csv\nMapping: docs/azurehound.md."
+    )]
+    Azurehound(AzurehoundArgs),
+}
+
+/// What every importer writes, and the overlay it applies.
+#[derive(Args, Debug)]
+pub struct ImportOutput {
+    /// Scenario file to write (YAML), readable by you only (mode 0600).
+    #[arg(short = 'o', long = "out", value_name = "SCENARIO.yaml")]
+    pub out: PathBuf,
+    /// What the collector does not know: segments, placement, reachability, data, relations, control sets (YAML).
+    #[arg(long, value_name = "FILE.yaml")]
+    pub overlay: Option<PathBuf>,
+    /// Also write the coverage table (what was mapped, skipped and not understood, by kind
+    /// and reason, with counts) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub coverage: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AzurehoundArgs {
+    /// AzureHound's JSON file.
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub output: ImportOutput,
+    /// Import disabled users, service principals and devices too (skipped by default).
+    #[arg(long)]
+    pub include_disabled: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct BloodhoundArgs {
     /// SharpHound output: a zip, a directory of JSON files, or one JSON file.
     pub path: PathBuf,
-    /// Scenario file to write (YAML), readable by you only (mode 0600).
-    #[arg(short = 'o', long = "out", value_name = "SCENARIO.yaml")]
-    pub out: PathBuf,
-    /// What SharpHound does not know: segments, placement, reachability, data, relations, control sets (YAML).
-    #[arg(long, value_name = "FILE.yaml")]
-    pub overlay: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: ImportOutput,
     /// Most bytes of JSON read, after decompression.
     #[arg(long, default_value_t = ztsim::import::bloodhound::DEFAULT_MAX_DECOMPRESSED_BYTES)]
     pub max_decompressed_bytes: u64,
@@ -159,13 +188,13 @@ pub struct BloodhoundArgs {
     /// Import disabled accounts and computers too (skipped by default).
     #[arg(long)]
     pub include_disabled: bool,
-    /// Also write the coverage table (what was mapped, skipped and not understood, by kind
-    /// and reason, with counts) to this CSV file.
-    #[arg(long, value_name = "FILE")]
-    pub coverage: Option<PathBuf>,
     /// In a collection directory, also read symbolic links that point out of it (skipped by default).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// AzureHound output of the same organisation's Entra tenant: synchronised users and
+    /// groups and hybrid-joined devices become one asset with their AD object (docs/azurehound.md).
+    #[arg(long, value_name = "AZ.json")]
+    pub azurehound: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -408,6 +437,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Generate(a) => generate(&a),
         Command::Import(a) => match &a.source {
             ImportSource::Bloodhound(b) => import_bloodhound(b),
+            ImportSource::Azurehound(z) => import_azurehound(z),
         },
         Command::Export(a) => export(&a),
         Command::Tabletop(a) => tabletop(&a),
@@ -824,20 +854,58 @@ fn import_bloodhound(a: &BloodhoundArgs) -> Result<ExitCode> {
         max_id_len: limits.max_string_len.saturating_sub(1),
         follow_symlinks: a.follow_symlinks,
     };
-    let overlay = match &a.overlay {
+    let overlay = match &a.output.overlay {
         Some(p) => Some(import::Overlay::from_file(p, &limits)?),
         None => None,
     };
-    let (draft, report, _graph) = bloodhound::import(&a.path, &opts)
+    let (mut draft, mut report, _graph) = bloodhound::import(&a.path, &opts)
+        .with_context(|| format!("importing {}", a.path.display()))?;
+    let mut source = a.path.display().to_string();
+    if let Some(az) = &a.azurehound {
+        let az_opts = import::azurehound::Options {
+            max_file_bytes: limits.max_file_bytes,
+            include_disabled: a.include_disabled,
+        };
+        import::azurehound::import_into(&mut draft, &mut report, az, &az_opts)
+            .with_context(|| format!("importing {}", az.display()))?;
+        source = format!("{source} and {}", az.display());
+    }
+    let done = import::finish(draft, overlay.as_ref(), report, &source, &limits)?;
+    write_import(&done, &a.output, &limits)
+}
+
+fn import_azurehound(a: &AzurehoundArgs) -> Result<ExitCode> {
+    use ztsim::import::{self, azurehound};
+    let limits = a.limits.limits();
+    let opts = azurehound::Options {
+        max_file_bytes: limits.max_file_bytes,
+        include_disabled: a.include_disabled,
+    };
+    let overlay = match &a.output.overlay {
+        Some(p) => Some(import::Overlay::from_file(p, &limits)?),
+        None => None,
+    };
+    let (draft, report) = azurehound::import(&a.path, &opts)
         .with_context(|| format!("importing {}", a.path.display()))?;
     let source = a.path.display().to_string();
     let done = import::finish(draft, overlay.as_ref(), report, &source, &limits)?;
+    write_import(&done, &a.output, &limits)
+}
+
+/// Checks that an import loads as `ztsim run` will read it, writes it (mode 0600) and its
+/// coverage table, and prints the report.
+fn write_import(
+    done: &ztsim::import::Finished,
+    output: &ImportOutput,
+    limits: &ztsim::limits::Limits,
+) -> Result<ExitCode> {
+    let (out_path, coverage) = (&output.out, output.coverage.as_deref());
     // The file must load and compile exactly as `ztsim run` will read it.
-    let origin = a.out.display().to_string();
-    let prep = Prepared::from_str(&done.text, &origin, &limits)?;
-    import::write_private(&a.out, done.text.as_bytes())
-        .with_context(|| format!("writing {}", a.out.display()))?;
-    if let Some(path) = &a.coverage {
+    let origin = out_path.display().to_string();
+    let prep = Prepared::from_str(&done.text, &origin, limits)?;
+    ztsim::import::write_private(out_path, done.text.as_bytes())
+        .with_context(|| format!("writing {}", out_path.display()))?;
+    if let Some(path) = coverage {
         let csv = done
             .report
             .coverage_csv()

@@ -163,6 +163,14 @@ pub fn edge_kind(r: RelationKind) -> &'static str {
         RelationKind::CanEnrollOnBehalf => "DelegatedEnrollmentAgent",
         RelationKind::HasIssuancePolicy => "ZT_HasIssuancePolicy",
         RelationKind::OidGroupLink => "OIDGroupLink",
+        RelationKind::CanAddSecret => "AZAddSecret",
+        RelationKind::CanAddMember => "AZAddMembers",
+        RelationKind::CanGrantRole => "AZMGGrantRole",
+        RelationKind::CanGrantAppRoles => "AZMGGrantAppRoles",
+        RelationKind::CanResetCloudPassword => "AZResetPassword",
+        RelationKind::CanRunCommand => "AZExecuteCommand",
+        RelationKind::HasManagedIdentity => "AZManagedIdentity",
+        RelationKind::HasRole => "AZHasRole",
     }
 }
 

@@ -386,11 +386,38 @@ pub enum RelationKind {
     /// The issuance policy `from` is linked to the group `to` (BloodHound's OIDGroupLink):
     /// a certificate carrying it gives the group's rights at logon.
     OidGroupLink,
+    /// `from` may add a client secret or certificate to the service principal `to` (or to
+    /// its application registration) and authenticate as it (BloodHound's AZAddSecret,
+    /// AZMGAddSecret, AZMGAddOwner, and owning the app or service principal).
+    CanAddSecret,
+    /// `from` may add members to the cloud group `to`, itself included (AZAddMembers,
+    /// AZMGAddMember, owning the group).
+    CanAddMember,
+    /// `from` may assign any directory role, Global Administrator included, in the tenant
+    /// whose identity provider is `to` (AZPrivilegedRoleAdmin, AZMGGrantRole).
+    CanGrantRole,
+    /// `from` may grant any application role of Microsoft Graph, and so any directory
+    /// permission, in the tenant whose identity provider is `to` (AZMGGrantAppRoles).
+    CanGrantAppRoles,
+    /// `from` may reset the cloud password of the account `to` through the identity
+    /// provider's administration API (AZResetPassword).
+    CanResetCloudPassword,
+    /// `from` may run commands on the device, VM, cluster or automation account `to`
+    /// through the cloud control plane (AZExecuteCommand, AZVMContributor, AZContributor,
+    /// AZAutomationContributor, AZAKSContributor).
+    CanRunCommand,
+    /// Code running on the resource `from` may ask for tokens of its managed identity, the
+    /// service principal `to` (AZManagedIdentity).
+    HasManagedIdentity,
+    /// `from` holds the directory role `to` (a group of kind `group` standing for the role),
+    /// standing or, with `eligible`, activated through privileged identity management
+    /// (AZHasRole, AZRoleEligible).
+    HasRole,
 }
 
 impl RelationKind {
     /// Every relation kind, in declaration order.
-    pub const ALL: [RelationKind; 28] = [
+    pub const ALL: [RelationKind; 36] = [
         RelationKind::MemberOf,
         RelationKind::AdminTo,
         RelationKind::HasSession,
@@ -419,6 +446,14 @@ impl RelationKind {
         RelationKind::CanEnrollOnBehalf,
         RelationKind::HasIssuancePolicy,
         RelationKind::OidGroupLink,
+        RelationKind::CanAddSecret,
+        RelationKind::CanAddMember,
+        RelationKind::CanGrantRole,
+        RelationKind::CanGrantAppRoles,
+        RelationKind::CanResetCloudPassword,
+        RelationKind::CanRunCommand,
+        RelationKind::HasManagedIdentity,
+        RelationKind::HasRole,
     ];
     /// The kind's `snake_case` name, as written in scenario files (the `type` field).
     pub fn name(self) -> &'static str {
@@ -451,6 +486,14 @@ impl RelationKind {
             RelationKind::CanEnrollOnBehalf => "can_enroll_on_behalf",
             RelationKind::HasIssuancePolicy => "has_issuance_policy",
             RelationKind::OidGroupLink => "oid_group_link",
+            RelationKind::CanAddSecret => "can_add_secret",
+            RelationKind::CanAddMember => "can_add_member",
+            RelationKind::CanGrantRole => "can_grant_role",
+            RelationKind::CanGrantAppRoles => "can_grant_app_roles",
+            RelationKind::CanResetCloudPassword => "can_reset_cloud_password",
+            RelationKind::CanRunCommand => "can_run_command",
+            RelationKind::HasManagedIdentity => "has_managed_identity",
+            RelationKind::HasRole => "has_role",
         }
     }
 }

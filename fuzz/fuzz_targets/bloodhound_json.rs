@@ -8,7 +8,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use ztsim::import::{self, bloodhound};
+use ztsim::import::bloodhound;
 
 const NAMES: [&str; 9] = [
     "20240101_users.json",
@@ -37,27 +37,13 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn import_and_load(path: &std::path::Path) {
-    let limits = common::limits();
     let opts = bloodhound::Options {
         // Bounded so that a decompression bomb is an error, not an out-of-memory kill.
         max_decompressed_bytes: 64 << 20,
         ..bloodhound::Options::default()
     };
-    let (draft, report, _graph) = match bloodhound::import(path, &opts) {
-        Ok(x) => x,
-        Err(e) => return common::render(&e),
-    };
-    let done = match import::finish(draft, None, report, "fuzz", &limits) {
-        Ok(d) => d,
-        Err(e) => return common::render(&e),
-    };
-    for l in done.report.lines() {
-        let _ = ztsim::report::terminal_safe(&l);
-    }
-    if let Err(e) = ztsim::pipeline::Prepared::from_str(&done.text, "out.yaml", &limits) {
-        panic!(
-            "the importer wrote a scenario that does not load:\n{e}\n---\n{}",
-            done.text
-        );
+    match bloodhound::import(path, &opts) {
+        Ok((draft, report, _graph)) => common::finish_and_load(draft, report),
+        Err(e) => common::render(&e),
     }
 }

@@ -43,3 +43,22 @@ pub fn render(e: &ztsim::Error) {
     let s = e.to_string();
     let _ = ztsim::report::terminal_safe(&s);
 }
+
+/// What the CLI does with an importer's draft: finish it (validate, render), print the
+/// report, and load the scenario text back; a scenario that does not load is a bug.
+pub fn finish_and_load(draft: ztsim::import::Draft, report: ztsim::import::Report) {
+    let limits = limits();
+    let done = match ztsim::import::finish(draft, None, report, "fuzz", &limits) {
+        Ok(d) => d,
+        Err(e) => return render(&e),
+    };
+    for l in done.report.lines() {
+        let _ = ztsim::report::terminal_safe(&l);
+    }
+    if let Err(e) = ztsim::pipeline::Prepared::from_str(&done.text, "out.yaml", &limits) {
+        panic!(
+            "the importer wrote a scenario that does not load:\n{e}\n---\n{}",
+            done.text
+        );
+    }
+}

@@ -9,7 +9,10 @@
 //! item that does not become part of the estate is counted in the report.
 //!
 //! - [`bloodhound`]: SharpHound v6 collections (a directory of JSON files or the zip).
+//! - [`azurehound`]: AzureHound output (Microsoft Entra ID and Azure), alone or joined to a
+//!   SharpHound collection (hybrid identities).
 
+pub mod azurehound;
 pub mod bloodhound;
 
 use crate::controls::{ControlDef, ControlSetDef};
@@ -212,6 +215,9 @@ pub struct Draft {
     pub assets: Vec<Map<String, Value>>,
     /// Relations as (kind, from id, to id).
     pub relations: Vec<(RelationKind, String, String)>,
+    /// Further fields of some relations, by index into `relations` (`role: admin`,
+    /// `eligible: true`), as in the scenario format.
+    pub relation_fields: BTreeMap<usize, Map<String, Value>>,
     /// Assets that need a segment (computers, domain controllers).
     pub placeable: Vec<usize>,
     /// Assets marked `crown_jewel` unless the overlay names its own objectives.
@@ -616,20 +622,33 @@ fn mark_objectives(draft: &mut Draft, ov: &Overlay, report: &mut Report) {
             draft.assets[i].insert("crown_jewel".into(), Value::Bool(true));
         }
         if !draft.default_objectives.is_empty() && !ov.names_objectives() {
-            report.assumptions.push(format!(
-                "objectives: the {} domain controller(s) of the collected domain(s) are marked crown_jewel, so P(crown jewel) reads as P(domain dominance)",
-                draft.default_objectives.len()
-            ));
+            let tenants = draft
+                .default_objectives
+                .iter()
+                .filter(|&&i| asset_kind(&draft.assets[i]) == Some(AssetKind::IdentityProvider))
+                .count();
+            let dcs = draft.default_objectives.len() - tenants;
+            report.assumptions.push(match (dcs, tenants) {
+                (_, 0) => format!(
+                    "objectives: the {dcs} domain controller(s) of the collected domain(s) are marked crown_jewel, so P(crown jewel) reads as P(domain dominance)"
+                ),
+                (0, _) => format!(
+                    "objectives: the {tenants} Entra tenant(s) (their identity_provider assets) are marked crown_jewel, so P(crown jewel) reads as P(tenant takeover)"
+                ),
+                _ => format!(
+                    "objectives: the {dcs} domain controller(s) of the collected domain(s) and the {tenants} Entra tenant(s) are marked crown_jewel, so P(crown jewel) reads as P(domain or tenant dominance)"
+                ),
+            });
         }
     }
     if draft.default_objectives.is_empty() && !ov.names_objectives() {
         report.assumptions.push(
-            "no domain controller was found and the overlay names no objective: the scenario has no crown jewel".into(),
+            "no domain controller or Entra tenant was found and the overlay names no objective: the scenario has no crown jewel".into(),
         );
     }
     if ov.attacker.is_none() {
         report.assumptions.push(
-            "attacker: ztsim's default attacker (every entry vector); SharpHound says nothing about the internet edge".into(),
+            "attacker: ztsim's default attacker (every entry vector); the collected data says nothing about the internet edge".into(),
         );
     }
 }
@@ -640,7 +659,14 @@ fn assemble(draft: Draft, ov: &Overlay, segments: Vec<Value>, names: &Names) -> 
     let mut relations: Vec<Value> = draft
         .relations
         .iter()
-        .map(|(k, f, t)| serde_json::json!({"type": k.name(), "from": f, "to": t}))
+        .enumerate()
+        .map(|(i, (k, f, t))| {
+            let mut r = serde_json::json!({"type": k.name(), "from": f, "to": t});
+            if let (Some(extra), Value::Object(m)) = (draft.relation_fields.get(&i), &mut r) {
+                m.extend(extra.clone());
+            }
+            r
+        })
         .collect();
     for r in &ov.relations {
         let mut r = r.clone();

@@ -8,7 +8,8 @@
 //!
 //! Rules live one file per tactic or subject: [`initial_access`], [`identity`],
 //! [`directory`], [`takeover`], [`certificates`], [`credential_access`], [`credentials`],
-//! [`privilege`], [`lateral`], [`applications`], [`discovery`] and [`impact`]. A
+//! [`privilege`], [`lateral`], [`applications`], [`discovery`], [`impact`] and [`entra`]
+//! (Microsoft Entra ID and Azure, from AzureHound's edges). A
 //! new rule is one `Rule` item in one of them plus a line in [`REGISTRY`].
 //!
 //! Edge order is part of the model (the engine's draws follow it), so every edge records
@@ -24,6 +25,7 @@ pub mod credential_access;
 pub mod credentials;
 pub mod directory;
 pub mod discovery;
+pub mod entra;
 pub mod identity;
 pub mod impact;
 pub mod initial_access;
@@ -213,6 +215,14 @@ pub static REGISTRY: &[&Rule] = &[
     &certificates::ESC8,
     &certificates::ESC13,
     &certificates::GOLDEN_CERTIFICATE,
+    &entra::HAS_ROLE,
+    &entra::ADD_SECRET,
+    &entra::ADD_MEMBER,
+    &entra::GRANT_ROLE,
+    &entra::GRANT_APP_ROLES,
+    &entra::RESET_PASSWORD,
+    &entra::RUN_COMMAND,
+    &entra::MANAGED_IDENTITY,
 ];
 
 /// The rule with this id.
@@ -324,9 +334,9 @@ pub struct Origin {
     /// The asset or relation entity.
     pub anchor: Entity,
     /// The sort key that fixes the edge's place (see the module doc), packed: the rule's
-    /// phase (bits 56-59), the anchor's sequence number (24-55), the rule's index in
+    /// phase (bits 54-57), the anchor's sequence number (24-53), the rule's index in
     /// [`REGISTRY`] (16-23) and the edge's place among the rule's edges for that anchor
-    /// (0-15).
+    /// (0-15). The whole key stays within 58 bits (the compiled estate's sort packs it).
     pub order: u64,
 }
 
@@ -334,10 +344,10 @@ impl Origin {
     /// An edge's origin: rule `rule` of `phase`, anchor `anchor` with sequence number `seq`,
     /// the `count`-th edge the rule emitted for it.
     pub fn new(rule: u16, anchor: Entity, phase: u8, seq: u32, count: u32) -> Origin {
-        debug_assert!(phase < 16 && rule < 256 && count < 1 << 16);
+        debug_assert!(phase < 16 && rule < 256 && seq < 1 << 30 && count < 1 << 16);
         Origin {
             anchor,
-            order: (phase as u64) << 56 | (seq as u64) << 24 | (rule as u64) << 16 | count as u64,
+            order: (phase as u64) << 54 | (seq as u64) << 24 | (rule as u64) << 16 | count as u64,
         }
     }
 

@@ -126,6 +126,14 @@ rule_tests! {
     certificates_esc8 => "certificates.esc8",
     certificates_esc13 => "certificates.esc13",
     certificates_golden_certificate => "certificates.golden-certificate",
+    entra_has_role => "entra.has-role",
+    entra_add_secret => "entra.add-secret",
+    entra_add_member => "entra.add-member",
+    entra_grant_role => "entra.grant-role",
+    entra_grant_app_roles => "entra.grant-app-roles",
+    entra_reset_password => "entra.reset-password",
+    entra_run_command => "entra.run-command",
+    entra_managed_identity => "entra.managed-identity",
 }
 
 #[test]

@@ -1040,6 +1040,8 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         OnpremApp,
         Api,
     ];
+    // What a cloud control plane runs commands on (devices, VMs, clusters, automation).
+    const COMMAND_TARGETS: &[AssetKind] = &[Workstation, Laptop, Server, Mobile, Cluster, Api];
     const CODE_SOURCES: &[AssetKind] = &[FileShare, Bucket, Database, OnpremApp, Api, Saas];
     const TRUSTING: &[AssetKind] = &[
         IdentityProvider,
@@ -1093,5 +1095,11 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         RelationKind::CanEnrollOnBehalf => (IDENT, &[CertificateTemplate]),
         RelationKind::HasIssuancePolicy => (&[CertificateTemplate], &[PkiObject]),
         RelationKind::OidGroupLink => (&[PkiObject], &[Group]),
+        RelationKind::CanAddSecret => (IDENT, &[ServiceAccount]),
+        RelationKind::CanAddMember | RelationKind::HasRole => (IDENT, &[Group]),
+        RelationKind::CanGrantRole | RelationKind::CanGrantAppRoles => (IDENT, &[IdentityProvider]),
+        RelationKind::CanResetCloudPassword => (IDENT, &[User, Admin, ServiceAccount, Guest]),
+        RelationKind::CanRunCommand => (IDENT, COMMAND_TARGETS),
+        RelationKind::HasManagedIdentity => (COMMAND_TARGETS, &[ServiceAccount]),
     }
 }

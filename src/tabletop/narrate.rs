@@ -244,6 +244,12 @@ fn intrusion_phrase(
         ),
         "T1484.001" => format!("pushed a Group Policy to {dst} with {rights}"),
         "T1649" => certificate_phrase(est, edge, src, dst),
+        // The Entra and Azure control plane (src/rules/entra.rs).
+        "T1098.001" => format!("added a secret to {dst} with {rights} and signed in as it"),
+        "T1098.007" => format!("added itself to {dst} with {rights}"),
+        "T1098.003" => format!("assigned itself Global Administrator of {dst} with {rights}"),
+        "T1651" => format!("ran a command on {dst} through the cloud API with {rights}"),
+        "T1552.005" => format!("took the managed identity {dst}'s token from {src}"),
         _ => return None,
     })
 }
