@@ -652,6 +652,9 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
         if cx.est.objective_mask.contains(ni) {
             st.m.objectives_reached += 1;
         }
+        if st.m.watch_at.is_none() && cx.plan.watch.contains(ni) {
+            st.m.watch_at = Some(st.now);
+        }
     }
     if new & bits::EXFIL != 0 && old & bits::EXFIL == 0 {
         st.m.records_exfiltrated += node.records;
@@ -863,6 +866,30 @@ pub fn revoke(cx: &Ctx, st: &mut TrialState, n: NodeId) {
 /// Every node the attacker could ever hold under `plan` if every possible step succeeded:
 /// the same rules as a trial, with certainty instead of luck.
 pub fn reachable_set(est: &Estate, plan: &ControlPlan) -> fixedbitset::FixedBitSet {
+    certain_reach(est, plan, start)
+}
+
+/// Every node an attacker holding `seeds` (node, bits) and nothing else (not even the
+/// internet) could ever hold under `plan`: [`reachable_set`] from other footholds.
+pub fn reachable_from(
+    est: &Estate,
+    plan: &ControlPlan,
+    seeds: &[(NodeId, u8)],
+) -> fixedbitset::FixedBitSet {
+    certain_reach(est, plan, |cx, st| {
+        for &(n, b) in seeds {
+            grant(cx, st, n, b, NO_EDGE);
+        }
+        drain_free(cx, st);
+    })
+}
+
+/// What a certain attacker reaches after `begin` gave it its footholds.
+fn certain_reach(
+    est: &Estate,
+    plan: &ControlPlan,
+    begin: impl FnOnce(&Ctx, &mut TrialState),
+) -> fixedbitset::FixedBitSet {
     let cx = Ctx {
         est,
         plan,
@@ -870,7 +897,7 @@ pub fn reachable_set(est: &Estate, plan: &ControlPlan) -> fixedbitset::FixedBitS
         certain: true,
     };
     let mut st = TrialState::new(est);
-    start(&cx, &mut st);
+    begin(&cx, &mut st);
     advance(&cx, &mut st, f64::INFINITY, None);
     st.ever
 }

@@ -129,6 +129,10 @@ pub struct TrialOutcome {
     pub backups_destroyed: u32,
     /// Hours until the first crown jewel fell; `None`: none fell.
     pub crown_jewel_hours: Option<f64>,
+    /// Hours until the first node of the plan's `watch` set fell (Tier Zero for `ztsim
+    /// whatif`); `None`: none fell, or the plan watches nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_hours: Option<f64>,
     /// Hours until the first foothold; `None`: none was taken.
     pub first_foothold_hours: Option<f64>,
     /// Hours from the first foothold to the first lateral one; `None`: no lateral move.
@@ -417,6 +421,7 @@ pub(crate) fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
         encrypted: m.encrypted,
         backups_destroyed: m.backups_destroyed,
         crown_jewel_hours: m.crown_jewel_at,
+        watch_hours: m.watch_at,
         first_foothold_hours: m.first_foothold_at,
         breakout_hours: match (m.first_foothold_at, m.first_lateral_at) {
             (Some(a), Some(b)) => Some(b - a),

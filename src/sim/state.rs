@@ -270,6 +270,8 @@ pub struct Metrics {
     pub backups_destroyed: u32,
     /// When the first crown jewel was compromised.
     pub crown_jewel_at: Option<f64>,
+    /// When the first node of the plan's `watch` set was compromised.
+    pub watch_at: Option<f64>,
     /// Objectives compromised so far.
     pub objectives_reached: u32,
     /// When the attacker took its first foothold (code on a device or the like).
