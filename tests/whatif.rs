@@ -228,3 +228,39 @@ fn tier_zero_must_be_a_bool() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tier_zero"));
 }
+
+#[test]
+fn an_imported_collection_brings_its_tier_zero_and_domain_users() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let estate = dir.path().join("tiny.yaml");
+    ztsim()
+        .args([
+            "import",
+            "bloodhound",
+            "tests/fixtures/sharphound/tiny",
+            "-o",
+        ])
+        .arg(&estate)
+        .assert()
+        .success();
+    let sid = |rid: &str| format!("S-1-5-21-1000-2000-3000-{rid}");
+    let edge = format!("can_reset_password:{}:{}", sid("1101"), sid("1102"));
+    let r = whatif_json(
+        estate.to_str().expect("utf-8"),
+        &["--remove-edge", &edge, "-c", "none", "-n", "3"],
+    );
+    assert_eq!(r["tier_zero_source"], "marked");
+    let t0: Vec<&str> = r["tier_zero"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // The controller, Domain Admins and Domain Controllers (well-known SIDs), and the two
+    // members of Domain Admins (bob, eve).
+    for rid in ["1000", "512", "516", "1102", "1104"] {
+        assert!(t0.contains(&sid(rid).as_str()), "{rid} not in {t0:?}");
+    }
+    assert_eq!(t0.len(), 5, "{t0:?}");
+    assert_eq!(r["impact_from"], sid("513"));
+}

@@ -39,9 +39,15 @@ const TIER_ZERO_NAMES: [&str; 5] = [
     "administrators",
 ];
 
+/// Whether `id` is one of BloodHound's well-known Tier Zero SIDs (RIDs 512, 516, 518, 519, 544),
+/// domain-prefixed or not (`S-1-5-21-...-512`, `CORP.LOCAL-S-1-5-32-544`).
+pub fn is_tier_zero_sid(id: &str) -> bool {
+    id.to_uppercase().contains("S-1-5-") && TIER_ZERO_RIDS.iter().any(|r| id.ends_with(r))
+}
+
 fn is_tier_zero_group(id: &str, name: &str) -> bool {
     let short = |s: &str| s.split('@').next().unwrap_or("").trim().to_lowercase();
-    id.to_uppercase().contains("S-1-5-") && TIER_ZERO_RIDS.iter().any(|r| id.ends_with(r))
+    is_tier_zero_sid(id)
         || TIER_ZERO_NAMES.contains(&short(name).as_str())
         || TIER_ZERO_NAMES.contains(&short(&id.replace(['-', '_'], " ")).as_str())
 }
@@ -70,7 +76,7 @@ fn with_members(est: &Estate, roots: &[NodeId]) -> Vec<NodeId> {
 }
 
 /// The Tier Zero nodes of `est` (compiled from `s`): the assets marked `tier_zero: true`
-/// when any is; otherwise the built-in list: domain controllers, identity providers, the
+/// when any is, with the members (direct or nested) of those that are groups; otherwise the built-in list: domain controllers, identity providers, the
 /// domain itself (what DCSync yields), identities of `tier: 0`, and BloodHound's Tier Zero
 /// groups (Domain Admins, Domain Controllers, Schema Admins, Enterprise Admins,
 /// Administrators, by SID suffix or name) with every member, directly or nested.
@@ -83,7 +89,10 @@ pub fn tier_zero(s: &Scenario, est: &Estate) -> (FixedBitSet, TierZeroSource) {
         .filter_map(|a| est.index.get(&a.id).copied())
         .collect();
     if !marked.is_empty() {
-        marked.iter().for_each(|&n| set.insert(n as usize));
+        // A member of a Tier Zero group holds its rights: it is Tier Zero too.
+        with_members(est, &marked)
+            .iter()
+            .for_each(|&n| set.insert(n as usize));
         return (set, TierZeroSource::Marked);
     }
     let mut groups = Vec::new();
@@ -213,5 +222,9 @@ mod tests {
             "DOMAIN USERS@CORP"
         ));
         assert!(!is_tier_zero_group("helpdesk", "Helpdesk"));
+        assert!(is_tier_zero_sid("S-1-5-21-1-2-3-516"));
+        assert!(is_tier_zero_sid("CORP.LOCAL-S-1-5-32-544"));
+        assert!(!is_tier_zero_sid("S-1-5-21-1-2-3-1516"));
+        assert!(!is_tier_zero_sid("team-512"));
     }
 }
