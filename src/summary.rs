@@ -172,6 +172,11 @@ pub struct SetSummary {
     pub timeline: Timeline,
     /// Share of trials in which each asset was compromised (assets hit at least once).
     pub asset_compromise_rate: BTreeMap<String, f64>,
+    /// Share of trials in which an attack step over each relation succeeded (a step the
+    /// relation's own rules derived, or its FREE edge such as a membership), keyed
+    /// `KIND:FROM:TO` (relations used at least once; empty where not recorded, as in sweeps).
+    #[serde(default)]
+    pub relation_success_rate: BTreeMap<String, f64>,
     /// What the attacker held as administrator and as a user only, what it came to know,
     /// and its score.
     #[serde(default)]
@@ -321,6 +326,15 @@ fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
             asset_compromise_rate.insert(node.id.clone(), *hits as f64 / n);
         }
     }
+    let mut relation_success_rate = BTreeMap::new();
+    for (anchor, hits) in &r.relation_hits {
+        if let Some(&(from, to, kind)) = est.relation_ends.get(anchor) {
+            let key = format!("{}:{}:{}", kind.name(), est.node(from).id, est.node(to).id);
+            let rate = *hits as f64 / n;
+            let slot = relation_success_rate.entry(key).or_insert(0.0f64);
+            *slot = slot.max(rate);
+        }
+    }
     SetSummary {
         name: r.plan.name.clone(),
         description: r.plan.set.description.clone(),
@@ -379,6 +393,7 @@ fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
         end_reasons,
         timeline: tl,
         asset_compromise_rate,
+        relation_success_rate,
         intrusion: Some(intrusion(est, r)),
     }
 }

@@ -450,6 +450,9 @@ fn derive(
 /// The relation graph loses the relations the edit removed (before their ends' nodes can
 /// become tombstones).
 fn remove_relations(est: &mut Estate, t: &Touched) {
+    for e in &t.removed {
+        est.relation_ends.remove(e);
+    }
     for r in &t.removed_relations {
         let node = |e: Entity| est.node_of.get(e.index_u32() as usize).copied();
         let (Some(a), Some(b)) = (node(r.from), node(r.to)) else {
@@ -473,6 +476,7 @@ fn add_relations(est: &mut Estate, w: &EstateWorld, t: &Touched) {
             let node = |e: Entity| est.node_of[e.index_u32() as usize];
             let (a, b) = (node(rel.from), node(rel.to));
             est.relations.add_edge(a.into(), b.into(), rel.kind);
+            est.relation_ends.insert(r, (a, b, rel.kind));
         }
     }
 }

@@ -350,6 +350,7 @@ fn drain_free(cx: &Ctx, st: &mut TrialState) {
             && cx.plan.p[e as usize] > 0.0
         {
             journal(st, Happening::Free { edge: e });
+            st.won.push(e);
             grant(cx, st, edge.dst, g, e);
         }
     }
@@ -554,6 +555,7 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
     );
     if success {
         st.m.steps_succeeded += 1;
+        st.won.push(e);
         st.m.tech_successes[edge.tech as usize] += 1;
         if edge.has(flags::SCAN) {
             scan(cx, st, edge.dst);

@@ -128,6 +128,9 @@ pub struct TrialState {
     /// new foothold reaches the segment).
     pub(crate) spent: Vec<Vec<u32>>,
     /// Edges with a try this trial (for reset).
+    /// Edges that succeeded this trial (attack steps and FREE edges, repeats possible): the
+    /// relations they came from are counted per trial ([`crate::sim::Engine::relation_hits`]).
+    pub(crate) won: Vec<u32>,
     pub(crate) touched_edges: Vec<u32>,
     /// What the attacker may start next, smallest key first: single edges, or streams over
     /// a node's out-edges (item tagged with bit 32; see the engine).
@@ -366,6 +369,7 @@ impl TrialState {
             reachers: vec![0; segments * 8],
             spent: vec![Vec::new(); segments],
             touched_edges: Vec::new(),
+            won: Vec::new(),
             frontier: BinaryHeap::new(),
             cursor: vec![0; streams],
             streaming: FixedBitSet::with_capacity(streams),
@@ -435,6 +439,7 @@ impl TrialState {
             self.tries[e as usize] = 0;
         }
         self.touched_edges.clear();
+        self.won.clear();
         for &s in &self.touched_segments {
             let s = s as usize;
             self.footholds[s] = 0;
