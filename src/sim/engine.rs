@@ -490,6 +490,9 @@ pub fn advance(cx: &Ctx, st: &mut TrialState, until: f64, max_actions: Option<u3
             EventKind::BlockSegment => block_segment(cx, st, ev.a),
         }
         drain_free(cx, st);
+        if cx.certain && st.stop_at_watch && st.m.watch_at.is_some() {
+            break;
+        }
         // The reachability analysis (certain) explores everything: stopping at the first
         // objective would hide the others.
         if !cx.certain && cx.est.profile.stop_at_objective && st.m.objectives_reached > 0 {
@@ -884,6 +887,33 @@ pub fn reachable_from(
         }
         drain_free(cx, st);
     })
+}
+
+/// Whether an attacker holding `seeds` (node, bits) and nothing else could ever take a
+/// node of `plan.watch`: [`reachable_from`], stopping at the first such node. `st` is
+/// reset and reused (one per worker: a fresh state costs the estate's size).
+pub fn reaches_watch(
+    est: &Estate,
+    plan: &ControlPlan,
+    seeds: &[(NodeId, u8)],
+    st: &mut TrialState,
+) -> bool {
+    let cx = Ctx {
+        est,
+        plan,
+        key: TrialKey::new(0, 0),
+        certain: true,
+    };
+    st.reset(0);
+    st.stop_at_watch = true;
+    for &(n, b) in seeds {
+        grant(&cx, st, n, b, NO_EDGE);
+    }
+    drain_free(&cx, st);
+    if st.m.watch_at.is_none() {
+        advance(&cx, st, f64::INFINITY, None);
+    }
+    st.m.watch_at.is_some()
 }
 
 /// What a certain attacker reaches after `begin` gave it its footholds.

@@ -130,6 +130,9 @@ pub struct TrialState {
     /// Edges with a try this trial (for reset).
     /// Edges that succeeded this trial (attack steps and FREE edges, repeats possible): the
     /// relations they came from are counted per trial ([`crate::sim::Engine::relation_hits`]).
+    /// Reachability only ([`crate::sim::engine::reaches_watch`]): stop at the first node
+    /// of the plan's `watch` set.
+    pub(crate) stop_at_watch: bool,
     pub(crate) won: Vec<u32>,
     pub(crate) touched_edges: Vec<u32>,
     /// What the attacker may start next, smallest key first: single edges, or streams over
@@ -370,6 +373,7 @@ impl TrialState {
             spent: vec![Vec::new(); segments],
             touched_edges: Vec::new(),
             won: Vec::new(),
+            stop_at_watch: false,
             frontier: BinaryHeap::new(),
             cursor: vec![0; streams],
             streaming: FixedBitSet::with_capacity(streams),

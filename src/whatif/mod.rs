@@ -221,10 +221,7 @@ pub fn whatif(
             .filter(|n| !removal.disabled.contains(n))
             .collect();
         let exposure = |p: &plan::ControlPlan, who: &[crate::estate::NodeId]| {
-            let n = reach::exposed(est, p, who, &t0)
-                .iter()
-                .filter(|&&x| x)
-                .count();
+            let n = reach::exposed(est, p, who).iter().filter(|&&x| x).count();
             Share::new(n, who.len())
         };
         let impact = |p: &plan::ControlPlan| Share::new(reach::impact(est, p, &from_at), counted);
@@ -339,6 +336,36 @@ mod tests {
         let (a, b) = arms("tests/scenarios/whatif/chokepoint.yaml", &change, 20);
         assert!(a.iter().all(|t| t.watch_hours.is_some()));
         assert!(b.iter().all(|t| t.watch_hours.is_none()));
+    }
+
+    #[test]
+    fn the_early_stopping_reused_search_agrees_with_full_reachability() {
+        for file in [
+            "tests/scenarios/whatif/chokepoint.yaml",
+            "scenarios/flat-ad.yaml",
+        ] {
+            let prep =
+                Prepared::from_file(std::path::Path::new(file), &Limits::default()).expect("loads");
+            let est = &prep.estate;
+            let (t0, _) = tier_zero(&prep.loaded.scenario, est);
+            let set = resolve_set("none", &[], &prep.catalog).expect("none");
+            let mut p = plan::build(est, &set, 1);
+            p.watch = t0.clone();
+            // Every identity, groups and Tier Zero included, in one pass of reused states.
+            let who: Vec<_> = (0..est.nodes.len() as crate::estate::NodeId)
+                .filter(|&n| est.node(n).kind.is_identity() && est.node(n).virtual_kind.is_none())
+                .collect();
+            let fast = reach::exposed(est, &p, &who);
+            for (i, &n) in who.iter().enumerate() {
+                let full = crate::sim::engine::reachable_from(est, &p, &reach::foothold(est, n));
+                assert_eq!(
+                    fast[i],
+                    !full.is_disjoint(&t0),
+                    "{file}: {}",
+                    est.node(n).id
+                );
+            }
+        }
     }
 
     #[test]

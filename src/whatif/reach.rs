@@ -8,7 +8,8 @@ use crate::estate::{Estate, NodeId, VirtualKind, bits};
 use crate::model::{AssetKind, RelationKind};
 use crate::plan::ControlPlan;
 use crate::scenario::Scenario;
-use crate::sim::engine::{reachable_from, reachable_set};
+use crate::sim::TrialState;
+use crate::sim::engine::{reachable_from, reachable_set, reaches_watch};
 use fixedbitset::FixedBitSet;
 use petgraph::Direction;
 use petgraph::stable_graph::NodeIndex;
@@ -158,19 +159,15 @@ pub fn principals(est: &Estate, t0: &FixedBitSet) -> Vec<NodeId> {
         .collect()
 }
 
-/// Which of `principals` reach a Tier Zero node from their foothold under `plan`.
-pub fn exposed(
-    est: &Estate,
-    plan: &ControlPlan,
-    principals: &[NodeId],
-    t0: &FixedBitSet,
-) -> Vec<bool> {
+/// Which of `principals` reach a node of `plan.watch` (Tier Zero) from their foothold
+/// under `plan`; each search stops at the first.
+pub fn exposed(est: &Estate, plan: &ControlPlan, principals: &[NodeId]) -> Vec<bool> {
     principals
         .par_iter()
-        .map(|&p| {
-            let r = reachable_from(est, plan, &foothold(est, p));
-            !r.is_disjoint(t0)
-        })
+        .map_init(
+            || TrialState::new(est),
+            |st, &p| reaches_watch(est, plan, &foothold(est, p), st),
+        )
         .collect()
 }
 
