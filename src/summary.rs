@@ -254,6 +254,20 @@ fn time_to_event(obs: &[Option<f64>], horizon: f64) -> TimeToEvent {
     }
 }
 
+/// Each relation's share of `n` trials with a successful step over it, by `KIND:FROM:TO`
+/// (two relations written alike share a key: the larger share).
+fn relation_rates(est: &Estate, r: &SetRun, n: f64) -> BTreeMap<String, f64> {
+    let mut rates = BTreeMap::new();
+    for (anchor, hits) in &r.relation_hits {
+        if let Some(&(from, to, kind)) = est.relation_ends.get(anchor) {
+            let key = format!("{}:{}:{}", kind.name(), est.node(from).id, est.node(to).id);
+            let slot = rates.entry(key).or_insert(0.0f64);
+            *slot = slot.max(*hits as f64 / n);
+        }
+    }
+    rates
+}
+
 fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
     let o = &r.outcomes;
     let n = o.len().max(1) as f64;
@@ -326,15 +340,7 @@ fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
             asset_compromise_rate.insert(node.id.clone(), *hits as f64 / n);
         }
     }
-    let mut relation_success_rate = BTreeMap::new();
-    for (anchor, hits) in &r.relation_hits {
-        if let Some(&(from, to, kind)) = est.relation_ends.get(anchor) {
-            let key = format!("{}:{}:{}", kind.name(), est.node(from).id, est.node(to).id);
-            let rate = *hits as f64 / n;
-            let slot = relation_success_rate.entry(key).or_insert(0.0f64);
-            *slot = slot.max(rate);
-        }
-    }
+    let relation_success_rate = relation_rates(est, r, n);
     SetSummary {
         name: r.plan.name.clone(),
         description: r.plan.set.description.clone(),

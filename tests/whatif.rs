@@ -264,3 +264,25 @@ fn an_imported_collection_brings_its_tier_zero_and_domain_users() {
     assert_eq!(t0.len(), 5, "{t0:?}");
     assert_eq!(r["impact_from"], sid("513"));
 }
+
+#[test]
+fn the_report_does_not_depend_on_the_thread_count() {
+    let args = |t: &'static str| {
+        [
+            "--remove-edge",
+            "has_session:ws-it-01:adm-it-manager",
+            "-c",
+            "none",
+            "-c",
+            "edr",
+            "-n",
+            "40",
+            "-t",
+            t,
+        ]
+    };
+    let a = whatif_json("scenarios/flat-ad.yaml", &args("1"));
+    let b = whatif_json("scenarios/flat-ad.yaml", &args("2"));
+    assert_eq!(a, b);
+    assert_eq!(a["sets"].as_array().map(Vec::len), Some(2));
+}

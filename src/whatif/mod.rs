@@ -205,6 +205,11 @@ pub fn whatif(
     let (t0, source) = tier_zero(sc, est);
     let principals = reach::principals(est, &t0);
     let counted = est.nodes.iter().filter(|n| n.counts()).count();
+    // The reachability searches run on `opt.threads` workers too (results do not depend on it).
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opt.threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", opt.threads)))?;
     let mut out = Vec::new();
     for name in sets {
         let set = resolve_set(name, &sc.control_sets, &prep.catalog)?;
@@ -225,8 +230,12 @@ pub fn whatif(
             Share::new(n, who.len())
         };
         let impact = |p: &plan::ControlPlan| Share::new(reach::impact(est, p, &from_at), counted);
-        let ex = Exact::new(exposure(&base, &principals), exposure(&changed, &still));
-        let im = Exact::new(impact(&base), impact(&changed));
+        let (ex, im) = pool.install(|| {
+            (
+                Exact::new(exposure(&base, &principals), exposure(&changed, &still)),
+                Exact::new(impact(&base), impact(&changed)),
+            )
+        });
         let runs = run_sets(est, &[Arc::new(base), Arc::new(changed)], opt)?;
         let (a, b) = (&runs[0].outcomes, &runs[1].outcomes);
         let hit = |o: &[TrialOutcome]| -> Vec<f64> {
