@@ -69,7 +69,7 @@ fn set_table(s: &SetWhatIf) -> Table {
             ex[2].clone(),
         ],
         [
-            "impact: assets reachable from the principal".into(),
+            "impact: assets reachable from `impact from`".into(),
             im[0].clone(),
             im[1].clone(),
             im[2].clone(),
