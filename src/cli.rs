@@ -98,6 +98,11 @@ pub enum Command {
         after_help = "Examples:\n  ztsim import bloodhound 20240101_BloodHound.zip -o estate.yaml --overlay network.yaml\n  ztsim import azurehound azurehound.json -o tenant.yaml\n  ztsim import bloodhound collection.zip --azurehound azurehound.json -o hybrid.yaml\nMapping and overlay format: docs/bloodhound.md, docs/azurehound.md."
     )]
     Import(ImportArgs),
+    /// What-if in BloodHound's units: the estate as it is against the estate with relations removed or assets disabled, paired on common random numbers (exposure, impact, P(Tier Zero), time to Tier Zero).
+    #[command(
+        after_help = "Examples:\n  ztsim whatif scenarios/flat-ad.yaml --remove-edge member_of:svc-backup:domain-admins\n  ztsim whatif estate.yaml --disable svc-sql --remove-edge admin_to:helpdesk:dc01 -c none -c initial --trials 500 --json\nWhat each number means and how the pairing is exact: docs/whatif.md."
+    )]
+    Whatif(WhatifArgs),
     /// Export a scenario's assets and relations as a graph: BloodHound OpenGraph JSON, Graphviz DOT or GraphML.
     #[command(
         after_help = "Examples:\n  ztsim export estate.yaml --format opengraph -o estate-opengraph.json\n  ztsim run estate.yaml --out results/ && ztsim export estate.yaml --format dot --results results/ | dot -Tsvg > estate.svg\n  ztsim export estate.yaml --format graphml -o estate.graphml\n  ztsim generate --size large -o big.yaml && ztsim export big.yaml --format sharphound -o big-sharphound.zip"
@@ -217,6 +222,36 @@ pub struct ExportArgs {
     pub limits: LimitArgs,
 }
 
+#[derive(Args, Debug)]
+pub struct WhatifArgs {
+    /// Scenario file (YAML or JSON).
+    pub scenario: PathBuf,
+    /// Remove a relation (repeatable): KIND:FROM:TO, KIND a relation `type` (admin_to, member_of, can_reset_password, ...), FROM and TO asset ids.
+    #[arg(long = "remove-edge", value_name = "KIND:FROM:TO")]
+    pub remove_edge: Vec<String>,
+    /// Disable an asset (repeatable): an account disabled, a host retired; its relations go with it.
+    #[arg(long = "disable", value_name = "ID")]
+    pub disable: Vec<String>,
+    /// Control set to compare under (repeatable). Default: `none` and every set the scenario defines, as `ztsim run`.
+    #[arg(long = "controls", short = 'c', value_name = "SET")]
+    pub controls: Vec<String>,
+    /// The principal or group impact is measured from. Default: the Domain Users group, else the scenario's attacker.
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
+    #[command(flatten)]
+    pub run: TrialArgs,
+    /// Print the report as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as JSON to this file (atomically).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub controls_files: ControlsFileArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct ControlsFileArgs {
     /// A controls file applied on top of the scenario (repeatable, in order): control overrides, new controls, control sets and technique overrides. See docs/controls.md.
@@ -267,11 +302,9 @@ impl LimitArgs {
     }
 }
 
+/// How many trials, from which seed, on how many threads.
 #[derive(Args, Debug)]
-pub struct SimArgs {
-    /// Control set to run (repeatable): `none`, a set the scenario defines, or catalog ids joined with `+` (e.g. C01+C14). Default: `none` and every set the scenario defines.
-    #[arg(long = "controls", short = 'c', value_name = "SET")]
-    pub controls: Vec<String>,
+pub struct TrialArgs {
     /// Trials per control set, at least 1 (default: the scenario's `simulation.trials`).
     #[arg(long, short = 'n', value_parser = clap::value_parser!(u32).range(1..))]
     pub trials: Option<u32>,
@@ -281,6 +314,30 @@ pub struct SimArgs {
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long, short = 't', default_value_t = 0)]
     pub threads: usize,
+}
+
+impl TrialArgs {
+    /// The run options, the scenario's `simulation` filling in what is not given.
+    fn options(&self, prep: &Prepared) -> RunOptions {
+        let sim = &prep.loaded.scenario.simulation;
+        RunOptions {
+            // `--trials` is at least 1 (clap refuses 0), and so is a validated scenario's.
+            trials: self.trials.unwrap_or(sim.trials),
+            seed: self.seed.unwrap_or(sim.seed),
+            threads: self.threads,
+            timeline_points: 48,
+            keep_parents: false,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    /// Control set to run (repeatable): `none`, a set the scenario defines, or catalog ids joined with `+` (e.g. C01+C14). Default: `none` and every set the scenario defines.
+    #[arg(long = "controls", short = 'c', value_name = "SET")]
+    pub controls: Vec<String>,
+    #[command(flatten)]
+    pub run: TrialArgs,
     /// Write summary.json and trials.csv into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -440,6 +497,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             ImportSource::Azurehound(z) => import_azurehound(z),
         },
         Command::Export(a) => export(&a),
+        Command::Whatif(a) => whatif(&a),
         Command::Tabletop(a) => tabletop(&a),
         Command::Sweep(a) => sweep(&a),
         Command::Merge(a) => merge(&a),
@@ -483,7 +541,7 @@ fn print_warnings(prep: &Prepared) {
 
 fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
     print_warnings(prep);
-    let opt = run_options(prep, a);
+    let opt = a.run.options(prep);
     let sets = if a.controls.is_empty() {
         prep.default_sets()
     } else {
@@ -526,22 +584,10 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_options(prep: &Prepared, a: &SimArgs) -> RunOptions {
-    let sim = &prep.loaded.scenario.simulation;
-    RunOptions {
-        // `--trials` is at least 1 (clap refuses 0), and so is a validated scenario's.
-        trials: a.trials.unwrap_or(sim.trials),
-        seed: a.seed.unwrap_or(sim.seed),
-        threads: a.threads,
-        timeline_points: 48,
-        keep_parents: false,
-    }
-}
-
 fn compare(a: &CompareArgs) -> Result<ExitCode> {
     let prep = prepare(Some(&a.scenario), &a.sim)?;
     print_warnings(&prep);
-    let opt = run_options(&prep, &a.sim);
+    let opt = a.sim.run.options(&prep);
     let mut sets = a.sim.controls.clone();
     if sets.is_empty() && a.ablate.is_none() {
         sets = prep.default_sets();
@@ -578,6 +624,35 @@ fn compare(a: &CompareArgs) -> Result<ExitCode> {
     } else {
         write!(out, "{}", ztsim::report::summary_table(&report.summary))?;
         write!(out, "{}", ztsim::report::comparison_table(&report))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn whatif(a: &WhatifArgs) -> Result<ExitCode> {
+    let limits = a.limits.limits();
+    let prep = Prepared::from_files(&a.scenario, &a.controls_files.files, &limits)?;
+    print_warnings(&prep);
+    let opt = a.run.options(&prep);
+    let sets = if a.controls.is_empty() {
+        prep.default_sets()
+    } else {
+        a.controls.clone()
+    };
+    let change = ztsim::whatif::Change {
+        remove_edges: a.remove_edge.clone(),
+        disable: a.disable.clone(),
+    };
+    let report = ztsim::whatif::whatif(&prep, &change, &sets, a.from.as_deref(), &opt, &limits)?;
+    if let Some(file) = &a.out {
+        ztsim::output::write_json(file, &report)
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", ztsim::whatif::table(&report))?;
     }
     Ok(ExitCode::SUCCESS)
 }

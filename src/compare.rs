@@ -90,7 +90,12 @@ fn metric(runs: &[TrialOutcome], f: impl Fn(&TrialOutcome) -> f64) -> Vec<f64> {
 }
 
 /// Paired bootstrap of the difference in Kaplan–Meier medians.
-fn median_diff(a: &[Option<f64>], b: &[Option<f64>], horizon: f64, seed: u64) -> MedianDiff {
+pub(crate) fn median_diff(
+    a: &[Option<f64>],
+    b: &[Option<f64>],
+    horizon: f64,
+    seed: u64,
+) -> MedianDiff {
     let med = |x: &[Option<f64>]| stats::kaplan_meier(x, horizon).quantile(0.5);
     let (ma, mb) = (med(a), med(b));
     let n = a.len().min(b.len());

@@ -4,7 +4,9 @@
 //! What is exported is the authoring view: segments and assets as nodes, relations and
 //! reachability rules as edges, not the compiled attack edges. With simulation results
 //! (`summary.json` from `ztsim run --out DIR`), each asset carries its compromise frequency
-//! per control set (`compromise_<set>`, the share of trials in which it was compromised).
+//! per control set (`compromise_<set>`, the share of trials in which it was compromised),
+//! and each relation the share of trials in which an attack step over it succeeded
+//! (`success_<set>`).
 //!
 //! Every string from the scenario is escaped for its format: JSON by serde_json, DOT
 //! double-quoted IDs with `"` and `\` escaped and control characters removed, XML with
@@ -47,6 +49,10 @@ impl Format {
 pub struct Results {
     /// Per control set: its name and each asset's share of trials compromised, by asset id.
     pub sets: Vec<(String, BTreeMap<String, f64>)>,
+    /// Per control set, in the same order: each relation's share of trials in which an
+    /// attack step over it succeeded, by `KIND:FROM:TO`; `None` when the summary predates
+    /// per-relation results.
+    pub relations: Vec<Option<BTreeMap<String, f64>>>,
     /// FNV-1a hash of the scenario text the run used (hex), if the summary has it.
     pub scenario_hash: Option<String>,
 }
@@ -85,16 +91,22 @@ impl Results {
                 .get("asset_compromise_rate")
                 .and_then(Value::as_object)
                 .ok_or(format!("control_sets[{i}] has no asset_compromise_rate"))?;
-            let mut m = BTreeMap::new();
-            for (k, v) in rates {
-                if let Some(x) = v.as_f64() {
-                    m.insert(k.clone(), x);
-                }
-            }
-            out.sets.push((name.to_string(), m));
+            out.sets.push((name.to_string(), numbers(rates)));
+            out.relations.push(
+                s.get("relation_success_rate")
+                    .and_then(Value::as_object)
+                    .map(numbers),
+            );
         }
         Ok(out)
     }
+}
+
+/// The numeric entries of a JSON object.
+fn numbers(m: &Map<String, Value>) -> BTreeMap<String, f64> {
+    m.iter()
+        .filter_map(|(k, v)| v.as_f64().map(|x| (k.clone(), x)))
+        .collect()
 }
 
 /// A property value: what all three formats can carry.
@@ -206,6 +218,14 @@ fn set_key(name: &str) -> String {
         }
     }
     k
+}
+
+/// The edge property of a node's compromise key: `compromise_<set>` → `success_<set>`.
+fn success_key(node_key: &str) -> String {
+    format!(
+        "success_{}",
+        node_key.strip_prefix("compromise_").unwrap_or(node_key)
+    )
 }
 
 fn props_of(v: Value, skip: &[&str]) -> BTreeMap<String, Prop> {
@@ -327,6 +347,15 @@ fn build(s: &Scenario, results: Option<&Results>) -> Graph {
         }
         if r.eligible {
             props.insert("eligible".into(), Prop::Bool(true));
+        }
+        if let Some(res) = results {
+            let id = format!("{}:{}:{}", r.kind.name(), r.from, r.to);
+            for ((key, _), rates) in result_keys.iter().zip(&res.relations) {
+                if let Some(rates) = rates {
+                    let x = rates.get(&id).copied().unwrap_or(0.0);
+                    props.insert(success_key(key), Prop::Num(x));
+                }
+            }
         }
         edges.push(GEdge {
             from: r.from.clone(),
@@ -662,6 +691,7 @@ mod tests {
             "&lt;a &amp; &apos;b&apos;&gt;\u{fffd}"
         );
         assert_eq!(set_key("C01+C14"), "compromise_c01_c14");
+        assert_eq!(success_key("compromise_c01_c14_"), "success_c01_c14_");
         assert_eq!(node_kind(AssetKind::ServiceAccount), "ZT_ServiceAccount");
     }
 }

@@ -41,6 +41,7 @@ pub mod summary;
 pub mod sweep;
 pub mod tabletop;
 pub mod techniques;
+pub mod whatif;
 pub mod world;
 
 pub use error::{Error, Result};

@@ -37,6 +37,9 @@ pub struct SetRun {
     pub node_hits: Vec<u32>,
     /// Trials in which each node (not public) was discovered.
     pub known_hits: Vec<u32>,
+    /// Trials in which an attack step derived from each relation entity succeeded (empty
+    /// when not recorded).
+    pub relation_hits: foldhash::HashMap<bevy_ecs::entity::Entity, u32>,
     /// Wall time spent on the set, in seconds.
     pub seconds: f64,
 }
@@ -88,11 +91,13 @@ fn run_set(est: &Arc<Estate>, plan: &Arc<ControlPlan>, opt: &RunOptions) -> SetR
         .collect();
     let engines = pool.into_inner().unwrap_or_default();
     let (node_hits, known_hits) = crate::sim::pooled_hits(&engines, est.nodes.len());
+    let relation_hits = crate::sim::pooled_relation_hits(&engines);
     SetRun {
         plan: plan.clone(),
         outcomes: parts.into_iter().flatten().collect(),
         node_hits,
         known_hits,
+        relation_hits,
         seconds: started.elapsed().as_secs_f64(),
     }
 }

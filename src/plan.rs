@@ -65,6 +65,9 @@ pub struct ControlPlan {
     /// For strategies that rank steps (not the plain random one): each node's out-edges,
     /// within its CSR range, in the order the attacker prefers them.
     pub order: Vec<u32>,
+    /// Nodes whose first compromise a trial times ([`crate::sim::TrialOutcome::watch_hours`]):
+    /// Tier Zero for `ztsim whatif`; empty (nothing timed) unless set.
+    pub watch: FixedBitSet,
 }
 
 impl ControlPlan {
@@ -223,7 +226,24 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
         dist_to_objective,
         covered,
         order: Vec::new(),
+        watch: FixedBitSet::new(),
     };
+    plan.order = preference_order(est, &plan);
+    plan
+}
+
+/// The plan with the attack edges in `removed` taken out (probability 0, never tried, never
+/// seen), and the attacker's preferences recomputed: the estate without them, on the same
+/// edge indices, so trials under both plans draw the same numbers for every other edge.
+pub fn without_edges(est: &Estate, mut plan: ControlPlan, removed: &FixedBitSet) -> ControlPlan {
+    for i in removed.ones() {
+        plan.p[i] = 0.0;
+        plan.p_compliant[i] = 0.0;
+        plan.detect[i] = 0.0;
+    }
+    if est.profile.strategy == Strategy::ShortestTime {
+        plan.dist_to_objective = distances_to_objectives(est, &plan.p);
+    }
     plan.order = preference_order(est, &plan);
     plan
 }

@@ -172,6 +172,11 @@ pub struct SetSummary {
     pub timeline: Timeline,
     /// Share of trials in which each asset was compromised (assets hit at least once).
     pub asset_compromise_rate: BTreeMap<String, f64>,
+    /// Share of trials in which an attack step over each relation succeeded (a step the
+    /// relation's own rules derived, or its FREE edge such as a membership), keyed
+    /// `KIND:FROM:TO` (relations used at least once; empty where not recorded, as in sweeps).
+    #[serde(default)]
+    pub relation_success_rate: BTreeMap<String, f64>,
     /// What the attacker held as administrator and as a user only, what it came to know,
     /// and its score.
     #[serde(default)]
@@ -249,6 +254,20 @@ fn time_to_event(obs: &[Option<f64>], horizon: f64) -> TimeToEvent {
     }
 }
 
+/// Each relation's share of `n` trials with a successful step over it, by `KIND:FROM:TO`
+/// (two relations written alike share a key: the larger share).
+fn relation_rates(est: &Estate, r: &SetRun, n: f64) -> BTreeMap<String, f64> {
+    let mut rates = BTreeMap::new();
+    for (anchor, hits) in &r.relation_hits {
+        if let Some(&(from, to, kind)) = est.relation_ends.get(anchor) {
+            let key = format!("{}:{}:{}", kind.name(), est.node(from).id, est.node(to).id);
+            let slot = rates.entry(key).or_insert(0.0f64);
+            *slot = slot.max(*hits as f64 / n);
+        }
+    }
+    rates
+}
+
 fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
     let o = &r.outcomes;
     let n = o.len().max(1) as f64;
@@ -321,6 +340,7 @@ fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
             asset_compromise_rate.insert(node.id.clone(), *hits as f64 / n);
         }
     }
+    let relation_success_rate = relation_rates(est, r, n);
     SetSummary {
         name: r.plan.name.clone(),
         description: r.plan.set.description.clone(),
@@ -379,6 +399,7 @@ fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
         end_reasons,
         timeline: tl,
         asset_compromise_rate,
+        relation_success_rate,
         intrusion: Some(intrusion(est, r)),
     }
 }

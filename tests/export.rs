@@ -702,3 +702,55 @@ fn sharphound_round_trip() {
         "lost {lost:?}, extra {extra:?}"
     );
 }
+
+/// Per-relation rates on tests/scenarios/whatif/chokepoint.yaml, where every step the
+/// attacker takes toward the controller is certain.
+#[test]
+fn results_add_per_relation_success_rates() {
+    let file = "tests/scenarios/whatif/chokepoint.yaml";
+    let dir = tempfile::tempdir().unwrap();
+    let res = dir.path().join("results");
+    ztsim()
+        .args(["run", file, "-c", "none", "--trials", "25", "--out"])
+        .arg(&res)
+        .assert()
+        .success();
+    let r = res.to_str().unwrap();
+    let v: Value =
+        serde_json::from_str(&export(Path::new(file), "opengraph", &["--results", r])).unwrap();
+    let rate = |from: &str, kind: &str, to: &str| {
+        let e = v["graph"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["start"]["value"] == from && e["kind"] == kind && e["end"]["value"] == to)
+            .unwrap_or_else(|| panic!("no edge {from} {kind} {to}"));
+        e["properties"]["success_none"]
+            .as_f64()
+            .expect("success_none")
+    };
+    // Every trial: alice's membership, the group's admin right on dc, and carol's right on
+    // ws-d (her hash comes with the domain).
+    assert_eq!(rate("alice", "MemberOf", "helpdesk"), 1.0);
+    assert_eq!(rate("helpdesk", "AdminTo", "dc"), 1.0);
+    assert_eq!(rate("carol", "AdminTo", "ws-d"), 1.0);
+    // Nobody ever holds ws-b: nothing is taken from bob's session there.
+    assert_eq!(rate("ws-b", "HasSession", "bob"), 0.0);
+    // A summary without per-relation results (before they existed) exports no edge rates.
+    let summary = res.join("summary.json");
+    let mut s: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    s["control_sets"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("relation_success_rate");
+    std::fs::write(&summary, s.to_string()).unwrap();
+    let v: Value =
+        serde_json::from_str(&export(Path::new(file), "opengraph", &["--results", r])).unwrap();
+    assert!(
+        v["graph"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["properties"].get("success_none").is_none())
+    );
+}

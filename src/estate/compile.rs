@@ -494,11 +494,16 @@ fn finish(
         .enumerate()
         .map(|(i, n)| (n.id.clone(), i as NodeId))
         .collect();
+    let relation_ends: foldhash::HashMap<Entity, (NodeId, NodeId, RelationKind)> = index
+        .relations
+        .iter()
+        .filter_map(|&e| w.world.get::<Relation>(e).map(|r| (e, r)))
+        .map(|(e, r)| (e, (by_entity[&r.from], by_entity[&r.to], r.kind)))
+        .collect();
     let relations: Vec<(NodeId, NodeId, RelationKind)> = index
         .relations
         .iter()
-        .filter_map(|&r| w.world.get::<Relation>(r))
-        .map(|r| (by_entity[&r.from], by_entity[&r.to], r.kind))
+        .filter_map(|e| relation_ends.get(e).copied())
         .collect();
     let mut est = Estate {
         name: w.world.resource::<EstateInfo>().name.clone(),
@@ -535,6 +540,7 @@ fn finish(
         targets: Vec::new(),
         knowledge: Default::default(),
         tech_cost: Vec::new(),
+        relation_ends,
     };
     set_attacker(&mut est, &settings.attacker, &relations);
     freeze(&mut est);

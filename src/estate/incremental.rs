@@ -450,6 +450,9 @@ fn derive(
 /// The relation graph loses the relations the edit removed (before their ends' nodes can
 /// become tombstones).
 fn remove_relations(est: &mut Estate, t: &Touched) {
+    for e in &t.removed {
+        est.relation_ends.remove(e);
+    }
     for r in &t.removed_relations {
         let node = |e: Entity| est.node_of.get(e.index_u32() as usize).copied();
         let (Some(a), Some(b)) = (node(r.from), node(r.to)) else {
@@ -473,35 +476,40 @@ fn add_relations(est: &mut Estate, w: &EstateWorld, t: &Touched) {
             let node = |e: Entity| est.node_of[e.index_u32() as usize];
             let (a, b) = (node(rel.from), node(rel.to));
             est.relations.add_edge(a.into(), b.into(), rel.kind);
+            est.relation_ends.insert(r, (a, b, rel.kind));
         }
     }
+}
+
+/// What edge `e` of `est` says, by asset ids rather than node numbers (ends, technique,
+/// bits, protocols, flags, probability, rule): equal for the same edge in two compiles.
+pub fn edge_key(est: &Estate, e: usize) -> String {
+    let x = &est.edges[e];
+    let id = |n: NodeId| {
+        if n == NO_SOURCE {
+            "*".to_string()
+        } else {
+            est.node(n).id.clone()
+        }
+    };
+    format!(
+        "{}>{} t{} r{} g{} p{} f{} {:.6} rule{}",
+        id(x.src),
+        id(x.dst),
+        x.tech,
+        x.requires,
+        x.grants,
+        x.proto,
+        x.flags,
+        x.p,
+        est.origins[e].rule()
+    )
 }
 
 /// Whether two estates have, node by node, the same live edges (compared by what they
 /// say, not where they are): the invariant of incremental recompiles.
 pub fn same_edges(a: &Estate, b: &Estate) -> Result<(), String> {
-    let key = |est: &Estate, e: usize| {
-        let x = &est.edges[e];
-        let id = |n: NodeId| {
-            if n == NO_SOURCE {
-                "*".to_string()
-            } else {
-                est.node(n).id.clone()
-            }
-        };
-        format!(
-            "{}>{} t{} r{} g{} p{} f{} {:.6} rule{}",
-            id(x.src),
-            id(x.dst),
-            x.tech,
-            x.requires,
-            x.grants,
-            x.proto,
-            x.flags,
-            x.p,
-            est.origins[e].rule()
-        )
-    };
+    let key = edge_key;
     let all = |est: &Estate| {
         let mut v: Vec<String> = (0..est.edges.len())
             .filter(|&e| !est.dead.contains(e))

@@ -113,6 +113,9 @@ pub struct Estate {
     pub knowledge: knowledge::Knowledge,
     /// Per technique, what one try costs the attacker (score units).
     pub tech_cost: Vec<f32>,
+    /// Per relation entity: its source and target nodes and kind (names an attack edge's
+    /// relation, from its [`Estate::origins`] anchor, in per-relation results).
+    pub relation_ends: foldhash::HashMap<Entity, (NodeId, NodeId, RelationKind)>,
 }
 
 /// Two ranges of indices, one after the other: a node's block and its extension.

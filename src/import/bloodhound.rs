@@ -186,6 +186,8 @@ pub struct BhNode {
     pub collected: bool,
     /// Certificate services data (templates, authorities, stores, policies).
     pub pki: Option<Box<adcs::PkiNode>>,
+    /// BloodHound marks it Tier Zero: `highvalue: true`, or the `admin_tier_0` system tag.
+    pub tier_zero_tag: bool,
 }
 
 impl BhNode {
@@ -209,6 +211,7 @@ impl BhNode {
             is_dc: false,
             collected,
             pki: None,
+            tier_zero_tag: false,
         }
     }
     /// Display name: the collected name, else the id.
@@ -502,6 +505,9 @@ struct Props {
     certthumbprints: Lenient,
     issuancepolicies: Lenient,
     oid: Lenient,
+    highvalue: Lenient,
+    system_tags: Lenient,
+    systemtags: Lenient,
 }
 
 #[derive(Default)]
@@ -1304,6 +1310,7 @@ impl Reader<'_> {
             o.unconstrained.or(p.unconstraineddelegation.bool()),
         );
         set_b(&mut n.dontreqpreauth, p.dontreqpreauth.bool());
+        n.tier_zero_tag |= tier_zero_marked(&p);
         if kind == BhKind::Computer {
             let dc_group = o
                 .primary_group
@@ -1752,6 +1759,33 @@ fn is_tier0_group(id: &str) -> bool {
         || id == "S-1-5-32-544"
 }
 
+/// Whether BloodHound's properties mark an object Tier Zero: `highvalue: true` (legacy), or
+/// `admin_tier_0` among its system tags (BloodHound CE: a space-separated string or a list).
+fn tier_zero_marked(p: &Props) -> bool {
+    let tagged = |l: &Lenient| match &l.0 {
+        Some(Value::String(s)) => s.split_whitespace().any(|t| t == "admin_tier_0"),
+        Some(Value::Array(a)) => a.iter().any(|t| t.as_str() == Some("admin_tier_0")),
+        _ => false,
+    };
+    p.highvalue.bool() == Some(true) || tagged(&p.system_tags) || tagged(&p.systemtags)
+}
+
+impl Mapper<'_> {
+    /// Sets `tier_zero: true` on the imported objects BloodHound marks Tier Zero, on domain
+    /// controllers and on the well-known Tier Zero SIDs (see `ztsim whatif`, docs/whatif.md).
+    fn mark_tier_zero(&mut self) {
+        for (i, n) in self.g.nodes.iter().enumerate() {
+            if let Some(a) = self.node_asset[i]
+                && (n.tier_zero_tag || n.is_dc || crate::whatif::reach::is_tier_zero_sid(&n.id))
+            {
+                self.assets[a]
+                    .json
+                    .insert("tier_zero".into(), Value::Bool(true));
+            }
+        }
+    }
+}
+
 struct OutAsset {
     json: Map<String, Value>,
     kind: AssetKind,
@@ -1910,6 +1944,7 @@ pub fn map_graph(c: &Collection, opts: &Options, rep: &mut Report) -> Draft {
     m.compute_tier0();
     m.create_assets();
     m.pki_links();
+    m.mark_tier_zero();
     for ei in 0..g.edges.len() {
         m.map_edge(ei);
     }
@@ -2838,6 +2873,23 @@ mod tests {
         assert!(is_tier0_group("CORP.LOCAL-S-1-5-32-544"));
         assert!(!is_tier0_group("S-1-5-21-1-2-3-513"));
         assert!(!is_tier0_group("S-1-5-21-1-2-3-1512"));
+    }
+
+    #[test]
+    fn tier_zero_marks() {
+        let props = |v: serde_json::Value| -> Props { serde_json::from_value(v).expect("props") };
+        assert!(tier_zero_marked(&props(
+            serde_json::json!({"highvalue": true})
+        )));
+        assert!(tier_zero_marked(&props(
+            serde_json::json!({"system_tags": "admin_tier_0 owned"})
+        )));
+        assert!(tier_zero_marked(&props(
+            serde_json::json!({"systemtags": ["admin_tier_0"]})
+        )));
+        assert!(!tier_zero_marked(&props(
+            serde_json::json!({"highvalue": false, "system_tags": "owned"})
+        )));
     }
 
     #[test]

@@ -201,6 +201,11 @@ pub struct AssetDef {
     /// The data the attacker is after by default and P(crown jewel) is about.
     #[serde(default)]
     pub crown_jewel: bool,
+    /// Tier Zero (BloodHound's term): holding it is holding the estate (`ztsim whatif`
+    /// measures paths to it). When no asset sets it, a built-in list applies (see
+    /// [`crate::whatif::tier_zero`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tier_zero: bool,
 
     // the intrusion model (docs/model.md)
     /// Network services it offers; when listed, network steps reach it only over these.
@@ -423,4 +428,9 @@ impl Default for SimulationDef {
             seed: default_seed(),
         }
     }
+}
+
+/// Serde's `skip_serializing_if` for flags that default to `false`.
+fn is_false(b: &bool) -> bool {
+    !*b
 }

@@ -350,6 +350,7 @@ fn drain_free(cx: &Ctx, st: &mut TrialState) {
             && cx.plan.p[e as usize] > 0.0
         {
             journal(st, Happening::Free { edge: e });
+            st.won.push(e);
             grant(cx, st, edge.dst, g, e);
         }
     }
@@ -489,6 +490,9 @@ pub fn advance(cx: &Ctx, st: &mut TrialState, until: f64, max_actions: Option<u3
             EventKind::BlockSegment => block_segment(cx, st, ev.a),
         }
         drain_free(cx, st);
+        if cx.certain && st.stop_at_watch && st.m.watch_at.is_some() {
+            break;
+        }
         // The reachability analysis (certain) explores everything: stopping at the first
         // objective would hide the others.
         if !cx.certain && cx.est.profile.stop_at_objective && st.m.objectives_reached > 0 {
@@ -554,6 +558,7 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
     );
     if success {
         st.m.steps_succeeded += 1;
+        st.won.push(e);
         st.m.tech_successes[edge.tech as usize] += 1;
         if edge.has(flags::SCAN) {
             scan(cx, st, edge.dst);
@@ -651,6 +656,9 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
         }
         if cx.est.objective_mask.contains(ni) {
             st.m.objectives_reached += 1;
+        }
+        if st.m.watch_at.is_none() && cx.plan.watch.contains(ni) {
+            st.m.watch_at = Some(st.now);
         }
     }
     if new & bits::EXFIL != 0 && old & bits::EXFIL == 0 {
@@ -863,6 +871,57 @@ pub fn revoke(cx: &Ctx, st: &mut TrialState, n: NodeId) {
 /// Every node the attacker could ever hold under `plan` if every possible step succeeded:
 /// the same rules as a trial, with certainty instead of luck.
 pub fn reachable_set(est: &Estate, plan: &ControlPlan) -> fixedbitset::FixedBitSet {
+    certain_reach(est, plan, start)
+}
+
+/// Every node an attacker holding `seeds` (node, bits) and nothing else (not even the
+/// internet) could ever hold under `plan`: [`reachable_set`] from other footholds.
+pub fn reachable_from(
+    est: &Estate,
+    plan: &ControlPlan,
+    seeds: &[(NodeId, u8)],
+) -> fixedbitset::FixedBitSet {
+    certain_reach(est, plan, |cx, st| {
+        for &(n, b) in seeds {
+            grant(cx, st, n, b, NO_EDGE);
+        }
+        drain_free(cx, st);
+    })
+}
+
+/// Whether an attacker holding `seeds` (node, bits) and nothing else could ever take a
+/// node of `plan.watch`: [`reachable_from`], stopping at the first such node. `st` is
+/// reset and reused (one per worker: a fresh state costs the estate's size).
+pub fn reaches_watch(
+    est: &Estate,
+    plan: &ControlPlan,
+    seeds: &[(NodeId, u8)],
+    st: &mut TrialState,
+) -> bool {
+    let cx = Ctx {
+        est,
+        plan,
+        key: TrialKey::new(0, 0),
+        certain: true,
+    };
+    st.reset(0);
+    st.stop_at_watch = true;
+    for &(n, b) in seeds {
+        grant(&cx, st, n, b, NO_EDGE);
+    }
+    drain_free(&cx, st);
+    if st.m.watch_at.is_none() {
+        advance(&cx, st, f64::INFINITY, None);
+    }
+    st.m.watch_at.is_some()
+}
+
+/// What a certain attacker reaches after `begin` gave it its footholds.
+fn certain_reach(
+    est: &Estate,
+    plan: &ControlPlan,
+    begin: impl FnOnce(&Ctx, &mut TrialState),
+) -> fixedbitset::FixedBitSet {
     let cx = Ctx {
         est,
         plan,
@@ -870,7 +929,7 @@ pub fn reachable_set(est: &Estate, plan: &ControlPlan) -> fixedbitset::FixedBitS
         certain: true,
     };
     let mut st = TrialState::new(est);
-    start(&cx, &mut st);
+    begin(&cx, &mut st);
     advance(&cx, &mut st, f64::INFINITY, None);
     st.ever
 }

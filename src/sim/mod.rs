@@ -129,6 +129,10 @@ pub struct TrialOutcome {
     pub backups_destroyed: u32,
     /// Hours until the first crown jewel fell; `None`: none fell.
     pub crown_jewel_hours: Option<f64>,
+    /// Hours until the first node of the plan's `watch` set fell (Tier Zero for `ztsim
+    /// whatif`); `None`: none fell, or the plan watches nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_hours: Option<f64>,
     /// Hours until the first foothold; `None`: none was taken.
     pub first_foothold_hours: Option<f64>,
     /// Hours from the first foothold to the first lateral one; `None`: no lateral move.
@@ -195,6 +199,11 @@ pub struct Engine {
     pub known_hits: engine::KnownHits,
     /// Record which edge first compromised each node (for attack paths).
     pub keep_parents: bool,
+    /// Trials (of this engine) in which an attack step (or a FREE edge) derived from each
+    /// relation entity succeeded.
+    pub relation_hits: foldhash::HashMap<Entity, u32>,
+    /// Scratch: the relations of one trial's successes.
+    relations_won: Vec<Entity>,
 }
 
 impl Engine {
@@ -233,6 +242,8 @@ impl Engine {
             node_hits: vec![0; n],
             known_hits: engine::KnownHits::default(),
             keep_parents: false,
+            relation_hits: Default::default(),
+            relations_won: Vec::new(),
         }
     }
 
@@ -388,6 +399,19 @@ impl Engine {
         for n in seen {
             self.node_hits[n as usize] += 1;
         }
+        let won = &mut self.relations_won;
+        won.clear();
+        won.extend(
+            st.won
+                .iter()
+                .filter(|&&e| cx.est.edges[e as usize].relation.is_some())
+                .map(|&e| cx.est.origins[e as usize].anchor),
+        );
+        won.sort_unstable();
+        won.dedup();
+        for a in won.iter() {
+            *self.relation_hits.entry(*a).or_default() += 1;
+        }
         out
     }
 }
@@ -417,6 +441,7 @@ pub(crate) fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
         encrypted: m.encrypted,
         backups_destroyed: m.backups_destroyed,
         crown_jewel_hours: m.crown_jewel_at,
+        watch_hours: m.watch_at,
         first_foothold_hours: m.first_foothold_at,
         breakout_hours: match (m.first_foothold_at, m.first_lateral_at) {
             (Some(a), Some(b)) => Some(b - a),
@@ -444,6 +469,17 @@ pub(crate) fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
             .collect(),
         parents: Vec::new(),
     }
+}
+
+/// The per-relation hit counts of a pool of engines, summed.
+pub fn pooled_relation_hits(engines: &[Engine]) -> foldhash::HashMap<Entity, u32> {
+    let mut hits: foldhash::HashMap<Entity, u32> = Default::default();
+    for e in engines {
+        for (a, n) in &e.relation_hits {
+            *hits.entry(*a).or_default() += n;
+        }
+    }
+    hits
 }
 
 /// The per-node hit counts of a pool of engines, summed: (compromised, discovered).

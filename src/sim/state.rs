@@ -128,6 +128,12 @@ pub struct TrialState {
     /// new foothold reaches the segment).
     pub(crate) spent: Vec<Vec<u32>>,
     /// Edges with a try this trial (for reset).
+    /// Edges that succeeded this trial (attack steps and FREE edges, repeats possible): the
+    /// relations they came from are counted per trial ([`crate::sim::Engine::relation_hits`]).
+    /// Reachability only ([`crate::sim::engine::reaches_watch`]): stop at the first node
+    /// of the plan's `watch` set.
+    pub(crate) stop_at_watch: bool,
+    pub(crate) won: Vec<u32>,
     pub(crate) touched_edges: Vec<u32>,
     /// What the attacker may start next, smallest key first: single edges, or streams over
     /// a node's out-edges (item tagged with bit 32; see the engine).
@@ -270,6 +276,8 @@ pub struct Metrics {
     pub backups_destroyed: u32,
     /// When the first crown jewel was compromised.
     pub crown_jewel_at: Option<f64>,
+    /// When the first node of the plan's `watch` set was compromised.
+    pub watch_at: Option<f64>,
     /// Objectives compromised so far.
     pub objectives_reached: u32,
     /// When the attacker took its first foothold (code on a device or the like).
@@ -364,6 +372,8 @@ impl TrialState {
             reachers: vec![0; segments * 8],
             spent: vec![Vec::new(); segments],
             touched_edges: Vec::new(),
+            won: Vec::new(),
+            stop_at_watch: false,
             frontier: BinaryHeap::new(),
             cursor: vec![0; streams],
             streaming: FixedBitSet::with_capacity(streams),
@@ -433,6 +443,7 @@ impl TrialState {
             self.tries[e as usize] = 0;
         }
         self.touched_edges.clear();
+        self.won.clear();
         for &s in &self.touched_segments {
             let s = s as usize;
             self.footholds[s] = 0;

@@ -95,6 +95,7 @@ pub fn run_jobs(
                 outcomes,
                 node_hits,
                 known_hits,
+                relation_hits: Default::default(),
                 seconds: 0.0,
             };
             let summary = summarize(

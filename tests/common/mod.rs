@@ -10,8 +10,14 @@ pub fn ztsim() -> Command {
 
 /// Runs `ztsim run FILE ARGS... --json` and returns the parsed summary.
 pub fn run_json(file: &str, args: &[&str]) -> Value {
+    command_json("run", file, args)
+}
+
+/// Runs `ztsim COMMAND FILE ARGS... --json` and returns the parsed output; panics with
+/// stderr when it fails.
+pub fn command_json(command: &str, file: &str, args: &[&str]) -> Value {
     let out = ztsim()
-        .arg("run")
+        .arg(command)
         .arg(file)
         .args(args)
         .arg("--json")
@@ -19,10 +25,10 @@ pub fn run_json(file: &str, args: &[&str]) -> Value {
         .expect("runs");
     assert!(
         out.status.success(),
-        "ztsim run {file} failed: {}",
+        "ztsim {command} {file} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("JSON summary")
+    serde_json::from_slice(&out.stdout).expect("JSON output")
 }
 
 /// The summary of one control set by name.
