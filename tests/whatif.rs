@@ -286,3 +286,39 @@ fn the_report_does_not_depend_on_the_thread_count() {
     assert_eq!(a, b);
     assert_eq!(a["sets"].as_array().map(Vec::len), Some(2));
 }
+
+/// The acceptance case on an imported estate: tests/fixtures/sharphound/chokepoint (its
+/// README derives the answer) imported, then HELPDESK's ForceChangePassword on a Domain
+/// Admin removed: exposure 2/4 -> 0/4 exactly, and P(Tier Zero) falls with a paired CI
+/// that excludes 0 (phishing the Domain Admin directly remains).
+#[test]
+fn whatif_on_an_imported_estate_drops_exposure_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("shop.yaml");
+    let o = ztsim()
+        .args([
+            "import",
+            "bloodhound",
+            "tests/fixtures/sharphound/chokepoint",
+            "-o",
+        ])
+        .arg(&estate)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d = |rid: &str| format!("S-1-5-21-70-80-90-{rid}");
+    let edge = format!("can_reset_password:{}:{}", d("1300"), d("1500"));
+    let r = whatif_json(
+        estate.to_str().unwrap(),
+        &["--remove-edge", &edge, "-c", "none", "-n", "200"],
+    );
+    let s = &r["sets"][0];
+    assert_eq!(s["exposure"]["baseline"]["count"], 2);
+    assert_eq!(s["exposure"]["baseline"]["of"], 4);
+    assert_eq!(s["exposure"]["changed"]["count"], 0);
+    assert_eq!(num(&s["exposure"]["diff"]), -0.5);
+    let diff = &s["p_tier_zero_diff"];
+    assert!(num(&diff["mean"]) < 0.0);
+    assert!(num(&diff["ci95"][1]) < 0.0, "{diff}");
+    assert_eq!(diff["significant"], true);
+}
