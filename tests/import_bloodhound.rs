@@ -143,6 +143,33 @@ fn dcs(s: &Scenario, domain: &str) -> Vec<String> {
         .collect()
 }
 
+/// The attack rule that turns each directory relation into steps.
+fn rule_for(relation: &str) -> &'static str {
+    match relation {
+        "member_of" => "identity.member-of",
+        "admin_to" => "lateral.admin-smb",
+        "can_rdp" => "lateral.rdp",
+        "can_psremote" => "lateral.psremote",
+        "has_session" => "credential.lsass",
+        "can_push_gpo" => "directory.gpo-abuse",
+        "can_reset_password" => "takeover.reset-password",
+        "can_add_key_credential" => "takeover.shadow-credentials",
+        "can_write_spn" => "takeover.targeted-kerberoast",
+        "can_read_password" => "takeover.read-password",
+        "can_rewrite_acl" => "takeover.rewrite-acl",
+        other => panic!("no rule named for relation {other}"),
+    }
+}
+
+/// Rule `id` is registered and derives its steps from relations of kind `relation`.
+fn rule_reads(id: &str, relation: &str) {
+    let (_, r) = ztsim::rules::by_id(id).unwrap_or_else(|| panic!("rule {id} not registered"));
+    assert!(
+        matches!(r.scope, ztsim::rules::Scope::Relations(ks) if ks.iter().any(|k| k.name() == relation)),
+        "rule {id} does not read {relation}"
+    );
+}
+
 fn expected(root: &Path) -> Value {
     let text = std::fs::read_to_string(root.join("EXPECTED.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -321,6 +348,9 @@ fn expected_ingest_relationships_appear() {
                 k.split('|').any(|k| has(&rels, k, f, t)),
                 "{kind} {from} -> {to}: expected ztsim relation {k} {f} -> {t}"
             );
+            for k in k.split('|') {
+                rule_reads(rule_for(k), k);
+            }
             checked_estate += 1;
         }
     }
