@@ -936,11 +936,11 @@ impl Validator<'_> {
     }
 }
 
-/// Which kinds each relation accepts at its two ends.
-pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [AssetKind]) {
-    use AssetKind::*;
-    const IDENT: &[AssetKind] = &[User, Admin, ServiceAccount, Guest, Group];
-    const DEVICES: &[AssetKind] = &[
+/// The asset kinds each end of a relation accepts, by family (read by [`relation_kinds`]).
+mod ends {
+    use crate::model::AssetKind::{self, *};
+    pub(super) const IDENT: &[AssetKind] = &[User, Admin, ServiceAccount, Guest, Group];
+    pub(super) const DEVICES: &[AssetKind] = &[
         Workstation,
         Laptop,
         Server,
@@ -951,7 +951,7 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         Hypervisor,
     ];
     // Computers a Group Policy Object applies to, and the accounts it applies to.
-    const GPO_TARGETS: &[AssetKind] = &[
+    pub(super) const GPO_TARGETS: &[AssetKind] = &[
         Workstation,
         Laptop,
         Server,
@@ -960,7 +960,7 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         Admin,
         ServiceAccount,
     ];
-    const ADMINABLE: &[AssetKind] = &[
+    pub(super) const ADMINABLE: &[AssetKind] = &[
         Workstation,
         Laptop,
         Server,
@@ -982,7 +982,7 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         CloudSubscription,
         CertificateAuthority,
     ];
-    const APPS: &[AssetKind] = &[
+    pub(super) const APPS: &[AssetKind] = &[
         Saas,
         OnpremApp,
         Api,
@@ -991,8 +991,8 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         Cluster,
         CloudSubscription,
     ];
-    const DATA: &[AssetKind] = &[Database, FileShare, Bucket, Mailbox];
-    const READERS: &[AssetKind] = &[
+    pub(super) const DATA: &[AssetKind] = &[Database, FileShare, Bucket, Mailbox];
+    pub(super) const READERS: &[AssetKind] = &[
         User,
         Admin,
         ServiceAccount,
@@ -1003,7 +1003,7 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         Api,
         IdentityProvider,
     ];
-    const HOSTED: &[AssetKind] = &[
+    pub(super) const HOSTED: &[AssetKind] = &[
         CertificateAuthority,
         Saas,
         OnpremApp,
@@ -1019,7 +1019,7 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         DomainController,
         Cluster,
     ];
-    const HOSTS: &[AssetKind] = &[
+    pub(super) const HOSTS: &[AssetKind] = &[
         Server,
         Workstation,
         Laptop,
@@ -1029,7 +1029,7 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         DomainController,
         Saas,
     ];
-    const RUNNERS: &[AssetKind] = &[
+    pub(super) const RUNNERS: &[AssetKind] = &[
         Workstation,
         Laptop,
         Server,
@@ -1041,9 +1041,11 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         Api,
     ];
     // What a cloud control plane runs commands on (devices, VMs, clusters, automation).
-    const COMMAND_TARGETS: &[AssetKind] = &[Workstation, Laptop, Server, Mobile, Cluster, Api];
-    const CODE_SOURCES: &[AssetKind] = &[FileShare, Bucket, Database, OnpremApp, Api, Saas];
-    const TRUSTING: &[AssetKind] = &[
+    pub(super) const COMMAND_TARGETS: &[AssetKind] =
+        &[Workstation, Laptop, Server, Mobile, Cluster, Api];
+    pub(super) const CODE_SOURCES: &[AssetKind] =
+        &[FileShare, Bucket, Database, OnpremApp, Api, Saas];
+    pub(super) const TRUSTING: &[AssetKind] = &[
         IdentityProvider,
         DomainController,
         CloudSubscription,
@@ -1053,6 +1055,12 @@ pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [Asset
         OnpremApp,
         Api,
     ];
+}
+
+/// Which kinds each relation accepts at its two ends.
+pub fn relation_kinds(r: RelationKind) -> (&'static [AssetKind], &'static [AssetKind]) {
+    use AssetKind::*;
+    use ends::*;
     match r {
         RelationKind::MemberOf => (IDENT, &[Group]),
         RelationKind::AdminTo => (IDENT, ADMINABLE),
