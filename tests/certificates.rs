@@ -114,3 +114,27 @@ fn the_tabletop_narrates_a_certificate_in_words() {
         "{text}"
     );
 }
+
+#[test]
+fn c09_access_reviews_reach_enrollment_rights() {
+    // C09 removes a share of identities' rights, per right (an edge is kept or removed for
+    // every trial); certificate enrollment is among them. With the share at 1 every such
+    // right goes, and the ESC1 step with it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("all-reviewed.yaml");
+    std::fs::write(
+        &file,
+        "controls:\n  - id: C09\n    parameters:\n      share: {value: 1.0, assumption: \"every right reviewed away\"}\n",
+    )
+    .expect("write");
+    let s = run_json(
+        ESC1,
+        &[
+            "--controls",
+            "C09",
+            "--controls-file",
+            file.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(f(set(&s, "C09"), "crown_jewel.probability"), 0.0);
+}
