@@ -7,10 +7,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     ztsim::output::ignore_file_size_signal();
-    ztsim::output::quit_on_closed_pipe();
+    quiet_on_closed_pipe();
     let args = cli::Cli::parse();
     match cli::dispatch(args) {
         Ok(code) => code,
+        // The reader of our output went away (`| head`): done, quietly.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // Invalid input already carries its own file:line:column lines.
             match e.downcast_ref::<ztsim::Error>() {
@@ -22,4 +24,40 @@ fn main() -> ExitCode {
             ExitCode::from(cli::exit_code(&e))
         }
     }
+}
+
+/// Makes a reader that goes away early (`ztsim techniques | head -1`) end ztsim quietly and
+/// successfully, as ripgrep and hyperfine do: a `println!` that finds its pipe closed panics
+/// in the standard library, and this hook turns exactly that panic into exit code 0 with no
+/// message. Errors returned up to `main` are handled by `is_broken_pipe`. Called once at
+/// startup.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            #[allow(clippy::disallowed_methods)] // the one deliberate exit: the reader is gone
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
+/// Whether an error (anywhere in its chain) is a write to a pipe whose reader has gone.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+            || c.downcast_ref::<ztsim::Error>().is_some_and(|z| {
+                matches!(z, ztsim::Error::Write { cause, .. } | ztsim::Error::Read { cause, .. }
+                    if cause.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    })
 }

@@ -86,17 +86,6 @@ pub fn ignore_file_size_signal() {
     }
 }
 
-/// Restores the default action of SIGPIPE (Rust ignores it), so that `ztsim ... | head`
-/// ends quietly when the reader goes away, as `cat` does, instead of panicking in
-/// `println!` on a broken pipe. Call once at startup.
-pub fn quit_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: as above, a disposition (SIG_DFL), no handler code, before any thread.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
 /// Creates an output directory (and parents), with a clear error when it cannot.
 pub fn ensure_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|cause| Error::Write {
