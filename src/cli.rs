@@ -108,6 +108,17 @@ pub enum Command {
         after_help = "Examples:\n  ztsim export estate.yaml --format opengraph -o estate-opengraph.json\n  ztsim run estate.yaml --out results/ && ztsim export estate.yaml --format dot --results results/ | dot -Tsvg > estate.svg\n  ztsim export estate.yaml --format graphml -o estate.graphml\n  ztsim generate --size large -o big.yaml && ztsim export big.yaml --format sharphound -o big-sharphound.zip"
     )]
     Export(ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  ztsim completions bash > ~/.local/share/bash-completion/completions/ztsim\n  ztsim completions zsh > \"${fpath[1]}/_ztsim\"\n  ztsim completions fish > ~/.config/fish/completions/ztsim.fish"
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), every subcommand included.
+    #[command(after_help = "Example:\n  ztsim man > ztsim.1 && man ./ztsim.1")]
+    Man,
     /// Play one trial step by step as a tabletop exercise: narration, defender and attacker injects, undo, rewind, branches, scripted exercises and a Markdown transcript.
     #[command(
         after_help = "Examples:\n  ztsim tabletop scenarios/flat-ad.yaml --profile ransomware\n  ztsim tabletop scenarios/flat-ad.yaml --script scenarios/exercises/ransomware-night.yaml --transcript night.md\n  printf 'step 3\\nstatus\\n' | ztsim tabletop scenarios/hybrid-cloud.yaml --god-view\nCommands: type `help` in a session. Guide: docs/tabletop.md."
@@ -455,6 +466,12 @@ pub struct ControlsArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ControlsAction {
+    /// The maturity presets: the controls each contains (after `extends`), by pillar.
+    Presets {
+        /// Print the presets as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one control: effects, parameters and their provenance.
     Show {
         id: String,
@@ -497,6 +514,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             ImportSource::Azurehound(z) => import_azurehound(z),
         },
         Command::Export(a) => export(&a),
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man_page(),
         Command::Whatif(a) => whatif(&a),
         Command::Tabletop(a) => tabletop(&a),
         Command::Sweep(a) => sweep(&a),
@@ -796,9 +815,80 @@ fn techniques() -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `ztsim completions SHELL`: the completion script on standard output.
+fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
+    use clap::CommandFactory;
+    // Into memory first: clap_complete panics on a failed write (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "ztsim", &mut script);
+    std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ztsim man`: the manual page, the subcommands as sections of their own.
+fn man_page() -> Result<ExitCode> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
+    for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
+        let name = format!("ztsim-{}", sub.get_name());
+        let sub = sub.clone().display_name(name);
+        clap_mangen::Man::new(sub).render(&mut out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ztsim controls presets`: each maturity preset's controls, by the control's pillar.
+fn presets(cat: &ztsim::controls::Catalog, json: bool) -> Result<ExitCode> {
+    use std::collections::BTreeMap;
+    let mut all: Vec<(String, String, BTreeMap<String, Vec<String>>)> = Vec::new();
+    for p in &cat.presets {
+        let set = ztsim::controls::resolve_set(&p.name, &[], cat)?;
+        let mut by_pillar: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for c in &set.controls {
+            let pillar = cat
+                .lookup(&c.id)
+                .ok()
+                .and_then(|d| d.pillar)
+                .map(|p| format!("{p:?}").to_lowercase())
+                .unwrap_or_default();
+            let cov = if c.coverage < 1.0 {
+                format!(" ({:.0}%)", c.coverage * 100.0)
+            } else {
+                String::new()
+            };
+            by_pillar
+                .entry(pillar)
+                .or_default()
+                .push(format!("{}{cov}", c.id));
+        }
+        all.push((p.name.clone(), set.description, by_pillar));
+    }
+    if json {
+        let v: Vec<serde_json::Value> = all
+            .iter()
+            .map(|(n, d, b)| serde_json::json!({"name": n, "description": d, "controls_by_pillar": b}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (name, description, by_pillar) in &all {
+        println!("{name}: {description}");
+        for (pillar, ids) in by_pillar {
+            println!("  {pillar:<15} {}", ids.join(", "));
+        }
+    }
+    println!(
+        "(a percentage is the coverage where it is under 100%; `ztsim controls show ID` for each control)"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn controls(a: &ControlsArgs) -> Result<ExitCode> {
     let cat = ztsim::controls::Catalog::builtin()?;
     match &a.action {
+        Some(ControlsAction::Presets { json }) => return presets(&cat, *json),
         None => {
             let mut t = comfy_table::Table::new();
             t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
