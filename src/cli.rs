@@ -756,15 +756,11 @@ fn profiles() -> Result<ExitCode> {
         let entry = if p.insider {
             "starts inside".to_string()
         } else {
-            p.entry
-                .iter()
-                .map(|e| format!("{e:?}").to_lowercase())
-                .collect::<Vec<_>>()
-                .join(", ")
+            p.entry.iter().map(yaml_name).collect::<Vec<_>>().join(", ")
         };
         t.add_row(vec![
             p.name.clone(),
-            format!("{:?}", p.strategy).to_lowercase(),
+            yaml_name(&p.strategy),
             p.parallelism.to_string(),
             p.max_tries.to_string(),
             format!("{}", p.speed),
@@ -883,6 +879,14 @@ fn presets(cat: &ztsim::controls::Catalog, json: bool) -> Result<ExitCode> {
         "(a percentage is the coverage where it is under 100%; `ztsim controls show ID` for each control)"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A value as scenario files write it (its serde name: `greedy_value`, `exploit_public`).
+fn yaml_name<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
 }
 
 fn controls(a: &ControlsArgs) -> Result<ExitCode> {

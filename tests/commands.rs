@@ -80,3 +80,17 @@ fn presets_list_their_resolved_controls_by_pillar() {
     // optimal ends with automated disruption.
     assert!(preset("optimal").to_string().contains("C35"));
 }
+
+#[test]
+fn profiles_print_names_as_scenario_files_write_them() {
+    let text = stdout_of(&["profiles"]);
+    for name in [
+        "greedy_value",
+        "shortest_time",
+        "exploit_public",
+        "valid_accounts",
+    ] {
+        assert!(text.contains(name), "no `{name}`:\n{text}");
+    }
+    assert!(!text.contains("greedyvalue") && !text.contains("exploitpublic"));
+}
