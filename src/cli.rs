@@ -596,6 +596,12 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
             "{} trials per set in {:.2} s ({:.0} attack steps/s)",
             summary.trials, summary.timing.seconds, summary.timing.steps_per_second
         )?;
+        if summary.trials < 30 {
+            eprintln!(
+                "note: {} trials per set: intervals from fewer than 30 trials are wide and rough (Student's t); use --trials 1000 or more for decisions",
+                summary.trials
+            );
+        }
         if let Some(dir) = &a.out {
             writeln!(out, "wrote {}/summary.json and trials.csv", dir.display())?;
         }

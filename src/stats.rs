@@ -6,18 +6,20 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Two-sided 95% normal quantile; trial counts are large enough that Student's t adds nothing.
+/// Two-sided 95% normal quantile: proportions (Wilson) and survival bands use it; means use
+/// Student's t ([`t95`]), which matters at small trial counts (2 trials: 12.7, not 1.96).
 const Z95: f64 = 1.96;
 
 /// Absorbs rounding in products such as 0.75 * (1 - 1/3) so thresholds hit where expected.
 const EPS: f64 = 1e-12;
 
-/// Mean with a 95% normal-approximation CI, so reports can show how much the trial count matters.
+/// Mean with a 95% Student-t CI, so reports can show how much the trial count matters.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MeanCi {
     /// Sample mean (0 when there are no samples).
     pub mean: f64,
-    /// 95% normal-approximation interval `[low, high]` of the mean.
+    /// 95% Student-t interval `[low, high]` of the mean (n − 1 degrees of freedom; zero
+    /// width for one sample, which has no spread to measure).
     pub ci95: [f64; 2],
     /// Sample standard deviation (n − 1 denominator; 0 below two samples).
     pub sd: f64,
@@ -43,7 +45,7 @@ pub fn mean_ci(xs: &[f64]) -> MeanCi {
     } else {
         0.0
     };
-    let half = Z95 * sd / (n as f64).sqrt();
+    let half = t95(n - 1) * sd / (n as f64).sqrt();
     MeanCi {
         mean,
         ci95: [mean - half, mean + half],
@@ -287,7 +289,7 @@ pub struct PairedDiff {
     /// Mean of the per-trial differences, set − baseline (negative: the set does better on a "less
     /// is better" metric).
     pub mean: f64,
-    /// 95% normal-approximation interval `[low, high]` of the mean difference.
+    /// 95% Student-t interval `[low, high]` of the mean difference.
     pub ci95: [f64; 2],
     /// Whether the interval excludes 0 (needs at least two pairs).
     pub significant: bool,
@@ -330,21 +332,6 @@ pub fn t95(df: usize) -> f64 {
     }
 }
 
-/// As [`paired_diff`], with a Student-t interval (n − 1 degrees of freedom) rather than the
-/// normal one: honest at the small trial counts a quick what-if uses.
-pub fn paired_diff_t(a: &[f64], b: &[f64]) -> PairedDiff {
-    let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
-    let m = mean_ci(&diffs);
-    let half = t95(m.n.saturating_sub(1)) * m.sd / (m.n.max(1) as f64).sqrt();
-    let ci95 = [m.mean - half, m.mean + half];
-    PairedDiff {
-        mean: m.mean,
-        ci95,
-        significant: m.n >= 2 && (ci95[0] > 0.0 || ci95[1] < 0.0),
-        n: m.n,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,11 +350,11 @@ mod tests {
         assert!(close(t95(120), 1.980, 1e-3));
         assert!(t95(10_000) > Z95 && t95(10_000) < Z95 + 1e-3);
         // Four differences 1, 2, 3, 4: mean 2.5, sd 1.291, half-width t(3) * sd / 2.
-        let d = paired_diff_t(&[0.0; 4], &[1.0, 2.0, 3.0, 4.0]);
+        let d = paired_diff(&[0.0; 4], &[1.0, 2.0, 3.0, 4.0]);
         let half = 3.182 * 1.290_994_4 / 2.0;
         assert!(close(d.ci95[0], 2.5 - half, 1e-6) && close(d.ci95[1], 2.5 + half, 1e-6));
         assert!(d.significant);
-        let same = paired_diff_t(&[1.0, 0.0, 1.0], &[1.0, 0.0, 1.0]);
+        let same = paired_diff(&[1.0, 0.0, 1.0], &[1.0, 0.0, 1.0]);
         assert_eq!(
             (same.mean, same.ci95, same.significant),
             (0.0, [0.0, 0.0], false)
@@ -379,9 +366,17 @@ mod tests {
         let m = mean_ci(&[1.0, 2.0, 3.0, 4.0]);
         assert!(close(m.mean, 2.5, 1e-12));
         assert!(close(m.sd, 1.290_994_4, 1e-7));
-        let half = 1.96 * m.sd / 2.0;
+        // Student's t with 3 degrees of freedom (3.182), not the normal's 1.96: with two
+        // trials the factor would be 12.706.
+        let half = 3.182 * m.sd / 2.0;
         assert!(close(m.ci95[0], 2.5 - half, 1e-12) && close(m.ci95[1], 2.5 + half, 1e-12));
         assert_eq!(m.n, 4);
+        let two = mean_ci(&[0.0, 2.0]);
+        assert!(close(
+            two.ci95[1] - two.mean,
+            12.706 * two.sd / 2f64.sqrt(),
+            1e-9
+        ));
     }
 
     #[test]

@@ -263,3 +263,44 @@ fn internet_exposure_is_no_way_in_without_an_entry_vector() {
     assert_eq!(f(none, "by_kind.onprem_app"), 1.0);
     assert_eq!(f(none, "by_kind.server"), 1.0);
 }
+
+/// Two trials give a Student-t interval (factor 12.7 for one degree of freedom, not 1.96)
+/// and a note that intervals from fewer than 30 trials are rough.
+#[test]
+fn small_samples_get_student_t_intervals_and_a_note() {
+    let o = common::ztsim()
+        .args([
+            "run",
+            "scenarios/flat-ad.yaml",
+            "--trials",
+            "2",
+            "--controls",
+            "none",
+            "--json",
+        ])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let br = &s["control_sets"][0]["blast_radius"];
+    // Two values: sd = |max - min| / sqrt 2, so the half-width t * sd / sqrt 2 is
+    // t * |max - min| / 2 (the summary rounds to three decimals).
+    let g = |k: &str| br[k].as_f64().unwrap();
+    let half = br["ci95"][1].as_f64().unwrap() - g("mean");
+    assert!(
+        (half - 12.706 * (g("max") - g("min")) / 2.0).abs() < 2e-3,
+        "{br}"
+    );
+    let o = common::ztsim()
+        .args([
+            "run",
+            "scenarios/flat-ad.yaml",
+            "--trials",
+            "2",
+            "--controls",
+            "none",
+        ])
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("fewer than 30 trials"));
+}

@@ -252,7 +252,7 @@ pub fn whatif(
             impact: im,
             p_tier_zero_baseline: stats::wilson(k(&ha), ha.len() as u64),
             p_tier_zero_changed: stats::wilson(k(&hb), hb.len() as u64),
-            p_tier_zero_diff: stats::paired_diff_t(&ha, &hb),
+            p_tier_zero_diff: stats::paired_diff(&ha, &hb),
             time_baseline: time_to(a),
             time_changed: time_to(b),
             time_median_diff: median_diff(&times(a), &times(b), est.horizon_hours, opt.seed),
