@@ -68,6 +68,7 @@ corpus! {
     // --- semantics ---
     unknown_ref: "unknown-ref.yaml" => [(14, "relations[1].to", "unknown id `srv-2`")];
     duplicate_id: "duplicate-id.yaml" => [(14, "assets[2].id", "duplicate id `ws-1`")];
+    duplicate_id_after_broken: "duplicate-id-after-broken.yaml" => [(6, "assets[0].kind", "unknown variant `bogus`"), (8, "assets[2].id", "first defined at assets[1].id")];
     prob_out_of_range: "prob-out-of-range.yaml" => [(13, "assets[1].exploitable", "outside [0, 1]")];
     negative_horizon: "negative-horizon.yaml" => [(17, "simulation.horizon_hours", "-5")];
     negative_mean_hours: "negative-mean-hours.yaml" => [(17, "techniques[1].mean_hours", "negative")];

@@ -238,16 +238,10 @@ fn tolerant_decode(text: &str, is_json: bool, limits: &Limits) -> Option<Vec<Dia
                 {
                     continue;
                 }
-                for (section, origin) in &kept {
-                    let head = format!("{section}[");
-                    if let Some(rest) = d.path.strip_prefix(&head)
-                        && let Some((idx, tail)) = rest.split_once(']')
-                        && let Ok(k) = idx.parse::<usize>()
-                        && let Some(orig) = origin.get(k)
-                    {
-                        d.path = format!("{section}[{orig}]{tail}");
-                    }
-                }
+                // The path and any place the message names ("first defined at
+                // assets[0].id") count among the decoded items: map both back.
+                d.path = original_indices(&d.path, &kept);
+                d.message = original_indices(&d.message, &kept);
                 diags.push(d);
             }
         }
@@ -257,6 +251,43 @@ fn tolerant_decode(text: &str, is_json: bool, limits: &Limits) -> Option<Vec<Dia
     } else {
         None
     }
+}
+
+/// `text` with every `section[k]` (k an index among the items that decoded) replaced by
+/// the item's index in the file, as `kept` records them per section.
+fn original_indices(text: &str, kept: &[(&str, Vec<usize>)]) -> String {
+    let mut out = text.to_string();
+    for (section, origin) in kept {
+        let head = format!("{section}[");
+        let mut done = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(&head) {
+            // Only a top-level section: `assets[`, not `sub_assets[` nor the `controls[` of
+            // `control_sets[0].controls[1]`.
+            let whole = !rest[..at]
+                .chars()
+                .next_back()
+                .or_else(|| done.chars().next_back())
+                .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+            let after = &rest[at + head.len()..];
+            let digits = after.chars().take_while(char::is_ascii_digit).count();
+            done.push_str(&rest[..at + head.len()]);
+            match after[..digits]
+                .parse::<usize>()
+                .ok()
+                .and_then(|k| origin.get(k))
+            {
+                Some(orig) if whole && after[digits..].starts_with(']') => {
+                    done.push_str(&orig.to_string())
+                }
+                _ => done.push_str(&after[..digits]),
+            }
+            rest = &after[digits..];
+        }
+        done.push_str(rest);
+        out = done;
+    }
+    out
 }
 
 fn check_item<T: DeserializeOwned>(
@@ -315,4 +346,30 @@ fn dedupe_relations(s: &mut super::Scenario) -> Vec<Diagnostic> {
         s.relations.retain(|_| k.next().unwrap_or(true));
     }
     warnings
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::original_indices;
+
+    #[test]
+    fn indices_in_paths_and_messages_go_back_to_the_file() {
+        // assets[0] of the decoded items was assets[1] in the file; relations unchanged.
+        let kept = vec![("assets", vec![1, 2]), ("relations", vec![0])];
+        assert_eq!(
+            original_indices("duplicate id `b` (first defined at assets[0].id)", &kept),
+            "duplicate id `b` (first defined at assets[1].id)"
+        );
+        assert_eq!(original_indices("assets[1].kind", &kept), "assets[2].kind");
+        // Not an index of a kept section, or not a whole word: left alone.
+        assert_eq!(original_indices("assets[9]", &kept), "assets[9]");
+        assert_eq!(original_indices("sub_assets[0]", &kept), "sub_assets[0]");
+        let sets = vec![("controls", vec![3])];
+        assert_eq!(
+            original_indices("control_sets[0].controls[0].id", &sets),
+            "control_sets[0].controls[0].id"
+        );
+        assert_eq!(original_indices("controls[0].id", &sets), "controls[3].id");
+        assert_eq!(original_indices("assets[x]", &kept), "assets[x]");
+    }
 }
