@@ -48,16 +48,14 @@ fn quiet_on_closed_pipe() {
     }));
 }
 
-/// Whether an error (anywhere in its chain) is a write to a pipe whose reader has gone.
+/// Whether an error (anywhere in its chain) is a write to standard output whose reader has
+/// gone. A named output file that fails to write (a FIFO whose reader left) is an
+/// `Error::Write`, which carries its cause outside the chain and so stays an error.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             || c.downcast_ref::<serde_json::Error>()
                 .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
-            || c.downcast_ref::<ztsim::Error>().is_some_and(|z| {
-                matches!(z, ztsim::Error::Write { cause, .. } | ztsim::Error::Read { cause, .. }
-                    if cause.kind() == std::io::ErrorKind::BrokenPipe)
-            })
     })
 }

@@ -268,20 +268,8 @@ fn internet_exposure_is_no_way_in_without_an_entry_vector() {
 /// and a note that intervals from fewer than 30 trials are rough.
 #[test]
 fn small_samples_get_student_t_intervals_and_a_note() {
-    let o = common::ztsim()
-        .args([
-            "run",
-            "scenarios/flat-ad.yaml",
-            "--trials",
-            "2",
-            "--controls",
-            "none",
-            "--json",
-        ])
-        .output()
-        .expect("runs");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let args = ["--trials", "2", "--controls", "none"];
+    let s = run_json("scenarios/flat-ad.yaml", &args);
     let br = &s["control_sets"][0]["blast_radius"];
     // Two values: sd = |max - min| / sqrt 2, so the half-width t * sd / sqrt 2 is
     // t * |max - min| / 2 (the summary rounds to three decimals).
@@ -291,15 +279,10 @@ fn small_samples_get_student_t_intervals_and_a_note() {
         (half - 12.706 * (g("max") - g("min")) / 2.0).abs() < 2e-3,
         "{br}"
     );
-    let o = common::ztsim()
-        .args([
-            "run",
-            "scenarios/flat-ad.yaml",
-            "--trials",
-            "2",
-            "--controls",
-            "none",
-        ])
+    // The table, not the JSON, carries the note (on stderr).
+    let o = ztsim()
+        .args(["run", "scenarios/flat-ad.yaml"])
+        .args(args)
         .output()
         .expect("runs");
     assert!(String::from_utf8_lossy(&o.stderr).contains("fewer than 30 trials"));

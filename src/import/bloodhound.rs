@@ -1823,8 +1823,8 @@ struct Mapper<'g> {
     /// Computers whose machine account was requested (principals somewhere).
     computer_memberships: Vec<(usize, usize)>,
     collected_domains: HashSet<String>,
-    /// (principal node, template node) pairs with a right that lets it enroll.
-    enroll_rights: HashSet<(usize, usize)>,
+    /// Principal nodes with a right that lets them enroll, by template node.
+    enroll_rights: HashMap<usize, Vec<usize>>,
 }
 
 /// The pseudo-right [`Mapper::control`] passes down from a Group Policy Object to what it
@@ -1902,7 +1902,7 @@ pub fn map_graph(c: &Collection, opts: &Options, rep: &mut Report) -> Draft {
     let n = g.nodes.len();
     let mut children = vec![Vec::new(); n];
     let mut links: HashMap<usize, Vec<(usize, bool)>> = HashMap::new();
-    let mut enroll_rights = HashSet::new();
+    let mut enroll_rights: HashMap<usize, Vec<usize>> = HashMap::new();
     for e in &g.edges {
         match e.kind.as_str() {
             "Contains" => children[e.from].push(e.to),
@@ -1910,7 +1910,7 @@ pub fn map_graph(c: &Collection, opts: &Options, rep: &mut Report) -> Draft {
             "Enroll" | "GenericAll" | "AllExtendedRights"
                 if g.nodes[e.to].kind == BhKind::CertTemplate =>
             {
-                enroll_rights.insert((e.from, e.to));
+                enroll_rights.entry(e.to).or_default().push(e.from);
             }
             _ => {}
         }
@@ -2389,7 +2389,10 @@ impl Mapper<'_> {
                 }
             }
             // A policy applies to no certificate services object.
-            k if k.is_pki() && !policy => self.pki_control(p, t, right, c),
+            // (A right that gives nothing here is reported where it was granted.)
+            k if k.is_pki() && !policy => {
+                let _ = self.pki_control(p, t, right, c);
+            }
             _ => {}
         }
     }
@@ -2597,14 +2600,13 @@ impl Mapper<'_> {
             }
         };
         match effect {
-            Effect::Pki => match self.pki_right_skip(p, e.to, &right) {
-                Some(why) => self.rep.skip(format!("{right} on {}: {why}", tk.name())),
-                None => {
-                    let mut c = Control::default();
-                    self.pki_control(p, e.to, &right, &mut c);
-                    self.rep.mapped(&right, c.relations);
+            Effect::Pki => {
+                let mut c = Control::default();
+                match self.pki_control(p, e.to, &right, &mut c) {
+                    Err(why) => self.rep.skip(format!("{right} on {}: {why}", tk.name())),
+                    Ok(()) => self.rep.mapped(&right, c.relations),
                 }
-            },
+            }
             Effect::Skip(why) => self.rep.skip(format!("{right} on {}: {why}", tk.name())),
             Effect::Inexpressible(why) => {
                 self.rep.unknown(format!("{right} on {}: {why}", tk.name()))

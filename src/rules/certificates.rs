@@ -76,9 +76,9 @@ fn closure(cx: &Ctx, e: Entity, up: bool) -> HashSet<Entity> {
 /// The principals that hold a right through `p` and another through `q`: `p` when it is
 /// (transitively) a member of `q`, `q` when it is a member of `p`, otherwise the topmost
 /// principals among the members of both (so a group in both is one source, not each of
-/// its members).
-pub(crate) fn both(cx: &Ctx, p: Entity, q: Entity) -> Vec<Entity> {
-    if closure(cx, p, true).contains(&q) {
+/// its members). `groups_of_p` is `closure(cx, p, true)`, computed once by the caller.
+fn both(cx: &Ctx, p: Entity, groups_of_p: &HashSet<Entity>, q: Entity) -> Vec<Entity> {
+    if groups_of_p.contains(&q) {
         return vec![p];
     }
     if closure(cx, q, true).contains(&p) {
@@ -101,9 +101,9 @@ pub(crate) fn both(cx: &Ctx, p: Entity, q: Entity) -> Vec<Entity> {
 
 /// The principals that hold the right through `p` and may also enroll at authority `ca`.
 fn enrolling_at(cx: &Ctx, p: Entity, ca: Entity) -> Vec<Entity> {
-    let mut out = Vec::new();
+    let (mut out, groups) = (Vec::new(), closure(cx, p, true));
     for q in related(cx, ca, RelationKind::CanEnroll, false) {
-        for x in both(cx, p, q) {
+        for x in both(cx, p, &groups, q) {
             if !out.contains(&x) {
                 out.push(x);
             }
@@ -484,7 +484,7 @@ fn esc7_officer(cx: &Ctx, r: &RelRef, out: &mut Out) {
     if !r.to.get::<CertAuthority>().is_some_and(|a| a.ntauth) {
         return;
     }
-    let mut who: Vec<Entity> = Vec::new();
+    let (mut who, groups) = (Vec::new(), closure(cx, officer, true));
     for t in related(cx, ca, RelationKind::PublishedTo, false) {
         let approvable = template(cx, t).is_some_and(|t| {
             t.authentication && t.enrollee_supplies_subject && t.authorized_signatures == 0
@@ -493,7 +493,7 @@ fn esc7_officer(cx: &Ctx, r: &RelRef, out: &mut Out) {
             continue;
         }
         for q in related(cx, t, RelationKind::CanEnroll, false) {
-            for x in both(cx, officer, q) {
+            for x in both(cx, officer, &groups, q) {
                 if holds(cx, x, RelationKind::CanEnroll, ca) && !who.contains(&x) {
                     who.push(x);
                 }

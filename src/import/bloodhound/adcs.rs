@@ -442,39 +442,42 @@ impl Mapper<'_> {
 
     /// Whether principal asset `p` may enroll in template node `t` by a right of its own.
     fn enrolls_in(&self, p: usize, t: usize) -> bool {
-        self.enroll_rights.iter().any(|&(f, x)| {
-            x == t && (self.node_asset[f] == Some(p) || self.machine.get(&f) == Some(&p))
+        self.enroll_rights.get(&t).is_some_and(|holders| {
+            holders
+                .iter()
+                .any(|f| self.node_asset[*f] == Some(p) || self.machine.get(f) == Some(&p))
         })
     }
 
-    /// Control of certificate services node `t` by principal asset `p` through `right`.
-    pub(super) fn pki_control(&mut self, p: usize, t: usize, right: &str, c: &mut Control) {
-        let Some(a) = self.node_asset[t] else {
-            return;
-        };
+    /// Control of certificate services node `t` by principal asset `p` through `right`: the
+    /// relations it gives, added to `c`, or why it gives none.
+    pub(super) fn pki_control(
+        &mut self,
+        p: usize,
+        t: usize,
+        right: &str,
+        c: &mut Control,
+    ) -> std::result::Result<(), String> {
         let kind = self.g.nodes[t].kind;
         let enrolls = kind == BhKind::CertTemplate && self.enrolls_in(p, t);
-        for &rk in pki_rights(kind, right, enrolls) {
-            c.targets += 1;
-            c.relations += self.rel(rk, p, a) as usize;
+        let rels = pki_rights(kind, right, enrolls);
+        if rels.is_empty() {
+            return Err(if kind == BhKind::CertTemplate && !enrolls {
+                "the principal may not enroll in the template, so rewriting its settings gives nothing (ESC4 needs both)".into()
+            } else {
+                format!(
+                    "this right changes nothing a certificate attack uses on a {}",
+                    kind.name()
+                )
+            });
         }
-    }
-
-    /// Why `right` on a certificate services object gives nothing, if it does not.
-    pub(super) fn pki_right_skip(&self, p: usize, t: usize, right: &str) -> Option<String> {
-        let kind = self.g.nodes[t].kind;
-        let enrolls = kind == BhKind::CertTemplate && self.enrolls_in(p, t);
-        if !pki_rights(kind, right, enrolls).is_empty() {
-            return None;
+        if let Some(a) = self.node_asset[t] {
+            for &rk in rels {
+                c.targets += 1;
+                c.relations += self.rel(rk, p, a) as usize;
+            }
         }
-        Some(if kind == BhKind::CertTemplate && !enrolls {
-            "the principal may not enroll in the template, so rewriting its settings gives nothing (ESC4 needs both)".into()
-        } else {
-            format!(
-                "this right changes nothing a certificate attack uses on a {}",
-                kind.name()
-            )
-        })
+        Ok(())
     }
 }
 
