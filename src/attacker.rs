@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Initial-access vectors the attacker may use from the internet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryVector {
     /// Phishing a human (T1566): a foothold on their device or their password.
@@ -28,7 +28,9 @@ impl EntryVector {
 }
 
 /// How the attacker orders its frontier of possible next steps.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// Random order over the frontier.
@@ -41,7 +43,7 @@ pub enum Strategy {
 }
 
 /// A scenario's `attacker:` section: a built-in profile and the fields that override it.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttackerDef {
     /// Built-in profile name; the fields below override it.
@@ -94,7 +96,7 @@ pub struct AttackerDef {
 
 /// An attacker profile with every behaviour parameter settled: a built-in one, after the scenario's
 /// overrides.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Profile {
     /// Profile name (`opportunistic`, `ransomware`, `apt`, `insider`, or the one it was built
     /// from).

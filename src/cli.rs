@@ -21,6 +21,28 @@ use ztsim::report::terminal_safe;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print tables as tab-separated rows (for `cut`, `grep` and spreadsheets) instead of boxes.
+    #[arg(long, global = true)]
+    pub plain: bool,
+}
+
+/// Sets how tables are drawn: `--plain`, else boxes fitted to the terminal's width, else to
+/// `COLUMNS`, else to 100 columns (a terminal that reports a silly width, as under `script`,
+/// is not believed).
+pub fn configure_tables(plain: bool) {
+    ztsim::report::term::set_plain(plain);
+    let believable = |w: u16| (40..=1000).contains(&w);
+    let width = comfy_table::Table::new()
+        .width()
+        .filter(|w| believable(*w))
+        .or_else(|| {
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.trim().parse::<u16>().ok())
+                .filter(|w| believable(*w))
+        })
+        .unwrap_or(ztsim::report::term::FALLBACK_WIDTH);
+    ztsim::report::term::set_width(width);
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,6 +141,20 @@ pub enum Command {
     /// Print the manual page (roff), every subcommand included.
     #[command(after_help = "Example:\n  ztsim man > ztsim.1 && man ./ztsim.1")]
     Man,
+    /// Print the JSON Schema of the scenario format, for editors (completion, checking as you type).
+    #[command(
+        after_help = "Examples:\n  ztsim schema -o scenario.schema.json\n  # then, first line of a scenario in VS Code (YAML extension):\n  # yaml-language-server: $schema=./scenario.schema.json\nThe repository's copy is docs/scenario.schema.json. Structure only: `ztsim validate` checks references and ranges."
+    )]
+    Schema {
+        /// Write the schema to FILE (atomically) instead of standard output; `-` is standard output.
+        #[arg(
+            short = 'o',
+            long = "out",
+            visible_alias = "output",
+            value_name = "FILE"
+        )]
+        out: Option<PathBuf>,
+    },
     /// Play one trial step by step as a tabletop exercise: narration, defender and attacker injects, undo, rewind, branches, scripted exercises and a Markdown transcript.
     #[command(
         after_help = "Examples:\n  ztsim tabletop scenarios/flat-ad.yaml --profile ransomware\n  ztsim tabletop scenarios/flat-ad.yaml --script scenarios/exercises/ransomware-night.yaml --transcript night.md\n  printf 'step 3\\nstatus\\n' | ztsim tabletop scenarios/hybrid-cloud.yaml --god-view\nCommands: type `help` in a session. Guide: docs/tabletop.md."
@@ -165,7 +201,12 @@ pub enum ImportSource {
 #[derive(Args, Debug)]
 pub struct ImportOutput {
     /// Scenario file to write (YAML), readable by you only (mode 0600).
-    #[arg(short = 'o', long = "out", value_name = "SCENARIO.yaml")]
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "SCENARIO.yaml"
+    )]
     pub out: PathBuf,
     /// What the collector does not know: segments, placement, reachability, data, relations, control sets (YAML).
     #[arg(long, value_name = "FILE.yaml")]
@@ -196,7 +237,7 @@ pub struct BloodhoundArgs {
     #[command(flatten)]
     pub output: ImportOutput,
     /// Most bytes of JSON read, after decompression.
-    #[arg(long, default_value_t = ztsim::import::bloodhound::DEFAULT_MAX_DECOMPRESSED_BYTES)]
+    #[arg(long, hide_short_help = true, help_heading = "Input limits (untrusted files; see docs/security.md)", default_value_t = ztsim::import::bloodhound::DEFAULT_MAX_DECOMPRESSED_BYTES)]
     pub max_decompressed_bytes: u64,
     /// Most entries a zip may have.
     #[arg(long, default_value_t = ztsim::import::bloodhound::DEFAULT_MAX_ZIP_ENTRIES)]
@@ -227,7 +268,12 @@ pub struct ExportArgs {
     #[arg(long, value_name = "DIR")]
     pub results: Option<PathBuf>,
     /// File to write (default: standard output).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "FILE"
+    )]
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -243,7 +289,7 @@ pub struct WhatifArgs {
     /// Disable an asset (repeatable): an account disabled, a host retired; its relations go with it.
     #[arg(long = "disable", value_name = "ID")]
     pub disable: Vec<String>,
-    /// Control set to compare under (repeatable). Default: `none` and every set the scenario defines, as `ztsim run`.
+    /// Control set to compare under (repeatable): `none`, a scenario set, a preset (traditional, initial, advanced, optimal), a preset with a pillar raised (initial+identities:advanced), or ids joined with `+`. Default: `none` and every set the scenario defines, as `ztsim run`.
     #[arg(long = "controls", short = 'c', value_name = "SET")]
     pub controls: Vec<String>,
     /// The principal or group impact is measured from. Default: the Domain Users group, else the scenario's attacker.
@@ -255,7 +301,12 @@ pub struct WhatifArgs {
     #[arg(long)]
     pub json: bool,
     /// Also write the report as JSON to this file (atomically).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "FILE"
+    )]
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub controls_files: ControlsFileArgs,
@@ -270,31 +321,34 @@ pub struct ControlsFileArgs {
     pub files: Vec<PathBuf>,
 }
 
+/// Bounds on untrusted input. Shown under their own heading in `--help` and left out of the
+/// short `-h` help, so they do not crowd every command's options.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Input limits (untrusted files; see docs/security.md)")]
 pub struct LimitArgs {
     /// Largest input file accepted, in bytes.
-    #[arg(long, default_value_t = Limits::default().max_file_bytes)]
+    #[arg(long, hide_short_help = true, default_value_t = Limits::default().max_file_bytes)]
     pub max_file_bytes: u64,
     /// Most assets accepted in a scenario.
-    #[arg(long, default_value_t = Limits::default().max_assets)]
+    #[arg(long, hide_short_help = true, default_value_t = Limits::default().max_assets)]
     pub max_assets: usize,
     /// Most relations accepted in a scenario.
-    #[arg(long, default_value_t = Limits::default().max_relations)]
+    #[arg(long, hide_short_help = true, default_value_t = Limits::default().max_relations)]
     pub max_relations: usize,
     /// Longest string accepted (ids, names), in bytes.
-    #[arg(long, default_value_t = Limits::default().max_string_len)]
+    #[arg(long, hide_short_help = true, default_value_t = Limits::default().max_string_len)]
     pub max_string_len: usize,
     /// Deepest nesting of mappings and lists accepted.
-    #[arg(long, default_value_t = Limits::default().max_depth)]
+    #[arg(long, hide_short_help = true, default_value_t = Limits::default().max_depth)]
     pub max_depth: usize,
     /// Most YAML alias references (`*name`) accepted.
-    #[arg(long, default_value_t = Limits::default().max_aliases)]
+    #[arg(long, hide_short_help = true, default_value_t = Limits::default().max_aliases)]
     pub max_aliases: usize,
     /// Most nodes that expanding YAML aliases may produce.
-    #[arg(long, default_value_t = Limits::default().max_alias_nodes)]
+    #[arg(long, hide_short_help = true, default_value_t = Limits::default().max_alias_nodes)]
     pub max_alias_nodes: usize,
     /// Most bytes of text that expanding YAML aliases may produce.
-    #[arg(long, default_value_t = Limits::default().max_alias_bytes)]
+    #[arg(long, hide_short_help = true, default_value_t = Limits::default().max_alias_bytes)]
     pub max_alias_bytes: u64,
 }
 
@@ -344,13 +398,18 @@ impl TrialArgs {
 
 #[derive(Args, Debug)]
 pub struct SimArgs {
-    /// Control set to run (repeatable): `none`, a set the scenario defines, or catalog ids joined with `+` (e.g. C01+C14). Default: `none` and every set the scenario defines.
+    /// Control set to run (repeatable): `none`, a set the scenario defines, a maturity preset (traditional, initial, advanced, optimal), a preset with one pillar raised (initial+identities:advanced), or catalog ids joined with `+` (C01+C14). Default: `none` and every set the scenario defines. `ztsim controls presets` shows the presets.
     #[arg(long = "controls", short = 'c', value_name = "SET")]
     pub controls: Vec<String>,
     #[command(flatten)]
     pub run: TrialArgs,
     /// Write summary.json and trials.csv into this directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "DIR"
+    )]
     pub out: Option<PathBuf>,
     /// Print the summary as JSON instead of a table.
     #[arg(long)]
@@ -443,7 +502,7 @@ pub struct ExplainArgs {
     pub from: String,
     /// The entity it acts on.
     pub to: String,
-    /// Control set to show the edges under (repeatable; default `none`).
+    /// Control set to show the edges under (repeatable; default `none`): a scenario set, a preset, a preset with a pillar raised (initial+identities:advanced), or ids joined with `+`.
     #[arg(long = "controls", short = 'c', value_name = "SET")]
     pub controls: Vec<String>,
     /// Attacker profile, replacing the scenario's.
@@ -515,6 +574,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         },
         Command::Export(a) => export(&a),
         Command::Completions { shell } => completions(shell),
+        Command::Schema { out } => schema(out.as_deref()),
         Command::Man => man_page(),
         Command::Whatif(a) => whatif(&a),
         Command::Tabletop(a) => tabletop(&a),
@@ -591,11 +651,12 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
         writeln!(out)?;
     } else {
         write!(out, "{}", ztsim::report::summary_table(&summary))?;
-        writeln!(
-            out,
+        out.flush()?;
+        // Timing is about this machine, not the result: stderr, so stdout is reproducible.
+        eprintln!(
             "{} trials per set in {:.2} s ({:.0} attack steps/s)",
             summary.trials, summary.timing.seconds, summary.timing.steps_per_second
-        )?;
+        );
         if summary.trials < 30 {
             eprintln!(
                 "note: {} trials per set: intervals from fewer than 30 trials are wide and rough (Student's t); use --trials 1000 or more for decisions",
@@ -603,7 +664,7 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
             );
         }
         if let Some(dir) = &a.out {
-            writeln!(out, "wrote {}/summary.json and trials.csv", dir.display())?;
+            eprintln!("wrote {}/summary.json and trials.csv", dir.display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -730,9 +791,10 @@ fn validate(a: &ValidateArgs) -> Result<ExitCode> {
     print_warnings(&prep);
     let s = &prep.loaded.scenario;
     println!(
-        "{}: valid: {} assets, {} segments, {} relations, {} control sets; {} attack edges",
+        "{}: valid: {} assets ({} counted in the blast radius; groups, credentials, templates and decoys are not), {} segments, {} relations, {} control sets; {} attack edges",
         terminal_safe(&prep.loaded.origin),
         s.assets.len(),
+        prep.estate.counted_assets(),
         prep.estate.segment_count,
         s.relations.len(),
         s.control_sets.len(),
@@ -742,53 +804,54 @@ fn validate(a: &ValidateArgs) -> Result<ExitCode> {
 }
 
 fn profiles() -> Result<ExitCode> {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "profile",
-        "strategy",
-        "parallel",
-        "tries",
-        "speed",
-        "noise aversion",
-        "impact",
-        "stops at objective",
-        "entry",
-        "avoids",
-        "description",
-    ]);
-    for name in ztsim::attacker::Profile::NAMES {
-        let p = ztsim::attacker::Profile::builtin(name).expect("listed profile exists");
-        let entry = if p.insider {
-            "starts inside".to_string()
-        } else {
-            p.entry.iter().map(yaml_name).collect::<Vec<_>>().join(", ")
-        };
-        t.add_row(vec![
-            p.name.clone(),
-            yaml_name(&p.strategy),
-            p.parallelism.to_string(),
-            p.max_tries.to_string(),
-            format!("{}", p.speed),
-            format!("{}", p.noise_aversion),
-            p.impact.to_string(),
-            p.stop_at_objective.to_string(),
-            entry,
-            p.avoid.join(", "),
-            p.description.clone(),
-        ]);
+    // One column per profile (few profiles, many fields): fits a terminal where a row per
+    // profile would not.
+    let ps: Vec<ztsim::attacker::Profile> = ztsim::attacker::Profile::NAMES
+        .iter()
+        .map(|n| ztsim::attacker::Profile::builtin(n).expect("listed profile exists"))
+        .collect();
+    type Field = (&'static str, fn(&ztsim::attacker::Profile) -> String);
+    let fields: [Field; 9] = [
+        ("strategy", |p| yaml_name(&p.strategy)),
+        ("parallel", |p| p.parallelism.to_string()),
+        ("tries", |p| p.max_tries.to_string()),
+        ("speed", |p| format!("{}", p.speed)),
+        ("noise aversion", |p| format!("{}", p.noise_aversion)),
+        ("impact", |p| p.impact.to_string()),
+        ("stops at objective", |p| p.stop_at_objective.to_string()),
+        ("entry", |p| {
+            if p.insider {
+                "starts inside".to_string()
+            } else {
+                p.entry.iter().map(yaml_name).collect::<Vec<_>>().join(", ")
+            }
+        }),
+        ("avoids", |p| p.avoid.join(", ")),
+    ];
+    let rows: Vec<(String, Vec<String>)> = fields
+        .iter()
+        .map(|(name, f)| (name.to_string(), ps.iter().map(f).collect()))
+        .collect();
+    let names: Vec<String> = ps.iter().map(|p| p.name.clone()).collect();
+    let mut out = std::io::stdout().lock();
+    write!(
+        out,
+        "{}",
+        ztsim::report::term::grid("profile", &names, &rows)
+    )?;
+    for p in &ps {
+        writeln!(out, "{}: {}", p.name, p.description)?;
     }
-    println!("{t}");
-    println!(
+    writeln!(
+        out,
         "Override any field under `attacker:` in a scenario; --profile NAME on run/compare replaces the profile."
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn techniques() -> Result<ExitCode> {
     let tc = ztsim::techniques::TechniqueCatalog::builtin();
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let mut t = ztsim::report::term::table();
     t.set_header(vec![
         "ATT&CK id",
         "name",
@@ -809,6 +872,7 @@ fn techniques() -> Result<ExitCode> {
             x.movement.clone(),
         ]);
     }
+    ztsim::report::term::keep_words(&mut t);
     println!("{t}");
     println!(
         "{} techniques. MITRE ATT&CK v18.1 ids and names, (c) The MITRE Corporation; ATT&CK is a trademark of MITRE.",
@@ -824,6 +888,20 @@ fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "ztsim", &mut script);
     std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ztsim schema`: the scenario format's JSON Schema.
+fn schema(out: Option<&std::path::Path>) -> Result<ExitCode> {
+    let text = ztsim::schema::scenario_schema();
+    match out {
+        Some(path) if path != std::path::Path::new("-") => {
+            ztsim::output::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {}", terminal_safe(&path.display().to_string()));
+        }
+        _ => std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -900,8 +978,7 @@ fn controls(a: &ControlsArgs) -> Result<ExitCode> {
     match &a.action {
         Some(ControlsAction::Presets { json }) => return presets(&cat, *json),
         None => {
-            let mut t = comfy_table::Table::new();
-            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            let mut t = ztsim::report::term::table();
             t.set_header(vec![
                 "id",
                 "name",
@@ -922,6 +999,7 @@ fn controls(a: &ControlsArgs) -> Result<ExitCode> {
                     c.mitigations.join(", "),
                 ]);
             }
+            ztsim::report::term::keep_words(&mut t);
             println!(
                 "{t}\n{} controls. `ztsim controls show ID` for effects and provenance.",
                 cat.controls.len()
@@ -1093,15 +1171,14 @@ fn write_import(
         writeln!(out, "{}", terminal_safe(&l))?;
     }
     print_warnings(&prep);
-    writeln!(
-        out,
+    eprintln!(
         "wrote {} (mode 0600): {} assets, {} relations, {} attack edges; {} item(s) not understood",
         terminal_safe(&origin),
         done.scenario.assets.len(),
         done.scenario.relations.len(),
         prep.estate.edges.len(),
         done.report.not_understood_total()
-    )?;
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1122,13 +1199,13 @@ fn export_sharphound(a: &ExportArgs, s: &ztsim::scenario::Scenario) -> Result<Ex
     let w = ztsim::sharphound::write(s)?;
     ztsim::output::write_atomic(path, &w.zip)?;
     let objects: Vec<String> = w.objects.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    println!(
+    eprintln!(
         "wrote {}: {}",
         terminal_safe(&path.display().to_string()),
         objects.join(", ")
     );
     for (why, n) in &w.not_written {
-        println!("  not written: {n} x {}", terminal_safe(why));
+        eprintln!("  not written: {n} x {}", terminal_safe(why));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -1201,7 +1278,7 @@ pub enum PathRank {
 
 #[derive(Args, Debug)]
 pub struct AnalysisArgs {
-    /// Control set to analyse under: `none`, a set the scenario defines, a preset, or catalog ids joined with `+`.
+    /// Control set to analyse under: `none`, a set the scenario defines, a preset, a preset with a pillar raised (initial+identities:advanced), or catalog ids joined with `+`.
     #[arg(
         long = "controls",
         short = 'c',
@@ -1446,7 +1523,7 @@ fn recommend(a: &RecommendArgs) -> Result<ExitCode> {
     } else {
         write!(out, "{}", ztsim::recommend::render_table(&rec))?;
         for f in &files {
-            writeln!(out, "wrote {}", terminal_safe(&f.display().to_string()))?;
+            eprintln!("wrote {}", terminal_safe(&f.display().to_string()));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -1506,7 +1583,7 @@ fn sweep(a: &ztsim::sweep::SweepArgs) -> Result<ExitCode> {
             terminal_safe(&p.display().to_string())
         );
     }
-    println!(
+    eprintln!(
         "{} cells{} ({} run, {} resumed from checkpoints), {} trials in {:.2} s on {} threads; wrote {}/cells.csv, trials.csv, manifest.json",
         r.cells_mine,
         if r.cells_mine < r.cells_total {
@@ -1526,7 +1603,7 @@ fn sweep(a: &ztsim::sweep::SweepArgs) -> Result<ExitCode> {
 
 fn merge(a: &ztsim::sweep::MergeArgs) -> Result<ExitCode> {
     let r = ztsim::sweep::merge(&a.dirs, &a.out)?;
-    println!(
+    eprintln!(
         "merged {} directories: {} cells; wrote {}/cells.csv, trials.csv, manifest.json",
         r.inputs,
         r.cells,
@@ -1569,18 +1646,16 @@ fn sensitivity(a: &ztsim::sweep::SensitivityArgs) -> Result<ExitCode> {
     } else {
         write!(out, "{}", sensitivity::table(&r, a.top))?;
         if let Some(dir) = &a.out {
-            writeln!(
-                out,
+            eprintln!(
                 "wrote {}/sensitivity.json and sensitivity.csv",
                 terminal_safe(&dir.display().to_string())
-            )?;
+            );
         }
         if let Some(dir) = &a.plot {
-            writeln!(
-                out,
+            eprintln!(
                 "wrote {}/tornado.png and tornado.svg",
                 terminal_safe(&dir.display().to_string())
-            )?;
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -33,6 +33,7 @@ pub mod report;
 pub mod rng;
 pub mod rules;
 pub mod scenario;
+pub mod schema;
 pub mod sharphound;
 pub mod sim;
 pub mod stats;

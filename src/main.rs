@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     ztsim::output::ignore_file_size_signal();
     quiet_on_closed_pipe();
     let args = cli::Cli::parse();
+    cli::configure_tables(args.plain);
     match cli::dispatch(args) {
         Ok(code) => code,
         // The reader of our output went away (`| head`): done, quietly.

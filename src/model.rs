@@ -6,7 +6,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The six Zero Trust pillars (the cross-cutting visibility pillar is the defender).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Pillar {
     /// Users, admins, service accounts, guests and groups.
@@ -49,7 +61,7 @@ impl Pillar {
 macro_rules! kinds {
     ($( $(#[doc = $doc:literal])* $variant:ident => $name:literal, $pillar:ident, $value:expr, $counts:expr; )*) => {
         /// Every kind of asset ztsim models. Segments are assets of the networks pillar.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum AssetKind { $( $(#[doc = $doc])* $variant, )* }
 
@@ -188,7 +200,19 @@ impl fmt::Display for AssetKind {
 }
 
 /// Network protocols that reachability rules and lateral-movement techniques speak.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
     /// Windows file sharing (SMB).
@@ -259,7 +283,19 @@ impl Protocol {
 }
 
 /// Strength of the second factor an identity is enrolled in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MfaStrength {
     /// No second factor.
@@ -276,7 +312,19 @@ pub enum MfaStrength {
 }
 
 /// Sensitivity label of a data asset.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Sensitivity {
     /// Meant to be published; exposure costs nothing.
@@ -291,7 +339,9 @@ pub enum Sensitivity {
 }
 
 /// Operating system of a device.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Os {
     /// Microsoft Windows (the default).
@@ -310,7 +360,19 @@ pub enum Os {
 }
 
 /// Relations between assets, in BloodHound's terms where one exists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RelationKind {
     /// `from` (identity or group) inherits every right of the group `to`.
@@ -505,7 +567,9 @@ impl fmt::Display for RelationKind {
 }
 
 /// Role an identity holds on an application (`role_on` relations).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AppRole {
     /// An ordinary user of the application (the default).
@@ -516,7 +580,7 @@ pub enum AppRole {
 }
 
 /// The form a credential takes; it decides which services it opens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialForm {
     /// A cleartext password: every protocol the identity may sign in with.
@@ -580,7 +644,9 @@ impl fmt::Display for CredentialForm {
 }
 
 /// The privilege a step yields on a host: a user's or an administrator's (root, SYSTEM).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Privilege {
     /// An ordinary user's: code runs, but local escalation is needed for more.

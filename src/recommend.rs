@@ -341,8 +341,7 @@ pub fn render_table(r: &Recommendation) -> String {
         fmt_metric(m, r.start.ci95[0]),
         fmt_metric(m, r.start.ci95[1])
     );
-    let mut tb = comfy_table::Table::new();
-    tb.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let mut tb = crate::report::term::table();
     tb.set_header(vec![
         "#",
         "add",
@@ -388,6 +387,7 @@ pub fn render_table(r: &Recommendation) -> String {
                 .unwrap_or_default(),
         ]);
     }
+    crate::report::term::keep_words(&mut tb);
     let _ = writeln!(s, "{tb}");
     let _ = writeln!(
         s,

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// One ATT&CK technique with ztsim's default numbers for a step that uses it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Technique {
     /// ATT&CK id (`T1566.002`).
@@ -41,7 +41,9 @@ pub struct Technique {
 }
 
 /// Distribution of the time one attempt takes, with the technique's mean.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeDist {
     /// Memoryless: MAL's time-to-compromise style, Exp(1/mean).

@@ -594,7 +594,8 @@ fn sharphound_round_trip() {
             "{args:?}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        String::from_utf8_lossy(&o.stdout).into_owned()
+        // What was written is a status line: on stderr.
+        String::from_utf8_lossy(&o.stderr).into_owned()
     };
     run(&["generate", "--size", "medium", "-o", yaml.to_str().unwrap()]);
     let said = run(&[

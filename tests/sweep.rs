@@ -117,8 +117,8 @@ fn a_hundred_cell_sweep_writes_one_row_per_cell_with_cis() {
     );
     let out = d.path().join("out");
     let o = ok(sweep(&spec, &out, &[]));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("100 cells"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("100 cells"), "{stderr}");
     // Not a terminal: plain progress lines, ending with a "done" line.
     assert!(String::from_utf8_lossy(&o.stderr).contains("sweep: done, 100.0%"));
     let (head, rows) = csv(&out.join("cells.csv"));
@@ -244,12 +244,12 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_bytes() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
     let o = ok(sweep(&b.spec, &out, &["--resume", "--quiet"]));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains(&format!("{} resumed", done)), "{stdout}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(&format!("{} resumed", done)), "{stderr}");
     assert_same_sweep(&out, &b.out);
     // Resuming a finished sweep redoes nothing and changes nothing.
     let o = ok(sweep(&b.spec, &out, &["--resume", "--quiet"]));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("0 run"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("0 run"));
     assert_same_sweep(&out, &b.out);
 }
 
@@ -280,7 +280,7 @@ fn four_shards_merged_equal_one_unsharded_run() {
         .collect();
     for c in children {
         let o = ok(c.wait_with_output().unwrap());
-        assert!(String::from_utf8_lossy(&o.stdout).contains("18 cells of 72"));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("18 cells of 72"));
     }
     let merged = d.path().join("merged");
     let o = ztsim()

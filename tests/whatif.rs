@@ -127,6 +127,8 @@ fn impact_from_a_principal_and_marked_tier_zero() {
 fn the_table_shows_both_arms_and_the_paired_interval() {
     let out = ztsim()
         .args(["whatif", CHOKE, "--remove-edge", "admin_to:helpdesk:dc"])
+        // A wide terminal, so that each cell is on one line for the substring checks.
+        .env("COLUMNS", "200")
         .output()
         .expect("runs");
     assert!(out.status.success());

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// The Zero Trust principle a control serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Principle {
     /// Authenticate and authorize every request on all available signals.
@@ -38,7 +38,7 @@ impl Principle {
 }
 
 /// Pillar of a control: the six asset pillars plus the cross-cutting ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ControlPillar {
     /// Identity controls (MFA, tiering, privileged access).
@@ -74,7 +74,7 @@ impl From<Pillar> for ControlPillar {
 
 /// A parameter of a control with its provenance: a published `source` or a stated
 /// `assumption`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParamDef {
     /// The number itself; its unit is whatever the effect using it expects.
@@ -99,6 +99,18 @@ pub enum ParamValue {
     /// The name of a parameter of the same control; its value is looked up when the control is
     /// resolved.
     Param(String),
+}
+
+impl schemars::JsonSchema for ParamValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ParamValue".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A number, or the name of one of the control's parameters.",
+            "type": ["number", "string"]
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for ParamValue {
@@ -127,7 +139,7 @@ impl<'de> Deserialize<'de> for ParamValue {
 }
 
 /// What an effect does to the attack steps it matches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EffectKind {
     /// Attack edges disappear.
@@ -151,7 +163,7 @@ pub enum EffectKind {
 }
 
 /// What the policy decision point demands of covered identities' requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Requirement {
     /// Any multi-factor authentication.
@@ -167,7 +179,9 @@ pub enum Requirement {
 }
 
 /// Which end of an attack edge must be covered for the effect to apply.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EffectEnd {
     /// The covered end must be the step's source (the identity signing in, the device dumping
@@ -181,7 +195,9 @@ pub enum EffectEnd {
 }
 
 /// What containment does after a detection (`respond` effects).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseAction {
     /// Isolate devices and disable identities involved in the detected step.
@@ -194,7 +210,9 @@ pub enum ResponseAction {
 }
 
 /// Which flows a `block` effect stops.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockReach {
     /// Flows from other segments only (macro-segmentation).
@@ -207,7 +225,9 @@ pub enum BlockReach {
 }
 
 /// Which way the flows a `block` effect stops go.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FlowDirection {
     /// Into the covered segments or devices (the default).
@@ -218,7 +238,7 @@ pub enum FlowDirection {
 }
 
 /// One effect of a control. Which fields apply depends on `kind`; validation checks them.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EffectDef {
     /// What the effect does; decides which of the other fields apply.
@@ -285,7 +305,7 @@ pub struct EffectDef {
 }
 
 /// Credential material an attack step uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Credential {
     /// A cleartext password (sprayed, cracked or phished).
@@ -311,7 +331,7 @@ impl Credential {
 }
 
 /// Which assets a control covers before the coverage fraction is applied.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScopeDef {
     /// Asset kinds; `segment` selects segments.
@@ -367,7 +387,7 @@ impl fmt::Display for ScopeDef {
 
 /// A control as written in a catalog, scenario or controls file: a new control, or an
 /// override of a catalog control with the same id (fields given replace the catalog's).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControlDef {
     /// Control id (`C01`...); a catalog id means an override.
@@ -409,7 +429,7 @@ pub struct ControlDef {
 }
 
 /// A named set of controls, optionally extending a preset or another set.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControlSetDef {
     /// Set name, shown in reports and used on the command line.
@@ -441,7 +461,7 @@ pub struct ControlUse {
     pub params: BTreeMap<String, f64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ControlUseFull {
     id: String,
@@ -451,6 +471,19 @@ struct ControlUseFull {
     scope: Option<ScopeDef>,
     #[serde(default)]
     params: BTreeMap<String, f64>,
+}
+
+impl schemars::JsonSchema for ControlUse {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ControlUse".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let full = generator.subschema_for::<ControlUseFull>();
+        schemars::json_schema!({
+            "description": "A control in a set: an id alone, or an id with coverage, scope and params.",
+            "anyOf": [{ "type": "string" }, full]
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for ControlUse {

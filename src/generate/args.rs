@@ -31,7 +31,12 @@ pub struct GenerateArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Write the scenario to FILE (atomically) instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "FILE"
+    )]
     pub output: Option<PathBuf>,
     /// Also write the estate's statistics (counts, degree distributions) as JSON to FILE.
     #[arg(long, value_name = "FILE")]

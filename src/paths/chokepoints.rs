@@ -1034,8 +1034,7 @@ fn write_must_pass(s: &mut String, r: &ChokeReport) {
 fn ranking_table(r: &ChokeReport) -> comfy_table::Table {
     use crate::report::terminal_safe as safe;
     let many = r.targets.len() > 1;
-    let mut tb = comfy_table::Table::new();
-    tb.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let mut tb = crate::report::term::table();
     let mut header = vec![
         "#",
         "removed",
@@ -1090,6 +1089,7 @@ fn ranking_table(r: &ChokeReport) -> comfy_table::Table {
         }
         tb.add_row(row);
     }
+    crate::report::term::keep_words(&mut tb);
     tb
 }
 

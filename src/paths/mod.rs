@@ -728,8 +728,7 @@ pub fn render_table(r: &PathsReport) -> String {
                 }
             }
             let _ = writeln!(s);
-            let mut tb = comfy_table::Table::new();
-            tb.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            let mut tb = crate::report::term::table();
             let mut header = vec![
                 "step",
                 "from",
@@ -771,6 +770,7 @@ pub fn render_table(r: &PathsReport) -> String {
                 }
                 tb.add_row(row);
             }
+            crate::report::term::keep_words(&mut tb);
             let _ = writeln!(s, "{tb}");
         }
     }

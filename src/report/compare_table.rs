@@ -1,7 +1,8 @@
+use super::term;
 use super::terminal_safe;
 use crate::compare::{CompareReport, Comparison, MedianDiff};
 use crate::stats::PairedDiff;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, CellAlignment};
 
 fn diff(d: &PairedDiff, scale: f64, unit: &str) -> String {
     let mark = if d.significant { "" } else { " (n.s.)" };
@@ -31,7 +32,7 @@ fn median(m: &MedianDiff) -> String {
     }
 }
 
-fn comparison_rows(t: &mut Table, cs: &[&Comparison]) {
+fn comparison_rows(cs: &[&Comparison]) -> Vec<(String, Vec<String>)> {
     type Row = (&'static str, fn(&Comparison) -> String);
     let rows: [Row; 6] = [
         ("Δ blast radius, assets", |c| {
@@ -53,40 +54,32 @@ fn comparison_rows(t: &mut Table, cs: &[&Comparison]) {
             median(&c.time_to_contain_p50)
         }),
     ];
-    for (label, f) in rows {
-        let mut row = vec![Cell::new(label)];
-        row.extend(
-            cs.iter()
-                .map(|c| Cell::new(f(c)).set_alignment(CellAlignment::Right)),
-        );
-        t.add_row(row);
-    }
+    rows.into_iter()
+        .map(|(label, f)| (label.to_string(), cs.iter().map(|c| f(c)).collect()))
+        .collect()
 }
 
 /// Paired differences against the baseline, one column per set; then the ablation ranking.
 pub fn comparison_table(r: &CompareReport) -> String {
     let mut out = String::new();
     if !r.comparisons.is_empty() {
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
         let base = terminal_safe(&r.comparisons[0].baseline);
-        let mut header = vec![Cell::new(format!("vs {base} (paired, 95% CI)"))];
-        header.extend(
-            r.comparisons
-                .iter()
-                .map(|c| Cell::new(terminal_safe(&c.name))),
+        let sets: Vec<String> = r
+            .comparisons
+            .iter()
+            .map(|c| terminal_safe(&c.name))
+            .collect();
+        let t = term::grid(
+            &format!("vs {base} (paired, 95% CI)"),
+            &sets,
+            &comparison_rows(&r.comparisons.iter().collect::<Vec<_>>()),
         );
-        t.set_header(header);
-        comparison_rows(&mut t, &r.comparisons.iter().collect::<Vec<_>>());
         out.push_str(&format!(
-            "paired differences (set − {base}); n.s. = CI includes 0\n{t}\n"
+            "paired differences (set − {base}); n.s. = CI includes 0\n{t}"
         ));
     }
     if let Some(a) = &r.ablation {
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
+        let mut t = term::table();
         t.set_header(vec![
             "rank",
             "control",
@@ -109,6 +102,7 @@ pub fn comparison_table(r: &CompareReport) -> String {
                     .set_alignment(CellAlignment::Right),
             ]);
         }
+        term::keep_words(&mut t);
         out.push_str(&format!(
             "ablation of {}: what each control is worth (a larger increase on removal = it matters more)\n{t}\n",
             terminal_safe(&a.preset)

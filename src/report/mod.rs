@@ -6,6 +6,7 @@ mod compare_table;
 mod html;
 mod navigator;
 mod table;
+pub mod term;
 mod trials_csv;
 
 pub use compare_table::comparison_table;

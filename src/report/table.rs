@@ -1,6 +1,6 @@
+use super::term;
 use super::terminal_safe;
 use crate::summary::{SetSummary, Summary};
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 fn hours(x: Option<f64>) -> String {
     match x {
@@ -17,16 +17,6 @@ fn pct(p: f64) -> String {
 
 /// The human-readable summary: one column per control set.
 pub fn summary_table(s: &Summary) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    let mut header = vec![Cell::new("metric")];
-    header.extend(
-        s.control_sets
-            .iter()
-            .map(|c| Cell::new(terminal_safe(&c.name))),
-    );
-    t.set_header(header);
     type Row = (&'static str, fn(&SetSummary) -> String);
     let rows: Vec<Row> = vec![
         ("blast radius, assets (mean [95% CI])", |c| {
@@ -60,10 +50,10 @@ pub fn summary_table(s: &Summary) -> String {
             )
         }),
         ("records exposed (mean)", |c| {
-            format!("{:.0}", c.records_exposed.mean)
+            term::count(c.records_exposed.mean)
         }),
         ("records exfiltrated (mean)", |c| {
-            format!("{:.0}", c.records_exfiltrated.mean)
+            term::count(c.records_exfiltrated.mean)
         }),
         ("detected (share of trials)", |c| {
             pct(c.detected.probability)
@@ -88,28 +78,32 @@ pub fn summary_table(s: &Summary) -> String {
             })
         }),
     ];
-    for (label, f) in rows {
-        let mut row = vec![Cell::new(label)];
-        row.extend(
+    let mut grid: Vec<(String, Vec<String>)> = rows
+        .into_iter()
+        .map(|(label, f)| (label.to_string(), s.control_sets.iter().map(f).collect()))
+        .collect();
+    for pillar in crate::model::Pillar::ALL {
+        grid.push((
+            format!("  {} (mean)", pillar.name()),
             s.control_sets
                 .iter()
-                .map(|c| Cell::new(f(c)).set_alignment(CellAlignment::Right)),
-        );
-        t.add_row(row);
+                .map(|c| {
+                    format!(
+                        "{:.2}",
+                        c.by_pillar.get(pillar.name()).copied().unwrap_or(0.0)
+                    )
+                })
+                .collect(),
+        ));
     }
-    for pillar in crate::model::Pillar::ALL {
-        let mut row = vec![Cell::new(format!("  {} (mean)", pillar.name()))];
-        row.extend(s.control_sets.iter().map(|c| {
-            Cell::new(format!(
-                "{:.2}",
-                c.by_pillar.get(pillar.name()).copied().unwrap_or(0.0)
-            ))
-            .set_alignment(CellAlignment::Right)
-        }));
-        t.add_row(row);
-    }
+    let sets: Vec<String> = s
+        .control_sets
+        .iter()
+        .map(|c| terminal_safe(&c.name))
+        .collect();
+    let t = term::grid("metric", &sets, &grid);
     format!(
-        "{}\nscenario: {} ({} assets, {} attack edges); {} trials, seed {}, horizon {} h\n{t}\n",
+        "{}\nscenario: {} ({} assets counted in the blast radius, {} attack edges)\n{} trials per set, seed {}, horizon {} h\n{t}",
         "ztsim: blast radius by control set",
         terminal_safe(&s.scenario),
         s.assets,

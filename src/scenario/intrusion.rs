@@ -7,7 +7,7 @@ use crate::model::{CredentialForm, Privilege};
 use serde::{Deserialize, Serialize};
 
 /// A credential of an identity, found somewhere in the estate (the `credentials:` list).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialDef {
     /// Unique id (shares the namespace of assets and segments).
@@ -41,7 +41,7 @@ pub struct CredentialDef {
 }
 
 /// A network service an asset offers (`services:` on an asset).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceDef {
     /// `ssh`, `rdp`, `smb`, `winrm`, `https`, `http`, `sql` (`mysql`, `mssql`, `postgres`,
@@ -56,7 +56,7 @@ pub struct ServiceDef {
 
 /// A known vulnerability of one service of an asset (`exploits:` on an asset): every
 /// foothold that reaches the service gets its own tries.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExploitDef {
     /// The service it exploits (a `services:` name of the asset); `None`: any service the
@@ -81,7 +81,7 @@ pub struct ExploitDef {
 
 /// One link's own numbers (a relation's `p`, `mean_hours` and `noise`), replacing the
 /// technique's on the steps derived from that relation alone.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkParams {
     /// Success probability of one try, in [0, 1].
@@ -104,7 +104,7 @@ impl LinkParams {
 
 /// Per-asset firewall rules (`firewall:` on a host): ingress and egress, first match wins,
 /// then the default of that direction.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FirewallDef {
     /// Rules for connections into the asset, in order.
@@ -122,7 +122,7 @@ pub struct FirewallDef {
 }
 
 /// One firewall rule: connections to or from `peer` on `services` get `action`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FirewallRule {
     /// Allow or deny.
@@ -136,7 +136,7 @@ pub struct FirewallRule {
 }
 
 /// What a firewall rule does with the connections it matches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FirewallAction {
     /// Let them through.

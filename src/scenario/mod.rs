@@ -28,7 +28,7 @@ use crate::model::{AppRole, AssetKind, MfaStrength, Os, Protocol, RelationKind, 
 use serde::{Deserialize, Serialize};
 
 /// A whole scenario file.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Short name of the scenario, used in reports.
@@ -71,7 +71,7 @@ pub struct Scenario {
 }
 
 /// A network segment (an asset of the networks pillar).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentDef {
     /// Segment id, referenced by assets' `segment`, by reachability and by scopes.
@@ -91,7 +91,7 @@ pub struct SegmentDef {
 }
 
 /// A directed reachability rule: assets in `from` can open connections to assets in `to`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReachDef {
     /// Source segment id (may be `internet`).
@@ -107,7 +107,7 @@ pub struct ReachDef {
 
 /// One asset of any pillar. Fields that do not apply to the asset's kind are rejected by
 /// validation, so a typo in the kind does not silently drop attributes.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetDef {
     /// Unique asset id.
@@ -240,7 +240,7 @@ pub struct AssetDef {
 
 /// What a certificate from a template says and what issuing one takes (SharpHound's
 /// certificate template properties). Every field defaults to the safe value.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateDef {
     /// Its certificates authenticate a client (an EKU for client authentication, PKINIT or
@@ -268,7 +268,9 @@ pub struct TemplateDef {
 }
 
 /// How a certificate authority's web enrollment endpoint can be reached (ESC8).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum WebEnrollment {
     /// No web enrollment (the default).
@@ -283,7 +285,7 @@ pub enum WebEnrollment {
 }
 
 /// A certificate authority's settings (SharpHound's enterprise CA data).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaDef {
     /// Its certificate is in the domain's NTAuth store, so the certificates it issues
@@ -304,7 +306,7 @@ pub struct CaDef {
 }
 
 /// What a `pki_object` is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PkiRole {
     /// The NTAuth store: the CAs whose certificates authenticate to domain controllers.
@@ -318,7 +320,7 @@ pub enum PkiRole {
 }
 
 /// A relation between two assets, read "`from` *kind* `to`".
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelationDef {
     /// Relation kind (the `type` field in files).
@@ -357,7 +359,7 @@ impl RelationDef {
 }
 
 /// Per-scenario change to a catalog technique's numbers; `None` keeps the catalog's.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TechniqueOverride {
     /// ATT&CK technique id; must be in the catalog.
@@ -383,7 +385,7 @@ pub struct TechniqueOverride {
 }
 
 /// Defender behaviour that does not depend on the control set.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DefenderDef {
     /// Mean hours from a detection to manual containment; absent means alerts are not acted on
@@ -396,7 +398,7 @@ pub struct DefenderDef {
 }
 
 /// Monte Carlo settings (defaults: 1000 trials, 720 hours, seed 1).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationDef {
     /// Trials per control set.

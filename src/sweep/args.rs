@@ -9,7 +9,12 @@ pub struct SweepArgs {
     /// Sweep spec (YAML or JSON); see docs/sweeps.md.
     pub spec: PathBuf,
     /// Output directory: cells.csv, trials.csv, manifest.json and cells/ (checkpoints).
-    #[arg(long, value_name = "DIR")]
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "DIR"
+    )]
     pub out: PathBuf,
     /// Finish an interrupted sweep in DIR: cells already checkpointed are not run again.
     #[arg(long)]
@@ -48,7 +53,12 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "DIR")]
     pub dirs: Vec<PathBuf>,
     /// Directory to write the merged sweep into.
-    #[arg(long, value_name = "DIR")]
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "DIR"
+    )]
     pub out: PathBuf,
 }
 
@@ -85,7 +95,12 @@ pub struct SensitivityArgs {
     #[arg(long, short = 't', default_value_t = 0)]
     pub threads: usize,
     /// Write sensitivity.json and sensitivity.csv into DIR.
-    #[arg(long, value_name = "DIR")]
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "DIR"
+    )]
     pub out: Option<PathBuf>,
     /// Draw the tornado chart into DIR (tornado.png and tornado.svg).
     #[arg(long, value_name = "DIR")]

@@ -498,8 +498,7 @@ pub fn to_csv(r: &SensitivityReport) -> Result<Vec<u8>> {
 
 /// The ranked parameters as a terminal table (the first `top`; 0 for all).
 pub fn table(r: &SensitivityReport, top: usize) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let mut t = crate::report::term::table();
     t.set_header(vec![
         "#",
         "parameter",
@@ -535,6 +534,7 @@ pub fn table(r: &SensitivityReport, top: usize) -> String {
             crate::report::terminal_safe(&prov),
         ]);
     }
+    crate::report::term::keep_words(&mut t);
     format!(
         "Sensitivity of {} under `{}` ({}), ±{:.0} % on each assumed parameter, {} trials per variant, seed {}\nbaseline: blast radius {:.2} [{:.2}, {:.2}], P(crown jewel) {:.3} [{:.3}, {:.3}]\n{t}\n{} parameters varied{}; {} skipped (see the JSON).\n",
         crate::report::terminal_safe(&r.scenario),

@@ -3,7 +3,7 @@
 use super::{Exact, SetWhatIf, TimeToTierZero, WhatIfReport};
 use crate::report::terminal_safe;
 use crate::stats::{PairedDiff, Proportion};
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, CellAlignment, Table};
 
 fn exact(e: &Exact) -> [String; 3] {
     let s = |x: &super::Share| format!("{:.1}% ({}/{})", 100.0 * x.share, x.count, x.of);
@@ -50,9 +50,7 @@ fn time_diff(s: &SetWhatIf) -> String {
 }
 
 fn set_table(s: &SetWhatIf) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    let mut t = crate::report::term::table();
     t.set_header(vec![
         "metric",
         "as it is",
@@ -96,6 +94,7 @@ fn set_table(s: &SetWhatIf) -> Table {
         );
         t.add_row(row);
     }
+    crate::report::term::keep_words(&mut t);
     t
 }
 
