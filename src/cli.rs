@@ -626,7 +626,10 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
     } else {
         a.controls.clone()
     };
-    let (summary, runs) = prep.simulate(&sets, &opt)?;
+    let (summary, runs) = {
+        let bar = crate::progress::TrialBar::new("run");
+        prep.simulate_observed(&sets, &opt, &bar)?
+    };
     if let Some(dir) = &a.out {
         ztsim::report::write_outputs(dir, &prep.estate, &summary, &runs)
             .with_context(|| format!("writing results to {}", dir.display()))?;
@@ -681,12 +684,13 @@ fn compare(a: &CompareArgs) -> Result<ExitCode> {
     if sets.is_empty() {
         sets.push("none".into());
     }
-    let (report, runs) = ztsim::compare::compare(
+    let (report, runs) = ztsim::compare::compare_observed(
         &prep,
         &sets,
         a.baseline.as_deref(),
         a.ablate.as_deref(),
         &opt,
+        &crate::progress::TrialBar::new("compare"),
     )?;
     if let Some(dir) = &a.sim.out {
         ztsim::report::write_outputs(dir, &prep.estate, &report.summary, &runs)
@@ -787,7 +791,10 @@ fn plot(a: &PlotArgs) -> Result<ExitCode> {
 }
 
 fn validate(a: &ValidateArgs) -> Result<ExitCode> {
-    let prep = Prepared::from_files(&a.file, &a.controls_files.files, &a.limits.limits())?;
+    let prep = {
+        let _s = crate::progress::Spinner::new("checking the scenario");
+        Prepared::from_files(&a.file, &a.controls_files.files, &a.limits.limits())?
+    };
     print_warnings(&prep);
     let s = &prep.loaded.scenario;
     println!(
@@ -1056,6 +1063,7 @@ fn generate(a: &ztsim::generate::GenerateArgs) -> Result<ExitCode> {
     use ztsim::generate::{self as g, Format};
     let params = a.params()?;
     let t0 = std::time::Instant::now();
+    let spinner = crate::progress::Spinner::new("generating the estate");
     let scenario = g::generate(&params);
     let t_gen = t0.elapsed().as_secs_f64();
     let bytes = match a.format() {
@@ -1063,6 +1071,7 @@ fn generate(a: &ztsim::generate::GenerateArgs) -> Result<ExitCode> {
         Format::Yaml => g::to_yaml(&scenario, &g::yaml_header(&params)).into_bytes(),
     };
     let t_ser = t0.elapsed().as_secs_f64() - t_gen;
+    drop(spinner);
     match &a.output {
         Some(f) => ztsim::output::write_atomic(f, &bytes)
             .with_context(|| format!("writing {}", f.display()))?,
@@ -1111,6 +1120,7 @@ fn import_bloodhound(a: &BloodhoundArgs) -> Result<ExitCode> {
         Some(p) => Some(import::Overlay::from_file(p, &limits)?),
         None => None,
     };
+    let spinner = crate::progress::Spinner::new("importing the collection");
     let (mut draft, mut report, _graph) = bloodhound::import(&a.path, &opts)
         .with_context(|| format!("importing {}", a.path.display()))?;
     let mut source = a.path.display().to_string();
@@ -1124,6 +1134,7 @@ fn import_bloodhound(a: &BloodhoundArgs) -> Result<ExitCode> {
         source = format!("{source} and {}", az.display());
     }
     let done = import::finish(draft, overlay.as_ref(), report, &source, &limits)?;
+    drop(spinner);
     write_import(&done, &a.output, &limits)
 }
 
@@ -1138,10 +1149,12 @@ fn import_azurehound(a: &AzurehoundArgs) -> Result<ExitCode> {
         Some(p) => Some(import::Overlay::from_file(p, &limits)?),
         None => None,
     };
+    let spinner = crate::progress::Spinner::new("importing the tenant");
     let (draft, report) = azurehound::import(&a.path, &opts)
         .with_context(|| format!("importing {}", a.path.display()))?;
     let source = a.path.display().to_string();
     let done = import::finish(draft, overlay.as_ref(), report, &source, &limits)?;
+    drop(spinner);
     write_import(&done, &a.output, &limits)
 }
 
@@ -1448,7 +1461,10 @@ fn paths(a: &PathsArgs) -> Result<ExitCode> {
         seed,
         threads: c.threads,
     };
-    let report = ztsim::paths::analyze(&est, &plan, &opt)?;
+    let report = {
+        let _s = crate::progress::Spinner::new("finding attack paths");
+        ztsim::paths::analyze(&est, &plan, &opt)?
+    };
     let mut out = std::io::stdout().lock();
     if c.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
@@ -1475,7 +1491,10 @@ fn chokepoints(a: &ChokepointsArgs) -> Result<ExitCode> {
         seed,
         threads: c.threads,
     };
-    let report = ztsim::paths::chokepoints::analyze(&est, &set, &opt)?;
+    let report = {
+        let _s = crate::progress::Spinner::new("ranking choke points");
+        ztsim::paths::chokepoints::analyze(&est, &set, &opt)?
+    };
     let mut out = std::io::stdout().lock();
     if c.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
@@ -1505,12 +1524,15 @@ fn recommend(a: &RecommendArgs) -> Result<ExitCode> {
         seed: a.seed.unwrap_or(prep.loaded.scenario.simulation.seed),
         threads: a.threads,
     };
-    let rec = ztsim::recommend::recommend(
-        &prep.estate,
-        &prep.loaded.scenario.control_sets,
-        &prep.catalog,
-        &opt,
-    )?;
+    let rec = {
+        let _s = crate::progress::Spinner::new("pricing control additions");
+        ztsim::recommend::recommend(
+            &prep.estate,
+            &prep.loaded.scenario.control_sets,
+            &prep.catalog,
+            &opt,
+        )?
+    };
     let files = match &a.plot {
         Some(dir) => ztsim::recommend::write_frontier(&rec, dir)
             .with_context(|| format!("writing the frontier chart to {}", dir.display()))?,

@@ -4,7 +4,7 @@
 
 use crate::controls::{ResolvedSet, resolve_set};
 use crate::error::Result;
-use crate::montecarlo::{RunOptions, SetRun, run_sets};
+use crate::montecarlo::{RunOptions, SetRun};
 use crate::pipeline::Prepared;
 use crate::plan;
 use crate::sim::TrialOutcome;
@@ -198,6 +198,25 @@ pub fn compare(
     ablate: Option<&str>,
     opt: &RunOptions,
 ) -> Result<(CompareReport, Vec<SetRun>)> {
+    compare_observed(
+        prep,
+        names,
+        baseline,
+        ablate,
+        opt,
+        &crate::montecarlo::Unobserved,
+    )
+}
+
+/// [`compare`], with the trials watched by `obs` (a progress bar).
+pub fn compare_observed(
+    prep: &Prepared,
+    names: &[String],
+    baseline: Option<&str>,
+    ablate: Option<&str>,
+    opt: &RunOptions,
+    obs: &dyn crate::montecarlo::Observer,
+) -> Result<(CompareReport, Vec<SetRun>)> {
     let sc = &prep.loaded.scenario;
     let mut sets: Vec<ResolvedSet> = Vec::new();
     fn push(sets: &mut Vec<ResolvedSet>, s: ResolvedSet) {
@@ -233,7 +252,7 @@ pub fn compare(
         .iter()
         .map(|s| Arc::new(plan::build(&prep.estate, s, opt.seed)))
         .collect();
-    let runs = run_sets(&prep.estate, &plans, opt)?;
+    let runs = crate::montecarlo::run_sets_observed(&prep.estate, &plans, opt, obs)?;
     let threads = if opt.threads == 0 {
         rayon::current_num_threads()
     } else {

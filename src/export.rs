@@ -552,27 +552,23 @@ fn dot(g: &Graph) -> String {
     s
 }
 
-/// XML text: the five entities escaped; characters XML 1.0 does not allow (controls other
-/// than tab and line breaks, U+FFFE, U+FFFF) replaced by U+FFFD.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
+/// Text XML 1.0 can hold: characters it does not allow (controls other than tab and line
+/// breaks, U+FFFE, U+FFFF) replaced by U+FFFD. Escaping is quick-xml's.
+pub fn xml_clean(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => '\u{fffd}',
+            c => c,
+        })
+        .collect()
 }
 
-fn graphml(g: &Graph) -> String {
-    // Keys: one per property name and element, typed from the values seen.
+/// GraphML keys: one per property name, typed from the values seen (mixed types: string).
+fn graphml_keys<'a>(
+    fixed: &[&str],
+    props: impl Iterator<Item = (&'a String, &'a Prop)>,
+) -> BTreeMap<String, &'static str> {
     fn ty(p: &Prop) -> &'static str {
         match p {
             Prop::Num(_) => "double",
@@ -580,103 +576,127 @@ fn graphml(g: &Graph) -> String {
             _ => "string",
         }
     }
-    let mut node_keys: BTreeMap<String, &'static str> = BTreeMap::new();
-    node_keys.insert("label".into(), "string");
-    node_keys.insert("ztsim_id".into(), "string");
-    for n in &g.nodes {
-        for (k, v) in &n.props {
-            let t = node_keys.entry(k.clone()).or_insert(ty(v));
-            if *t != ty(v) {
-                *t = "string";
-            }
+    let mut keys: BTreeMap<String, &'static str> =
+        fixed.iter().map(|k| (k.to_string(), "string")).collect();
+    for (k, v) in props {
+        let t = keys.entry(k.clone()).or_insert(ty(v));
+        if *t != ty(v) {
+            *t = "string";
         }
     }
-    let mut edge_keys: BTreeMap<String, &'static str> = BTreeMap::new();
-    edge_keys.insert("kind".into(), "string");
-    for e in &g.edges {
-        for (k, v) in &e.props {
-            let t = edge_keys.entry(k.clone()).or_insert(ty(v));
-            if *t != ty(v) {
-                *t = "string";
+    keys
+}
+
+type XmlWriter = quick_xml::Writer<Vec<u8>>;
+
+/// `<data key="K">text</data>`.
+fn graphml_data(w: &mut XmlWriter, key: &str, text: &str) -> std::io::Result<()> {
+    w.create_element("data")
+        .with_attribute(("key", key))
+        .write_text_content(quick_xml::events::BytesText::new(&xml_clean(text)))?;
+    Ok(())
+}
+
+fn graphml(g: &Graph) -> String {
+    let node_keys = graphml_keys(
+        &["label", "ztsim_id"],
+        g.nodes.iter().flat_map(|n| &n.props),
+    );
+    let edge_keys = graphml_keys(&["kind"], g.edges.iter().flat_map(|e| &e.props));
+    let ids = |keys: &BTreeMap<String, &'static str>, p: &str| -> BTreeMap<String, String> {
+        keys.keys()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), format!("{p}{i}")))
+            .collect()
+    };
+    let (nk, ek) = (ids(&node_keys, "n"), ids(&edge_keys, "e"));
+    let mut w = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
+    // Writing into memory cannot fail; an error would only be an I/O error of the Vec.
+    let _ = graphml_document(&mut w, g, (&node_keys, &nk), (&edge_keys, &ek));
+    let mut s = String::from_utf8(w.into_inner()).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+type Keys<'a> = (
+    &'a BTreeMap<String, &'static str>,
+    &'a BTreeMap<String, String>,
+);
+
+fn graphml_document(w: &mut XmlWriter, g: &Graph, nodes: Keys, edges: Keys) -> std::io::Result<()> {
+    use quick_xml::events::{BytesDecl, Event};
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    w.create_element("graphml")
+        .with_attributes([
+            ("xmlns", "http://graphml.graphdrawing.org/xmlns"),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            (
+                "xsi:schemaLocation",
+                "http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd",
+            ),
+        ])
+        .write_inner_content(|w| {
+            for (what, (keys, ids)) in [("node", nodes), ("edge", edges)] {
+                for (k, t) in keys {
+                    w.create_element("key")
+                        .with_attributes([
+                            ("id", ids[k].as_str()),
+                            ("for", what),
+                            ("attr.name", xml_clean(k).as_str()),
+                            ("attr.type", t),
+                        ])
+                        .write_empty()?;
+                }
             }
-        }
-    }
-    let nk: BTreeMap<&str, String> = node_keys
-        .keys()
-        .enumerate()
-        .map(|(i, k)| (k.as_str(), format!("n{i}")))
-        .collect();
-    let ek: BTreeMap<&str, String> = edge_keys
-        .keys()
-        .enumerate()
-        .map(|(i, k)| (k.as_str(), format!("e{i}")))
-        .collect();
-    let mut s = String::new();
-    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    s.push_str("<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd\">\n");
-    for (k, t) in &node_keys {
-        let _ = writeln!(
-            s,
-            "  <key id=\"{}\" for=\"node\" attr.name=\"{}\" attr.type=\"{t}\"/>",
-            nk[k.as_str()],
-            xml_escape(k)
-        );
-    }
-    for (k, t) in &edge_keys {
-        let _ = writeln!(
-            s,
-            "  <key id=\"{}\" for=\"edge\" attr.name=\"{}\" attr.type=\"{t}\"/>",
-            ek[k.as_str()],
-            xml_escape(k)
-        );
-    }
-    s.push_str("  <graph id=\"G\" edgedefault=\"directed\">\n");
+            w.create_element("graph")
+                .with_attributes([("id", "G"), ("edgedefault", "directed")])
+                .write_inner_content(|w| graphml_elements(w, g, nodes.1, edges.1))?;
+            Ok(())
+        })?;
+    Ok(())
+}
+
+fn graphml_elements(
+    w: &mut XmlWriter,
+    g: &Graph,
+    nk: &BTreeMap<String, String>,
+    ek: &BTreeMap<String, String>,
+) -> std::io::Result<()> {
     // GraphML ids are NMTOKENs: nodes get generated ids; the ztsim id is data.
     let mut gid: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     for (i, n) in g.nodes.iter().enumerate() {
         let id = format!("v{i}");
         gid.insert(n.id.as_str(), id.clone());
-        let _ = write!(s, "    <node id=\"{id}\">");
-        let _ = write!(
-            s,
-            "<data key=\"{}\">{}</data><data key=\"{}\">{}</data>",
-            nk["label"],
-            xml_escape(&n.label),
-            nk["ztsim_id"],
-            xml_escape(&n.id)
-        );
-        for (k, v) in &n.props {
-            let _ = write!(
-                s,
-                "<data key=\"{}\">{}</data>",
-                nk[k.as_str()],
-                xml_escape(&prop_text(v))
-            );
-        }
-        s.push_str("</node>\n");
+        w.create_element("node")
+            .with_attribute(("id", id.as_str()))
+            .write_inner_content(|w| {
+                graphml_data(w, &nk["label"], &n.label)?;
+                graphml_data(w, &nk["ztsim_id"], &n.id)?;
+                for (k, v) in &n.props {
+                    graphml_data(w, &nk[k], &prop_text(v))?;
+                }
+                Ok(())
+            })?;
     }
     for (i, e) in g.edges.iter().enumerate() {
         let (Some(f), Some(t)) = (gid.get(e.from.as_str()), gid.get(e.to.as_str())) else {
             continue;
         };
-        let _ = write!(
-            s,
-            "    <edge id=\"r{i}\" source=\"{f}\" target=\"{t}\"><data key=\"{}\">{}</data>",
-            ek["kind"],
-            xml_escape(&e.kind)
-        );
-        for (k, v) in &e.props {
-            let _ = write!(
-                s,
-                "<data key=\"{}\">{}</data>",
-                ek[k.as_str()],
-                xml_escape(&prop_text(v))
-            );
-        }
-        s.push_str("</edge>\n");
+        w.create_element("edge")
+            .with_attributes([
+                ("id", format!("r{i}").as_str()),
+                ("source", f.as_str()),
+                ("target", t.as_str()),
+            ])
+            .write_inner_content(|w| {
+                graphml_data(w, &ek["kind"], &e.kind)?;
+                for (k, v) in &e.props {
+                    graphml_data(w, &ek[k], &prop_text(v))?;
+                }
+                Ok(())
+            })?;
     }
-    s.push_str("  </graph>\n</graphml>\n");
-    s
+    Ok(())
 }
 
 #[cfg(test)]
@@ -686,10 +706,7 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(dot_quote("a\"b\\c\nd\u{7}"), "\"a\\\"b\\\\c\\nd\"");
-        assert_eq!(
-            xml_escape("<a & 'b'>\u{1}"),
-            "&lt;a &amp; &apos;b&apos;&gt;\u{fffd}"
-        );
+        assert_eq!(xml_clean("<a & 'b'>\u{1}"), "<a & 'b'>\u{fffd}");
         assert_eq!(set_key("C01+C14"), "compromise_c01_c14");
         assert_eq!(success_key("compromise_c01_c14_"), "success_c01_c14_");
         assert_eq!(node_kind(AssetKind::ServiceAccount), "ZT_ServiceAccount");

@@ -1,6 +1,7 @@
 //! The `ztsim` binary: parses arguments and calls the library.
 
 mod cli;
+mod progress;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -44,6 +44,19 @@ pub struct SetRun {
     pub seconds: f64,
 }
 
+/// Watches a run's trials as they finish (a progress bar in the CLI). Called from worker
+/// threads; what it does with the counts is its own business, not the simulation's.
+pub trait Observer: Sync {
+    /// The run will play `trials` trials in all.
+    fn start(&self, _trials: u64) {}
+    /// `trials` more trials finished.
+    fn done(&self, _trials: u64) {}
+}
+
+/// Watches nothing.
+pub struct Unobserved;
+impl Observer for Unobserved {}
+
 /// Plays `opt.trials` trials against each plan on a pool of `opt.threads` workers, trial i
 /// of every plan on the same trial key. Fails only if the thread pool cannot start.
 pub fn run_sets(
@@ -51,14 +64,35 @@ pub fn run_sets(
     plans: &[Arc<ControlPlan>],
     opt: &RunOptions,
 ) -> Result<Vec<SetRun>> {
+    run_sets_observed(est, plans, opt, &Unobserved)
+}
+
+/// [`run_sets`], telling `obs` how many trials there are and as they finish.
+pub fn run_sets_observed(
+    est: &Arc<Estate>,
+    plans: &[Arc<ControlPlan>],
+    opt: &RunOptions,
+    obs: &dyn Observer,
+) -> Result<Vec<SetRun>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opt.threads)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", opt.threads)))?;
-    Ok(pool.install(|| plans.iter().map(|plan| run_set(est, plan, opt)).collect()))
+    obs.start(opt.trials as u64 * plans.len() as u64);
+    Ok(pool.install(|| {
+        plans
+            .iter()
+            .map(|plan| run_set(est, plan, opt, obs))
+            .collect()
+    }))
 }
 
-fn run_set(est: &Arc<Estate>, plan: &Arc<ControlPlan>, opt: &RunOptions) -> SetRun {
+fn run_set(
+    est: &Arc<Estate>,
+    plan: &Arc<ControlPlan>,
+    opt: &RunOptions,
+    obs: &dyn Observer,
+) -> SetRun {
     // The one clock read in the core: `timing` in the summary, outside every trial.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
@@ -86,6 +120,7 @@ fn run_set(est: &Arc<Estate>, plan: &Arc<ControlPlan>, opt: &RunOptions) -> SetR
             if let Ok(mut p) = pool.lock() {
                 p.push(engine);
             }
+            obs.done(out.len() as u64);
             out
         })
         .collect();

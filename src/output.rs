@@ -26,6 +26,12 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         path: path.to_path_buf(),
         cause,
     };
+    // `-` is standard output, as for every Unix tool that writes a file.
+    if path == Path::new("-") {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        return out.write_all(bytes).and_then(|_| out.flush()).map_err(werr);
+    }
     // A symbolic link (`/dev/stdout` -> `/proc/self/fd/1` -> a file or a pipe) is written
     // through: the link stays, and its target is replaced or written in place.
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())

@@ -6,7 +6,7 @@ use crate::controls::{Catalog, resolve_set};
 use crate::error::{Diagnostic, Error, Result};
 use crate::estate::{self, Estate};
 use crate::limits::Limits;
-use crate::montecarlo::{RunOptions, SetRun, run_sets};
+use crate::montecarlo::{RunOptions, SetRun};
 use crate::plan::{self, ControlPlan};
 use crate::scenario::{
     LoadedScenario, apply_controls_files, load_scenario_str, locate_all, read_scenario_text,
@@ -56,7 +56,7 @@ impl Prepared {
         limits: &Limits,
     ) -> Result<Prepared> {
         let text = read_scenario_text(path, limits)?;
-        let mut loaded = load_scenario_str(&text, &path.display().to_string(), limits)?;
+        let mut loaded = load_scenario_str(&text, &crate::scenario::origin_of(path), limits)?;
         if let Some(pf) = patch {
             let ptext = read_scenario_text(pf, limits)?;
             loaded.scenario = crate::scenario::apply_patch_str(
@@ -157,8 +157,18 @@ impl Prepared {
     /// Plays `opt.trials` trials of every named set on common random numbers and summarizes
     /// them; also returns the raw runs, in the order named.
     pub fn simulate(&self, names: &[String], opt: &RunOptions) -> Result<(Summary, Vec<SetRun>)> {
+        self.simulate_observed(names, opt, &crate::montecarlo::Unobserved)
+    }
+
+    /// [`Prepared::simulate`], with the trials watched by `obs` (a progress bar).
+    pub fn simulate_observed(
+        &self,
+        names: &[String],
+        opt: &RunOptions,
+        obs: &dyn crate::montecarlo::Observer,
+    ) -> Result<(Summary, Vec<SetRun>)> {
         let plans = self.plans(names, opt.seed)?;
-        let runs = run_sets(&self.estate, &plans, opt)?;
+        let runs = crate::montecarlo::run_sets_observed(&self.estate, &plans, opt, obs)?;
         let threads = if opt.threads == 0 {
             rayon::current_num_threads()
         } else {

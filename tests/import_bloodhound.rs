@@ -15,18 +15,24 @@ use ztsim::import::{self, Finished, Overlay};
 use ztsim::limits::Limits;
 use ztsim::scenario::Scenario;
 
-/// BloodHound's v6 fixtures, when ../shared is beside the repository. Without it these
-/// tests skip with a notice (a user's fresh clone has no ../shared); with
-/// `ZTSIM_REQUIRE_BH_FIXTURES=1`, which `.ci/run` sets, a missing copy is a failure.
+/// BloodHound's v6 fixtures, when ../shared is beside the repository (`ZTSIM_SHARED_DIR`
+/// names another place; `.ci/run` points it at an empty directory once to prove the fresh
+/// clone's path). Without it these tests skip with a notice (a user's fresh clone has no
+/// ../shared); with `ZTSIM_REQUIRE_BH_FIXTURES=1`, which `.ci/run` sets, a missing copy is
+/// a failure.
 fn reference() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/bloodhound-v6");
+    let shared = std::env::var_os("ZTSIM_SHARED_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+        PathBuf::from,
+    );
+    let p = shared.join("reference/bloodhound-v6");
     let present =
         p.join("EXPECTED.json").is_file() && p.join("ingest").is_dir() && p.join("all").is_dir();
     if present {
         return Some(p);
     }
     let msg = format!(
-        "BloodHound reference fixtures missing at {} (expected ../shared/reference/bloodhound-v6 next to the repository)",
+        "BloodHound reference fixtures missing at {} (expected ../shared/reference/bloodhound-v6 next to the repository, or ZTSIM_SHARED_DIR)",
         p.display()
     );
     assert!(

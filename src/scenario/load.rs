@@ -31,17 +31,38 @@ pub struct LoadedScenario {
 /// starting with `{`).
 pub fn load_scenario_file(path: &Path, limits: &Limits) -> Result<LoadedScenario> {
     let text = read_scenario_text(path, limits)?;
-    load_scenario_str(&text, &path.display().to_string(), limits)
+    load_scenario_str(&text, &origin_of(path), limits)
 }
 
-/// Reads a scenario file as UTF-8 text, refusing files over the size limit before reading.
+/// `-` names standard input.
+fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// How messages name a file: its path, or `<stdin>` for `-`.
+pub fn origin_of(path: &Path) -> String {
+    if is_stdin(path) {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads a scenario file (`-`: standard input) as UTF-8 text, refusing files over the size
+/// limit before reading.
 pub fn read_scenario_text(path: &Path, limits: &Limits) -> Result<String> {
-    let origin = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|cause| Error::Read {
-        path: path.to_path_buf(),
-        cause,
-    })?;
-    if meta.len() > limits.max_file_bytes {
+    let origin = origin_of(path);
+    let size = if is_stdin(path) {
+        0
+    } else {
+        std::fs::metadata(path)
+            .map_err(|cause| Error::Read {
+                path: path.to_path_buf(),
+                cause,
+            })?
+            .len()
+    };
+    if size > limits.max_file_bytes {
         return Err(Error::Invalid(Diagnostics {
             file: origin,
             items: vec![
@@ -49,8 +70,7 @@ pub fn read_scenario_text(path: &Path, limits: &Limits) -> Result<String> {
                     "",
                     format!(
                         "file is {} bytes, over the limit of {} bytes",
-                        meta.len(),
-                        limits.max_file_bytes
+                        size, limits.max_file_bytes
                     ),
                 )
                 .with_hint("raise the limit with --max-file-bytes if the file is trusted"),
@@ -60,14 +80,16 @@ pub fn read_scenario_text(path: &Path, limits: &Limits) -> Result<String> {
     // The size in the metadata is 0 for devices and pipes (`/dev/zero`, `<(cmd)`): the
     // read itself is bounded too.
     let mut bytes = Vec::new();
+    let source: Box<dyn std::io::Read> = if is_stdin(path) {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|cause| Error::Read {
+            path: path.to_path_buf(),
+            cause,
+        })?)
+    };
     std::io::Read::read_to_end(
-        &mut std::io::Read::take(
-            std::fs::File::open(path).map_err(|cause| Error::Read {
-                path: path.to_path_buf(),
-                cause,
-            })?,
-            limits.max_file_bytes.saturating_add(1),
-        ),
+        &mut std::io::Read::take(source, limits.max_file_bytes.saturating_add(1)),
         &mut bytes,
     )
     .map_err(|cause| Error::Read {

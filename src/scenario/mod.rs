@@ -18,7 +18,9 @@ pub use intrusion::{
 // The `attacker:` section's types belong to the attacker profiles they override.
 pub use crate::attacker::{AttackerDef, EntryVector, Strategy};
 
-pub use load::{LoadedScenario, load_scenario_file, load_scenario_str, read_scenario_text};
+pub use load::{
+    LoadedScenario, load_scenario_file, load_scenario_str, origin_of, read_scenario_text,
+};
 pub use locate::{locate_all, yaml_syntax_error};
 pub(crate) use parse::{DocKind, is_json, parse_strict, plain_message};
 pub use patch::{Patch, RelationRef, apply_patch, apply_patch_str};

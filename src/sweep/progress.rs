@@ -40,7 +40,8 @@ impl StderrProgress {
     /// A bar when standard error is a terminal, else a line every `interval`.
     pub fn new(label: &str, interval: Duration) -> StderrProgress {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            // Hidden until `start` knows the totals: no "0/0 trials" first frame.
+            let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
             b.set_style(
                 ProgressStyle::with_template(
                     "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} trials, {msg}, ETA {eta}",
@@ -126,6 +127,7 @@ impl Progress for StderrProgress {
                 b.set_length(trials);
                 b.set_message(format!("0/{cells} cells"));
                 b.reset_eta();
+                b.set_draw_target(ProgressDrawTarget::stderr());
             }
             None => self.line(false),
         }

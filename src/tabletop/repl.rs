@@ -198,7 +198,9 @@ pub fn run(s: &mut Session) -> Result<()> {
                 }
                 let _ = ed.add_history_entry(trimmed);
                 let r = s.execute(trimmed);
-                out.write_all(colour(&crate::report::terminal_safe(&r.text)).as_bytes())
+                // anstream drops the colours under NO_COLOR (and CLICOLOR=0).
+                anstream::AutoStream::auto(&mut out)
+                    .write_all(colour(&crate::report::terminal_safe(&r.text)).as_bytes())
                     .map_err(io)?;
                 out.flush().map_err(io)?;
                 if let Some(h) = ed.helper_mut() {
