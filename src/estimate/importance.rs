@@ -56,7 +56,9 @@ pub fn tilt(plan: &ControlPlan, q: &[f64]) -> ControlPlan {
         }
         t.p[e] = qe as f32;
         let pc = plan.p_compliant[e] as f64;
-        if pc > 0.0 && pc < 1.0 {
+        if qe <= 0.0 || qe >= 1.0 {
+            t.p_compliant[e] = if pc > 0.0 { qe as f32 } else { 0.0 };
+        } else if pc > 0.0 && pc < 1.0 {
             let o = odds(pc) * odds(qe) / odds(p);
             t.p_compliant[e] = (o / (1.0 + o)) as f32;
         }
@@ -279,5 +281,54 @@ fn lean_towards(est: &Estate, plan: &ControlPlan, q: &mut [f64]) {
             let o = 3.0 * *qe / (1.0 - *qe).max(1e-9);
             *qe = clip(plan.p[e] as f64, o / (1.0 + o));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::Target;
+    use crate::pipeline::Prepared;
+    use crate::sim::Engine;
+
+    #[test]
+    fn a_trial_under_a_tilted_plan_carries_its_exact_likelihood_ratio() {
+        let text = include_str!("../../tests/scenarios/estimate/chain-2.yaml");
+        let prep = Prepared::from_str(text, "chain-2.yaml", &Default::default()).unwrap();
+        let goal = Target::parse("asset:ws-3")
+            .unwrap()
+            .resolve(&prep.loaded.scenario, &prep.estate)
+            .unwrap();
+        let plan = prep.plans(&["none".into()], 1).unwrap().pop().unwrap();
+        let plan = goal.watching(&prep.estate, &plan);
+        // Every uncertain step made certain: each trial hits through both p = 0.1 steps,
+        // and its weight is exactly 0.1 x 0.1.
+        let q: Vec<f64> = plan
+            .p
+            .iter()
+            .map(|&p| if p > 0.0 { 1.0 } else { 0.0 })
+            .collect();
+        let tilted = Arc::new(tilt(&plan, &q));
+        let mut engine = Engine::new(prep.estate.clone(), tilted, 1);
+        for i in 0..50 {
+            let p = crate::estimate::play_to_hit(&mut engine, &goal, i, TrialKey::derived(1, 7, i));
+            assert!(p.hit);
+            assert!((p.log_lr - 0.01f64.ln()).abs() < 1e-6, "{}", p.log_lr);
+        }
+        // An untilted plan (q = p) weighs nothing.
+        let same: Vec<f64> = plan.p.iter().map(|&p| p as f64).collect();
+        let mut engine = Engine::new(prep.estate.clone(), Arc::new(tilt(&plan, &same)), 1);
+        for i in 0..50 {
+            let p = crate::estimate::play_to_hit(&mut engine, &goal, i, TrialKey::derived(1, 7, i));
+            assert_eq!(p.log_lr, 0.0);
+        }
+    }
+
+    #[test]
+    fn tuned_odds_stay_within_half_the_plan_and_0_99() {
+        assert_eq!(clip(0.1, 0.001), 0.05);
+        assert_eq!(clip(0.1, 1.0), Q_MAX);
+        assert_eq!(clip(1.0, 0.5), 1.0);
+        assert_eq!(clip(0.0, 0.5), 0.0);
     }
 }

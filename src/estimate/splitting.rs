@@ -147,3 +147,82 @@ pub(crate) fn run(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::{Goal, Target};
+    use crate::pipeline::Prepared;
+
+    fn chain(k: usize) -> (Prepared, Arc<ControlPlan>, Goal) {
+        let text = match k {
+            2 => include_str!("../../tests/scenarios/estimate/chain-2.yaml"),
+            _ => include_str!("../../tests/scenarios/estimate/chain-4.yaml"),
+        };
+        let prep = Prepared::from_str(text, "chain.yaml", &Default::default()).unwrap();
+        let target = Target::parse(&format!("asset:ws-{}", k + 1)).unwrap();
+        let goal = target.resolve(&prep.loaded.scenario, &prep.estate).unwrap();
+        let plan = prep.plans(&["none".into()], 1).unwrap().pop().unwrap();
+        let plan = Arc::new(goal.watching(&prep.estate, &plan));
+        (prep, plan, goal)
+    }
+
+    #[test]
+    fn a_paused_trial_resumed_on_its_own_key_plays_as_if_never_paused() {
+        let (prep, plan, goal) = chain(4);
+        let top = goal.max_score(&plan);
+        let mut engine = Engine::new(prep.estate.clone(), plan.clone(), 1);
+        let mut paused_at_least_once = false;
+        for i in 0..300 {
+            let key = TrialKey::derived(5, 9, i);
+            engine.begin_keyed(i, key);
+            engine.play(None);
+            let whole = (played(&engine, &goal), engine.trial().st.m.compromised);
+            engine.begin_keyed(i, key);
+            for z in 0..top {
+                let halted = engine.play(Some(goal.halt_above(&plan, Some(z))));
+                paused_at_least_once |= halted && z > 0;
+            }
+            engine.play(None);
+            let resumed = (played(&engine, &goal), engine.trial().st.m.compromised);
+            assert_eq!(whole.0.hit, resumed.0.hit, "trial {i}");
+            assert_eq!(whole.0.score, resumed.0.score, "trial {i}");
+            assert_eq!(whole.0.steps, resumed.0.steps, "trial {i}");
+            assert_eq!(whole.1, resumed.1, "trial {i}");
+        }
+        assert!(paused_at_least_once);
+    }
+
+    #[test]
+    fn progress_scores_count_steps_left_and_top_only_on_a_hit() {
+        let (prep, plan, goal) = chain(4);
+        // ws-1 (start) .. ws-5 (target): four lateral steps and the dumps between them.
+        let d = |id: &str| plan.watch_dist[prep.estate.index[id] as usize];
+        assert_eq!(d("ws-5"), 0);
+        assert!(d("u-4") < d("ws-4") && d("ws-4") < d("u-3") && d("u-1") < d("ws-1"));
+        let mut engine = Engine::new(prep.estate.clone(), plan.clone(), 1);
+        let top = goal.max_score(&plan);
+        for i in 0..200 {
+            engine.begin_keyed(i, TrialKey::derived(1, 1, i));
+            engine.play(None);
+            let p = played(&engine, &goal);
+            assert_eq!(p.hit, p.score == top, "trial {i}");
+        }
+    }
+
+    #[test]
+    fn a_splitting_run_on_two_steps_averages_to_the_exact_answer() {
+        let (prep, plan, goal) = chain(2);
+        let opt = crate::estimate::Options::new(0.1, crate::estimate::Method::Splitting);
+        let w = Workers::new(prep.estate.clone(), &goal, &opt).unwrap();
+        let mut engine = Engine::new(prep.estate.clone(), plan.clone(), 1);
+        let runs = 2000;
+        let ests: Vec<f64> = (0..runs)
+            .map(|r| one_run(&mut engine, &w, &plan, r, 20).0)
+            .collect();
+        let m = crate::stats::mean_ci(&ests);
+        assert!(m.ci95[0] <= 0.01 && 0.01 <= m.ci95[1], "{m:?}");
+        // Each run's estimate is a product of survival fractions times a share of N.
+        assert!(ests.iter().all(|&e| (0.0..=1.0).contains(&e)));
+    }
+}
