@@ -95,9 +95,10 @@ fn play_recording(
         .iter()
         .map(|&e| (e, st.tries[e as usize], 0u8))
         .collect();
+    draws.sort_unstable_by_key(|d| d.0);
     for &e in &st.won {
-        if let Some(d) = draws.iter_mut().find(|d| d.0 == e) {
-            d.2 = d.2.saturating_add(1);
+        if let Ok(i) = draws.binary_search_by_key(&e, |d| d.0) {
+            draws[i].2 = draws[i].2.saturating_add(1);
         }
     }
     (p, draws)
