@@ -8,6 +8,8 @@
 //! - `entry`: a trial whose attacker can do nothing, on estates of every size: the fixed
 //!   cost of a trial.
 //! - `parallel`: batch Monte Carlo on 1 and 2 threads.
+//! - `random_graph`: the engine and the kernel, in the same run, on the random directed
+//!   graph of issue 17 (10,000 accounts, mean out-degree 10, p = 0.15): trials per second.
 //! - `incremental`: a one-asset edit to the estate's World and the recompile of only the
 //!   edges it touches, beside a full compile of the same World.
 //!
@@ -293,6 +295,69 @@ fn bench_kernel(c: &mut Criterion) {
     g.finish();
 }
 
+/// The issue's random directed graph as a scenario: `n` accounts, each with the
+/// reset-password right over `degree` others on average (uniform random targets, a
+/// seeded generator), every reset (T1098) succeeding with p, one try, no defender, no
+/// discovery, a horizon no trial reaches; the attacker starts holding account 0. Every
+/// relation is exactly one attack edge (password on the source grants password on the
+/// target), so the engine and the kernel play the same independent cascade.
+fn random_graph(n: usize, degree: usize, p: f64) -> Arc<Estate> {
+    use std::fmt::Write;
+    let mut state = 0x5eed_u64;
+    let mut next = |m: usize| {
+        state = ztsim::rng::mix64(state.wrapping_add(0x9E37_79B9_7F4A_7C15));
+        (state % m as u64) as usize
+    };
+    let mut y = String::from("name: random-graph\nsegments: []\nassets:\n");
+    for i in 0..n {
+        writeln!(y, "  - {{id: u{i}, kind: user, tier: 2, mfa: none}}").unwrap();
+    }
+    y.push_str("relations:\n");
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..n {
+        for _ in 0..degree {
+            let j = next(n);
+            if j != i && seen.insert((i, j)) {
+                writeln!(y, "  - {{type: can_reset_password, from: u{i}, to: u{j}}}").unwrap();
+            }
+        }
+    }
+    write!(
+        y,
+        "attacker:\n  entry: []\n  start: [u0]\n  strategy: random\n  parallelism: 0\n  max_tries: 1\n  discovery: false\ntechniques:\n  - {{id: T1098, p: {p}, noise: 0}}\nsimulation:\n  horizon_hours: 1000000\n"
+    )
+    .unwrap();
+    Prepared::from_str(&y, "random-graph.yaml", &Limits::default())
+        .unwrap()
+        .estate
+}
+
+/// ztsim and the kernel on the issue's random graph (10,000 nodes, mean out-degree 10,
+/// p = 0.15), in the same run: trials per second of each.
+fn bench_random_graph(c: &mut Criterion) {
+    let mut g = c.benchmark_group("random_graph");
+    g.sample_size(10);
+    let n = if measuring() { 10_000 } else { 1_000 };
+    let est = random_graph(n, 10, 0.15);
+    let catalog = Catalog::builtin().unwrap();
+    let none = Arc::new(plan::build(
+        &est,
+        &resolve_set("none", &[], &catalog).unwrap(),
+        1,
+    ));
+    let t = 20u64;
+    g.throughput(Throughput::Elements(t));
+    let mut k = Kernel::new(&est, &none);
+    g.bench_function(BenchmarkId::new("kernel_trials", n), |b| {
+        b.iter(|| black_box((0..t).map(|i| k.trial(i)).sum::<u64>()))
+    });
+    let mut engine = Engine::new(est.clone(), none.clone(), 1);
+    g.bench_function(BenchmarkId::new("ztsim_trials", n), |b| {
+        b.iter(|| black_box(play(&mut engine, t)))
+    });
+    g.finish();
+}
+
 fn bench_entry(c: &mut Criterion) {
     let mut g = c.benchmark_group("entry");
     for n in sizes() {
@@ -436,6 +501,7 @@ criterion_group!(
     bench_trials,
     bench_kernel,
     bench_entry,
-    bench_parallel
+    bench_parallel,
+    bench_random_graph
 );
 criterion_main!(benches);

@@ -125,6 +125,11 @@ pub enum Command {
         after_help = "Examples:\n  ztsim whatif scenarios/flat-ad.yaml --remove-edge member_of:svc-backup:domain-admins\n  ztsim whatif estate.yaml --disable svc-sql --remove-edge admin_to:helpdesk:dc01 -c none -c initial --trials 500 --json\nWhat each number means and how the pairing is exact: docs/whatif.md."
     )]
     Whatif(WhatifArgs),
+    /// Estimate a rare attack outcome's probability to a stated precision: crude Monte Carlo, importance sampling (cross-entropy tilt) or multilevel splitting.
+    #[command(
+        after_help = "Examples:\n  ztsim estimate scenarios/hybrid-cloud.yaml -c optimal --target crown-jewel --rel-error 0.1\n  ztsim estimate estate.yaml -c advanced --target asset:db-erp --method splitting --max-seconds 120 --json\n  ztsim estimate scenarios/flat-ad.yaml -c initial --target blast>=20\nTargets: crown-jewel, asset:ID, tier-zero, blast>=K. Methods and what the output means: docs/estimate.md."
+    )]
+    Estimate(EstimateArgs),
     /// Export a scenario's assets and relations as a graph: BloodHound OpenGraph JSON, Graphviz DOT or GraphML.
     #[command(
         after_help = "Examples:\n  ztsim export estate.yaml --format opengraph -o estate-opengraph.json\n  ztsim run estate.yaml --out results/ && ztsim export estate.yaml --format dot --results results/ | dot -Tsvg > estate.svg\n  ztsim export estate.yaml --format graphml -o estate.graphml\n  ztsim generate --size large -o big.yaml && ztsim export big.yaml --format sharphound -o big-sharphound.zip"
@@ -307,6 +312,59 @@ pub struct WhatifArgs {
         visible_alias = "output",
         value_name = "FILE"
     )]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub controls_files: ControlsFileArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct EstimateArgs {
+    /// Scenario file (YAML or JSON).
+    pub scenario: PathBuf,
+    /// The control set (`none`, a set the scenario defines, a preset, or catalog ids joined with `+`).
+    #[arg(long = "controls", short = 'c', value_name = "SET")]
+    pub controls: String,
+    /// What to estimate the probability of: crown-jewel, asset:ID, tier-zero or blast>=K.
+    #[arg(long, value_name = "TARGET")]
+    pub target: String,
+    /// Stop when the 95% CI's half-width is at most this fraction of the estimate (0 < r < 1).
+    #[arg(
+        long = "rel-error",
+        default_value_t = 0.1,
+        allow_negative_numbers = true
+    )]
+    pub rel_error: f64,
+    /// auto (crude if affordable, else importance sampling, else splitting), crude, is, splitting.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub method: ztsim::estimate::Method,
+    /// Stop after this many seconds of wall time, precise or not, and say where it stands.
+    #[arg(long = "max-seconds", value_name = "S", default_value_t = 600.0)]
+    pub max_seconds: f64,
+    /// Stop after this many attack steps, precise or not (a budget that does not depend on the machine).
+    #[arg(long = "max-steps", value_name = "N")]
+    pub max_steps: Option<u64>,
+    /// Master seed (default: the scenario's `simulation.seed`).
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core). Results do not depend on it unless time runs out.
+    #[arg(long, short = 't', default_value_t = 0)]
+    pub threads: usize,
+    /// Attacker profile, replacing the scenario's: opportunistic, ransomware, apt, insider.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Trials of the crude pilot run (and of each cross-entropy stage).
+    #[arg(long = "pilot-trials", default_value_t = 2000)]
+    pub pilot_trials: u32,
+    /// Particles per splitting run.
+    #[arg(long, default_value_t = 100)]
+    pub particles: u32,
+    /// Print the estimate as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the estimate as JSON to this file (atomically).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub controls_files: ControlsFileArgs,
@@ -577,6 +635,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Schema { out } => schema(out.as_deref()),
         Command::Man => man_page(),
         Command::Whatif(a) => whatif(&a),
+        Command::Estimate(a) => estimate(&a),
         Command::Tabletop(a) => tabletop(&a),
         Command::Sweep(a) => sweep(&a),
         Command::Merge(a) => merge(&a),
@@ -743,6 +802,43 @@ fn whatif(a: &WhatifArgs) -> Result<ExitCode> {
         writeln!(out)?;
     } else {
         write!(out, "{}", ztsim::whatif::table(&report))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn estimate(a: &EstimateArgs) -> Result<ExitCode> {
+    let target = ztsim::estimate::Target::parse(&a.target)?;
+    let mut opt = ztsim::estimate::Options::new(a.rel_error, a.method);
+    opt.threads = a.threads;
+    opt.max_steps = a.max_steps;
+    opt.pilot_trials = a.pilot_trials;
+    opt.particles = a.particles;
+    opt.check()?;
+    if a.max_seconds.is_nan() || a.max_seconds <= 0.0 {
+        return Err(ztsim::Error::Usage(format!(
+            "--max-seconds {}: give a positive number of seconds",
+            a.max_seconds
+        ))
+        .into());
+    }
+    let prep = prepare_analysis(
+        &a.scenario,
+        &a.controls_files,
+        &a.limits,
+        a.profile.as_deref(),
+    )?;
+    opt.seed = a.seed.unwrap_or(prep.loaded.scenario.simulation.seed);
+    let report = prep.estimate(&a.controls, &target, &opt, Some(a.max_seconds))?;
+    if let Some(file) = &a.out {
+        ztsim::output::write_json(file, &report)
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", report.table())?;
     }
     Ok(ExitCode::SUCCESS)
 }

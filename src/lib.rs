@@ -15,6 +15,7 @@ pub mod coverage;
 pub mod edge;
 pub mod error;
 pub mod estate;
+pub mod estimate;
 pub mod explain;
 pub mod export;
 pub mod generate;

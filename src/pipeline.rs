@@ -184,4 +184,33 @@ impl Prepared {
         );
         Ok((summary, runs))
     }
+
+    /// Estimates the probability of `target` under control set `set` to the precision of
+    /// `opt` ([`crate::estimate`]), stopping after `max_seconds` of wall time if given:
+    /// the clock is read here, not in the estimators.
+    pub fn estimate(
+        &self,
+        set: &str,
+        target: &crate::estimate::Target,
+        opt: &crate::estimate::Options,
+        max_seconds: Option<f64>,
+    ) -> Result<crate::estimate::Estimate> {
+        opt.check()?;
+        let plan = self
+            .plans(&[set.to_string()], opt.seed)?
+            .pop()
+            .ok_or_else(|| Error::Usage("no control set named".into()))?;
+        let started = std::time::Instant::now();
+        let keep_going = move || max_seconds.is_none_or(|m| started.elapsed().as_secs_f64() < m);
+        let mut est = crate::estimate::estimate(
+            &self.loaded.scenario,
+            &self.estate,
+            &plan,
+            target,
+            opt,
+            &keep_going,
+        )?;
+        est.timed(started.elapsed().as_secs_f64());
+        Ok(est)
+    }
 }

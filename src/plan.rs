@@ -14,6 +14,7 @@ use crate::policy::{Policy, Signals, decide};
 use crate::techniques::TechniqueCatalog;
 use fixedbitset::FixedBitSet;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Standing fraction of an eligible (JIT) right when no control says otherwise \[assumption\].
 pub const ELIGIBLE_STANDING: f64 = 0.1;
@@ -31,6 +32,7 @@ pub struct Response {
 
 /// A control set applied to one estate: per-edge success, detection and response, the
 /// identity policies, and the reachability after blocks. Built by [`build`].
+#[derive(Clone)]
 pub struct ControlPlan {
     /// The control set's name.
     pub name: String,
@@ -68,6 +70,25 @@ pub struct ControlPlan {
     /// Nodes whose first compromise a trial times ([`crate::sim::TrialOutcome::watch_hours`]):
     /// Tier Zero for `ztsim whatif`; empty (nothing timed) unless set.
     pub watch: FixedBitSet,
+    /// Per node: attack steps from it to the nearest node of `watch` (0 on `watch`,
+    /// `u32::MAX` when none leads there); empty unless set. A trial keeps the best it
+    /// reached ([`crate::sim::TrialState::best_dist`]): the progress score of rare-event
+    /// splitting ([`crate::estimate`]).
+    pub watch_dist: Vec<u32>,
+    /// Set on a *tilted* plan (importance sampling): the untilted success probabilities.
+    /// `p` and `p_compliant` then hold the tilted ones the draws use, and every success
+    /// draw multiplies the trial's likelihood ratio by p/q, every failure by (1-p)/(1-q)
+    /// ([`crate::sim::TrialState::log_lr`]). The attacker's preferences read these.
+    pub nominal: Option<Arc<Nominal>>,
+}
+
+/// The untilted success probabilities of a tilted plan ([`ControlPlan::nominal`]).
+#[derive(Clone, Debug)]
+pub struct Nominal {
+    /// Per edge: the plan's own `p`.
+    pub p: Vec<f32>,
+    /// Per edge: the plan's own `p_compliant`.
+    pub p_compliant: Vec<f32>,
 }
 
 impl ControlPlan {
@@ -227,6 +248,8 @@ pub fn build(est: &Estate, set: &ResolvedSet, seed: u64) -> ControlPlan {
         covered,
         order: Vec::new(),
         watch: FixedBitSet::new(),
+        watch_dist: Vec::new(),
+        nominal: None,
     };
     plan.order = preference_order(est, &plan);
     plan
@@ -651,7 +674,9 @@ pub fn static_score(est: &Estate, plan: &ControlPlan, e: usize) -> f64 {
                 .get(dst)
                 .copied()
                 .unwrap_or(f32::INFINITY) as f64;
-            d + edge.mean_hours as f64 / plan.p[e].max(1e-6) as f64
+            // A tilted plan leaves the attacker's preferences as they were.
+            let p = plan.nominal.as_ref().map_or(plan.p[e], |n| n.p[e]);
+            d + edge.mean_hours as f64 / p.max(1e-6) as f64
         }
     };
     score + prof.noise_aversion * NOISE_WEIGHT_HOURS * plan.detect[e] as f64

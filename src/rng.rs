@@ -51,6 +51,17 @@ impl TrialKey {
         TrialKey(rng.random(), rng.random())
     }
 
+    /// The key of stream `index` of a family `tag` derived from the master seed: the
+    /// random streams of a rare-event estimator's stages, runs and split copies, each a
+    /// pure function of (seed, tag, index) and apart from the trial keys of
+    /// the plain trial keys (tag 0 gives those).
+    pub fn derived(master_seed: u64, tag: u64, index: u64) -> TrialKey {
+        if tag == 0 {
+            return TrialKey::new(master_seed, index);
+        }
+        TrialKey::new(mix64(master_seed ^ mix64(tag)), index)
+    }
+
     /// A generator for one (what, which, purpose) triple.
     pub fn stream(&self, what: u64, which: u64, purpose: u64) -> SplitMix64 {
         let h = mix64(

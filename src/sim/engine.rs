@@ -472,6 +472,10 @@ pub fn advance(cx: &Ctx, st: &mut TrialState, until: f64, max_actions: Option<u3
         until.min(cx.est.horizon_hours)
     };
     let mut done = 0;
+    if st.halt.is_some_and(|h| h.met(st)) {
+        st.halted = true;
+        return done;
+    }
     dispatch(cx, st);
     while st.ended.is_none() {
         let Some(ev) = st.events.peek() else { break };
@@ -492,6 +496,12 @@ pub fn advance(cx: &Ctx, st: &mut TrialState, until: f64, max_actions: Option<u3
         drain_free(cx, st);
         if cx.certain && st.stop_at_watch && st.m.watch_at.is_some() {
             break;
+        }
+        if st.halt.is_some_and(|h| h.met(st)) {
+            // Paused mid-trial: resumed later (the next `advance` dispatches first), so
+            // the end test waits too.
+            st.halted = true;
+            return done;
         }
         // The reachability analysis (certain) explores everything: stopping at the first
         // objective would hide the others.
@@ -544,7 +554,11 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
         return;
     }
     let (w, t) = (e as u64, try_no as u64);
-    let success = cx.certain || cx.key.uniform(w, t, purpose::SUCCESS) < cx.p(st, ei) as f64;
+    let q = cx.p(st, ei);
+    let success = cx.certain || cx.key.uniform(w, t, purpose::SUCCESS) < q as f64;
+    if let Some(nom) = &cx.plan.nominal {
+        likelihood(st, nom, ei, q, success);
+    }
     let d = cx.plan.detect[ei];
     let detected = !cx.certain && d > 0.0 && cx.key.uniform(w, t, purpose::DETECT) < d as f64;
     journal(
@@ -604,6 +618,24 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
     }
 }
 
+/// Multiplies the trial's likelihood ratio by what one success draw of edge `e`, made
+/// with the tilted probability `q`, weighs under the untilted plan `nom`.
+fn likelihood(st: &mut TrialState, nom: &crate::plan::Nominal, e: usize, q: f32, success: bool) {
+    let p = if st.compliant_live > 0 {
+        nom.p_compliant[e]
+    } else {
+        nom.p[e]
+    };
+    if p != q {
+        let (p, q) = (p as f64, q as f64);
+        st.log_lr += if success {
+            (p / q).ln()
+        } else {
+            ((1.0 - p) / (1.0 - q)).ln()
+        };
+    }
+}
+
 /// Adds state bits to a node and everything that follows: metrics, footholds, new steps.
 /// `via` is the attack edge that gave the bits (`NO_EDGE` for starts and injects).
 pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
@@ -659,6 +691,9 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
         }
         if st.m.watch_at.is_none() && cx.plan.watch.contains(ni) {
             st.m.watch_at = Some(st.now);
+        }
+        if let Some(&d) = cx.plan.watch_dist.get(ni) {
+            st.best_dist = st.best_dist.min(d);
         }
     }
     if new & bits::EXFIL != 0 && old & bits::EXFIL == 0 {

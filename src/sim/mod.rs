@@ -13,7 +13,7 @@
 pub mod engine;
 pub mod state;
 
-pub use state::{EndReason, Happening, JournalEntry, TrialState};
+pub use state::{EndReason, Halt, Happening, JournalEntry, TrialState};
 
 use crate::estate::{Estate, NodeId};
 use crate::plan::ControlPlan;
@@ -272,6 +272,39 @@ impl Engine {
         t.st.journaling = journaling;
         let (cx, st) = t.parts();
         engine::start(&cx, st);
+    }
+
+    /// Resets the state and places the attacker for trial `index`, drawing from `key`
+    /// rather than the key of (seed, index): a rare-event estimator's own streams.
+    pub fn begin_keyed(&mut self, index: u64, key: TrialKey) {
+        let mut t = self.trial_mut();
+        let t = &mut *t;
+        t.key = key;
+        t.st.reset(index);
+        let (cx, st) = t.parts();
+        engine::start(&cx, st);
+    }
+
+    /// Switches the trial's key mid-run: every draw from now on comes from `key` (a
+    /// split trial's copy continues on a fresh stream of its own).
+    pub fn rekey(&mut self, key: TrialKey) {
+        self.trial_mut().key = key;
+    }
+
+    /// Plays the trial on to its end (the horizon, or nothing left to do), or until
+    /// `halt` is met; returns whether it halted. A halted trial resumes where it stopped
+    /// on the next call. No timeline is kept.
+    pub fn play(&mut self, halt: Option<Halt>) -> bool {
+        let t = self.world.resource_mut::<Trial>().into_inner();
+        let (cx, st) = t.parts();
+        if st.ended.is_some() {
+            return false;
+        }
+        st.halt = halt;
+        st.halted = false;
+        engine::advance(&cx, st, f64::INFINITY, None);
+        st.halt = None;
+        st.halted
     }
 
     /// One tick of the schedule: every event due up to `until`, or `max_actions` steps.

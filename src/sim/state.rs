@@ -81,7 +81,8 @@ impl EndReason {
 
 /// The dynamic state of one trial. Per-node vectors are indexed by [`NodeId`], per-edge
 /// ones by edge id ([`Estate::edges`]), per-stream ones by stream id ([`Estate::streams`]),
-/// per-segment ones by segment index.
+/// per-segment ones by segment index. `Clone` snapshots a trial mid-run.
+#[derive(Clone)]
 pub struct TrialState {
     /// Index of the trial being played.
     pub trial: u64,
@@ -186,6 +187,36 @@ pub struct TrialState {
     pub journal: Vec<JournalEntry>,
     /// The trial's metrics so far.
     pub m: Metrics,
+    /// Under a tilted plan ([`crate::plan::ControlPlan::nominal`]): the log of the
+    /// likelihood ratio of the success draws made so far, untilted over tilted (0 else).
+    pub log_lr: f64,
+    /// The fewest attack steps left from a node compromised so far to the plan's `watch`
+    /// set ([`crate::plan::ControlPlan::watch_dist`]); `u32::MAX` when unknown or none.
+    pub best_dist: u32,
+    /// Where [`crate::sim::engine::advance`] stops early, mid-trial; `None`: never.
+    pub halt: Option<Halt>,
+    /// Set when `advance` stopped because `halt` was met.
+    pub halted: bool,
+}
+
+/// A point at which a trial is paused, mid-run, to be resumed (rare-event splitting) or
+/// abandoned (the event of interest happened).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Halt {
+    /// Stop once `best_dist` is below this.
+    CloserThan(u32),
+    /// Stop once this many assets count as compromised.
+    BlastAtLeast(u32),
+}
+
+impl Halt {
+    /// Whether the trial in `st` has reached the halt point.
+    pub fn met(self, st: &TrialState) -> bool {
+        match self {
+            Halt::CloserThan(d) => st.best_dist < d,
+            Halt::BlastAtLeast(k) => st.m.compromised >= k,
+        }
+    }
 }
 
 /// One thing that happened in a trial, at a time.
@@ -405,6 +436,10 @@ impl TrialState {
                 tech_successes: vec![0; techs],
                 ..Metrics::default()
             },
+            log_lr: 0.0,
+            best_dist: u32::MAX,
+            halt: None,
+            halted: false,
         }
     }
 
@@ -470,6 +505,10 @@ impl TrialState {
         self.journal.clear();
         self.now = 0.0;
         self.trial = trial;
+        self.log_lr = 0.0;
+        self.best_dist = u32::MAX;
+        self.halt = None;
+        self.halted = false;
         let m = &mut self.m;
         m.by_kind.iter_mut().for_each(|x| *x = 0);
         m.tech_attempts.iter_mut().for_each(|x| *x = 0);
