@@ -31,6 +31,7 @@ pub struct Response {
 
 /// A control set applied to one estate: per-edge success, detection and response, the
 /// identity policies, and the reachability after blocks. Built by [`build`].
+#[derive(Clone)]
 pub struct ControlPlan {
     /// The control set's name.
     pub name: String,
