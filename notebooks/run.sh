@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Produces the notebooks' inputs with the built ztsim binary and executes both notebooks with
+# Produces the notebooks' inputs with the built ztsim binary, installs the Python package, and
+# executes every notebook with
 # pytest --nbmake, keeping executed copies (with their charts) in target/notebooks/executed/.
 #
 #   bash notebooks/run.sh
@@ -46,6 +47,15 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 say "installing notebooks/requirements.txt into $VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+# The Python package (rl-baseline.ipynb): the wheel python/run-tests.sh built, else built here.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+WHEEL=$(ls "$ROOT"/target/python/wheels/ztsim-*.whl 2>/dev/null | head -n 1 || true)
+if [ -z "$WHEEL" ]; then
+    say "building the ztsim wheel"
+    "$VENV/bin/maturin" build --release --locked --quiet -m python/Cargo.toml -o "$ROOT/target/python/wheels"
+    WHEEL=$(ls "$ROOT"/target/python/wheels/ztsim-*.whl | head -n 1)
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$WHEEL"
 t_env=$(date +%s.%N)
 
 # Inputs: a small sweep and a sensitivity analysis.

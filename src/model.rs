@@ -149,7 +149,7 @@ kinds! {
 
 impl AssetKind {
     /// An account or group (a credential belongs to the identities pillar but is none).
-    pub(crate) fn is_identity(self) -> bool {
+    pub fn is_identity(self) -> bool {
         self.pillar() == Pillar::Identities
             && !matches!(self, AssetKind::Credential)
             && !self.is_pki_object()

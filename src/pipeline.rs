@@ -116,14 +116,30 @@ impl Prepared {
     /// Replaces the scenario's attacker profile (the scenario's explicit attacker fields
     /// still apply) and recompiles the estate, whose entry and impact steps depend on it.
     pub fn set_profile(&mut self, name: &str) -> Result<()> {
-        if crate::attacker::Profile::builtin(name).is_none() {
-            return Err(Error::Usage(format!(
-                "unknown attacker profile `{name}`; built-in profiles: {}",
-                crate::attacker::Profile::NAMES.join(", ")
-            )));
-        }
-        self.estate = Arc::new(estate::compile_world(&self.world, Some(name)));
+        self.estate = self.estate_for(Some(name))?;
         Ok(())
+    }
+
+    /// The estate compiled for attacker profile `profile` (the scenario's own when `None`),
+    /// leaving this one as it is: what a step-by-step episode with another profile plays on.
+    pub fn estate_for(&self, profile: Option<&str>) -> Result<Arc<Estate>> {
+        match profile {
+            None => Ok(self.estate.clone()),
+            Some(name) if crate::attacker::Profile::builtin(name).is_none() => {
+                Err(Error::Usage(format!(
+                    "unknown attacker profile `{name}`; built-in profiles: {}",
+                    crate::attacker::Profile::NAMES.join(", ")
+                )))
+            }
+            Some(name) => Ok(Arc::new(estate::compile_world(&self.world, Some(name)))),
+        }
+    }
+
+    /// Resolves control set `name` and plans it against `est` (this scenario's estate,
+    /// possibly under another profile: [`Prepared::estate_for`]); `seed` draws coverage.
+    pub fn plan_on(&self, est: &Estate, name: &str, seed: u64) -> Result<Arc<ControlPlan>> {
+        let set = resolve_set(name, &self.loaded.scenario.control_sets, &self.catalog)?;
+        Ok(Arc::new(plan::build(est, &set, seed)))
     }
 
     /// The control sets to run when the user names none: `none` and every set the

@@ -13,7 +13,7 @@ pub use compare_table::comparison_table;
 pub use html::{html_escape, html_report};
 pub use navigator::navigator_layer;
 pub use table::summary_table;
-pub use trials_csv::trials_csv;
+pub use trials_csv::{Column, trial_columns, trials_csv};
 // Untrusted names are made safe where output is written; kept here under their old path.
 pub use crate::output::{csv_safe, terminal_safe};
 

@@ -277,7 +277,7 @@ fn open_step(cx: &Ctx, st: &TrialState, e: usize, max_tries: u8) -> bool {
 }
 
 /// Takes the next item the attacker wants: an edge to try, or None when nothing is left.
-fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
+pub(crate) fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
     loop {
         let Reverse((key, item)) = if cx.certain {
             Reverse((0, st.unordered.pop()?))
@@ -342,7 +342,7 @@ fn next_edge(cx: &Ctx, st: &mut TrialState, max_tries: u8) -> Option<u32> {
     }
 }
 
-fn drain_free(cx: &Ctx, st: &mut TrialState) {
+pub(crate) fn drain_free(cx: &Ctx, st: &mut TrialState) {
     while let Some(e) = st.free_queue.pop() {
         st.m.edges_examined += 1;
         let edge = cx.est.edges[e as usize];
@@ -397,69 +397,89 @@ fn reachable(cx: &Ctx, st: &TrialState, edge: &AttackEdge) -> bool {
     crate::plan::step_reaches(cx.est, cx.plan, edge, &st.reach_now, &st.reach_allowed_now)
 }
 
-/// Starts as many attack steps as the attacker has free hands for.
-pub fn dispatch(cx: &Ctx, st: &mut TrialState) {
-    let par = cx.est.profile.parallelism;
-    let max_tries = cx.est.profile.max_tries.min(255) as u8;
-    if !cx.certain
+/// Whether the time budget of the attacker's profile is spent: it starts nothing more.
+pub(crate) fn out_of_time(cx: &Ctx, st: &TrialState) -> bool {
+    !cx.certain
         && cx
             .est
             .profile
             .time_budget_hours
             .is_some_and(|b| st.now >= b)
-    {
+}
+
+/// Starts as many attack steps as the attacker has free hands for.
+pub fn dispatch(cx: &Ctx, st: &mut TrialState) {
+    let par = cx.est.profile.parallelism;
+    let max_tries = cx.est.profile.max_tries.min(255) as u8;
+    if out_of_time(cx, st) {
         return;
     }
     while par == 0 || st.in_flight < par {
         let Some(e) = next_edge(cx, st, max_tries) else {
             break;
         };
-        let ei = e as usize;
-        let edge = cx.est.edges[ei];
-        let p = cx.plan.p[ei].max(cx.plan.p_compliant[ei]);
-        if p <= 0.0 || effective_grant(st, &edge).is_none() {
-            continue;
+        if usable(cx, st, e) {
+            start_step(cx, st, e);
         }
-        if st.tries[ei] >= tries_allowed(cx, st, ei) {
-            spend(cx, st, e);
-            continue;
-        }
-        if edge.proto != 0 && !knows(cx, st, edge.at) {
-            // The attacker has not seen the target yet: the step waits for its discovery.
-            wait_for(cx, st, e, edge.at);
-            continue;
-        }
-        if edge.proto != 0 && !reachable(cx, st, &edge) {
-            let seg = cx.est.node(edge.at).net;
-            st.touch_segment(seg);
-            st.parked[seg as usize].push(e);
-            continue;
-        }
-        if st.tries[ei] == 0 {
-            st.touched_edges.push(e);
-        }
-        st.tries[ei] += 1;
-        let try_no = st.tries[ei];
-        st.m.steps_attempted += 1;
-        st.m.tech_attempts[edge.tech as usize] += 1;
-        st.m.cost += cx
-            .est
-            .tech_cost
-            .get(edge.tech as usize)
-            .copied()
-            .unwrap_or(0.0) as f64;
-        let ends = st.now + cx.duration(e, try_no);
-        schedule(st, ends, EventKind::Attempt, e, try_no as u32);
-        st.in_flight += 1;
-        journal(
-            st,
-            Happening::Started {
-                edge: e,
-                try_no,
-                ends,
-            },
-        );
     }
+}
+
+/// Whether the frontier item `e` can be started now. If not, it is dropped, or set aside
+/// where it waits for what it lacks: more tries (a new foothold), the target's discovery,
+/// or a network path.
+pub(crate) fn usable(cx: &Ctx, st: &mut TrialState, e: u32) -> bool {
+    let ei = e as usize;
+    let edge = cx.est.edges[ei];
+    let p = cx.plan.p[ei].max(cx.plan.p_compliant[ei]);
+    if p <= 0.0 || effective_grant(st, &edge).is_none() {
+        return false;
+    }
+    if st.tries[ei] >= tries_allowed(cx, st, ei) {
+        spend(cx, st, e);
+        return false;
+    }
+    if edge.proto != 0 && !knows(cx, st, edge.at) {
+        // The attacker has not seen the target yet: the step waits for its discovery.
+        wait_for(cx, st, e, edge.at);
+        return false;
+    }
+    if edge.proto != 0 && !reachable(cx, st, &edge) {
+        let seg = cx.est.node(edge.at).net;
+        st.touch_segment(seg);
+        st.parked[seg as usize].push(e);
+        return false;
+    }
+    true
+}
+
+/// Starts a try of the usable step `e` now: its cost, and its end as an event.
+pub(crate) fn start_step(cx: &Ctx, st: &mut TrialState, e: u32) {
+    let ei = e as usize;
+    let edge = cx.est.edges[ei];
+    if st.tries[ei] == 0 {
+        st.touched_edges.push(e);
+    }
+    st.tries[ei] += 1;
+    let try_no = st.tries[ei];
+    st.m.steps_attempted += 1;
+    st.m.tech_attempts[edge.tech as usize] += 1;
+    st.m.cost += cx
+        .est
+        .tech_cost
+        .get(edge.tech as usize)
+        .copied()
+        .unwrap_or(0.0) as f64;
+    let ends = st.now + cx.duration(e, try_no);
+    schedule(st, ends, EventKind::Attempt, e, try_no as u32);
+    st.in_flight += 1;
+    journal(
+        st,
+        Happening::Started {
+            edge: e,
+            try_no,
+            ends,
+        },
+    );
 }
 
 /// Processes every event due up to `until` (inclusive), in time order, letting the attacker
@@ -482,18 +502,7 @@ pub fn advance(cx: &Ctx, st: &mut TrialState, until: f64, max_actions: Option<u3
         if ev.t > until {
             break;
         }
-        let ev = st.events.pop().expect("peeked");
-        st.now = st.now.max(ev.t);
-        match ev.kind {
-            EventKind::Attempt => {
-                finish_attempt(cx, st, ev.a, ev.b as u8);
-                done += 1;
-            }
-            EventKind::Contain => contain(cx, st, ev.a),
-            EventKind::Revoke => revoke(cx, st, ev.a),
-            EventKind::BlockSegment => block_segment(cx, st, ev.a),
-        }
-        drain_free(cx, st);
+        done += resolve_next(cx, st) as u32;
         if cx.certain && st.stop_at_watch && st.m.watch_at.is_some() {
             break;
         }
@@ -505,8 +514,7 @@ pub fn advance(cx: &Ctx, st: &mut TrialState, until: f64, max_actions: Option<u3
         }
         // The reachability analysis (certain) explores everything: stopping at the first
         // objective would hide the others.
-        if !cx.certain && cx.est.profile.stop_at_objective && st.m.objectives_reached > 0 {
-            st.ended = Some(EndReason::Objective);
+        if objective_end(cx, st) {
             break;
         }
         dispatch(cx, st);
@@ -519,6 +527,46 @@ pub fn advance(cx: &Ctx, st: &mut TrialState, until: f64, max_actions: Option<u3
     }
     check_end(cx, st);
     done
+}
+
+/// Resolves the earliest scheduled event (the clock moves to it), then the FREE edges it
+/// enabled; returns whether it was an attack step finishing.
+pub(crate) fn resolve_next(cx: &Ctx, st: &mut TrialState) -> bool {
+    let Some(ev) = st.events.pop() else {
+        return false;
+    };
+    st.now = st.now.max(ev.t);
+    let finished = match ev.kind {
+        EventKind::Attempt => {
+            finish_attempt(cx, st, ev.a, ev.b as u8);
+            true
+        }
+        EventKind::Contain => {
+            contain(cx, st, ev.a);
+            false
+        }
+        EventKind::Revoke => {
+            revoke(cx, st, ev.a);
+            false
+        }
+        EventKind::BlockSegment => {
+            block_segment(cx, st, ev.a);
+            false
+        }
+    };
+    drain_free(cx, st);
+    finished
+}
+
+/// Ends the trial if the attacker reached an objective and its profile stops there. The
+/// reachability analysis (certain) explores everything: stopping at the first objective
+/// would hide the others.
+pub(crate) fn objective_end(cx: &Ctx, st: &mut TrialState) -> bool {
+    if !cx.certain && cx.est.profile.stop_at_objective && st.m.objectives_reached > 0 {
+        st.ended = Some(EndReason::Objective);
+        return true;
+    }
+    false
 }
 
 /// Ends the trial when the clock hit the horizon or the attacker has nothing left to do.
@@ -878,7 +926,7 @@ pub fn block_segment(cx: &Ctx, st: &mut TrialState, n: NodeId) {
 
 /// Whether holding the node counts as a live foothold of the attacker's. Segments follow
 /// from the devices in them, virtual nodes from real ones, and the internet is always there.
-fn holdable(node: &crate::estate::Node) -> bool {
+pub(crate) fn holdable(node: &crate::estate::Node) -> bool {
     node.virtual_kind.is_none()
         && node.kind != crate::model::AssetKind::Segment
         && node.id != "internet"
@@ -1150,7 +1198,7 @@ fn credit_tries(cx: &Ctx, st: &mut TrialState, s: u32) {
 
 /// Whether the attacker knows node `n` (always, for an attacker that does not discover):
 /// it is public, it was learnt of, its segment was swept, or the directory listing it was.
-fn knows(cx: &Ctx, st: &TrialState, n: NodeId) -> bool {
+pub(crate) fn knows(cx: &Ctx, st: &TrialState, n: NodeId) -> bool {
     let k = &cx.est.knowledge;
     let ni = n as usize;
     !cx.est.profile.discovery

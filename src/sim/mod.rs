@@ -11,6 +11,7 @@
 #![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
 
 pub mod engine;
+pub mod external;
 pub mod state;
 
 pub use state::{EndReason, Halt, Happening, JournalEntry, TrialState};

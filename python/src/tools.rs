@@ -1,0 +1,143 @@
+//! The library's other tools as module functions: `generate`, `import_bloodhound`,
+//! `compare` and `paths`. Reports come back as JSON text (what the CLI's `--json` prints);
+//! the Python side parses it.
+
+use crate::errors::UsageError;
+use crate::scenario::{Scenario, detached};
+use pyo3::prelude::*;
+use std::path::PathBuf;
+use std::sync::Arc;
+use ztsim::limits::Limits;
+
+fn json<T: serde::Serialize>(x: &T) -> PyResult<String> {
+    serde_json::to_string(x).map_err(|e| UsageError::new_err(format!("json: {e}")))
+}
+
+/// A synthetic estate as scenario YAML: `size` small (about 50 assets), medium (1,000),
+/// large (100,000) or huge (1,000,000); `assets` overrides the count.
+#[pyfunction]
+#[pyo3(signature = (size = "small", seed = 1, assets = None))]
+fn generate_yaml(py: Python<'_>, size: &str, seed: u64, assets: Option<usize>) -> PyResult<String> {
+    use ztsim::generate::{GeneratorParams, Size};
+    let sz: Size =
+        serde_json::from_value(serde_json::Value::String(size.to_string())).map_err(|_| {
+            UsageError::new_err(format!(
+                "size `{size}`: expected small, medium, large or huge"
+            ))
+        })?;
+    let mut p = GeneratorParams::new(sz, seed);
+    if let Some(n) = assets {
+        p.assets = n;
+    }
+    Ok(py.detach(|| {
+        let s = ztsim::generate::generate(&p);
+        ztsim::generate::to_yaml(&s, &ztsim::generate::yaml_header(&p))
+    }))
+}
+
+/// A SharpHound collection (directory or zip) imported as scenario YAML, with the
+/// import report as a comment block on top.
+#[pyfunction]
+#[pyo3(signature = (path, include_disabled = false))]
+fn import_bloodhound_yaml(
+    py: Python<'_>,
+    path: PathBuf,
+    include_disabled: bool,
+) -> PyResult<String> {
+    use ztsim::import::{self, bloodhound};
+    detached(py, || {
+        let opts = bloodhound::Options {
+            include_disabled,
+            ..Default::default()
+        };
+        let (draft, report, _graph) = bloodhound::import(&path, &opts)?;
+        let source = path.display().to_string();
+        let done = import::finish(draft, None, report, &source, &Limits::default())?;
+        Ok(done.text)
+    })
+}
+
+/// `ztsim compare` as JSON (comparison.json): paired differences of each set against the
+/// baseline on common random numbers, and the ablation of a preset when asked.
+#[pyfunction]
+#[pyo3(signature = (scenario, controls, baseline = None, ablate = None, trials = None, seed = None, threads = 0))]
+#[allow(clippy::too_many_arguments)]
+fn compare_json(
+    py: Python<'_>,
+    scenario: &Scenario,
+    controls: Vec<String>,
+    baseline: Option<String>,
+    ablate: Option<String>,
+    trials: Option<u32>,
+    seed: Option<u64>,
+    threads: usize,
+) -> PyResult<String> {
+    let opt = scenario.options(trials, seed, threads)?;
+    let prep = Arc::clone(&scenario.prep);
+    let mut sets = controls;
+    if sets.is_empty() && ablate.is_none() {
+        sets = prep.default_sets();
+    }
+    if sets.is_empty() {
+        sets.push("none".into());
+    }
+    let (report, _runs) = detached(py, || {
+        ztsim::compare::compare(&prep, &sets, baseline.as_deref(), ablate.as_deref(), &opt)
+    })?;
+    json(&report)
+}
+
+/// `ztsim paths` as JSON: per target, the k most likely (or fastest) attack paths under
+/// one control set, with their Monte Carlo frequencies.
+#[pyfunction]
+#[pyo3(signature = (scenario, controls = "none", k = 5, by = "probability", to = Vec::new(), trials = 1000, seed = None, threads = 0))]
+#[allow(clippy::too_many_arguments)]
+fn paths_json(
+    py: Python<'_>,
+    scenario: &Scenario,
+    controls: &str,
+    k: usize,
+    by: &str,
+    to: Vec<String>,
+    trials: u32,
+    seed: Option<u64>,
+    threads: usize,
+) -> PyResult<String> {
+    use ztsim::paths::graph::Weight;
+    let weight = match by {
+        "probability" => Weight::Probability,
+        "time" => Weight::Time,
+        other => {
+            return Err(UsageError::new_err(format!(
+                "by `{other}`: expected probability or time"
+            )));
+        }
+    };
+    if k == 0 {
+        return Err(UsageError::new_err("k: at least 1 path per target"));
+    }
+    let prep = Arc::clone(&scenario.prep);
+    let seed = seed.unwrap_or(prep.loaded.scenario.simulation.seed);
+    let report = detached(py, || {
+        let plan = prep.plan_on(&prep.estate, controls, seed)?;
+        let opt = ztsim::paths::PathOptions {
+            k,
+            weight,
+            to,
+            trials,
+            seed,
+            threads,
+        };
+        ztsim::paths::analyze(&prep.estate, &plan, &opt)
+    })?;
+    json(&report)
+}
+
+/// Adds the tools to the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(generate_yaml, m)?)?;
+    m.add_function(wrap_pyfunction!(import_bloodhound_yaml, m)?)?;
+    m.add_function(wrap_pyfunction!(compare_json, m)?)?;
+    m.add_function(wrap_pyfunction!(paths_json, m)?)?;
+    Ok(())
+}

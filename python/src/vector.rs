@@ -1,0 +1,207 @@
+//! `VectorCore`: n episodes stepped in one call, in Rust, for
+//! `ztsim.envs.VectorAttackerEnv`. Autoreset follows Gymnasium's `NEXT_STEP` mode: the
+//! step after an episode ends resets that environment (its action is ignored, its reward
+//! is 0) and returns the new episode's first observation.
+
+use crate::env::{BITS, done_flags, estate_and_plan, write_mask, write_obs};
+use crate::scenario::Scenario;
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use std::sync::Arc;
+use ztsim::estate::Estate;
+use ztsim::sim::external::Episode;
+
+/// n episodes of the engine side by side.
+#[pyclass(unsendable, module = "ztsim._native")]
+pub struct VectorCore {
+    eps: Vec<Episode>,
+    /// Per environment: its master seed and the index of its current trial.
+    keys: Vec<(u64, u64)>,
+    /// Per environment: the last step ended its episode; the next step resets it.
+    needs_reset: Vec<bool>,
+    est: Arc<Estate>,
+}
+
+/// Observation batch: held [n, nodes, 8], known [n, nodes], contained [n, nodes], time
+/// [n, 1], mask [n, edges].
+type Batch<'py> = (
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+);
+
+#[pymethods]
+impl VectorCore {
+    #[new]
+    #[pyo3(signature = (scenario, n, controls = "none", profile = None, plan_seed = None))]
+    fn new(
+        py: Python<'_>,
+        scenario: &Scenario,
+        n: usize,
+        controls: &str,
+        profile: Option<&str>,
+        plan_seed: Option<u64>,
+    ) -> PyResult<VectorCore> {
+        if n == 0 {
+            return Err(PyValueError::new_err("n: at least one environment"));
+        }
+        let (est, plan, seed) = estate_and_plan(py, scenario, controls, profile, plan_seed)?;
+        Ok(VectorCore {
+            eps: (0..n)
+                .map(|_| Episode::new(est.clone(), plan.clone(), seed))
+                .collect(),
+            keys: vec![(seed, 0); n],
+            needs_reset: vec![false; n],
+            est,
+        })
+    }
+
+    /// Resets every environment: environment i plays trials i, i + n, i + 2n... of master
+    /// seed `seed` (default: the plan's seed), so n environments cover a batch run's trials.
+    #[pyo3(signature = (seed = None))]
+    fn reset<'py>(&mut self, py: Python<'py>, seed: Option<u64>) -> PyResult<Batch<'py>> {
+        let n = self.eps.len() as u64;
+        for (i, ep) in self.eps.iter_mut().enumerate() {
+            let s = seed.unwrap_or(self.keys[i].0);
+            self.keys[i] = (s, i as u64);
+            ep.begin(s, i as u64);
+            self.needs_reset[i] = false;
+        }
+        let _ = n;
+        self.observe(py)
+    }
+
+    /// Steps every environment with its action; returns (observation batch, rewards,
+    /// terminated, truncated). An environment whose episode ended on the previous step is
+    /// reset instead (NEXT_STEP autoreset). A masked or out-of-range action for a live
+    /// environment raises ValueError naming it; the environments before it have stepped.
+    #[allow(clippy::type_complexity)]
+    fn step<'py>(
+        &mut self,
+        py: Python<'py>,
+        actions: PyReadonlyArray1<'py, i64>,
+    ) -> PyResult<(
+        Batch<'py>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<bool>>,
+        Bound<'py, PyArray1<bool>>,
+    )> {
+        let actions = actions.as_slice()?;
+        let n = self.eps.len();
+        if actions.len() != n {
+            return Err(PyValueError::new_err(format!(
+                "actions: expected {n} actions, one per environment, got {}",
+                actions.len()
+            )));
+        }
+        let mut rewards = vec![0f64; n];
+        let mut term = vec![false; n];
+        let mut trunc = vec![false; n];
+        let stride = n as u64;
+        for i in 0..n {
+            let ep = &mut self.eps[i];
+            if self.needs_reset[i] {
+                let (s, idx) = self.keys[i];
+                self.keys[i] = (s, idx + stride);
+                ep.begin(s, idx + stride);
+                self.needs_reset[i] = false;
+                continue;
+            }
+            let a = actions[i];
+            if a < 0 {
+                return Err(PyValueError::new_err(format!(
+                    "environment {i}: action {a} is out of range (0..{})",
+                    self.est.edges.len()
+                )));
+            }
+            rewards[i] = ep
+                .step(a as u64)
+                .map_err(|e| PyValueError::new_err(format!("environment {i}: {e}")))?;
+            let (t, u) = done_flags(ep);
+            term[i] = t;
+            trunc[i] = u;
+            self.needs_reset[i] = t || u;
+        }
+        Ok((
+            self.observe(py)?,
+            PyArray1::from_vec(py, rewards),
+            PyArray1::from_vec(py, term),
+            PyArray1::from_vec(py, trunc),
+        ))
+    }
+
+    /// Per environment: compromised assets, return so far, hours, trial index.
+    fn stats<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> (
+        Bound<'py, PyArray1<u32>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<u64>>,
+    ) {
+        (
+            PyArray1::from_vec(
+                py,
+                self.eps.iter().map(|e| e.state().m.compromised).collect(),
+            ),
+            PyArray1::from_vec(py, self.eps.iter().map(|e| e.score()).collect()),
+            PyArray1::from_vec(py, self.eps.iter().map(|e| e.state().now).collect()),
+            PyArray1::from_vec(py, self.eps.iter().map(|e| e.state().trial).collect()),
+        )
+    }
+
+    /// Environments.
+    #[getter]
+    fn num_envs(&self) -> usize {
+        self.eps.len()
+    }
+
+    /// Attack edges (the size of each action space).
+    #[getter]
+    fn edges(&self) -> usize {
+        self.est.edges.len()
+    }
+
+    /// Nodes (rows of each observation).
+    #[getter]
+    fn nodes(&self) -> usize {
+        self.est.nodes.len()
+    }
+}
+
+impl VectorCore {
+    fn observe<'py>(&self, py: Python<'py>) -> PyResult<Batch<'py>> {
+        let (n, nodes, edges) = (self.eps.len(), self.est.nodes.len(), self.est.edges.len());
+        let mut held = vec![0i8; n * nodes * BITS];
+        let mut known = vec![0i8; n * nodes];
+        let mut contained = vec![0i8; n * nodes];
+        let mut time = vec![0f32; n];
+        let mut mask = vec![0i8; n * edges];
+        for (i, ep) in self.eps.iter().enumerate() {
+            time[i] = write_obs(
+                ep,
+                &mut held[i * nodes * BITS..(i + 1) * nodes * BITS],
+                &mut known[i * nodes..(i + 1) * nodes],
+                &mut contained[i * nodes..(i + 1) * nodes],
+            );
+            write_mask(ep, &mut mask[i * edges..(i + 1) * edges]);
+        }
+        Ok((
+            PyArray1::from_vec(py, held)
+                .reshape([n, nodes, BITS])?
+                .into_any(),
+            PyArray1::from_vec(py, known)
+                .reshape([n, nodes])?
+                .into_any(),
+            PyArray1::from_vec(py, contained)
+                .reshape([n, nodes])?
+                .into_any(),
+            PyArray1::from_vec(py, time).reshape([n, 1])?.into_any(),
+            PyArray1::from_vec(py, mask).reshape([n, edges])?.into_any(),
+        ))
+    }
+}
