@@ -695,12 +695,14 @@ fn simulate(prep: &Prepared, a: &SimArgs) -> Result<ExitCode> {
     }
     if a.plot.is_some() || a.report.is_some() {
         let data = PlotData::from_run(summary.clone(), prep.estate.view(), &runs);
+        let extras = board_extras(prep, &data, a.report.as_deref(), opt.threads)?;
         charts_and_report(
             &data,
             &prep.catalog,
             true,
             a.plot.as_deref(),
             a.report.as_deref(),
+            &extras,
         )?;
     }
     if let Some(file) = &a.navigator {
@@ -758,12 +760,14 @@ fn compare(a: &CompareArgs) -> Result<ExitCode> {
     }
     if a.sim.plot.is_some() || a.sim.report.is_some() {
         let data = PlotData::from_compare(&report, prep.estate.view(), &runs);
+        let extras = board_extras(&prep, &data, a.sim.report.as_deref(), opt.threads)?;
         charts_and_report(
             &data,
             &prep.catalog,
             true,
             a.sim.plot.as_deref(),
             a.sim.report.as_deref(),
+            &extras,
         )?;
     }
     let mut out = std::io::stdout().lock();
@@ -843,13 +847,31 @@ fn estimate(a: &EstimateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Renders the charts once, writes them into `plot` and inlines them in the `report`.
+
+/// The board summary's analyses (top attack path, what to buy next) for a report of a
+/// run of `prep`; nothing when no report is asked for.
+fn board_extras(
+    prep: &Prepared,
+    data: &PlotData,
+    report: Option<&Path>,
+    threads: usize,
+) -> Result<ztsim::report::BoardExtras> {
+    if report.is_none() {
+        return Ok(Default::default());
+    }
+    eprintln!("computing the report's attack path and recommendation...");
+    Ok(ztsim::report::BoardExtras::compute(prep, data, threads)?)
+}
+
+/// Renders the charts once, writes them into `plot` and inlines them in the `report`, whose
+/// summary uses `extras`.
 fn charts_and_report(
     data: &PlotData,
     catalog: &ztsim::controls::Catalog,
     with_scenario: bool,
     plot: Option<&Path>,
     report: Option<&Path>,
+    extras: &ztsim::report::BoardExtras,
 ) -> Result<()> {
     let charts = ztsim::plot::render_charts(data, plot.is_some())?;
     if let Some(dir) = plot {
@@ -858,7 +880,7 @@ fn charts_and_report(
         eprintln!("wrote {} charts to {}", charts.len(), dir.display());
     }
     if let Some(file) = report {
-        let html = ztsim::report::html_report(data, &charts, catalog, with_scenario);
+        let html = ztsim::report::html_report(data, &charts, catalog, with_scenario, extras)?;
         ztsim::output::write_atomic(file, html.as_bytes())
             .with_context(|| format!("writing the report to {}", file.display()))?;
         eprintln!("wrote {}", file.display());
@@ -882,6 +904,7 @@ fn plot(a: &PlotArgs) -> Result<ExitCode> {
         false,
         a.plot.as_deref(),
         a.report.as_deref(),
+        &ztsim::report::BoardExtras::default(),
     )?;
     Ok(ExitCode::SUCCESS)
 }

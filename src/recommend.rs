@@ -481,7 +481,7 @@ mod chart {
                 st.after.mean * scale,
                 st.after.ci95[0] * scale,
                 st.after.ci95[1] * scale,
-                format!("+{}", clean(&st.id, 16)),
+                format!("+ {} ({})", clean(&st.name, 30), clean(&st.id, 12)),
             ));
             prev_cost = st.cumulative_cost;
         }
@@ -542,13 +542,20 @@ mod chart {
             pts.iter()
                 .map(|p| Circle::new((p.0, p.1), 6, line.filled())),
         )?;
+        // Labels right of their point in the left half, left of it in the right half, so
+        // the names stay inside the plot.
         chart.draw_series(pts.iter().enumerate().map(|(i, p)| {
             let dy = if i % 2 == 0 { -16 } else { 16 };
+            let (dx, h) = if p.0 > x_max / 2.0 {
+                (-8, HPos::Right)
+            } else {
+                (8, HPos::Left)
+            };
             EmptyElement::at((p.0, p.1))
                 + Text::new(
                     p.4.clone(),
-                    (8, dy),
-                    font(15.0).pos(Pos::new(HPos::Left, VPos::Center)),
+                    (dx, dy),
+                    font(15.0).pos(Pos::new(h, VPos::Center)),
                 )
         }))?;
         Ok(())

@@ -40,25 +40,25 @@ fn expected_text(name: &str) -> &'static [&'static str] {
             "Time to crown jewel",
             "hours since the attack began",
             "trials with no crown jewel reached yet (%)",
-            "censored at horizon:",
+            "not reached by the",
         ],
         "time_to_contain" => &[
             "Time to containment",
             "hours since the attack began",
             "trials not yet fully contained (%)",
-            "censored at horizon:",
+            "not reached by the",
         ],
         "time_to_detect" => &[
             "Time to detection",
             "hours since the attack began",
             "trials not yet detected (%)",
-            "censored at horizon:",
+            "not reached by the",
         ],
         "compromised_over_time" => &[
             "Compromised assets over time",
             "hours since the attack began",
             "assets compromised (mean per trial)",
-            "assets at the horizon [95% CI",
+            "h horizon [95% CI",
         ],
         "estate_map" => &[
             "Estate map: how often each asset was compromised",
@@ -273,7 +273,11 @@ fn compare_plots_ablation_and_writes_a_report() {
     let html = std::fs::read_to_string(&report).unwrap();
     check_self_contained(&html);
     for t in [
-        "<h2 id=\"scenario\">Scenario</h2>",
+        "<h3 id=\"scenario\">Scenario</h3>",
+        "<h2>Summary for the board</h2>",
+        "What cuts the risk most",
+        "The most likely attack path",
+        "What to buy next",
         "flat-ad",
         "Attacker profile",
         "Results by control set",
@@ -337,8 +341,10 @@ fn hostile_names_are_escaped_in_the_report_and_the_charts() {
         assert!(!html.contains(p), "report contains {p:?} unescaped");
     }
     // The names are there, escaped: in the title, the set names, the asset table.
-    assert!(html.contains("<title>ztsim report: &lt;script&gt;alert(1)&lt;/script&gt;</title>"));
-    assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(
+        html.contains("<title>ztsim report: &#60;script&#62;alert(1)&#60;/script&#62;</title>")
+    );
+    assert!(html.contains("&#34;&#62;&#60;img src=x onerror=alert(1)&#62;"));
     for name in RUN_CHARTS {
         let svg = check_svg(&plots.join(format!("{name}.svg")), name);
         for p in payloads {
@@ -349,10 +355,103 @@ fn hostile_names_are_escaped_in_the_report_and_the_charts() {
             "{name}.svg has a script"
         );
     }
+    // The board summary names the sets and the path's assets: escaped there too.
+    assert!(
+        html.contains("“&#60;script&#62;alert(1)&#60;/script&#62;” cuts the blast radius most"),
+        "the summary lacks the escaped set name"
+    );
     let legend = std::fs::read_to_string(plots.join("blast_radius.svg")).unwrap();
     assert!(legend.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     let map = std::fs::read_to_string(plots.join("estate_map.svg")).unwrap();
     assert!(map.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+}
+
+/// Columns of each table of a report: the most cells of any of its rows, colspans counted.
+fn table_widths(html: &str) -> Vec<usize> {
+    html.split("<table")
+        .skip(1)
+        .map(|t| {
+            let t = t.split("</table>").next().unwrap_or("");
+            t.split("<tr")
+                .skip(1)
+                .map(|row| {
+                    row.split("<t")
+                        .skip(1)
+                        .filter(|c| c.starts_with('d') || c.starts_with('h'))
+                        .filter(|c| !c.starts_with("head") && !c.starts_with("body"))
+                        .map(|c| {
+                            c.split_once("colspan=\"")
+                                .and_then(|(_, r)| r.split('"').next()?.parse().ok())
+                                .unwrap_or(1)
+                        })
+                        .sum::<usize>()
+                })
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// The report fits a 1,400 px window and an A4 or Letter page: it opens with the board
+/// summary, no table is wider than `MAX_COLUMNS`, tables are fixed to the page and wrap,
+/// print CSS keeps rows and charts whole and repeats table headers; an asset in no segment
+/// (db-erp in flat-ad) says so instead of "internet".
+#[test]
+fn the_report_opens_with_the_summary_and_fits_the_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("r.html");
+    ztsim()
+        .args([
+            "run",
+            "scenarios/flat-ad.yaml",
+            "--trials",
+            "100",
+            "--report",
+        ])
+        .arg(&report)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(&report).unwrap();
+    check_self_contained(&html);
+    let summary = html.find("Summary for the board").expect("a summary");
+    for later in ["id=\"results\"", "scenario hash", "Attacker profile"] {
+        let at = html
+            .find(later)
+            .unwrap_or_else(|| panic!("report lacks {later}"));
+        assert!(summary < at, "{later} comes before the summary");
+    }
+    for t in [
+        "Where we stand",
+        "95% CI",
+        "The most likely attack path",
+        "What to buy next",
+        "relative cost units",
+    ] {
+        assert!(html.contains(t), "the summary lacks {t:?}");
+    }
+    let widths = table_widths(&html);
+    assert!(widths.len() >= 6, "tables: {widths:?}");
+    assert!(
+        widths.iter().all(|&w| w <= ztsim::report::MAX_COLUMNS),
+        "a table is wider than {} columns: {widths:?}",
+        ztsim::report::MAX_COLUMNS
+    );
+    for css in [
+        "table-layout: fixed",
+        "width: 100%",
+        "overflow-wrap: break-word",
+        "@media print",
+        "break-inside: avoid",
+        "display: table-header-group",
+    ] {
+        assert!(html.contains(css), "the report's CSS lacks {css:?}");
+    }
+    let erp = html
+        .find("<span class=\"ci\">db-erp</span>")
+        .expect("db-erp listed");
+    let row = &html[erp..erp + html[erp..].find("</tr>").unwrap()];
+    assert!(row.contains("no segment"), "db-erp: {row}");
+    assert!(!row.contains("internet"), "db-erp: {row}");
 }
 
 #[test]

@@ -302,7 +302,9 @@ pub struct AssetView {
     pub kind: AssetKind,
     /// The Zero Trust pillar of its kind.
     pub pillar: crate::model::Pillar,
-    /// The segment's id (`internet` for cloud-hosted assets).
+    /// The segment's id: `internet` for cloud-hosted assets (and mailboxes) placed in no
+    /// segment, empty for other assets placed in none (identities, credentials, and
+    /// on-prem assets the scenario left unplaced). A segment's own id for a segment.
     pub segment: String,
     /// Whether it is a crown jewel.
     pub crown_jewel: bool,
@@ -325,6 +327,17 @@ pub struct RelationView {
 }
 
 impl Estate {
+    /// Where [`AssetView::segment`] says a node sits: its segment, `internet` for what the
+    /// internet hosts (cloud-hosted kinds, mailboxes), or empty for a node in no segment.
+    fn placement(&self, n: &Node) -> String {
+        let on_internet = n.segment == INTERNET && n.kind != AssetKind::Segment;
+        if on_internet && !(n.kind.cloud_hosted() || n.kind == AssetKind::Mailbox) {
+            String::new()
+        } else {
+            self.nodes[n.segment as usize].id.clone()
+        }
+    }
+
     /// The estate as a plain [`EstateView`]: real assets and segments, and the relations.
     pub fn view(&self) -> EstateView {
         let assets = self
@@ -336,7 +349,7 @@ impl Estate {
                 name: n.name.clone(),
                 kind: n.kind,
                 pillar: n.kind.pillar(),
-                segment: self.nodes[n.segment as usize].id.clone(),
+                segment: self.placement(n),
                 crown_jewel: n.crown_jewel,
                 value: n.value,
                 tier: n.tier,

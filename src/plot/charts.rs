@@ -1,6 +1,7 @@
 //! The statistical charts: blast-radius box plots, survival curves, the compromised count
 //! over time and the marginal value of each control.
 
+use super::lines::{EndLabel, SETTLED, axis_end, draw_end_labels, identical_to, settle_time};
 use super::{
     Draw, DrawResult, GRID, INK, MUTED, PlotData, Swatch, draw_legend, font, font_at, hours, label,
     set_color, titled,
@@ -288,14 +289,30 @@ pub(crate) struct Survival<'a> {
     data: &'a PlotData,
     metric: TimeMetric,
     sets: Vec<usize>,
+    /// Each set's step line, cut at the axis end.
+    lines: Vec<Vec<(f64, f64)>>,
+    /// Where the time axis ends, and when the curves settled if that is before the horizon.
+    x_end: f64,
+    settled: Option<f64>,
 }
 
 impl<'a> Survival<'a> {
     pub fn new(data: &'a PlotData, metric: TimeMetric) -> Self {
+        let sets = data.primary_sets();
+        let h = data.summary.horizon_hours.max(1e-9);
+        let full: Vec<Vec<(f64, f64)>> = sets
+            .iter()
+            .map(|&i| steps(&metric.of(&data.summary.control_sets[i]).survival, h))
+            .collect();
+        let settle = settle_time(full.iter().map(Vec::as_slice), SETTLED * 100.0);
+        let (x_end, cut) = axis_end(settle, h);
         Survival {
             data,
             metric,
-            sets: data.primary_sets(),
+            sets,
+            lines: full.iter().map(|l| clip(l, x_end)).collect(),
+            x_end,
+            settled: cut.then_some(settle),
         }
     }
 }
@@ -321,6 +338,16 @@ fn steps(points: &[[f64; 2]], horizon: f64) -> Vec<(f64, f64)> {
     out
 }
 
+/// A line over time cut at `x_end`: its points before, then its level at `x_end`.
+fn clip(line: &[(f64, f64)], x_end: f64) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = line.iter().copied().filter(|p| p.0 < x_end).collect();
+    let last = out.last().map(|p| p.1).or(line.first().map(|p| p.1));
+    if let Some(y) = last {
+        out.push((x_end, y));
+    }
+    out
+}
+
 /// Widest line for the first set, so curves that coincide still show every colour.
 fn line_width(k: usize, n: usize) -> u32 {
     if n <= 1 {
@@ -332,6 +359,76 @@ fn line_width(k: usize, n: usize) -> u32 {
 
 fn legend_rows(n: usize) -> u32 {
     n as u32 * 24 + 16
+}
+
+/// Room right of the plot for the labels at the lines' ends.
+const END_LABELS_W: u32 = 250;
+
+/// The time axis's description, saying where it was cut when it stops before the horizon.
+fn time_axis_desc(settled: Option<f64>, x_end: f64, horizon: f64) -> String {
+    match settled {
+        Some(_) => {
+            format!("hours since the attack began (axis cut at {x_end} h; horizon {horizon} h)")
+        }
+        None => "hours since the attack began".to_string(),
+    }
+}
+
+/// The caption's sentence on a time axis cut before the horizon.
+fn cut_note(settled: Option<f64>, x_end: f64, horizon: f64, what: &str) -> Option<String> {
+    settled.map(|t| {
+        format!(
+            "The time axis stops at {x_end} h: after {t:.0} h no {what} moves by more than 1% of the axis; \
+             the simulation ran to the {horizon} h horizon."
+        )
+    })
+}
+
+/// Draws each set's line (dashed when it is the same as an earlier set's) and collects its
+/// end label, "identical to ..." for the repeats.
+fn draw_lines<DB: DrawingBackend>(
+    chart: &mut Plot2d<'_, DB>,
+    data: &PlotData,
+    sets: &[usize],
+    lines: &[Vec<(f64, f64)>],
+) -> std::result::Result<Vec<EndLabel>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let names = &data.summary.control_sets;
+    let same = identical_to(lines);
+    let n = sets.len();
+    let mut labels = Vec::new();
+    for (k, (&i, pts)) in sets.iter().zip(lines).enumerate() {
+        let c = set_color(i);
+        let text = match same[k] {
+            Some(j) => {
+                chart.draw_series(DashedLineSeries::new(
+                    pts.iter().copied(),
+                    12,
+                    8,
+                    c.stroke_width(3),
+                ))?;
+                format!(
+                    "{} (identical to {})",
+                    label(&names[i].name, 18),
+                    label(&names[sets[j]].name, 14)
+                )
+            }
+            None => {
+                chart.draw_series(LineSeries::new(
+                    pts.iter().copied(),
+                    c.stroke_width(line_width(k, n)),
+                ))?;
+                names[i].name.clone()
+            }
+        };
+        if let Some(&end) = pts.last() {
+            labels.push(EndLabel {
+                set: i,
+                text,
+                at: chart.backend_coord(&end),
+            });
+        }
+    }
+    Ok(labels)
 }
 
 impl Draw for Survival<'_> {
@@ -353,9 +450,17 @@ impl Draw for Survival<'_> {
     fn size(&self) -> (u32, u32) {
         (WIDTH, HEIGHT)
     }
+    fn note(&self) -> Option<String> {
+        cut_note(
+            self.settled,
+            self.x_end,
+            self.data.summary.horizon_hours,
+            "curve",
+        )
+    }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let s = &self.data.summary;
-        let h = s.horizon_hours.max(1e-9);
+        let x_end = self.x_end;
         let area = titled(
             root,
             &self.title(),
@@ -373,15 +478,15 @@ impl Draw for Survival<'_> {
         };
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
-            .margin_right(40)
+            .margin_right(END_LABELS_W)
             .x_label_area_size(56)
             .y_label_area_size(90)
-            .build_cartesian_2d(0.0..h * 1.02, -2.0..104.0)?;
+            .build_cartesian_2d(0.0..x_end, -2.0..104.0)?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
-            .x_desc("hours since the attack began")
+            .x_desc(time_axis_desc(self.settled, x_end, s.horizon_hours))
             .y_desc(y_desc)
             .axis_desc_style(font(16.0))
             .label_style(font(15.0))
@@ -395,37 +500,26 @@ impl Draw for Survival<'_> {
                 }
             })
             .draw()?;
-        chart.draw_series(DashedLineSeries::new(
-            [(h, -2.0), (h, 104.0)],
-            6,
-            4,
-            MUTED.stroke_width(1),
-        ))?;
-        chart.draw_series([EmptyElement::at((h, 104.0))
-            + Text::new(
-                format!("horizon {} h", s.horizon_hours),
-                (-6, 6),
-                font_at(13.0, HPos::Right, VPos::Top).color(&MUTED),
-            )])?;
+        let labels = draw_lines(&mut chart, self.data, &self.sets, &self.lines)?;
+        let (top, bottom) = (
+            chart.backend_coord(&(0.0, 104.0)).1,
+            chart.backend_coord(&(0.0, -2.0)).1,
+        );
+        draw_end_labels(root, &labels, top, bottom)?;
         let mut entries = Vec::new();
-        for (k, &i) in self.sets.iter().enumerate() {
+        for &i in &self.sets {
             let set = &s.control_sets[i];
             let t = self.metric.of(set);
-            let c = set_color(i);
-            let pts = steps(&t.survival, h);
-            let end = pts.last().map_or(100.0, |p| p.1);
-            chart.draw_series(LineSeries::new(pts, c.stroke_width(line_width(k, n))))?;
-            // Censoring mark at the horizon, at the level the curve stops.
-            chart.draw_series([EmptyElement::at((h, end))
-                + PathElement::new(vec![(0, -9), (0, 9)], c.stroke_width(3))])?;
+            let end = t.survival.last().map_or(1.0, |p| p[1]);
             entries.push((
-                Swatch::Line(c),
+                Swatch::Line(set_color(i)),
                 format!(
-                    "{}: median {}, p90 {}; censored at horizon: {}",
+                    "{}: median {}, p90 {}; not reached by the {} h horizon: {}",
                     label(&set.name, 40),
                     hours(t.p50),
                     hours(t.p90),
-                    pct_label(end / 100.0)
+                    s.horizon_hours,
+                    pct_label(end)
                 ),
             ));
         }
@@ -439,13 +533,34 @@ impl Draw for Survival<'_> {
 pub(crate) struct Timeline<'a> {
     data: &'a PlotData,
     sets: Vec<usize>,
+    /// Where the time axis ends, and when the means settled if that is before the horizon.
+    x_end: f64,
+    settled: Option<f64>,
 }
 
 impl<'a> Timeline<'a> {
     pub fn new(data: &'a PlotData) -> Self {
+        let sets = data.primary_sets();
+        let h = data.summary.horizon_hours.max(1e-9);
+        let means: Vec<Vec<(f64, f64)>> = sets
+            .iter()
+            .map(|&i| {
+                let tl = &data.summary.control_sets[i].timeline;
+                tl.hours
+                    .iter()
+                    .copied()
+                    .zip(tl.mean.iter().copied())
+                    .collect()
+            })
+            .collect();
+        let y_max = means.iter().flatten().map(|p| p.1).fold(1.0_f64, f64::max);
+        let settle = settle_time(means.iter().map(Vec::as_slice), SETTLED * y_max);
+        let (x_end, cut) = axis_end(settle, h);
         Timeline {
             data,
-            sets: data.primary_sets(),
+            sets,
+            x_end,
+            settled: cut.then_some(settle),
         }
     }
 }
@@ -460,9 +575,17 @@ impl Draw for Timeline<'_> {
     fn size(&self) -> (u32, u32) {
         (WIDTH, HEIGHT)
     }
+    fn note(&self) -> Option<String> {
+        cut_note(
+            self.settled,
+            self.x_end,
+            self.data.summary.horizon_hours,
+            "mean",
+        )
+    }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let s = &self.data.summary;
-        let h = s.horizon_hours.max(1e-9);
+        let x_end = self.x_end;
         let area = titled(
             root,
             &self.title(),
@@ -482,50 +605,64 @@ impl Draw for Timeline<'_> {
             * 1.08;
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
-            .margin_right(40)
+            .margin_right(END_LABELS_W)
             .x_label_area_size(56)
             .y_label_area_size(90)
-            .build_cartesian_2d(0.0..h, 0.0..y_max)?;
+            .build_cartesian_2d(0.0..x_end, 0.0..y_max)?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
-            .x_desc("hours since the attack began")
+            .x_desc(time_axis_desc(self.settled, x_end, s.horizon_hours))
             .y_desc("assets compromised (mean per trial)")
             .axis_desc_style(font(16.0))
             .label_style(font(15.0))
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()?;
-        let mut entries = Vec::new();
+        let mut lines = Vec::new();
         for &i in &self.sets {
             let tl = &s.control_sets[i].timeline;
             let c = set_color(i);
             let m = tl.hours.len().min(tl.ci95_lo.len()).min(tl.ci95_hi.len());
-            let mut band: Vec<(f64, f64)> = (0..m)
+            let hi: Vec<(f64, f64)> = (0..m)
                 .map(|j| (tl.hours[j], tl.ci95_hi[j].max(0.0)))
                 .collect();
-            band.extend((0..m).rev().map(|j| (tl.hours[j], tl.ci95_lo[j].max(0.0))));
+            let lo: Vec<(f64, f64)> = (0..m)
+                .map(|j| (tl.hours[j], tl.ci95_lo[j].max(0.0)))
+                .collect();
+            let mut band = clip(&hi, x_end);
+            band.extend(clip(&lo, x_end).into_iter().rev());
             if m > 1 {
                 chart.draw_series([Polygon::new(band, c.mix(0.25).filled())])?;
             }
+            let mean: Vec<(f64, f64)> = tl
+                .hours
+                .iter()
+                .copied()
+                .zip(tl.mean.iter().copied())
+                .collect();
+            lines.push(clip(&mean, x_end));
         }
-        for (k, &i) in self.sets.iter().enumerate() {
+        let labels = draw_lines(&mut chart, self.data, &self.sets, &lines)?;
+        let (top, bottom) = (
+            chart.backend_coord(&(0.0, y_max)).1,
+            chart.backend_coord(&(0.0, 0.0)).1,
+        );
+        draw_end_labels(root, &labels, top, bottom)?;
+        let mut entries = Vec::new();
+        for &i in &self.sets {
             let set = &s.control_sets[i];
             let tl = &set.timeline;
-            let c = set_color(i);
-            chart.draw_series(LineSeries::new(
-                tl.hours.iter().copied().zip(tl.mean.iter().copied()),
-                c.stroke_width(line_width(k, n)),
-            ))?;
             let last = tl.mean.len().checked_sub(1);
             entries.push((
-                Swatch::Line(c),
+                Swatch::Line(set_color(i)),
                 match last {
                     Some(j) => format!(
-                        "{}: {:.1} assets at the horizon [95% CI {:.1}, {:.1}]",
+                        "{}: {:.1} assets at the {} h horizon [95% CI {:.1}, {:.1}]",
                         label(&set.name, 40),
                         tl.mean[j],
+                        s.horizon_hours,
                         tl.ci95_lo.get(j).copied().unwrap_or(f64::NAN),
                         tl.ci95_hi.get(j).copied().unwrap_or(f64::NAN),
                     ),

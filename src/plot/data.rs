@@ -18,6 +18,9 @@ pub struct SetTrials {
     pub compromised: Vec<f64>,
     /// Value-weighted blast radius of each trial.
     pub value: Vec<f64>,
+    /// 1 when the trial reached a crown jewel, else 0 (for paired differences of
+    /// P(crown jewel)).
+    pub crown_jewel: Vec<f64>,
 }
 
 /// Everything the charts and the HTML report need.
@@ -50,6 +53,11 @@ fn trials_of(summary: &Summary, runs: &[SetRun]) -> Vec<SetTrials> {
                 .map(|r| SetTrials {
                     compromised: r.outcomes.iter().map(|o| o.compromised as f64).collect(),
                     value: r.outcomes.iter().map(|o| as_stored(o.value)).collect(),
+                    crown_jewel: r
+                        .outcomes
+                        .iter()
+                        .map(|o| f64::from(u8::from(o.crown_jewel_hours.is_some())))
+                        .collect(),
                 })
                 .unwrap_or_default()
         })
@@ -180,6 +188,7 @@ fn load_trials(path: &Path, summary: &Summary) -> Result<Vec<SetTrials>> {
             .ok_or_else(|| bad(format!("missing column `{name}`")))
     };
     let (c_set, c_comp, c_val) = (col("control_set")?, col("compromised")?, col("value")?);
+    let c_cj = col("crown_jewel_hours")?;
     let mut out: Vec<SetTrials> = Vec::new();
     let mut current: Option<String> = None;
     for (line, rec) in r.records().enumerate() {
@@ -212,6 +221,9 @@ fn load_trials(path: &Path, summary: &Summary) -> Result<Vec<SetTrials>> {
         let t = out.last_mut().expect("pushed above");
         t.compromised.push(num(c_comp)?);
         t.value.push(num(c_val)?);
+        // An empty time: the trial never reached a crown jewel.
+        let reached = !rec.get(c_cj).unwrap_or_default().is_empty();
+        t.crown_jewel.push(f64::from(u8::from(reached)));
     }
     if out.len() != summary.control_sets.len() {
         return Err(bad(format!(

@@ -194,6 +194,8 @@ fn group_boxes(assets: &[AssetView], segs: &SegmentGroups) -> (Vec<usize>, Vec<G
             let id = seg_ids[g];
             let title = if g == 0 {
                 "internet and cloud".to_string()
+            } else if id.is_empty() {
+                "no segment (identities, credentials, unplaced assets)".to_string()
             } else {
                 match seg_name.get(id) {
                     Some(n) if !n.is_empty() && *n != id => format!("{id}: {n}"),
@@ -330,7 +332,7 @@ fn asset_items(
             y: 0.0,
             r: if labelled { 10.0 } else { 9.0 },
             label: if labelled {
-                label(&a.id, 17)
+                label(&a.id, 16)
             } else {
                 String::new()
             },
@@ -408,7 +410,7 @@ fn shelf_pack(
     let per_box = std::mem::take(&mut items.per_box);
     let mut nodes: Vec<MapNode> = Vec::with_capacity(per_box.iter().map(Vec::len).sum());
     let (cw, ch) = if labelled {
-        (128.0, 58.0)
+        (180.0, 72.0)
     } else {
         (40.0, 40.0)
     };
@@ -608,7 +610,7 @@ impl Frame {
 
     /// Font size of box titles and column headers.
     fn title_size(&self) -> f64 {
-        (14.0 * self.scale).clamp(10.0, 15.0)
+        (19.0 * self.scale).clamp(16.0, 20.0)
     }
 }
 
@@ -840,7 +842,7 @@ impl<'a> EstateMap<'a> {
                 ))?;
             }
             if !n.label.is_empty() {
-                let fs = (12.0 * f.scale).clamp(9.0, 13.0);
+                let fs = (18.0 * f.scale).clamp(17.0, 19.0);
                 let mut text = n.label.clone();
                 if l.aggregated && n.crown_jewels > 0 {
                     text = format!("{text} ({} ★)", n.crown_jewels);

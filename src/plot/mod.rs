@@ -19,6 +19,7 @@
 mod charts;
 mod data;
 mod estate_map;
+mod lines;
 mod scaling;
 
 pub use data::{PlotData, SetTrials};
@@ -50,6 +51,9 @@ pub struct Chart {
     pub svg: String,
     /// PNG bytes, when asked for.
     pub png: Option<Vec<u8>>,
+    /// A sentence for the caption about how this drawing was made (e.g. where a time axis
+    /// was cut), when there is one.
+    pub note: Option<String>,
 }
 
 /// Registers the bundled font with plotters under [`FAMILY`], once. Without a registered
@@ -140,6 +144,10 @@ pub(crate) trait Draw {
     fn name(&self) -> &'static str;
     fn title(&self) -> String;
     fn size(&self) -> (u32, u32);
+    /// A sentence for the caption about this drawing ([`Chart::note`]).
+    fn note(&self) -> Option<String> {
+        None
+    }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
@@ -176,6 +184,7 @@ fn render<C: Draw>(chart: &C, png: bool) -> Result<Chart> {
         title: chart.title(),
         svg,
         png,
+        note: chart.note(),
     })
 }
 

@@ -1,68 +1,195 @@
 //! The HTML report: one self-contained file (inline CSS and SVG, no scripts, no external
-//! requests) with the scenario, the control sets, the summary and comparison tables, every
-//! chart, and the assumptions behind the numbers. Every name from a scenario is escaped:
-//! a scenario is untrusted input.
+//! requests). It opens with a summary for the board ([`super::board`]), then the results
+//! tables, every chart, the comparison, the control sets and the assumptions behind the
+//! numbers; the run's details (file, hash, seed, attacker profile) close it as an appendix.
+//!
+//! The page is the askama template `templates/report.html` (with `templates/report.css`),
+//! which escapes every value automatically: names from a scenario are untrusted input. This
+//! module only turns the run into plain-text rows for it; the one value let through
+//! unescaped is each chart's SVG, whose text plotters escapes (and [`crate::plot::label`]
+//! cleans of control characters). Tables are at most [`MAX_COLUMNS`] wide, fixed to the
+//! page and wrapping, so they fit a 1,400 px window and an A4 or Letter page.
 
+use super::board::{Board, BoardExtras};
 use crate::compare::{Comparison, MedianDiff};
 use crate::controls::{Catalog, ControlDef, ParamValue};
 use crate::plot::{Chart, PlotData, hours};
 use crate::stats::PairedDiff;
-use crate::summary::{SetSummary, Summary};
+use crate::summary::SetSummary;
 use crate::techniques::TechniqueCatalog;
-use std::collections::BTreeSet;
-use std::fmt::Write;
+use askama::Template;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+/// Most columns of any table in the report (the widest: the asset table with its sets).
+pub const MAX_COLUMNS: usize = 9;
+/// Most control sets shown side by side in the asset table.
+const MAX_ASSET_SETS: usize = MAX_COLUMNS - 3;
+/// Assets listed in the asset table.
+const TOP_ASSETS: usize = 25;
+
+const CSS: &str = include_str!("../../templates/report.css");
+
+/// A number with its interval under it.
+struct Num {
+    value: String,
+    ci: String,
+    muted: bool,
 }
 
-use html_escape as esc;
+struct ResultRow {
+    name: String,
+    color: String,
+    blast: Num,
+    blast_quantiles: String,
+    value_weighted: String,
+    crown_jewel: Num,
+    time_to_crown_jewel: String,
+    records: String,
+    detected: String,
+    time_to_detect: String,
+    contained: String,
+    time_to_contain: String,
+    breakout: String,
+}
 
-const CSS: &str = r#"
-:root { --ink: #222; --muted: #666; --line: #d8dde3; --bg: #f6f8fa; }
-* { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; color: var(--ink); margin: 0;
-  line-height: 1.45; font-size: 15px; }
-main { max-width: 1280px; margin: 0 auto; padding: 24px 32px 64px; }
-h1 { font-size: 28px; margin: 8px 0 4px; }
-h2 { font-size: 22px; margin: 40px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
-h3 { font-size: 17px; margin: 24px 0 8px; }
-p.lead { color: var(--muted); margin-top: 0; }
-nav { background: var(--bg); border: 1px solid var(--line); padding: 8px 14px; margin: 16px 0; }
-nav a { margin-right: 16px; color: #1f5a96; text-decoration: none; }
-table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13.5px; }
-th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
-th { background: var(--bg); font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.scroll { overflow-x: auto; }
-.swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px;
-  border: 1px solid rgba(0,0,0,.3); }
-.ns { color: var(--muted); }
-.src { color: #1c6b2a; } .asm { color: #9a5b00; } .none { color: #b00020; }
-figure { margin: 18px 0 30px; }
-figure svg { max-width: 100%; height: auto; border: 1px solid var(--line); background: #fff; }
-figcaption { color: var(--muted); font-size: 13.5px; margin-top: 4px; }
-details { margin: 6px 0; } summary { cursor: pointer; }
-dl.meta { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; margin: 8px 0; }
-dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; }
-footer { color: var(--muted); font-size: 12.5px; margin-top: 48px; }
-"#;
+struct PillarRow {
+    name: String,
+    color: String,
+    values: Vec<String>,
+}
+
+struct SetHead {
+    name: String,
+    color: String,
+}
+
+struct AssetRow {
+    id: String,
+    name: String,
+    crown_jewel: bool,
+    kind: String,
+    segment: String,
+    unplaced: bool,
+    rates: Vec<String>,
+}
+
+#[derive(Default)]
+struct TopAssets {
+    sets: Vec<SetHead>,
+    rows: Vec<AssetRow>,
+    shown: usize,
+    total: usize,
+}
+
+struct CellRow {
+    name: String,
+    cells: Vec<Num>,
+}
+
+struct AblationView {
+    preset: String,
+    baseline: String,
+    rows: Vec<CellRow>,
+}
+
+struct SetView {
+    name: String,
+    color: String,
+    folded: bool,
+    description: String,
+    /// id, name, coverage, assets covered.
+    controls: Vec<(String, String, String, u64)>,
+}
+
+struct ChartView {
+    name: &'static str,
+    svg: String,
+    caption: String,
+}
+
+struct ParamRow {
+    control: String,
+    parameter: String,
+    description: String,
+    value: String,
+    /// `src`, `asm` or `none`: the provenance's CSS class.
+    class: &'static str,
+    label: &'static str,
+    provenance: String,
+    /// The control is not in the catalog (`parameter` says so, over three columns).
+    missing: bool,
+}
+
+#[derive(Default)]
+struct Parameters {
+    controls: usize,
+    sourced: usize,
+    assumed: usize,
+    bare: usize,
+    rows: Vec<ParamRow>,
+}
+
+struct TechniqueRow {
+    id: String,
+    name: String,
+    tactic: String,
+    p: String,
+    mean_hours: String,
+    noise: String,
+    used: u64,
+    source: String,
+}
+
+struct Techniques {
+    sourced: usize,
+    rows: Vec<TechniqueRow>,
+}
+
+/// The page, as the template reads it.
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    title: String,
+    css: &'static str,
+    trials: u32,
+    horizon: String,
+    version: String,
+    board: Board,
+    results: Vec<ResultRow>,
+    pillars: Vec<String>,
+    by_pillar: Vec<PillarRow>,
+    top_assets: TopAssets,
+    charts: Vec<ChartView>,
+    has_comparison: bool,
+    comparison_baseline: String,
+    comparisons: Vec<CellRow>,
+    ablation: Option<AblationView>,
+    sets: Vec<SetView>,
+    with_scenario: bool,
+    parameters: Parameters,
+    techniques: Techniques,
+    meta: Vec<(String, String)>,
+    attacker: Vec<(String, String)>,
+}
 
 fn pct(p: f64) -> String {
     format!("{:.1}%", p * 100.0)
+}
+
+/// A count rounded to a whole number with thousands separators: `7,028,224`.
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (k, ch) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if x < -0.5 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 fn rgb_hex(i: usize) -> String {
@@ -70,40 +197,37 @@ fn rgb_hex(i: usize) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
-fn set_name(i: usize, s: &SetSummary) -> String {
-    format!(
-        "<span class=\"swatch\" style=\"background:{}\"></span>{}",
-        rgb_hex(i),
-        esc(&s.name)
-    )
+fn diff_num(d: &PairedDiff, digits: usize, scale: f64) -> Num {
+    Num {
+        value: format!("{:+.*}", digits, d.mean * scale),
+        ci: format!(
+            "[{:+.*}, {:+.*}]{}",
+            digits,
+            d.ci95[0] * scale,
+            digits,
+            d.ci95[1] * scale,
+            if d.significant { "" } else { " n.s." }
+        ),
+        muted: !d.significant,
+    }
 }
 
-fn diff_cell(d: &PairedDiff, digits: usize, scale: f64) -> String {
-    let class = if d.significant { "num" } else { "num ns" };
-    format!(
-        "<td class=\"{class}\">{:+.*} [{:+.*}, {:+.*}]{}</td>",
-        digits,
-        d.mean * scale,
-        digits,
-        d.ci95[0] * scale,
-        digits,
-        d.ci95[1] * scale,
-        if d.significant { "" } else { " (n.s.)" }
-    )
-}
-
-fn median_cell(m: &MedianDiff) -> String {
-    match (m.diff, m.ci95) {
-        (Some(d), Some(ci)) => format!(
-            "<td class=\"num\">{d:+.1} h [{:+.1}, {:+.1}]</td>",
-            ci[0], ci[1]
+fn median_num(m: &MedianDiff) -> Num {
+    let (value, ci) = match (m.diff, m.ci95) {
+        (Some(d), Some(ci)) => (
+            format!("{d:+.1} h"),
+            format!("[{:+.1}, {:+.1}]", ci[0], ci[1]),
         ),
-        (Some(d), None) => format!("<td class=\"num\">{d:+.1} h (CI undefined)</td>"),
-        _ => format!(
-            "<td class=\"num\">{} → {}</td>",
-            hours(m.baseline),
-            hours(m.set)
+        (Some(d), None) => (format!("{d:+.1} h"), "CI undefined".into()),
+        _ => (
+            format!("{} → {}", hours(m.baseline), hours(m.set)),
+            String::new(),
         ),
+    };
+    Num {
+        value,
+        ci,
+        muted: false,
     }
 }
 
@@ -120,286 +244,139 @@ fn json_text(v: &serde_json::Value) -> String {
 
 /// The whole report. `with_scenario` says whether `catalog` is the scenario's own (a run)
 /// or the built-in one (a redraw from a results directory, where scenario overrides of
-/// control parameters are not known).
+/// control parameters are not known); `extras` holds what the board summary needs beyond
+/// the results (see [`BoardExtras::compute`]; the default when there is no scenario).
 pub fn html_report(
     data: &PlotData,
     charts: &[Chart],
     catalog: &Catalog,
     with_scenario: bool,
-) -> String {
+    extras: &BoardExtras,
+) -> crate::error::Result<String> {
     let s = &data.summary;
-    let mut h =
-        String::with_capacity(64 * 1024 + charts.iter().map(|c| c.svg.len()).sum::<usize>());
-    head_and_nav(&mut h, data);
-    scenario_section(&mut h, data);
-    results_section(&mut h, data);
-    top_assets(&mut h, data);
-    charts_section(&mut h, charts);
-    comparison_section(&mut h, data);
-    control_sets_section(&mut h, data);
-    assumptions(&mut h, data, catalog, with_scenario);
-    let _ = write!(
-        h,
-        "<footer>Generated by ztsim {} from {} trials per control set. MITRE ATT&amp;CK ids and names © The MITRE Corporation; \
-         ATT&amp;CK is a trademark of MITRE. Charts set in DejaVu Sans.</footer>\n</main>\n</body>\n</html>\n",
-        esc(&s.ztsim_version),
-        s.trials
-    );
-    h
-}
-
-/// The document head (inline CSS, a content security policy that forbids scripts and
-/// requests), the title and lead, and the navigation bar.
-fn head_and_nav(h: &mut String, data: &PlotData) {
-    let s = &data.summary;
-    let title = format!("ztsim report: {}", s.scenario);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
-         <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
-        esc(&title)
-    );
-    let _ = write!(
-        h,
-        "<h1>{}</h1>\n<p class=\"lead\">Monte Carlo simulation of an attacker moving through the estate under each control set. \
-         {} trials per control set.</p>\n",
-        esc(&title),
-        s.trials
-    );
-    h.push_str(
-        "<nav><a href=\"#scenario\">Scenario</a><a href=\"#results\">Results</a>\
-         <a href=\"#charts\">Charts</a>",
-    );
-    if !data.comparisons.is_empty() || data.ablation.is_some() {
-        h.push_str("<a href=\"#comparison\">Comparison</a>");
-    }
-    h.push_str(
-        "<a href=\"#sets\">Control sets</a><a href=\"#assumptions\">Assumptions</a></nav>\n",
-    );
-}
-
-/// The scenario: name, file, hash, size, trials, seed, horizon, version, and the attacker
-/// profile field by field.
-fn scenario_section(h: &mut String, data: &PlotData) {
-    let s = &data.summary;
-    h.push_str("<h2 id=\"scenario\">Scenario</h2>\n<dl class=\"meta\">\n");
-    let mut meta = |k: &str, v: String| {
-        let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&v));
-    };
-    meta("name", s.scenario.clone());
-    meta("file", s.scenario_file.clone());
-    meta("scenario hash (FNV-1a)", s.scenario_hash.clone());
-    meta(
-        "assets",
-        format!(
-            "{} counted in the blast radius ({} in the estate view), {} relations, {} attack edges",
-            s.assets,
-            data.estate.assets.len(),
-            data.estate.relations.len(),
-            s.attack_edges
+    let (comparisons, ablation) = comparison_rows(data);
+    let page = ReportPage {
+        title: format!("ztsim report: {}", s.scenario),
+        css: CSS,
+        trials: s.trials,
+        horizon: format!(
+            "{} h ({:.1} days) at most",
+            s.horizon_hours,
+            s.horizon_hours / 24.0
         ),
-    );
-    meta("trials per control set", s.trials.to_string());
-    meta("seed", s.seed.to_string());
-    meta(
-        "horizon",
-        format!("{} h ({:.1} days)", s.horizon_hours, s.horizon_hours / 24.0),
-    );
-    meta("ztsim version", s.ztsim_version.clone());
-    h.push_str("</dl>\n<h3>Attacker profile</h3>\n<dl class=\"meta\">\n");
-    if let Ok(serde_json::Value::Object(m)) = serde_json::to_value(&s.attacker) {
-        let first = ["name", "description"];
-        let fields = first
+        version: s.ztsim_version.clone(),
+        board: Board::new(data, extras),
+        results: s
+            .control_sets
             .iter()
-            .filter_map(|k| m.get_key_value(*k))
-            .chain(m.iter().filter(|(k, _)| !first.contains(&k.as_str())));
-        for (k, v) in fields {
-            let _ = writeln!(
-                h,
-                "<dt>{}</dt><dd>{}</dd>",
-                esc(&k.replace('_', " ")),
-                esc(&json_text(v))
-            );
-        }
-    }
-    h.push_str("</dl>\n");
+            .enumerate()
+            .map(|(i, c)| result_row(i, c))
+            .collect(),
+        pillars: pillars(data),
+        by_pillar: pillar_rows(data),
+        top_assets: top_assets(data),
+        charts: charts
+            .iter()
+            .map(|c| ChartView {
+                name: c.name,
+                svg: c.svg.trim().to_string(),
+                caption: chart_caption(c),
+            })
+            .collect(),
+        has_comparison: !data.comparisons.is_empty() || data.ablation.is_some(),
+        comparison_baseline: data
+            .comparisons
+            .first()
+            .map(|c| c.baseline.clone())
+            .unwrap_or_default(),
+        comparisons,
+        ablation,
+        sets: set_views(data),
+        with_scenario,
+        parameters: control_parameters(s, catalog),
+        techniques: technique_rows(s),
+        meta: meta_rows(data),
+        attacker: attacker_rows(data),
+    };
+    page.render().map_err(|e| crate::error::Error::Write {
+        path: "report.html".into(),
+        cause: std::io::Error::other(format!("rendering the report failed: {e}")),
+    })
 }
 
-/// The results table (one row per control set) and the mean assets compromised by pillar.
-fn results_section(h: &mut String, data: &PlotData) {
-    let s = &data.summary;
-    h.push_str("<h2 id=\"results\">Results by control set</h2>\n<div class=\"scroll\"><table>\n<tr>\
-        <th>control set</th><th>blast radius, assets: mean [95% CI]</th><th>p50 / p90 / max</th>\
-        <th>value-weighted mean</th><th>P(crown jewel) [95% CI]</th><th>time to crown jewel p50 / p90</th>\
-        <th>records exposed (mean)</th><th>detected</th><th>time to detect p50</th><th>contained</th>\
-        <th>time to contain p50</th><th>breakout p50</th></tr>\n");
-    for (i, c) in s.control_sets.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td class=\"num\">{:.1} [{:.1}, {:.1}]</td><td class=\"num\">{:.0} / {:.0} / {:.0}</td>\
-             <td class=\"num\">{:.1}</td><td class=\"num\">{} [{}, {}]</td><td class=\"num\">{} / {}</td>\
-             <td class=\"num\">{:.0}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            set_name(i, c),
-            c.blast_radius.mean,
-            c.blast_radius.ci95[0],
-            c.blast_radius.ci95[1],
-            c.blast_radius.p50,
-            c.blast_radius.p90,
-            c.blast_radius.max,
-            c.blast_radius_value.mean,
-            pct(c.crown_jewel.probability),
-            pct(c.crown_jewel.ci95[0]),
-            pct(c.crown_jewel.ci95[1]),
+fn result_row(i: usize, c: &SetSummary) -> ResultRow {
+    ResultRow {
+        name: c.name.clone(),
+        color: rgb_hex(i),
+        blast: Num {
+            value: format!("{:.1}", c.blast_radius.mean),
+            ci: format!(
+                "[{:.1}, {:.1}]",
+                c.blast_radius.ci95[0], c.blast_radius.ci95[1]
+            ),
+            muted: false,
+        },
+        blast_quantiles: format!(
+            "{:.0} / {:.0} / {:.0}",
+            c.blast_radius.p50, c.blast_radius.p90, c.blast_radius.max
+        ),
+        value_weighted: format!("{:.1}", c.blast_radius_value.mean),
+        crown_jewel: Num {
+            value: pct(c.crown_jewel.probability),
+            ci: format!(
+                "[{}, {}]",
+                pct(c.crown_jewel.ci95[0]),
+                pct(c.crown_jewel.ci95[1])
+            ),
+            muted: false,
+        },
+        time_to_crown_jewel: format!(
+            "{} / {}",
             hours(c.time_to_crown_jewel_hours.p50),
-            hours(c.time_to_crown_jewel_hours.p90),
-            c.records_exposed.mean,
-            pct(c.detected.probability),
-            hours(c.time_to_detect_hours.p50),
-            pct(c.contained.probability),
-            hours(c.time_to_contain_hours.p50),
-            hours(c.breakout_hours.p50),
-        );
+            hours(c.time_to_crown_jewel_hours.p90)
+        ),
+        records: thousands(c.records_exposed.mean),
+        detected: pct(c.detected.probability),
+        time_to_detect: hours(c.time_to_detect_hours.p50),
+        contained: pct(c.contained.probability),
+        time_to_contain: hours(c.time_to_contain_hours.p50),
+        breakout: hours(c.breakout_hours.p50),
     }
-    h.push_str("</table></div>\n");
-    h.push_str("<h3>Mean assets compromised by pillar</h3>\n<div class=\"scroll\"><table>\n<tr><th>control set</th>");
-    let pillars: Vec<&String> = s
+}
+
+fn pillars(data: &PlotData) -> Vec<String> {
+    data.summary
         .control_sets
         .first()
-        .map(|c| c.by_pillar.keys().collect())
-        .unwrap_or_default();
-    for p in &pillars {
-        let _ = write!(h, "<th>{}</th>", esc(p));
-    }
-    h.push_str("</tr>\n");
-    for (i, c) in s.control_sets.iter().enumerate() {
-        let _ = write!(h, "<tr><td>{}</td>", set_name(i, c));
-        for p in &pillars {
-            let _ = write!(
-                h,
-                "<td class=\"num\">{:.2}</td>",
-                c.by_pillar.get(*p).copied().unwrap_or(0.0)
-            );
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table></div>\n");
+        .map(|c| c.by_pillar.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
-/// Every chart as inline SVG with its caption.
-fn charts_section(h: &mut String, charts: &[Chart]) {
-    h.push_str("<h2 id=\"charts\">Charts</h2>\n");
-    for c in charts {
-        let _ = write!(
-            h,
-            "<figure id=\"chart-{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
-            c.name,
-            c.svg.trim(),
-            esc(&chart_caption(c.name))
-        );
-    }
+fn pillar_rows(data: &PlotData) -> Vec<PillarRow> {
+    let pillars = pillars(data);
+    data.summary
+        .control_sets
+        .iter()
+        .enumerate()
+        .map(|(i, c)| PillarRow {
+            name: c.name.clone(),
+            color: rgb_hex(i),
+            values: pillars
+                .iter()
+                .map(|p| format!("{:.2}", c.by_pillar.get(p).copied().unwrap_or(0.0)))
+                .collect(),
+        })
+        .collect()
 }
 
-/// Paired differences against the baseline set, and the ablation table when there is one
-/// (nothing when neither was run).
-fn comparison_section(h: &mut String, data: &PlotData) {
-    if !data.comparisons.is_empty() || data.ablation.is_some() {
-        h.push_str("<h2 id=\"comparison\">Comparison</h2>\n");
-    }
-    if !data.comparisons.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p>Paired differences (set − {}) over the same trials (common random numbers), with 95% confidence intervals; \
-             <span class=\"ns\">grey: the interval includes 0 (not significant)</span>.</p>",
-            esc(&data.comparisons[0].baseline)
-        );
-        comparison_table(h, &data.comparisons, |c| esc(&c.name));
-    }
-    if let Some(ab) = &data.ablation {
-        let _ = writeln!(
-            h,
-            "<h3>Ablation of {}: what each control is worth</h3>\n<p>Removal: the preset without the control − the full preset \
-             (a larger increase means the control matters more). Alone: the control on its own − {}.</p>\n<div class=\"scroll\"><table>\n\
-             <tr><th>rank</th><th>control</th><th>removal: Δ blast radius</th><th>removal: Δ P(crown jewel), points</th>\
-             <th>removal: Δ value-weighted</th><th>alone: Δ blast radius</th><th>alone: Δ P(crown jewel), points</th></tr>",
-            esc(&ab.preset),
-            esc(&ab.addition_baseline)
-        );
-        for (k, m) in ab.controls.iter().enumerate() {
-            let _ = writeln!(
-                h,
-                "<tr><td class=\"num\">{}</td><td>{} {}</td>{}{}{}{}{}</tr>",
-                k + 1,
-                esc(&m.id),
-                esc(&m.name),
-                diff_cell(&m.removal.blast_radius_diff, 2, 1.0),
-                diff_cell(&m.removal.crown_jewel_diff, 2, 100.0),
-                diff_cell(&m.removal.blast_radius_value_diff, 1, 1.0),
-                diff_cell(&m.addition.blast_radius_diff, 2, 1.0),
-                diff_cell(&m.addition.crown_jewel_diff, 2, 100.0),
-            );
-        }
-        h.push_str("</table></div>\n");
-    }
-}
-
-/// Each control set with its description and controls (coverage, assets covered); the
-/// ablation runs folded away.
-fn control_sets_section(h: &mut String, data: &PlotData) {
+/// The assets compromised most often (under any of the sets asked for), crown jewels first.
+fn top_assets(data: &PlotData) -> TopAssets {
     let s = &data.summary;
-    h.push_str("<h2 id=\"sets\">Control sets</h2>\n");
-    let primary = data.primary_sets();
-    for (i, c) in s.control_sets.iter().enumerate() {
-        let folded = !primary.contains(&i);
-        if folded {
-            h.push_str("<details>\n<summary>");
-        } else {
-            h.push_str("<h3>");
-        }
-        let _ = write!(h, "{}", set_name(i, c));
-        if folded {
-            let n = c.controls.len();
-            let _ = writeln!(
-                h,
-                " <span class=\"ns\">(ablation run, {n} control{})</span></summary>",
-                if n == 1 { "" } else { "s" }
-            );
-        } else {
-            h.push_str("</h3>\n");
-        }
-        if !c.description.is_empty() {
-            let _ = writeln!(h, "<p>{}</p>", esc(&c.description));
-        }
-        if c.controls.is_empty() {
-            h.push_str("<p class=\"ns\">No controls: the estate as it is.</p>\n");
-        } else {
-            h.push_str("<table><tr><th>id</th><th>name</th><th>coverage</th><th>assets covered</th></tr>\n");
-            for e in &c.controls {
-                let _ = writeln!(
-                    h,
-                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                    esc(&e.id),
-                    esc(&e.name),
-                    pct(e.coverage),
-                    e.covered_assets
-                );
-            }
-            h.push_str("</table>\n");
-        }
-        if folded {
-            h.push_str("</details>\n");
-        }
-    }
-}
-
-/// The assets compromised most often (under any of the sets asked for), with their names.
-fn top_assets(h: &mut String, data: &PlotData) {
-    const TOP: usize = 25;
-    const MAX_SETS: usize = 6;
-    let s = &data.summary;
-    let sets: Vec<usize> = data.primary_sets().into_iter().take(MAX_SETS).collect();
+    let sets: Vec<usize> = data
+        .primary_sets()
+        .into_iter()
+        .take(MAX_ASSET_SETS)
+        .collect();
     let rate = |i: usize, id: &str| {
         s.control_sets[i]
             .asset_compromise_rate
@@ -416,7 +393,7 @@ fn top_assets(h: &mut String, data: &PlotData) {
         .filter(|(_, r)| *r > 0.0)
         .collect();
     if assets.is_empty() {
-        return;
+        return TopAssets::default();
     }
     assets.sort_by(|x, y| {
         y.0.crown_jewel
@@ -425,164 +402,226 @@ fn top_assets(h: &mut String, data: &PlotData) {
             .then(x.0.id.cmp(&y.0.id))
     });
     let total = assets.len();
-    assets.truncate(TOP);
-    let _ = write!(
-        h,
-        "<h3>Assets compromised most often</h3>\n<p>Share of trials in which each asset was compromised: crown jewels \
-         first, then the {} most exposed of {total} assets ever compromised.</p>\n<div class=\"scroll\"><table>\n\
-         <tr><th>asset</th><th>name</th><th>kind</th><th>segment</th>",
-        TOP.min(total)
-    );
-    for &i in &sets {
-        let _ = write!(h, "<th>{}</th>", set_name(i, &s.control_sets[i]));
+    assets.truncate(TOP_ASSETS);
+    let seg_names: BTreeMap<&str, &str> = data
+        .estate
+        .assets
+        .iter()
+        .filter(|a| a.kind == crate::model::AssetKind::Segment)
+        .map(|a| (a.id.as_str(), a.name.as_str()))
+        .collect();
+    TopAssets {
+        sets: sets
+            .iter()
+            .map(|&i| SetHead {
+                name: s.control_sets[i].name.clone(),
+                color: rgb_hex(i),
+            })
+            .collect(),
+        rows: assets
+            .iter()
+            .map(|(a, _)| AssetRow {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                crown_jewel: a.crown_jewel,
+                kind: a.kind.name().replace('_', " "),
+                segment: placement(&a.segment, &seg_names),
+                unplaced: a.segment.is_empty(),
+                rates: sets.iter().map(|&i| pct(rate(i, &a.id))).collect(),
+            })
+            .collect(),
+        shown: TOP_ASSETS.min(total),
+        total,
     }
-    h.push_str("</tr>\n");
-    for (a, _) in &assets {
-        let _ = write!(
-            h,
-            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
-            esc(&a.id),
-            if a.crown_jewel {
-                " ★ crown jewel"
-            } else {
-                ""
-            },
-            esc(&a.name),
-            esc(a.kind.name()),
-            esc(&a.segment)
-        );
-        for &i in &sets {
-            let _ = write!(h, "<td class=\"num\">{}</td>", pct(rate(i, &a.id)));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table></div>\n");
 }
 
-fn chart_caption(name: &str) -> String {
-    match name {
-        "blast_radius" => "Distribution of the blast radius over trials, by asset count and by business value, from the raw per-trial values.",
-        "time_to_crown_jewel" => "Share of trials in which no crown jewel has been reached yet, over time (Kaplan–Meier). A curve that ends above 0% at the horizon is censored there: those trials never reached a crown jewel.",
-        "time_to_contain" => "Share of trials not yet fully contained, over time (Kaplan–Meier), censored at the horizon.",
-        "time_to_detect" => "Share of trials not yet detected, over time (Kaplan–Meier), censored at the horizon.",
-        "compromised_over_time" => "Mean number of compromised assets over time, with its 95% confidence band.",
-        "estate_map" => "The estate by segment, each asset coloured by the share of trials in which it was compromised; crown jewels ringed and starred.",
-        "control_marginal_value" => "What each control of the ablated preset is worth: the change in mean blast radius when it is removed, and when it is used alone.",
-        _ => "",
+/// Where an asset sits, in words: its segment's name, the internet (cloud-hosted), or no
+/// segment at all.
+fn placement(segment: &str, names: &BTreeMap<&str, &str>) -> String {
+    match segment {
+        "" => "no segment".into(),
+        "internet" => "internet (cloud-hosted)".into(),
+        id => match names.get(id) {
+            Some(n) if !n.is_empty() && *n != id => format!("{id}: {n}"),
+            _ => id.to_string(),
+        },
     }
-    .to_string()
 }
 
-fn comparison_table(h: &mut String, cs: &[Comparison], name: impl Fn(&Comparison) -> String) {
-    h.push_str(
-        "<div class=\"scroll\"><table>\n<tr><th>set</th><th>Δ blast radius, assets</th><th>Δ value-weighted</th>\
-         <th>Δ P(crown jewel), points</th><th>Δ records exposed</th><th>Δ median time to crown jewel</th>\
-         <th>Δ median time to contain</th></tr>\n",
-    );
-    for c in cs {
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td>{}{}{}{}{}{}</tr>",
-            name(c),
-            diff_cell(&c.blast_radius_diff, 2, 1.0),
-            diff_cell(&c.blast_radius_value_diff, 1, 1.0),
-            diff_cell(&c.crown_jewel_diff, 2, 100.0),
-            diff_cell(&c.records_exposed_diff, 0, 1.0),
-            median_cell(&c.time_to_crown_jewel_p50),
-            median_cell(&c.time_to_contain_p50),
-        );
-    }
-    h.push_str("</table></div>\n");
+/// Paired differences against the baseline set, and the ablation's rows.
+fn comparison_rows(data: &PlotData) -> (Vec<CellRow>, Option<AblationView>) {
+    let row = |name: String, c: &Comparison| CellRow {
+        name,
+        cells: vec![
+            diff_num(&c.blast_radius_diff, 2, 1.0),
+            diff_num(&c.blast_radius_value_diff, 1, 1.0),
+            diff_num(&c.crown_jewel_diff, 2, 100.0),
+            diff_num(&c.records_exposed_diff, 0, 1.0),
+            median_num(&c.time_to_crown_jewel_p50),
+            median_num(&c.time_to_contain_p50),
+        ],
+    };
+    let rows = data
+        .comparisons
+        .iter()
+        .map(|c| row(c.name.clone(), c))
+        .collect();
+    let ablation = data.ablation.as_ref().map(|ab| AblationView {
+        preset: ab.preset.clone(),
+        baseline: ab.addition_baseline.clone(),
+        rows: ab
+            .controls
+            .iter()
+            .map(|m| CellRow {
+                name: format!("{} {}", m.id, m.name),
+                cells: vec![
+                    diff_num(&m.removal.blast_radius_diff, 2, 1.0),
+                    diff_num(&m.removal.crown_jewel_diff, 2, 100.0),
+                    diff_num(&m.removal.blast_radius_value_diff, 1, 1.0),
+                    diff_num(&m.addition.blast_radius_diff, 2, 1.0),
+                    diff_num(&m.addition.crown_jewel_diff, 2, 100.0),
+                ],
+            })
+            .collect(),
+    });
+    (rows, ablation)
 }
 
-/// The assumptions section: how to read the inputs, the control parameters with their
-/// provenance, the technique defaults, and the other modelling assumptions.
-fn assumptions(h: &mut String, data: &PlotData, catalog: &Catalog, with_scenario: bool) {
+/// Each control set with its description and controls; ablation runs folded away.
+fn set_views(data: &PlotData) -> Vec<SetView> {
+    let primary = data.primary_sets();
+    data.summary
+        .control_sets
+        .iter()
+        .enumerate()
+        .map(|(i, c)| SetView {
+            name: c.name.clone(),
+            color: rgb_hex(i),
+            folded: !primary.contains(&i),
+            description: c.description.clone(),
+            controls: c
+                .controls
+                .iter()
+                .map(|e| {
+                    (
+                        e.id.clone(),
+                        e.name.clone(),
+                        pct(e.coverage),
+                        e.covered_assets as u64,
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The run's details for the appendix: name, file, hash, size, trials, seed, horizon.
+fn meta_rows(data: &PlotData) -> Vec<(String, String)> {
     let s = &data.summary;
-    h.push_str("<h2 id=\"assumptions\">Assumptions behind the numbers</h2>\n");
-    h.push_str(
-        "<p>Every number the simulation uses is either <span class=\"src\">sourced</span> (a published figure, cited) \
-         or an <span class=\"asm\">assumption</span> (ztsim's stated default, to be replaced by your own data where you \
-         have it). Results are only as good as these inputs: read the blast radius as a comparison between control sets \
-         on the same estate, not as a forecast.</p>\n",
-    );
-    if !with_scenario {
-        h.push_str(
-            "<p class=\"ns\">This report was redrawn from a results directory: the parameters below are the built-in \
-             catalog's. A scenario that overrides control parameters or technique defaults is not reflected here.</p>\n",
-        );
-    }
-    control_parameters(h, s, catalog);
-    technique_defaults(h, s, with_scenario);
-    h.push_str(
-        "<h3>Other modelling assumptions</h3>\n<ul>\n\
-         <li>Business value of an asset: the scenario's <code>value</code>, else a default per asset kind (an assumption); \
-         crown jewels count at least 100.</li>\n\
-         <li>Control coverage is drawn per asset from the seed, so an asset is covered alike in every control set.</li>\n\
-         <li>Every control set is run on the same trial keys (common random numbers): differences between sets are \
-         paired, and their intervals carry only the noise that does not cancel.</li>\n\
-         <li>Times are censored at the horizon: a trial in which an event did not happen by then counts as \
-         \"not reached\", never as a long time.</li>\n</ul>\n",
-    );
+    vec![
+        ("name".into(), s.scenario.clone()),
+        ("file".into(), s.scenario_file.clone()),
+        ("scenario hash (FNV-1a)".into(), s.scenario_hash.clone()),
+        (
+            "assets".into(),
+            format!(
+                "{} counted in the blast radius ({} in the estate view, segments included), {} relations, {} attack edges",
+                s.assets,
+                data.estate.assets.len(),
+                data.estate.relations.len(),
+                s.attack_edges
+            ),
+        ),
+        ("trials per control set".into(), s.trials.to_string()),
+        ("seed".into(), s.seed.to_string()),
+        (
+            "horizon".into(),
+            format!("{} h ({:.1} days)", s.horizon_hours, s.horizon_hours / 24.0),
+        ),
+        ("ztsim version".into(), s.ztsim_version.clone()),
+    ]
 }
 
-/// How many control parameters are sourced, assumed, or given without provenance.
-#[derive(Default)]
-struct Provenance {
-    sourced: usize,
-    assumed: usize,
-    bare: usize,
+/// The attacker profile field by field, name and description first.
+fn attacker_rows(data: &PlotData) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(m)) = serde_json::to_value(&data.summary.attacker) else {
+        return Vec::new();
+    };
+    let first = ["name", "description"];
+    first
+        .iter()
+        .filter_map(|k| m.get_key_value(*k))
+        .chain(m.iter().filter(|(k, _)| !first.contains(&k.as_str())))
+        .map(|(k, v)| (k.replace('_', " "), json_text(v)))
+        .collect()
+}
+
+/// A chart's caption; the survival and timeline charts say where their time axis stops.
+fn chart_caption(c: &Chart) -> String {
+    let base = match c.name {
+        "blast_radius" => {
+            "Distribution of the blast radius over trials, by asset count and by business value, from the raw per-trial values."
+        }
+        "time_to_crown_jewel" => {
+            "Share of trials in which no crown jewel has been reached yet, over time (Kaplan–Meier). A curve that ends above 0% is censored: those trials never reached a crown jewel within the horizon."
+        }
+        "time_to_contain" => {
+            "Share of trials not yet fully contained, over time (Kaplan–Meier), censored at the horizon."
+        }
+        "time_to_detect" => {
+            "Share of trials not yet detected, over time (Kaplan–Meier), censored at the horizon."
+        }
+        "compromised_over_time" => {
+            "Mean number of compromised assets over time, with its 95% confidence band."
+        }
+        "estate_map" => {
+            "The estate by segment, each asset coloured by the share of trials in which it was compromised; crown jewels ringed and starred. Assets in no segment (identities, credentials, unplaced assets) have a box of their own."
+        }
+        "control_marginal_value" => {
+            "What each control of the ablated preset is worth: the change in mean blast radius when it is removed, and when it is used alone."
+        }
+        _ => "",
+    };
+    match &c.note {
+        Some(n) => format!("{base} {n}"),
+        None => base.to_string(),
+    }
 }
 
 /// The parameters of every control used in the run, each with its value and provenance,
-/// under a count of how many are sourced, assumed and bare.
-fn control_parameters(h: &mut String, s: &Summary, catalog: &Catalog) {
+/// and how many are sourced, assumed and bare.
+fn control_parameters(s: &crate::summary::Summary, catalog: &Catalog) -> Parameters {
     let ids: BTreeSet<&str> = s
         .control_sets
         .iter()
         .flat_map(|c| c.controls.iter().map(|e| e.id.as_str()))
         .collect();
-    let mut tally = Provenance::default();
-    let mut rows = String::new();
+    let mut out = Parameters {
+        controls: ids.len(),
+        ..Parameters::default()
+    };
     for id in &ids {
         match catalog.get(id) {
-            Some(def) => control_rows(&mut rows, id, def, &mut tally),
-            None => {
-                let _ = writeln!(
-                    rows,
-                    "<tr><td>{}</td><td colspan=\"3\" class=\"none\">not in the catalog used for this report</td></tr>",
-                    esc(id)
-                );
-            }
+            Some(def) => control_rows(&mut out, id, def),
+            None => out.rows.push(ParamRow {
+                control: id.to_string(),
+                parameter: "not in the catalog used for this report".into(),
+                description: String::new(),
+                value: String::new(),
+                class: "none",
+                label: "",
+                provenance: String::new(),
+                missing: true,
+            }),
         }
     }
-    let Provenance {
-        sourced,
-        assumed,
-        bare,
-    } = tally;
-    let _ = writeln!(
-        h,
-        "<h3>Control parameters ({} controls in this run)</h3>\n<p>{sourced} sourced, {assumed} assumed{}.</p>",
-        ids.len(),
-        if bare > 0 {
-            format!(", {bare} without provenance")
-        } else {
-            String::new()
-        }
-    );
-    if !ids.is_empty() {
-        h.push_str("<div class=\"scroll\"><table>\n<tr><th>control</th><th>parameter</th><th>value</th><th>provenance</th></tr>\n");
-        h.push_str(&rows);
-        h.push_str("</table></div>\n");
-    }
+    out
 }
 
-/// The table rows of one control: numbers written straight into its effects (which have
-/// no provenance of their own), then its named parameters.
-fn control_rows(rows: &mut String, id: &str, def: &ControlDef, tally: &mut Provenance) {
-    let name = def.name.clone().unwrap_or_default();
-    // Numbers written straight into an effect have no provenance of their own.
+/// The rows of one control: numbers written straight into its effects (which have no
+/// provenance of their own), then its named parameters.
+fn control_rows(out: &mut Parameters, id: &str, def: &ControlDef) {
+    let control = format!("{id} {}", def.name.clone().unwrap_or_default());
     let literals: Vec<(String, f64)> = def
         .effects
         .iter()
@@ -604,101 +643,85 @@ fn control_rows(rows: &mut String, id: &str, def: &ControlDef, tally: &mut Prove
         })
         .collect();
     for (k, v) in &literals {
-        tally.bare += 1;
-        let _ = writeln!(
-            rows,
-            "<tr><td>{} {}</td><td>{}<br><span class=\"ns\">a number written in the effect</span></td>\
-             <td class=\"num\">{v}</td><td><span class=\"none\">no provenance given</span></td></tr>",
-            esc(id),
-            esc(&name),
-            esc(k)
-        );
+        out.bare += 1;
+        out.rows.push(ParamRow {
+            control: control.clone(),
+            parameter: k.clone(),
+            description: "a number written in the effect".into(),
+            value: v.to_string(),
+            class: "none",
+            label: "no provenance given",
+            provenance: String::new(),
+            missing: false,
+        });
     }
     if def.parameters.is_empty() && literals.is_empty() {
-        let _ = writeln!(
-            rows,
-            "<tr><td>{} {}</td><td colspan=\"3\" class=\"ns\">no numeric parameters</td></tr>",
-            esc(id),
-            esc(&name)
-        );
+        out.rows.push(ParamRow {
+            control: control.clone(),
+            parameter: "no numeric parameters".into(),
+            description: String::new(),
+            value: String::new(),
+            class: "muted",
+            label: "",
+            provenance: String::new(),
+            missing: true,
+        });
     }
     for (k, p) in &def.parameters {
-        let prov = match (&p.source, &p.assumption) {
+        let (class, label, provenance) = match (&p.source, &p.assumption) {
             (Some(src), _) => {
-                tally.sourced += 1;
-                format!("<span class=\"src\">source:</span> {}", esc(src))
+                out.sourced += 1;
+                ("src", "source:", src.clone())
             }
             (None, Some(a)) => {
-                tally.assumed += 1;
-                format!("<span class=\"asm\">assumption:</span> {}", esc(a))
+                out.assumed += 1;
+                ("asm", "assumption:", a.clone())
             }
             _ => {
-                tally.bare += 1;
-                "<span class=\"none\">no provenance given</span>".to_string()
+                out.bare += 1;
+                ("none", "no provenance given", String::new())
             }
         };
-        let _ = writeln!(
-            rows,
-            "<tr><td>{} {}</td><td>{}{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            esc(id),
-            esc(&name),
-            esc(k),
-            match &p.description {
-                Some(d) if !d.is_empty() => format!("<br><span class=\"ns\">{}</span>", esc(d)),
-                _ => String::new(),
-            },
-            p.value,
-            prov
-        );
+        out.rows.push(ParamRow {
+            control: control.clone(),
+            parameter: k.clone(),
+            description: p.description.clone().unwrap_or_default(),
+            value: p.value.to_string(),
+            class,
+            label,
+            provenance,
+            missing: false,
+        });
     }
 }
 
-/// The built-in ATT&CK technique defaults (p, mean hours, noise, provenance), with how
-/// many steps of each succeeded in this run over all sets.
-fn technique_defaults(h: &mut String, s: &Summary, with_scenario: bool) {
+/// The built-in ATT&CK technique defaults, with how many steps of each succeeded in this
+/// run over all sets.
+fn technique_rows(s: &crate::summary::Summary) -> Techniques {
     let tc = TechniqueCatalog::builtin();
-    let used: std::collections::BTreeMap<&str, u64> = {
-        let mut m = std::collections::BTreeMap::new();
-        for c in &s.control_sets {
-            for (id, n) in &c.techniques {
-                *m.entry(id.as_str()).or_insert(0) += n;
-            }
+    let mut used: BTreeMap<&str, u64> = BTreeMap::new();
+    for c in &s.control_sets {
+        for (id, n) in &c.techniques {
+            *used.entry(id.as_str()).or_insert(0) += n;
         }
-        m
-    };
-    let sourced_t = tc.list.iter().filter(|t| t.source.is_some()).count();
-    let _ = writeln!(
-        h,
-        "<h3>Attack technique defaults</h3>\n<p>Per ATT&amp;CK technique: the success probability of one attempt, the mean \
-         hours it takes and its noise (the chance an attempt is detected with no control in place). These are ztsim \
-         assumptions unless a source is given: {sourced_t} of {} techniques cite one. A scenario may override them{}.</p>",
-        tc.list.len(),
-        if with_scenario {
-            "; such overrides are not listed here"
-        } else {
-            ""
-        }
-    );
-    h.push_str("<div class=\"scroll\"><table>\n<tr><th>ATT&amp;CK id</th><th>name</th><th>tactic</th><th>p</th><th>mean h</th><th>noise</th><th>successful steps in this run (all sets)</th><th>provenance</th></tr>\n");
-    for t in &tc.list {
-        let prov = match &t.source {
-            Some(src) => format!("<span class=\"src\">source:</span> {}", esc(src)),
-            None => "<span class=\"asm\">assumption</span>".to_string(),
-        };
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            esc(&t.id),
-            esc(&t.name),
-            esc(&t.tactic),
-            t.p,
-            t.mean_hours,
-            t.noise,
-            used.get(t.id.as_str()).copied().unwrap_or(0),
-            prov
-        );
     }
-    h.push_str("</table></div>\n");
+    Techniques {
+        sourced: tc.list.iter().filter(|t| t.source.is_some()).count(),
+        rows: tc
+            .list
+            .iter()
+            .map(|t| TechniqueRow {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                tactic: t.tactic.clone(),
+                p: format!("{:.2}", t.p),
+                mean_hours: t.mean_hours.to_string(),
+                noise: format!("{:.2}", t.noise),
+                used: used.get(t.id.as_str()).copied().unwrap_or(0),
+                source: t.source.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -706,11 +729,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            html_escape("<script>alert(1)</script>\"'&"),
-            "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"
-        );
-        assert_eq!(html_escape("a\u{1b}b"), "a\u{FFFD}b");
+    fn counts_get_thousands_separators() {
+        assert_eq!(thousands(7_028_224.4), "7,028,224");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(thousands(-12345.0), "-12,345");
+        assert_eq!(thousands(0.2), "0");
+    }
+
+    #[test]
+    fn placement_names_the_segment_or_says_there_is_none() {
+        let names = BTreeMap::from([("lan", "Office LAN")]);
+        assert_eq!(placement("", &names), "no segment");
+        assert_eq!(placement("internet", &names), "internet (cloud-hosted)");
+        assert_eq!(placement("lan", &names), "lan: Office LAN");
+        assert_eq!(placement("dmz", &names), "dmz");
     }
 }

@@ -1,7 +1,9 @@
-//! Reports: the summary table for the terminal, `summary.json` and `trials.csv`. Names from
-//! a scenario are untrusted: the table strips terminal control characters and the CSV
-//! neutralises spreadsheet formulas.
+//! Reports: the summary table for the terminal, `summary.json`, `trials.csv`, and the HTML
+//! report with its summary for the board ([`board`]). Names from a scenario are untrusted:
+//! the table strips terminal control characters, the CSV neutralises spreadsheet formulas,
+//! and the HTML template escapes everything.
 
+pub mod board;
 mod compare_table;
 mod html;
 mod navigator;
@@ -9,8 +11,9 @@ mod table;
 pub mod term;
 mod trials_csv;
 
+pub use board::BoardExtras;
 pub use compare_table::comparison_table;
-pub use html::{html_escape, html_report};
+pub use html::{MAX_COLUMNS, html_report};
 pub use navigator::navigator_layer;
 pub use table::summary_table;
 pub use trials_csv::{Column, trial_columns, trials_csv};

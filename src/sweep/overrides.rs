@@ -119,6 +119,35 @@ impl Target {
         }
     }
 
+    /// The parameter in words, for a chart's reader: the control's or the technique's name
+    /// with its id, then what is varied (`Spearphishing Link (T1566.002): success
+    /// probability`, `Phishing-resistant MFA (C03): efficacy`).
+    pub fn describe(&self, catalog: &Catalog) -> String {
+        let control = |id: &str| match catalog.get(id).and_then(|c| c.name.as_deref()) {
+            Some(n) => format!("{n} ({id})"),
+            None => id.to_string(),
+        };
+        match self {
+            Target::Coverage { control: c } => format!("{}: coverage", control(c)),
+            Target::Control { control: c, param } => {
+                format!("{}: {}", control(c), param.replace('_', " "))
+            }
+            Target::Technique { id, field } => {
+                let tc = crate::techniques::TechniqueCatalog::builtin();
+                let name = tc.id(id).map(|t| tc.get(t).name.clone());
+                let what = match field {
+                    TechField::P => "success probability",
+                    TechField::MeanHours => "mean hours",
+                    TechField::Noise => "noise",
+                };
+                match name {
+                    Some(n) => format!("{n} ({id}): {what}"),
+                    None => format!("{id}: {what}"),
+                }
+            }
+        }
+    }
+
     /// The control the parameter belongs to, if any.
     pub fn control(&self) -> Option<&str> {
         match self {

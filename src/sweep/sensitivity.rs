@@ -70,6 +70,10 @@ pub struct ParamResult {
     pub p_crown_jewel_rank: usize,
     /// Parameter name (`control.C01.efficacy`, `technique.T1566.002.p`).
     pub name: String,
+    /// The parameter in words, for charts (`Spearphishing Link (T1566.002): success
+    /// probability`); empty in files written before it existed.
+    #[serde(default)]
+    pub label: String,
     /// `control` or `technique`.
     pub kind: String,
     /// The stated assumption, or why the value counts as one.
@@ -188,7 +192,7 @@ pub fn analyse(o: &SensitivityOptions, progress: &dyn Progress) -> Result<Sensit
     } = found;
     let results = run_variants(o, &inst, &cands, seed, trials, progress)?;
     let base = &results[0];
-    let params = ranked(param_results(&cands, &results));
+    let params = ranked(param_results(&cands, &results, &inst.catalog));
     Ok(SensitivityReport {
         ztsim_version: env!("CARGO_PKG_VERSION").into(),
         scenario: est0.name.clone(),
@@ -381,7 +385,11 @@ fn run_variants(
 
 /// Each candidate's points and paired differences against the baseline (`results[0]`),
 /// unranked.
-fn param_results(cands: &[Candidate], results: &[Series]) -> Vec<ParamResult> {
+fn param_results(
+    cands: &[Candidate],
+    results: &[Series],
+    catalog: &crate::controls::Catalog,
+) -> Vec<ParamResult> {
     let base = &results[0];
     let mut params = Vec::new();
     for (k, c) in cands.iter().enumerate() {
@@ -391,6 +399,7 @@ fn param_results(cands: &[Candidate], results: &[Series]) -> Vec<ParamResult> {
             rank: 0,
             p_crown_jewel_rank: 0,
             name: c.target.name(),
+            label: c.target.describe(catalog),
             kind: c.kind.into(),
             provenance: c.provenance.clone(),
             base: c.base,

@@ -143,10 +143,17 @@ fn draw<DB: DrawingBackend>(
     }
     let labels: Vec<String> = rows
         .iter()
-        .map(|p| format!("{} ({})", clean(&p.name, 44), short(p.base)))
+        .map(|p| {
+            let name = if p.label.is_empty() {
+                &p.name
+            } else {
+                &p.label
+            };
+            format!("{} ({})", clean(name, 64), short(p.base))
+        })
         .collect();
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(10);
-    let label_w = ((longest as f64 * 8.6) as u32 + 30).clamp(140, 560);
+    let label_w = ((longest as f64 * 8.6) as u32 + 30).clamp(140, 640);
     let plot_w = (w - label_w) / 2;
     let (left, right) = body.split_horizontally(label_w + plot_w);
     let blast = Metric {
