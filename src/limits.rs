@@ -123,7 +123,7 @@ impl Limits {
     /// The exact check on the YAML event stream (JSON is YAML flow syntax, so this covers
     /// both). Syntax errors end the check without a diagnostic: the parsers report them.
     fn check_events(&self, text: &str) -> Option<Diagnostic> {
-        use saphyr_parser::{Event, Parser};
+        use granit_parser::{Event, Parser};
         // Size of each anchored node, by anchor id (ids are dense, from 1).
         let mut anchored: Vec<Size> = Vec::new();
         // Open collections: (anchor id, size inside so far, the collection itself included).
@@ -176,7 +176,7 @@ impl Limits {
                     set_anchor(&mut anchored, anchor, n);
                     add(&mut open, n);
                 }
-                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
                     open.push((anchor, Size::ONE));
                     if open.len() > self.max_depth {
                         return Some(located(self.too_deep(self.max_depth), at));

@@ -3,7 +3,7 @@
 //! check needs to name a field. Works for YAML and JSON (JSON is YAML flow syntax).
 
 use crate::error::Diagnostic;
-use saphyr_parser::{Event, Parser};
+use granit_parser::{Event, Parser};
 use std::collections::HashMap;
 
 /// Locates field paths in one document's text.

@@ -844,7 +844,7 @@ fn check_against_scenarios(
 /// Line and column (1-based) of the node at `want`, or of its nearest existing ancestor.
 /// Keys may contain dots (`coverage.C01`), which a dotted path string could not express.
 pub(crate) fn locate(text: &str, want: &[Seg]) -> (usize, usize) {
-    use saphyr_parser::{Event, Parser};
+    use granit_parser::{Event, Parser};
     enum Frame {
         Map { expect_key: bool },
         Seq { index: usize },
