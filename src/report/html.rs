@@ -233,14 +233,16 @@ fn results_section(h: &mut String, data: &PlotData) {
     h.push_str("<h2 id=\"results\">Results by control set</h2>\n<div class=\"scroll\"><table>\n<tr>\
         <th>control set</th><th>blast radius, assets: mean [95% CI]</th><th>p50 / p90 / max</th>\
         <th>value-weighted mean</th><th>P(crown jewel) [95% CI]</th><th>time to crown jewel p50 / p90</th>\
-        <th>records exposed (mean)</th><th>detected</th><th>time to detect p50</th><th>contained</th>\
+        <th>records exposed (mean)</th><th>detected</th><th>time to detect p50</th>\
+        <th>time to eviction p50</th><th>evicted</th><th>contained</th>\
         <th>time to contain p50</th><th>breakout p50</th></tr>\n");
     for (i, c) in s.control_sets.iter().enumerate() {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td class=\"num\">{:.1} [{:.1}, {:.1}]</td><td class=\"num\">{:.0} / {:.0} / {:.0}</td>\
              <td class=\"num\">{:.1}</td><td class=\"num\">{} [{}, {}]</td><td class=\"num\">{} / {}</td>\
-             <td class=\"num\">{:.0}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{:.0}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             set_name(i, c),
             c.blast_radius.mean,
@@ -258,6 +260,10 @@ fn results_section(h: &mut String, data: &PlotData) {
             c.records_exposed.mean,
             pct(c.detected.probability),
             hours(c.time_to_detect_hours.p50),
+            hours(c.time_to_evict_hours.as_ref().and_then(|t| t.p50)),
+            c.evicted
+                .as_ref()
+                .map_or("-".into(), |p| pct(p.probability)),
             pct(c.contained.probability),
             hours(c.time_to_contain_hours.p50),
             hours(c.breakout_hours.p50),

@@ -69,6 +69,14 @@ pub fn summary_table(s: &Summary) -> String {
             pct(c.detected.probability)
         }),
         ("time to detect p50", |c| hours(c.time_to_detect_hours.p50)),
+        ("time to eviction p50", |c| {
+            hours(c.time_to_evict_hours.as_ref().and_then(|t| t.p50))
+        }),
+        ("evicted (share of trials)", |c| {
+            c.evicted
+                .as_ref()
+                .map_or("-".into(), |p| pct(p.probability))
+        }),
         ("fully contained (share)", |c| pct(c.contained.probability)),
         ("time to contain p50", |c| {
             hours(c.time_to_contain_hours.p50)

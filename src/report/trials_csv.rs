@@ -38,6 +38,11 @@ pub fn trials_csv(runs: &[SetRun]) -> Result<Vec<u8>> {
             "known_not_compromised",
             "cost",
             "score",
+            "first_compromise_hours",
+            "first_foothold_hours",
+            "evict_hours",
+            "impact_hours",
+            "exfil_hours",
         ]
         .map(String::from),
     );
@@ -77,6 +82,11 @@ pub fn trials_csv(runs: &[SetRun]) -> Result<Vec<u8>> {
                 o.known_not_compromised.to_string(),
                 format!("{:.4}", o.cost),
                 format!("{:.4}", o.score),
+                opt(o.first_compromise_hours),
+                opt(o.first_foothold_hours),
+                opt(o.evict_hours),
+                opt(o.impact_hours),
+                opt(o.exfil_hours),
             ]);
             w.write_record(&row).map_err(err)?;
         }

@@ -85,13 +85,13 @@ impl Ctx<'_> {
     }
 }
 
-fn journal(st: &mut TrialState, what: Happening) {
+pub(crate) fn journal(st: &mut TrialState, what: Happening) {
     if st.journaling {
         st.journal.push(JournalEntry { t: st.now, what });
     }
 }
 
-fn schedule(st: &mut TrialState, t: f64, kind: EventKind, a: u32, b: u32) {
+pub(crate) fn schedule(st: &mut TrialState, t: f64, kind: EventKind, a: u32, b: u32) {
     st.seq += 1;
     st.events.push(Event {
         t,
@@ -488,6 +488,7 @@ pub fn advance(cx: &Ctx, st: &mut TrialState, until: f64, max_actions: Option<u3
             EventKind::Contain => contain(cx, st, ev.a),
             EventKind::Revoke => revoke(cx, st, ev.a),
             EventKind::BlockSegment => block_segment(cx, st, ev.a),
+            EventKind::Evict => super::evict::evict(cx, st),
         }
         drain_free(cx, st);
         if cx.certain && st.stop_at_watch && st.m.watch_at.is_some() {
@@ -600,6 +601,7 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
                 schedule(st, at, kind, n, 0);
                 journal(st, Happening::ContainScheduled { node: n, at });
             }
+            super::evict::open_investigation(cx, st, e, try_no, at);
         }
     }
 }
@@ -644,6 +646,7 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
         if node.counts() {
             let m = &mut st.m;
             m.compromised += 1;
+            m.first_compromise_at.get_or_insert(st.now);
             if node.foothold != 0 {
                 m.hosts += 1;
             }
@@ -663,8 +666,10 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
     }
     if new & bits::EXFIL != 0 && old & bits::EXFIL == 0 {
         st.m.records_exfiltrated += node.records;
+        st.m.first_exfil_at.get_or_insert(st.now);
     }
     if new & bits::IMPACT != 0 && old & bits::IMPACT == 0 {
+        st.m.first_impact_at.get_or_insert(st.now);
         if node.kind.is_data() {
             st.m.backups_destroyed += 1;
         } else {
@@ -814,7 +819,7 @@ pub fn contain(cx: &Ctx, st: &mut TrialState, n: NodeId) {
         }
     }
     if st.live_owned == 0 && b != 0 {
-        st.m.contained_at = Some(st.now);
+        super::evict::held_nothing(st);
         if st.m.blast_at_contain.is_none() {
             st.m.blast_at_contain = Some(st.m.compromised);
         }
@@ -843,7 +848,7 @@ pub fn block_segment(cx: &Ctx, st: &mut TrialState, n: NodeId) {
 
 /// Whether holding the node counts as a live foothold of the attacker's. Segments follow
 /// from the devices in them, virtual nodes from real ones, and the internet is always there.
-fn holdable(node: &crate::estate::Node) -> bool {
+pub(crate) fn holdable(node: &crate::estate::Node) -> bool {
     node.virtual_kind.is_none()
         && node.kind != crate::model::AssetKind::Segment
         && node.id != "internet"
@@ -863,7 +868,7 @@ pub fn revoke(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     if nb == 0 && holdable(cx.est.node(n)) {
         st.live_owned -= 1;
         if st.live_owned == 0 {
-            st.m.contained_at = Some(st.now);
+            super::evict::held_nothing(st);
         }
     }
 }
@@ -949,7 +954,7 @@ pub fn reset_credentials(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     if nb == 0 && holdable(cx.est.node(n)) {
         st.live_owned -= 1;
         if st.live_owned == 0 {
-            st.m.contained_at = Some(st.now);
+            super::evict::held_nothing(st);
         }
     }
 }
