@@ -576,6 +576,13 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
         if st.m.first_detect_at.is_none() {
             st.m.first_detect_at = Some(st.now);
         }
+        // Seen acting inside: from something it holds, or over the network from a foothold.
+        if st.m.first_inside_detect_at.is_none()
+            && edge.src != INTERNET
+            && (edge.src != NO_SOURCE || st.m.first_foothold_at.is_some())
+        {
+            st.m.first_inside_detect_at = Some(st.now);
+        }
         if let Some(r) = cx.plan.respond[ei] {
             // Triage, then the response itself; both are draws of this attempt's key.
             let triage = cx
@@ -591,6 +598,7 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
                 ResponseAction::RevokeTokens => EventKind::Revoke,
                 ResponseAction::BlockSegment => EventKind::BlockSegment,
             };
+            let mut named = false;
             for n in [edge.src, edge.dst] {
                 if n == NO_SOURCE || n == INTERNET || cx.est.node(n).virtual_kind.is_some() {
                     continue;
@@ -600,8 +608,12 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
                 }
                 schedule(st, at, kind, n, 0);
                 journal(st, Happening::ContainScheduled { node: n, at });
+                named = true;
             }
-            super::evict::open_investigation(cx, st, e, try_no, at);
+            // An alert that names something the attacker holds opens an investigation.
+            if named {
+                super::evict::open_investigation(cx, st, e, try_no, at);
+            }
         }
     }
 }

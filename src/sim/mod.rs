@@ -150,6 +150,10 @@ pub struct TrialOutcome {
     /// intrusion evicted), whatever came after; `None`: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evict_hours: Option<f64>,
+    /// Hours until the first detection of a step taken from inside (see
+    /// `Metrics::first_inside_detect_at`); `None`: none was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside_detect_hours: Option<f64>,
     /// Hours until the first asset that counts fell (initial access); `None`: none did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_compromise_hours: Option<f64>,
@@ -470,6 +474,7 @@ pub(crate) fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
         blast_at_contain: m.blast_at_contain,
         evict_hours: m.evicted_at,
         first_compromise_hours: m.first_compromise_at,
+        inside_detect_hours: m.first_inside_detect_at,
         impact_hours: m.first_impact_at,
         exfil_hours: m.first_exfil_at,
         steps_attempted: m.steps_attempted,

@@ -316,6 +316,9 @@ pub struct Metrics {
     pub evicted_at: Option<f64>,
     /// Evictions the SOC carried out ([`super::evict`]).
     pub evictions: u32,
+    /// When the defenders first detected a step the attacker took from inside (from a node
+    /// it held, or over the network from a foothold): not a phish or spray from outside.
+    pub first_inside_detect_at: Option<f64>,
     /// When the attacker first compromised an asset that counts (its initial access; 0 when
     /// it starts inside).
     pub first_compromise_at: Option<f64>,
