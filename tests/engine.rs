@@ -106,19 +106,19 @@ fn an_investigation_evicts_what_per_alert_containment_leaves() {
     assert!((mean - 7.5).abs() < 0.5, "mean time to eviction {mean}");
     let _ = std::fs::remove_dir_all(&dir);
 
-    // Scoping 0: containment of the detected step's two ends only; u-quiet and saas-quiet
-    // are never touched, so no trial is evicted although every one is detected.
+    // Scoping 0: containment of the detected step's two ends only; ws-quiet is never
+    // touched, so no trial is evicted although every one is detected.
     let s = run_json(&evict_with_scoping("0"), &[]);
     let none = set(&s, "none");
     assert_eq!(f(none, "detected.probability"), 1.0);
     assert_eq!(f(none, "evicted.probability"), 0.0);
     assert!(none["time_to_evict_hours"]["p50"].is_null());
 
-    // Scoping 0.5: two holdings left to find, each half the time: a quarter evicted.
+    // Scoping 0.5: the one host is found half the time: half the trials evicted.
     let s = run_json(&evict_with_scoping("0.5"), &[]);
     let p = set(&s, "none")["evicted"]["ci95"].clone();
     let (lo, hi) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
-    assert!(lo < 0.25 && 0.25 < hi, "0.25 not in [{lo}, {hi}]");
+    assert!(lo < 0.5 && 0.5 < hi, "0.5 not in [{lo}, {hi}]");
 }
 
 #[test]

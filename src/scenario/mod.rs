@@ -402,7 +402,7 @@ pub struct DefenderDef {
     pub investigation_hours: Option<f64>,
     /// Share in [0, 1] of the attacker's holdings an investigation finds (each drawn on its
     /// own); what it misses stays the attacker's, and the next detection starts another
-    /// round. Default 0.9; 0 turns eviction off.
+    /// round. Default 0.98 (calibrated); 0 turns eviction off.
     #[serde(default)]
     pub scoping: Option<f64>,
 }

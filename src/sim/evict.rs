@@ -1,10 +1,12 @@
 //! The SOC's eviction of an intrusion: after a detection it responded to, the defender
-//! investigates, scopes what the attacker holds, and takes it all away at once (hosts
-//! isolated, identities' credentials reset and sessions revoked, access to applications and
-//! data cut with them). Each holding is found with the defender's `scoping` share; what the
-//! investigation misses stays the attacker's, and the next detection it causes opens another
-//! round. Without it the defender acts only on the two ends of each detected step, and an
-//! attacker holding a phished cloud identity, a token or a group's rights is never evicted.
+//! investigates, scopes what the attacker holds, and takes it away at once: credentials
+//! reset and sessions and tokens revoked across the intrusion's scope (group rights and
+//! access to applications and data go with them), and every host the attacker runs code on
+//! that the investigation finds isolated and rebuilt. Each host is found with the defender's
+//! `scoping` share; a host it misses (where persistence hides) stays the attacker's, and the
+//! next detection it causes opens another round. Without an eviction the defender acts only
+//! on the two ends of each detected step, and an attacker holding a phished cloud identity,
+//! a token or a group's rights is never evicted.
 //!
 //! A pure function of (estate, plan, trial key, state), like the rest of the engine.
 
@@ -58,38 +60,29 @@ pub(crate) fn evict(cx: &Ctx, st: &mut TrialState) {
     let (mut found, mut missed) = (0u32, 0u32);
     for n in held {
         let node = cx.est.node(n);
-        // Segments follow from the footholds in them, virtual nodes (a domain's hashes, the
-        // shared local-admin password) from the real nodes that gave them: they go with those.
-        let derived = node.kind == crate::model::AssetKind::Segment || node.virtual_kind.is_some();
-        if !derived {
-            let seen =
-                ev.scoping >= 1.0 || cx.key.uniform(n as u64, round, purpose::SCOPE) < ev.scoping;
-            if !seen {
-                missed += 1;
-                continue;
-            }
-            found += 1;
+        if node.kind == crate::model::AssetKind::Segment {
+            // Network access follows the footholds in the segment.
+            continue;
         }
         if node.foothold & st.bits[n as usize] != 0 {
-            // A host the attacker runs code on: isolated (and rebuilt).
-            contain(cx, st, n);
-        } else if !derived {
-            drop_holding(cx, st, n);
-        }
-    }
-    if missed == 0 {
-        // Nothing real is left: what was derived from it goes too.
-        let rest: Vec<NodeId> = st
-            .touched
-            .iter()
-            .copied()
-            .filter(|&n| n != INTERNET && st.bits[n as usize] != 0 && !holdable(cx.est.node(n)))
-            .collect();
-        for n in rest {
-            if cx.est.node(n).kind != crate::model::AssetKind::Segment {
-                st.bits[n as usize] = 0;
-                st.changed.push(n);
+            // A host the attacker runs code on: where persistence hides. Found with the
+            // scoping share, then isolated (and rebuilt); missed, it stays the attacker's.
+            let seen =
+                ev.scoping >= 1.0 || cx.key.uniform(n as u64, round, purpose::SCOPE) < ev.scoping;
+            if seen {
+                found += 1;
+                contain(cx, st, n);
+            } else {
+                missed += 1;
             }
+        } else {
+            // Credentials, sessions, tokens, group rights, access to applications and data
+            // (and what the virtual nodes stand for: a domain's hashes, a shared password):
+            // reset, revoked and rotated across the intrusion's scope.
+            if holdable(node) {
+                found += 1;
+            }
+            drop_holding(cx, st, n);
         }
     }
     journal(st, Happening::Evicted { found, missed });
@@ -105,8 +98,8 @@ fn drop_holding(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     }
     st.bits[ni] = 0;
     st.changed.push(n);
-    journal(st, Happening::Revoked { node: n });
     if holdable(cx.est.node(n)) {
+        journal(st, Happening::Revoked { node: n });
         st.live_owned -= 1;
         if st.live_owned == 0 {
             held_nothing(st);
@@ -128,30 +121,32 @@ mod tests {
     use crate::pipeline::Prepared;
     use crate::sim::{EndReason, Engine};
 
-    /// A workstation the attacker runs code on (user level) and a phished cloud identity
-    /// that signs in to a SaaS app. Escalating on the workstation is certain and always
-    /// detected; the cloud sign-in is never seen. The SOC isolates the workstation an hour
-    /// after the alert. Per-alert containment never touches the cloud identity or the app;
-    /// an investigation that finds them evicts the intrusion.
+    /// The world of tests/scenarios/evict.yaml: a phished cloud identity whose sign-in to
+    /// its SaaS app is always detected, and a workstation the attacker runs code on quietly.
+    /// The SOC contains the identity and the app an hour after the alert; only an
+    /// investigation that finds the workstation evicts the intrusion.
     pub(super) const WORLD: &str = r#"
 name: tiny-evict
 segments:
   - {id: lan, name: LAN}
 assets:
-  - {id: ws-1, kind: workstation, segment: lan, os: windows, edr: false, patch_lag_days: 0, exploitable: 0.0}
-  - {id: u-cloud, kind: user, tier: 2, mfa: none}
-  - {id: saas-1, kind: saas, internet_facing: true, sso: false}
+  - {id: ws-quiet, kind: workstation, segment: lan, os: windows, edr: false, patch_lag_days: 0, exploitable: 0.0}
+  - {id: u-loud, kind: user, tier: 2, mfa: none}
+  - {id: saas-loud, kind: saas, internet_facing: true, sso: false}
 relations:
-  - {type: role_on, from: u-cloud, to: saas-1, role: user}
+  - {type: role_on, from: u-loud, to: saas-loud, role: user, noise: 1}
 attacker:
   entry: []
-  start: [ws-1, u-cloud]
+  start: [ws-quiet, u-loud]
   strategy: random
   parallelism: 0
   max_tries: 1
 techniques:
-  - {id: T1068, p: 1.0, mean_hours: 1, noise: 1.0}
-  - {id: T1078.004, p: 1.0, mean_hours: 0.5, noise: 0.0}
+  - {id: T1078.004, p: 1.0, mean_hours: 0.5}
+  - {id: T1068, noise: 0}
+  - {id: T1046, noise: 0}
+  - {id: T1557, noise: 0}
+  - {id: T1003.002, noise: 0}
 defender:
   manual_response_hours: 1
   SCOPING
@@ -172,13 +167,13 @@ simulation:
     #[test]
     fn eviction_takes_what_per_alert_containment_leaves() {
         // Scoping 0 turns eviction off: containment acts on the detected step's two ends
-        // (ws-1 and u-1); u-cloud's session is never touched.
+        // (u-loud and saas-loud); the quiet workstation is never touched.
         for o in play("scoping: 0", 20) {
             assert!(o.detect_hours.is_some());
             assert_eq!(o.contain_hours, None, "{o:?}");
             assert_eq!(o.evict_hours, None);
         }
-        // Scoping 1: the investigation finds everything; the attacker holds nothing.
+        // Scoping 1: the investigation finds the workstation; the attacker holds nothing.
         for o in play("scoping: 1", 20) {
             let d = o.detect_hours.expect("detected");
             let ev = o.evict_hours.expect("evicted");
@@ -189,13 +184,11 @@ simulation:
     }
 
     #[test]
-    fn missed_holdings_stay_the_attackers() {
-        // Scoping 0.5: at the eviction the attacker holds two things (u-cloud's password
-        // and session, access to saas-1), each found half the time: a quarter of the trials
-        // are evicted, and no later detection opens a second round (the cloud steps are
-        // quiet), so the rest never are.
+    fn missed_hosts_stay_the_attackers() {
+        // Scoping 0.5: the one host is found half the time, and nothing is detected
+        // afterwards (its steps are quiet), so the other half are never evicted.
         let out = play("scoping: 0.5", 400);
         let evicted = out.iter().filter(|o| o.evict_hours.is_some()).count();
-        assert!((70..=130).contains(&evicted), "{evicted} of 400");
+        assert!((170..=230).contains(&evicted), "{evicted} of 400");
     }
 }
