@@ -1806,6 +1806,18 @@ fn calibrate(a: &CalibrateArgs) -> Result<ExitCode> {
             print!("{}", calibrate::sensitivity::table(&sens, &metric_of));
         }
     }
+    if !report.passed() {
+        let out: Vec<&str> = report
+            .rows
+            .iter()
+            .filter(|r| !r.as_expected)
+            .map(|r| r.figure.id.as_str())
+            .collect();
+        eprintln!(
+            "ztsim calibrate: out of band: {}. A change that moves a default out of band must fix the model or update the figure's row (data/calibration.yaml) with its reason.",
+            out.join(", ")
+        );
+    }
     Ok(if report.passed() {
         ExitCode::SUCCESS
     } else {

@@ -413,6 +413,36 @@ pub fn check(f: &CalibrationFile) -> Vec<Diagnostic> {
                 None,
             );
         }
+        let tc = crate::techniques::TechniqueCatalog::builtin();
+        for (k, t) in g.run.techniques.iter().enumerate() {
+            let tat = |f: &str| at(&format!("run.techniques[{k}].{f}"));
+            if !tc.list.iter().any(|x| x.id == t.id) {
+                let hint =
+                    crate::suggest::did_you_mean_hint(&t.id, tc.list.iter().map(|x| x.id.as_str()))
+                        .unwrap_or_else(|| "`ztsim techniques` lists them".into());
+                err(
+                    tat("id"),
+                    format!("unknown technique `{}`", t.id),
+                    Some(&hint),
+                );
+            }
+            for (f, v, time) in [
+                ("p", t.p, false),
+                ("noise", t.noise, false),
+                ("mean_hours", t.mean_hours, true),
+            ] {
+                if let Some(v) = v
+                    && (!v.is_finite() || v < 0.0 || (!time && v > 1.0))
+                {
+                    let hint = if time {
+                        "a time cannot be negative"
+                    } else {
+                        "a probability is between 0 and 1"
+                    };
+                    err(tat(f), format!("{f} {v} is out of range"), Some(hint));
+                }
+            }
+        }
         if g.run.trials == 0 {
             err(at("run.trials"), "at least 1 trial".into(), None);
         }
