@@ -37,6 +37,10 @@ pub struct Summary {
     pub attack_edges: usize,
     /// The attacker profile after the scenario's overrides.
     pub attacker: crate::attacker::Profile,
+    /// The published figures the run's default numbers were calibrated to (ids of
+    /// data/calibration.yaml; see `ztsim calibrate`); empty when it rests on none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibrated_to: Vec<String>,
     /// One entry per control set, in run order.
     pub control_sets: Vec<SetSummary>,
     /// Wall-clock timing; the only part that changes from run to run.
@@ -239,6 +243,7 @@ pub(crate) fn summarize(
         assets: est.counted_assets(),
         attack_edges: est.edges.len(),
         attacker: est.profile.clone(),
+        calibrated_to: crate::calibrate::calibrated_figures(est),
         control_sets: runs.iter().map(|r| summarize_set(est, r)).collect(),
         timing: Timing {
             seconds,

@@ -24,6 +24,40 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The figures of data/calibration.yaml a run's defaults were calibrated to: those recorded
+/// (`calibrated_to`) on the techniques the estate uses whose numbers are still the catalog's
+/// (not a scenario's or a link's own), and `evicted-share` when the defender's eviction
+/// keeps its default scoping. Sorted, deduplicated; empty when the run rests on none.
+pub fn calibrated_figures(est: &crate::estate::Estate) -> Vec<String> {
+    let tc = crate::techniques::TechniqueCatalog::builtin();
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = vec![false; tc.list.len()];
+    for e in &est.edges {
+        let i = e.tech as usize;
+        if seen.get(i).copied().unwrap_or(true) {
+            continue;
+        }
+        let t = &tc.list[i];
+        let Some(c) = &t.calibrated_to else { continue };
+        let default = (c.was.noise.is_none() || e.noise == t.noise as f32)
+            && (c.was.mean_hours.is_none() || e.mean_hours == t.mean_hours as f32)
+            && (c.was.p.is_none() || e.p == t.p as f32);
+        if default {
+            seen[i] = true;
+            out.extend(c.figures.iter().cloned());
+        }
+    }
+    if est
+        .eviction
+        .is_some_and(|ev| ev.scoping == crate::estate::Eviction::DEFAULT_SCOPING)
+    {
+        out.push("evicted-share".into());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The shipped scenarios, embedded, for the embedded calibration file (and any file that
 /// names `scenarios/NAME.yaml` it does not sit next to).
 const SHIPPED: [(&str, &str); 4] = [

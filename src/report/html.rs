@@ -270,6 +270,9 @@ fn results_section(h: &mut String, data: &PlotData) {
         );
     }
     h.push_str("</table></div>\n");
+    if let Some(n) = super::calibration_note(&s.calibrated_to) {
+        let _ = writeln!(h, "<p class=\"lead\">{}</p>", esc(&n));
+    }
     h.push_str("<h3>Mean assets compromised by pillar</h3>\n<div class=\"scroll\"><table>\n<tr><th>control set</th>");
     let pillars: Vec<&String> = s
         .control_sets
@@ -689,11 +692,17 @@ fn technique_defaults(h: &mut String, s: &Summary, with_scenario: bool) {
     for t in &tc.list {
         let prov = match &t.source {
             Some(src) => format!("<span class=\"src\">source:</span> {}", esc(src)),
-            None => "<span class=\"asm\">assumption</span>".to_string(),
+            None => match &t.calibrated_to {
+                Some(c) => format!(
+                    "<span class=\"asm\">assumption</span>, calibrated to {} (see <code>ztsim calibrate</code>)",
+                    esc(&c.describe())
+                ),
+                None => "<span class=\"asm\">assumption</span>".to_string(),
+            },
         };
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             esc(&t.id),
             esc(&t.name),
             esc(&t.tactic),

@@ -116,8 +116,11 @@ pub fn summary_table(s: &Summary) -> String {
         }));
         t.add_row(row);
     }
+    let note = super::calibration_note(&s.calibrated_to)
+        .map(|n| format!("{n}\n"))
+        .unwrap_or_default();
     format!(
-        "{}\nscenario: {} ({} assets, {} attack edges); {} trials, seed {}, horizon {} h\n{t}\n",
+        "{}\nscenario: {} ({} assets, {} attack edges); {} trials, seed {}, horizon {} h\n{t}\n{note}",
         "ztsim: blast radius by control set",
         terminal_safe(&s.scenario),
         s.assets,
