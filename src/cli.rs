@@ -180,6 +180,52 @@ pub enum Command {
         after_help = "Examples:\n  ztsim sensitivity scenarios/flat-ad.yaml --trials 500\n  ztsim sensitivity scenarios/hybrid-cloud.yaml --controls advanced --range 0.25 --out results/sens --plot results/sens"
     )]
     Sensitivity(ztsim::sweep::SensitivityArgs),
+    /// Compare ztsim's defaults with published incident-response figures (breakout, time to
+    /// AD, to ransomware, to exfiltration, dwell, eviction, MFA): published value, ztsim's
+    /// value with CI, ratio and verdict per figure. Exit 1 when a figure expected in band is
+    /// out of band.
+    #[command(
+        after_help = "Examples:\n  ztsim calibrate\n  ztsim calibrate --trials 300 --json\n  ztsim calibrate --plot docs/img --figure time-to-ad --figure dwell\n  ztsim calibrate --controls-file slower-lsass.yaml\n  ztsim calibrate --sensitivity --figure time-to-ad --trials 300\nExit codes: 0 every figure as expected, 1 a figure out of band, 2 bad input.\nThe figures, their sources and bands: data/calibration.yaml; docs/calibration.md."
+    )]
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// A calibration file to use instead of the embedded data/calibration.yaml (scenario
+    /// paths are relative to it; `scenarios/NAME.yaml` falls back to the shipped ones).
+    #[arg(long = "file", value_name = "CAL.yaml")]
+    pub file: Option<PathBuf>,
+    /// Trials per figure, replacing each figure's `trials` (at least 1).
+    #[arg(long, short = 'n', value_parser = clap::value_parser!(u32).range(1..))]
+    pub trials: Option<u32>,
+    /// Run only this figure (by id; repeatable).
+    #[arg(long = "figure", value_name = "ID")]
+    pub figures: Vec<String>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, short = 't', default_value_t = 0)]
+    pub threads: usize,
+    /// Print the result as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw published against simulated values on a log time axis into DIR
+    /// (calibration.png and calibration.svg).
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// Also rank, for each figure, the assumed parameters its value depends on most
+    /// (`ztsim sensitivity`'s one-at-a-time variation, on the figure's own metric).
+    #[arg(long)]
+    pub sensitivity: bool,
+    /// Relative change for --sensitivity (0.5: +/-50 %).
+    #[arg(long, default_value_t = 0.5)]
+    pub range: f64,
+    /// Parameters listed per figure with --sensitivity.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    #[command(flatten)]
+    pub controls_files: ControlsFileArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args, Debug)]
@@ -640,6 +686,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Sweep(a) => sweep(&a),
         Command::Merge(a) => merge(&a),
         Command::Sensitivity(a) => sensitivity(&a),
+        Command::Calibrate(a) => calibrate(&a),
     }
 }
 
@@ -847,7 +894,6 @@ fn estimate(a: &EstimateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-
 /// The board summary's analyses (top attack path, what to buy next) for a report of a
 /// run of `prep`; nothing when no report is asked for.
 fn board_extras(
@@ -986,6 +1032,7 @@ fn techniques() -> Result<ExitCode> {
         "mean h",
         "noise",
         "move (preconditions -> result)",
+        "calibrated to",
     ]);
     for x in &tc.list {
         t.add_row(vec![
@@ -994,12 +1041,19 @@ fn techniques() -> Result<ExitCode> {
             x.tactic.clone(),
             format!("{:.2}", x.p),
             format!("{}", x.mean_hours),
-            format!("{:.2}", x.noise),
+            format!("{}", x.noise),
             x.movement.clone(),
+            x.calibrated_to
+                .as_ref()
+                .map_or(String::new(), |c| c.describe()),
         ]);
     }
     ztsim::report::term::keep_words(&mut t);
     println!("{t}");
+    let n = tc.list.iter().filter(|x| x.calibrated_to.is_some()).count();
+    println!(
+        "{n} techniques carry numbers calibrated to published figures (`calibrated to`: the figures of data/calibration.yaml and the values before); see `ztsim calibrate`."
+    );
     println!(
         "{} techniques. MITRE ATT&CK v18.1 ids and names, (c) The MITRE Corporation; ATT&CK is a trademark of MITRE.",
         tc.list.len()
@@ -1911,4 +1965,77 @@ fn explain(a: &ExplainArgs) -> Result<ExitCode> {
         write!(out, "{}", terminal_safe(&ztsim::explain::render(&x)))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ztsim calibrate`: every figure of the calibration file run and judged.
+fn calibrate(a: &CalibrateArgs) -> Result<ExitCode> {
+    use ztsim::calibrate::{self, CalibrateOptions, file};
+    let limits = a.limits.limits();
+    let cal = match &a.file {
+        Some(f) => file::load(f, &limits)?,
+        None => file::builtin()?,
+    };
+    let opt = CalibrateOptions {
+        trials: a.trials,
+        threads: a.threads,
+        controls_files: a.controls_files.files.clone(),
+        only: a.figures.clone(),
+    };
+    let report = calibrate::calibrate(&cal, &opt, &limits)?;
+    if let Some(dir) = &a.plot {
+        let files = ztsim::plot::write_charts(&[ztsim::plot::render_calibration(&report)?], dir)?;
+        for f in files {
+            eprintln!("wrote {}", f.display());
+        }
+    }
+    let mut sens = Vec::new();
+    if a.sensitivity {
+        for row in &report.rows {
+            eprintln!("sensitivity of {}...", row.figure.id);
+            sens.push(calibrate::sensitivity::figure_sensitivity(
+                &row.figure,
+                &cal,
+                &opt,
+                &limits,
+                a.range,
+                a.top,
+            )?);
+        }
+    }
+    if a.json {
+        let mut v = serde_json::to_value(&report)?;
+        if a.sensitivity {
+            v["sensitivity"] = serde_json::to_value(&sens)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", calibrate::table(&report));
+        if a.sensitivity {
+            let metric_of = |id: &str| {
+                report
+                    .rows
+                    .iter()
+                    .find(|r| r.figure.id == id)
+                    .map_or(calibrate::Metric::Dwell, |r| r.figure.run.metric)
+            };
+            print!("{}", calibrate::sensitivity::table(&sens, &metric_of));
+        }
+    }
+    if !report.passed() {
+        let out: Vec<&str> = report
+            .rows
+            .iter()
+            .filter(|r| !r.as_expected)
+            .map(|r| r.figure.id.as_str())
+            .collect();
+        eprintln!(
+            "ztsim calibrate: out of band: {}. A change that moves a default out of band must fix the model or update the figure's row (data/calibration.yaml) with its reason.",
+            out.join(", ")
+        );
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

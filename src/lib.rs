@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod attacker;
+pub mod calibrate;
 pub mod compare;
 pub mod controls;
 pub mod coverage;

@@ -37,6 +37,8 @@ pub(crate) mod purpose {
     pub(crate) const RESPONSE: u64 = 4;
     pub(crate) const PRIORITY: u64 = 5;
     pub(crate) const TRIAGE: u64 = 6;
+    pub(crate) const EVICT: u64 = 7;
+    pub(crate) const SCOPE: u64 = 8;
 }
 
 /// The random key of one trial, drawn from (master seed, trial index); every draw of the

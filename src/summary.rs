@@ -37,6 +37,10 @@ pub struct Summary {
     pub attack_edges: usize,
     /// The attacker profile after the scenario's overrides.
     pub attacker: crate::attacker::Profile,
+    /// The published figures the run's default numbers were calibrated to (ids of
+    /// data/calibration.yaml; see `ztsim calibrate`); empty when it rests on none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibrated_to: Vec<String>,
     /// One entry per control set, in run order.
     pub control_sets: Vec<SetSummary>,
     /// Wall-clock timing; the only part that changes from run to run.
@@ -153,10 +157,19 @@ pub struct SetSummary {
     pub time_to_detect_hours: TimeToEvent,
     /// Hours to containment of every foothold.
     pub time_to_contain_hours: TimeToEvent,
+    /// Hours to the first eviction: the first time the attacker held nothing live by the
+    /// defender's doing, whatever came after (a later re-entry is another intrusion).
+    /// `None` in summaries written before it existed.
+    #[serde(default)]
+    pub time_to_evict_hours: Option<TimeToEvent>,
     /// Share of trials with at least one detection.
     pub detected: Proportion,
     /// Share of trials in which the attacker was contained.
     pub contained: Proportion,
+    /// Share of trials in which the attacker was evicted at some time (see
+    /// `time_to_evict_hours`). `None` in summaries written before it existed.
+    #[serde(default)]
+    pub evicted: Option<Proportion>,
     /// Hours from the first foothold to the second (eCrime "breakout time").
     pub breakout_hours: Quantiles,
     /// Assets compromised when containment happened, over the trials contained; `None` when no
@@ -230,6 +243,7 @@ pub(crate) fn summarize(
         assets: est.counted_assets(),
         attack_edges: est.edges.len(),
         attacker: est.profile.clone(),
+        calibrated_to: crate::calibrate::calibrated_figures(est),
         control_sets: runs.iter().map(|r| summarize_set(est, r)).collect(),
         timing: Timing {
             seconds,
@@ -378,8 +392,16 @@ fn summarize_set(est: &Estate, r: &SetRun) -> SetSummary {
             &o.iter().map(|t| t.contain_hours).collect::<Vec<_>>(),
             h,
         ),
+        time_to_evict_hours: Some(time_to_event(
+            &o.iter().map(|t| t.evict_hours).collect::<Vec<_>>(),
+            h,
+        )),
         detected: stats::wilson(k(&|t| t.detect_hours.is_some()), o.len() as u64),
         contained: stats::wilson(k(&|t| t.contain_hours.is_some()), o.len() as u64),
+        evicted: Some(stats::wilson(
+            k(&|t| t.evict_hours.is_some()),
+            o.len() as u64,
+        )),
         breakout_hours: Quantiles {
             p50: stats::quantile_sorted(&breakout, 0.5),
             p90: stats::quantile_sorted(&breakout, 0.9),

@@ -38,6 +38,52 @@ pub struct Technique {
     /// Published source of the numbers; `None` means they are ztsim assumptions.
     #[serde(default)]
     pub source: Option<String>,
+    /// An assumption adjusted to published figures (`ztsim calibrate`): which, and the
+    /// values before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrated_to: Option<Calibrated>,
+}
+
+/// The record of a calibrated assumption.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Calibrated {
+    /// Ids of the figures of `data/calibration.yaml` it was fitted to.
+    pub figures: Vec<String>,
+    /// The values before calibration.
+    pub was: Before,
+}
+
+/// A technique's numbers before calibration (only those that changed).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Before {
+    /// Success probability before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p: Option<f64>,
+    /// Mean hours before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_hours: Option<f64>,
+    /// Noise before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<f64>,
+}
+
+impl Calibrated {
+    /// "dwell (noise was 0.3)".
+    pub fn describe(&self) -> String {
+        let mut was = Vec::new();
+        for (k, v) in [
+            ("p", self.was.p),
+            ("mean_hours", self.was.mean_hours),
+            ("noise", self.was.noise),
+        ] {
+            if let Some(v) = v {
+                was.push(format!("{k} was {v}"));
+            }
+        }
+        format!("{} ({})", self.figures.join(", "), was.join(", "))
+    }
 }
 
 /// Distribution of the time one attempt takes, with the technique's mean.
@@ -128,6 +174,21 @@ mod tests {
             assert!(t.id.starts_with('T'));
         }
         assert!(c.matches("T1021", c.must("T1021.002")));
+        // Calibration adjusts assumptions only, to figures that exist.
+        let cal = crate::calibrate::file::builtin().expect("calibration file");
+        for t in &c.list {
+            if let Some(k) = &t.calibrated_to {
+                assert!(t.source.is_none(), "{} is sourced but calibrated", t.id);
+                assert!(!k.figures.is_empty(), "{}", t.id);
+                for f in &k.figures {
+                    assert!(
+                        cal.file.figures.iter().any(|g| &g.id == f),
+                        "{}: no figure `{f}` in data/calibration.yaml",
+                        t.id
+                    );
+                }
+            }
+        }
         assert!(!c.matches("T1021.00", c.must("T1021.002")));
         assert!(c.known_pattern("T1550"));
     }

@@ -11,6 +11,12 @@ fn profile(file: &str, p: &str, trials: &str) -> serde_json::Value {
     )
 }
 
+/// A Kaplan–Meier median in hours, infinite when fewer than half the trials saw the event
+/// by the horizon (`null` in the JSON).
+fn p50_or_never(set: &serde_json::Value, metric: &str) -> f64 {
+    set[metric]["p50"].as_f64().unwrap_or(f64::INFINITY)
+}
+
 #[test]
 fn ransomware_is_faster_louder_and_wider_than_the_apt() {
     let file = "scenarios/flat-ad.yaml";
@@ -22,8 +28,9 @@ fn ransomware_is_faster_louder_and_wider_than_the_apt() {
     // ... faster: more compromised a day in (timeline point 2 of 48 over 720 h is 30 h).
     let day = 2;
     assert!(f(rw, &format!("timeline.mean.{day}")) > f(apt, &format!("timeline.mean.{day}")));
-    // ... detected sooner.
-    assert!(f(rw, "time_to_detect_hours.p50") < f(apt, "time_to_detect_hours.p50"));
+    // ... detected sooner (since calibration, fewer than half the APT's trials are
+    // detected within the horizon: its median is "not reached", later than any time).
+    assert!(p50_or_never(rw, "time_to_detect_hours") < p50_or_never(apt, "time_to_detect_hours"));
     // Ransomware encrypts; the APT never does.
     assert!(f(rw, "devices_encrypted.mean") > 1.0);
     assert_eq!(f(apt, "devices_encrypted.max"), 0.0);
@@ -38,7 +45,7 @@ fn the_apt_reaches_its_data_with_fewer_noisy_steps() {
     assert!(f(apt, "crown_jewel.probability") > 0.8);
     assert!(f(apt, "work.steps_per_trial") * 3.0 < f(rw, "work.steps_per_trial"));
     // Fewer detections per trial: the APT is seen later, if at all.
-    assert!(f(apt, "time_to_detect_hours.p50") > f(rw, "time_to_detect_hours.p50"));
+    assert!(p50_or_never(apt, "time_to_detect_hours") > p50_or_never(rw, "time_to_detect_hours"));
     // It stops at its objective instead of spreading.
     assert!(f(apt, "blast_radius.mean") < f(rw, "blast_radius.mean") / 2.0);
 }

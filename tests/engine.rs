@@ -73,6 +73,54 @@ fn detection_and_isolation_shortens_time_to_containment() {
     assert!(f(edr, "blast_radius.mean") < f(none, "blast_radius.mean"));
 }
 
+/// tests/scenarios/evict.yaml with its `scoping` replaced, written to a temporary file.
+fn evict_with_scoping(scoping: &str) -> String {
+    let text = std::fs::read_to_string("tests/scenarios/evict.yaml").expect("scenario");
+    let text = text.replace("  scoping: 1", &format!("  scoping: {scoping}"));
+    let path = std::env::temp_dir().join(format!(
+        "ztsim-test-evict-{scoping}-{}.yaml",
+        std::process::id()
+    ));
+    std::fs::write(&path, text).expect("write");
+    path.display().to_string()
+}
+
+#[test]
+fn an_investigation_evicts_what_per_alert_containment_leaves() {
+    // Scoping 1: every trial evicted, at detection + response + investigation, on average
+    // 0.5 + 2 + 5 = 7.5 h (sd 5.4 h over 2,000 trials: standard error 0.12 h).
+    let dir = tmp_out("evict");
+    let s = run_json("tests/scenarios/evict.yaml", &["--out", &dir]);
+    let none = set(&s, "none");
+    assert_eq!(f(none, "evicted.probability"), 1.0);
+    assert_eq!(f(none, "contained.probability"), 1.0);
+    assert!(f(none, "time_to_evict_hours.p50") > f(none, "time_to_detect_hours.p50"));
+    let csv = std::fs::read_to_string(format!("{dir}/trials.csv")).expect("trials.csv");
+    let mut rows = csv.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "evict_hours").unwrap();
+    let times: Vec<f64> = rows
+        .map(|r| r.split(',').nth(col).unwrap().parse().unwrap())
+        .collect();
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    assert!((mean - 7.5).abs() < 0.5, "mean time to eviction {mean}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Scoping 0: containment of the detected step's two ends only; ws-quiet is never
+    // touched, so no trial is evicted although every one is detected.
+    let s = run_json(&evict_with_scoping("0"), &[]);
+    let none = set(&s, "none");
+    assert_eq!(f(none, "detected.probability"), 1.0);
+    assert_eq!(f(none, "evicted.probability"), 0.0);
+    assert!(none["time_to_evict_hours"]["p50"].is_null());
+
+    // Scoping 0.5: the one host is found half the time: half the trials evicted.
+    let s = run_json(&evict_with_scoping("0.5"), &[]);
+    let p = set(&s, "none")["evicted"]["ci95"].clone();
+    let (lo, hi) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+    assert!(lo < 0.5 && 0.5 < hi, "0.5 not in [{lo}, {hi}]");
+}
+
 #[test]
 fn detection_without_response_changes_no_trial() {
     let s = run_json(

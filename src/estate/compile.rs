@@ -517,6 +517,7 @@ fn finish(
         horizon_hours: settings.simulation.horizon_hours,
         manual_response_hours: settings.defender.manual_response_hours,
         triage_hours: settings.defender.triage_hours,
+        eviction: super::Eviction::of(&settings.defender),
         tech_count: TechniqueCatalog::builtin().list.len(),
         insider_pool: Vec::new(),
         objective_mask: fixedbitset::FixedBitSet::new(),

@@ -24,6 +24,38 @@ use petgraph::stable_graph::StableGraph;
 
 pub use crate::edge::{AttackEdge, INTERNET, NO_SOURCE, Node, NodeId, VirtualKind, bits, flags};
 
+/// How a SOC evicts an intrusion it responded to ([`crate::sim::evict`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Eviction {
+    /// Mean hours from the first response until the eviction.
+    pub investigation_hours: f64,
+    /// Share of the attacker's hosts the investigation finds, each drawn on its own.
+    pub scoping: f64,
+}
+
+impl Eviction {
+    /// Default mean investigation time, hours [assumption].
+    pub const DEFAULT_HOURS: f64 = 24.0;
+    /// Default share of the attacker's hosts an investigation finds [assumption, calibrated
+    /// to the `evicted-share` figure of data/calibration.yaml: 0.9 left most detected
+    /// intrusions with a host missed and never evicted within 30 days].
+    pub const DEFAULT_SCOPING: f64 = 0.98;
+
+    /// The eviction a defender section gives: on by default when a SOC responds by hand
+    /// (`manual_response_hours`) or investigation hours are given, off when `scoping` is 0.
+    pub fn of(d: &crate::scenario::DefenderDef) -> Option<Eviction> {
+        let scoping = d.scoping.unwrap_or(Eviction::DEFAULT_SCOPING);
+        if scoping <= 0.0 || (d.manual_response_hours.is_none() && d.investigation_hours.is_none())
+        {
+            return None;
+        }
+        Some(Eviction {
+            investigation_hours: d.investigation_hours.unwrap_or(Eviction::DEFAULT_HOURS),
+            scoping: scoping.min(1.0),
+        })
+    }
+}
+
 /// A compiled estate: the node table, the attack graph in CSR form, segment reachability
 /// and the attacker. Immutable while trials run; control sets weight it through a
 /// [`crate::plan::ControlPlan`].
@@ -75,6 +107,8 @@ pub struct Estate {
     pub manual_response_hours: Option<f64>,
     /// Mean hours an alert waits for triage before any response starts.
     pub triage_hours: Option<f64>,
+    /// The SOC's investigation and eviction after a responded detection; `None`: none.
+    pub eviction: Option<Eviction>,
     /// Number of techniques in the catalog: the length of per-technique metrics.
     pub tech_count: usize,
     /// For an insider without explicit start assets: (identity, its devices) to start from,

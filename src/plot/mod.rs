@@ -16,12 +16,14 @@
 //! # Ok(()) }
 //! ```
 
+mod calibration;
 mod charts;
 mod data;
 mod estate_map;
 mod lines;
 mod scaling;
 
+pub use calibration::render_calibration;
 pub use data::{PlotData, SetTrials};
 pub use estate_map::AGGREGATE_ABOVE;
 pub use scaling::{Scaling, ScalingSeries, render_scaling, seconds_label};

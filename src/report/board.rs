@@ -311,6 +311,7 @@ impl Board {
         points.push(path_point(extras));
         points.push(next_point(data, extras));
         let mut notes = extras.notes.clone();
+        notes.extend(super::calibration_note(&s.calibrated_to));
         if s.trials < 30 {
             notes.push(format!(
                 "Only {} trials per control set: intervals from fewer than 30 trials are wide and rough. Use 1,000 or more for decisions.",

@@ -47,6 +47,8 @@ struct ResultRow {
     records: String,
     detected: String,
     time_to_detect: String,
+    time_to_evict: String,
+    evicted: String,
     contained: String,
     time_to_contain: String,
     breakout: String,
@@ -138,6 +140,8 @@ struct TechniqueRow {
     noise: String,
     used: u64,
     source: String,
+    /// The published figures an assumed number was fitted to (empty: none).
+    calibrated_to: String,
 }
 
 struct Techniques {
@@ -338,6 +342,11 @@ fn result_row(i: usize, c: &SetSummary) -> ResultRow {
         records: thousands(c.records_exposed.mean),
         detected: pct(c.detected.probability),
         time_to_detect: hours(c.time_to_detect_hours.p50),
+        time_to_evict: hours(c.time_to_evict_hours.as_ref().and_then(|t| t.p50)),
+        evicted: c
+            .evicted
+            .as_ref()
+            .map_or("-".into(), |p| pct(p.probability)),
         contained: pct(c.contained.probability),
         time_to_contain: hours(c.time_to_contain_hours.p50),
         breakout: hours(c.breakout_hours.p50),
@@ -716,9 +725,14 @@ fn technique_rows(s: &crate::summary::Summary) -> Techniques {
                 tactic: t.tactic.clone(),
                 p: format!("{:.2}", t.p),
                 mean_hours: t.mean_hours.to_string(),
-                noise: format!("{:.2}", t.noise),
+                noise: format!("{}", t.noise),
                 used: used.get(t.id.as_str()).copied().unwrap_or(0),
                 source: t.source.clone().unwrap_or_default(),
+                calibrated_to: t
+                    .calibrated_to
+                    .as_ref()
+                    .map(|c| c.describe())
+                    .unwrap_or_default(),
             })
             .collect(),
     }

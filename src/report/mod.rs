@@ -20,6 +20,27 @@ pub use trials_csv::{Column, trial_columns, trials_csv};
 // Untrusted names are made safe where output is written; kept here under their old path.
 pub use crate::output::{csv_safe, terminal_safe};
 
+/// The note under a run's tables when its numbers rest on calibrated defaults: the figures
+/// they were fitted to, and `ztsim calibrate`. `None` when the run rests on none.
+pub fn calibration_note(figures: &[String]) -> Option<String> {
+    if figures.is_empty() {
+        return None;
+    }
+    let cal = crate::calibrate::file::builtin().ok();
+    let names: Vec<String> = figures
+        .iter()
+        .map(|id| {
+            cal.as_ref()
+                .and_then(|c| c.file.figures.iter().find(|g| &g.id == id))
+                .map_or(id.clone(), |g| g.figure.clone())
+        })
+        .collect();
+    Some(format!(
+        "Defaults calibrated to published incident-response figures (the numbers this run uses were fitted to: {}); `ztsim calibrate` checks every figure.",
+        names.join(", ")
+    ))
+}
+
 /// Writes `summary.json`, `trials.csv` and `estate.json` (the estate's assets and
 /// relations, for redrawing plots without the scenario) into `dir`, each atomically.
 pub fn write_outputs(

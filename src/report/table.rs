@@ -59,6 +59,14 @@ pub fn summary_table(s: &Summary) -> String {
             pct(c.detected.probability)
         }),
         ("time to detect p50", |c| hours(c.time_to_detect_hours.p50)),
+        ("time to eviction p50", |c| {
+            hours(c.time_to_evict_hours.as_ref().and_then(|t| t.p50))
+        }),
+        ("evicted (share of trials)", |c| {
+            c.evicted
+                .as_ref()
+                .map_or("-".into(), |p| pct(p.probability))
+        }),
         ("fully contained (share)", |c| pct(c.contained.probability)),
         ("time to contain p50", |c| {
             hours(c.time_to_contain_hours.p50)
@@ -102,8 +110,11 @@ pub fn summary_table(s: &Summary) -> String {
         .map(|c| terminal_safe(&c.name))
         .collect();
     let t = term::grid("metric", &sets, &grid);
+    let note = super::calibration_note(&s.calibrated_to)
+        .map(|n| format!("{n}\n"))
+        .unwrap_or_default();
     format!(
-        "{}\nscenario: {} ({} assets counted in the blast radius, {} attack edges)\n{} trials per set, seed {}, horizon {} h\n{t}",
+        "{}\nscenario: {} ({} assets counted in the blast radius, {} attack edges)\n{} trials per set, seed {}, horizon {} h\n{t}{note}",
         "ztsim: blast radius by control set",
         terminal_safe(&s.scenario),
         s.assets,

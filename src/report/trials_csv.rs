@@ -88,6 +88,15 @@ pub fn trial_columns(runs: &[SetRun]) -> Vec<(String, Column)> {
         ),
         ("cost", number(|o| o.cost)),
         ("score", number(|o| o.score)),
+        (
+            "first_compromise_hours",
+            hours(|o| o.first_compromise_hours),
+        ),
+        ("first_foothold_hours", hours(|o| o.first_foothold_hours)),
+        ("inside_detect_hours", hours(|o| o.inside_detect_hours)),
+        ("evict_hours", hours(|o| o.evict_hours)),
+        ("impact_hours", hours(|o| o.impact_hours)),
+        ("exfil_hours", hours(|o| o.exfil_hours)),
     ]);
     cols.into_iter().map(|(n, c)| (n.to_string(), c)).collect()
 }

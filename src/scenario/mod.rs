@@ -397,6 +397,18 @@ pub struct DefenderDef {
     /// Mean hours an alert waits before anyone (or any automation) looks at it.
     #[serde(default)]
     pub triage_hours: Option<f64>,
+    /// Mean hours from the first response to a detection until the incident, investigated
+    /// and scoped, is evicted (every held host the investigation found isolated, every
+    /// identity's credentials reset and sessions revoked). Default: 24 when
+    /// `manual_response_hours` is set (a SOC that responds by hand also investigates), no
+    /// eviction otherwise.
+    #[serde(default)]
+    pub investigation_hours: Option<f64>,
+    /// Share in [0, 1] of the attacker's holdings an investigation finds (each drawn on its
+    /// own); what it misses stays the attacker's, and the next detection starts another
+    /// round. Default 0.98 (calibrated); 0 turns eviction off.
+    #[serde(default)]
+    pub scoping: Option<f64>,
 }
 
 /// Monte Carlo settings (defaults: 1000 trials, 720 hours, seed 1).

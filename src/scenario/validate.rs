@@ -372,6 +372,12 @@ impl Validator<'_> {
         if let Some(h) = s.defender.triage_hours {
             self.non_negative("defender.triage_hours".into(), h, "time");
         }
+        if let Some(h) = s.defender.investigation_hours {
+            self.non_negative("defender.investigation_hours".into(), h, "time");
+        }
+        if let Some(x) = s.defender.scoping {
+            self.prob("defender.scoping".into(), x);
+        }
         if let Some(x) = a.speed {
             self.non_negative("attacker.speed".into(), x, "speed");
         }

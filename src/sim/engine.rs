@@ -85,13 +85,13 @@ impl Ctx<'_> {
     }
 }
 
-fn journal(st: &mut TrialState, what: Happening) {
+pub(crate) fn journal(st: &mut TrialState, what: Happening) {
     if st.journaling {
         st.journal.push(JournalEntry { t: st.now, what });
     }
 }
 
-fn schedule(st: &mut TrialState, t: f64, kind: EventKind, a: u32, b: u32) {
+pub(crate) fn schedule(st: &mut TrialState, t: f64, kind: EventKind, a: u32, b: u32) {
     st.seq += 1;
     st.events.push(Event {
         t,
@@ -553,6 +553,10 @@ pub(crate) fn resolve_next(cx: &Ctx, st: &mut TrialState) -> bool {
             block_segment(cx, st, ev.a);
             false
         }
+        EventKind::Evict => {
+            super::evict::evict(cx, st);
+            false
+        }
     };
     drain_free(cx, st);
     finished
@@ -637,6 +641,13 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
         if st.m.first_detect_at.is_none() {
             st.m.first_detect_at = Some(st.now);
         }
+        // Seen acting inside: from something it holds, or over the network from a foothold.
+        if st.m.first_inside_detect_at.is_none()
+            && edge.src != INTERNET
+            && (edge.src != NO_SOURCE || st.m.first_foothold_at.is_some())
+        {
+            st.m.first_inside_detect_at = Some(st.now);
+        }
         if let Some(r) = cx.plan.respond[ei] {
             // Triage, then the response itself; both are draws of this attempt's key.
             let triage = cx
@@ -652,6 +663,7 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
                 ResponseAction::RevokeTokens => EventKind::Revoke,
                 ResponseAction::BlockSegment => EventKind::BlockSegment,
             };
+            let mut named = false;
             for n in [edge.src, edge.dst] {
                 if n == NO_SOURCE || n == INTERNET || cx.est.node(n).virtual_kind.is_some() {
                     continue;
@@ -661,6 +673,11 @@ fn finish_attempt(cx: &Ctx, st: &mut TrialState, e: u32, try_no: u8) {
                 }
                 schedule(st, at, kind, n, 0);
                 journal(st, Happening::ContainScheduled { node: n, at });
+                named = true;
+            }
+            // An alert that names something the attacker holds opens an investigation.
+            if named {
+                super::evict::open_investigation(cx, st, e, try_no, at);
             }
         }
     }
@@ -724,6 +741,7 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
         if node.counts() {
             let m = &mut st.m;
             m.compromised += 1;
+            m.first_compromise_at.get_or_insert(st.now);
             if node.foothold != 0 {
                 m.hosts += 1;
             }
@@ -746,8 +764,10 @@ pub fn grant(cx: &Ctx, st: &mut TrialState, n: NodeId, add: u8, via: u32) {
     }
     if new & bits::EXFIL != 0 && old & bits::EXFIL == 0 {
         st.m.records_exfiltrated += node.records;
+        st.m.first_exfil_at.get_or_insert(st.now);
     }
     if new & bits::IMPACT != 0 && old & bits::IMPACT == 0 {
+        st.m.first_impact_at.get_or_insert(st.now);
         if node.kind.is_data() {
             st.m.backups_destroyed += 1;
         } else {
@@ -897,7 +917,7 @@ pub fn contain(cx: &Ctx, st: &mut TrialState, n: NodeId) {
         }
     }
     if st.live_owned == 0 && b != 0 {
-        st.m.contained_at = Some(st.now);
+        super::evict::held_nothing(st);
         if st.m.blast_at_contain.is_none() {
             st.m.blast_at_contain = Some(st.m.compromised);
         }
@@ -946,7 +966,7 @@ pub fn revoke(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     if nb == 0 && holdable(cx.est.node(n)) {
         st.live_owned -= 1;
         if st.live_owned == 0 {
-            st.m.contained_at = Some(st.now);
+            super::evict::held_nothing(st);
         }
     }
 }
@@ -1032,7 +1052,7 @@ pub fn reset_credentials(cx: &Ctx, st: &mut TrialState, n: NodeId) {
     if nb == 0 && holdable(cx.est.node(n)) {
         st.live_owned -= 1;
         if st.live_owned == 0 {
-            st.m.contained_at = Some(st.now);
+            super::evict::held_nothing(st);
         }
     }
 }

@@ -11,6 +11,7 @@
 #![deny(clippy::disallowed_methods, clippy::disallowed_macros)] // the core does no I/O
 
 pub mod engine;
+pub mod evict;
 pub mod external;
 pub mod state;
 
@@ -146,6 +147,23 @@ pub struct TrialOutcome {
     /// Assets compromised when the defender first contained the attacker's last live asset;
     /// `None`: never.
     pub blast_at_contain: Option<u32>,
+    /// Hours until the attacker first held no live asset by the defender's doing (its first
+    /// intrusion evicted), whatever came after; `None`: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evict_hours: Option<f64>,
+    /// Hours until the first detection of a step taken from inside (see
+    /// `Metrics::first_inside_detect_at`); `None`: none was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside_detect_hours: Option<f64>,
+    /// Hours until the first asset that counts fell (initial access); `None`: none did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_compromise_hours: Option<f64>,
+    /// Hours until the first device was encrypted or backup destroyed; `None`: none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact_hours: Option<f64>,
+    /// Hours until data was first exfiltrated; `None`: none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exfil_hours: Option<f64>,
     /// Tries of attack steps started.
     pub steps_attempted: u32,
     /// Tries that succeeded.
@@ -488,6 +506,11 @@ pub(crate) fn outcome(st: &TrialState, trial: u32) -> TrialOutcome {
             None
         },
         blast_at_contain: m.blast_at_contain,
+        evict_hours: m.evicted_at,
+        first_compromise_hours: m.first_compromise_at,
+        inside_detect_hours: m.first_inside_detect_at,
+        impact_hours: m.first_impact_at,
+        exfil_hours: m.first_exfil_at,
         steps_attempted: m.steps_attempted,
         steps_succeeded: m.steps_succeeded,
         edges_examined: m.edges_examined,

@@ -18,6 +18,8 @@ pub(crate) enum EventKind {
     Revoke,
     /// The defender cuts off the segment of a node: every foothold held there.
     BlockSegment,
+    /// The SOC evicts the intrusion as its investigation scoped it ([`super::evict`]).
+    Evict,
 }
 
 /// A scheduled event; the queue pops the earliest first, ties in scheduling order.
@@ -175,6 +177,8 @@ pub struct TrialState {
     pub live_owned: u32,
     /// Live footholds on managed, compliant devices (a policy signal).
     pub compliant_live: u32,
+    /// An eviction is scheduled and has not happened yet.
+    pub(crate) evict_pending: bool,
     /// Why the trial ended; `None` while it goes on.
     pub ended: Option<EndReason>,
     /// Nodes changed in the current tick, for the ECS status mirror.
@@ -285,6 +289,18 @@ pub enum Happening {
         /// The node.
         node: NodeId,
     },
+    /// A responded detection opened an investigation; the eviction comes due at `at`.
+    EvictionScheduled {
+        /// When the eviction comes due, in hours since the start.
+        at: f64,
+    },
+    /// The SOC evicted what its investigation found of the intrusion.
+    Evicted {
+        /// Holdings found and taken away.
+        found: u32,
+        /// Holdings the investigation missed (still the attacker's).
+        missed: u32,
+    },
 }
 
 /// A trial's running metrics; times are hours since the start, `None` meaning "not yet".
@@ -326,6 +342,21 @@ pub struct Metrics {
     pub contained_at: Option<f64>,
     /// `compromised` when the defender first contained the attacker's last live node.
     pub blast_at_contain: Option<u32>,
+    /// When the attacker first came to hold no live node by the defender's doing
+    /// (containment, revocation, a reset or an eviction): the end of its first intrusion.
+    pub evicted_at: Option<f64>,
+    /// Evictions the SOC carried out ([`super::evict`]).
+    pub evictions: u32,
+    /// When the defenders first detected a step the attacker took from inside (from a node
+    /// it held, or over the network from a foothold): not a phish or spray from outside.
+    pub first_inside_detect_at: Option<f64>,
+    /// When the attacker first compromised an asset that counts (its initial access; 0 when
+    /// it starts inside).
+    pub first_compromise_at: Option<f64>,
+    /// When the attacker first encrypted a device or destroyed a backup (impact).
+    pub first_impact_at: Option<f64>,
+    /// When the attacker first exfiltrated data.
+    pub first_exfil_at: Option<f64>,
     /// Tries of attack steps started.
     pub steps_attempted: u32,
     /// Tries that succeeded.
@@ -425,6 +456,7 @@ impl TrialState {
             net_pushed: FixedBitSet::with_capacity(segments),
             live_owned: 0,
             compliant_live: 0,
+            evict_pending: false,
             ended: None,
             changed: Vec::new(),
             free_queue: Vec::new(),
@@ -499,6 +531,7 @@ impl TrialState {
         self.in_flight = 0;
         self.live_owned = 0;
         self.compliant_live = 0;
+        self.evict_pending = false;
         self.ended = None;
         self.changed.clear();
         self.free_queue.clear();

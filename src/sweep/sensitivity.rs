@@ -142,13 +142,34 @@ pub struct SensitivityReport {
     pub seconds: f64,
 }
 
-struct Candidate {
-    target: Target,
-    kind: &'static str,
-    provenance: String,
-    base: f64,
-    low: f64,
-    high: f64,
+/// An assumed parameter to vary, and the values it is moved to.
+pub(crate) struct Candidate {
+    pub(crate) target: Target,
+    pub(crate) kind: &'static str,
+    pub(crate) provenance: String,
+    pub(crate) base: f64,
+    pub(crate) low: f64,
+    pub(crate) high: f64,
+}
+
+/// The assumed parameters of `set` and of the techniques `est` uses, each moved down and up
+/// by `range` (clamped), and those left out with the reason: what `ztsim sensitivity` varies
+/// (and `ztsim calibrate --sensitivity` too).
+pub(crate) fn assumed_parameters(
+    inst: &ScenarioInstance,
+    set: &ResolvedSet,
+    est: &Estate,
+    range: f64,
+) -> (Vec<Candidate>, Vec<Skipped>) {
+    let mut found = Candidates {
+        range,
+        catalog: &inst.catalog,
+        list: Vec::new(),
+        skipped: Vec::new(),
+    };
+    found.control_parameters(set, inst);
+    found.technique_defaults(inst, est);
+    (found.list, found.skipped)
 }
 
 /// Per-trial blast radius and crown-jewel indicator of one variant.
@@ -177,19 +198,7 @@ pub fn analyse(o: &SensitivityOptions, progress: &dyn Progress) -> Result<Sensit
     let est0 = crate::estate::compile_with(&inst.scenario, o.profile.as_deref());
     let trials = o.trials.unwrap_or(inst.scenario.simulation.trials).max(1);
     let seed = o.seed.unwrap_or(inst.scenario.simulation.seed);
-    let mut found = Candidates {
-        range: o.range,
-        catalog: &inst.catalog,
-        list: Vec::new(),
-        skipped: Vec::new(),
-    };
-    found.control_parameters(&set, &inst);
-    found.technique_defaults(&inst, &est0);
-    let Candidates {
-        list: cands,
-        skipped,
-        ..
-    } = found;
+    let (cands, skipped) = assumed_parameters(&inst, &set, &est0, o.range);
     let results = run_variants(o, &inst, &cands, seed, trials, progress)?;
     let base = &results[0];
     let params = ranked(param_results(&cands, &results, &inst.catalog));

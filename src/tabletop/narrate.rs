@@ -396,6 +396,27 @@ pub fn narrate(
                     label(est, *node)
                 ),
             }),
+            Happening::EvictionScheduled { at } => out.push(Line {
+                t,
+                tag: Tag::Response,
+                text: format!(
+                    "The SOC opens an investigation: eviction planned for {}",
+                    fmt_time(*at)
+                ),
+            }),
+            Happening::Evicted { found, missed } => out.push(Line {
+                t,
+                tag: Tag::Defender,
+                text: if *missed == 0 {
+                    format!(
+                        "The SOC evicts the intrusion: {found} holdings isolated, reset or revoked"
+                    )
+                } else {
+                    format!(
+                        "The SOC evicts the intrusion: {found} holdings isolated, reset or revoked; {missed} missed by the investigation"
+                    )
+                },
+            }),
         }
     }
     // A response to a step from a node to itself is scheduled once per end: say it once.
