@@ -1,7 +1,7 @@
 //! The calibration file (`data/calibration.yaml`, embedded; or `--file`): each published
 //! figure with its source, the ztsim run that corresponds to it, the band the run must fall
 //! in, and what limits the comparison. Parsed strictly like every input file
-//! ([`crate::scenario::parse_strict`]: unknown fields and metrics are errors with a "did you
+//! (`scenario::parse_strict`: unknown fields and metrics are errors with a "did you
 //! mean"), then checked: every problem located as `file:line:column` and its field.
 
 use crate::error::{Diagnostic, Diagnostics, Error, Result};

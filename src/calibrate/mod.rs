@@ -1,5 +1,5 @@
 //! `ztsim calibrate`: ztsim's defaults against published incident-response figures. Each
-//! figure of the calibration file ([`file`]) names a run (scenario, profile, control set,
+//! figure of the calibration file ([`mod@file`]) names a run (scenario, profile, control set,
 //! metric); the run goes through the same pipeline and engine as `ztsim run`, and its
 //! statistic, with a 95% interval, is compared with the published value's band.
 //!

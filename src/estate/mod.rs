@@ -34,7 +34,7 @@ pub struct Eviction {
 }
 
 impl Eviction {
-    /// Default mean investigation time, hours [assumption].
+    /// Default mean investigation time, hours (an assumption).
     pub const DEFAULT_HOURS: f64 = 24.0;
     /// Default share of the attacker's hosts an investigation finds [assumption, calibrated
     /// to the `evicted-share` figure of data/calibration.yaml: 0.9 left most detected
