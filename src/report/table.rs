@@ -111,7 +111,7 @@ pub fn summary_table(s: &Summary) -> String {
         .collect();
     let t = term::grid("metric", &sets, &grid);
     let note = super::calibration_note(&s.calibrated_to)
-        .map(|n| format!("{n}\n"))
+        .map(|n| term::wrap(&n))
         .unwrap_or_default();
     format!(
         "{}\nscenario: {} ({} assets counted in the blast radius, {} attack edges)\n{} trials per set, seed {}, horizon {} h\n{t}{note}",

@@ -203,6 +203,30 @@ fn text_width(s: &str) -> usize {
     s.lines().map(|l| l.chars().count()).max().unwrap_or(0)
 }
 
+/// Text broken between words into lines of at most [`width`] characters (a longer word
+/// keeps a line of its own), each ending in a newline; for notes printed under tables.
+pub fn wrap(text: &str) -> String {
+    let limit = width() as usize;
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > limit {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 /// A count with thousands separators (7015453 → "7,015,453"), for tables.
 pub fn count(x: f64) -> String {
     if !x.is_finite() {
@@ -262,6 +286,17 @@ mod tests {
             s.matches("blast radius").count() >= 2,
             "label repeated:\n{s}"
         );
+    }
+
+    #[test]
+    fn notes_wrap_between_words_within_the_width() {
+        let text = "word ".repeat(60);
+        let w = wrap(&text);
+        assert!(
+            w.lines().all(|l| l.chars().count() <= width() as usize),
+            "{w}"
+        );
+        assert_eq!(w.split_whitespace().count(), 60);
     }
 
     #[test]
