@@ -298,18 +298,24 @@ pub fn parse(text: &str, origin: &str, limits: &Limits) -> Result<CalibrationFil
     Ok(file)
 }
 
-/// Every semantic problem of a parsed file, with its field path.
-pub fn check(f: &CalibrationFile) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    let mut err = |path: String, msg: String, hint: Option<&str>| {
+/// Problems found so far, each with its field path.
+struct Problems(Vec<Diagnostic>);
+
+impl Problems {
+    fn err(&mut self, path: String, msg: String, hint: Option<&str>) {
         let mut d = Diagnostic::error(path, msg);
         if let Some(h) = hint {
             d = d.with_hint(h);
         }
-        out.push(d);
-    };
+        self.0.push(d);
+    }
+}
+
+/// Every semantic problem of a parsed file, with its field path.
+pub fn check(f: &CalibrationFile) -> Vec<Diagnostic> {
+    let mut out = Problems(Vec::new());
     if f.figures.is_empty() {
-        err(
+        out.err(
             "figures".into(),
             "no figures".into(),
             Some("list at least one published figure"),
@@ -319,184 +325,208 @@ pub fn check(f: &CalibrationFile) -> Vec<Diagnostic> {
     for (i, g) in f.figures.iter().enumerate() {
         let at = |field: &str| format!("figures[{i}].{field}");
         if g.id.trim().is_empty() {
-            err(at("id"), "empty id".into(), None);
+            out.err(at("id"), "empty id".into(), None);
         } else if let Some(j) = ids.insert(g.id.clone(), i) {
-            err(
+            out.err(
                 at("id"),
                 format!("duplicate id `{}` (also figures[{j}])", g.id),
                 None,
             );
         }
-        for (field, text) in [
-            ("figure", &g.figure),
-            ("quantity", &g.quantity),
-            ("limits", &g.limits),
-            ("published.source", &g.published.source),
-            ("published.population", &g.published.population),
-            ("run.why", &g.run.why),
-            ("band.reason", &g.band.reason),
-        ] {
-            if text.trim().is_empty() {
-                err(
-                    at(field),
-                    format!("`{field}` is empty"),
-                    Some(
-                        "every figure names its source, population, run reason, band reason and limits",
-                    ),
-                );
-            }
-        }
-        let p = &g.published;
+        check_texts(g, &at, &mut out);
+        check_published(g, &at, &mut out);
+        check_run(g, &at, &mut out);
+        check_band(g, &at, &mut out);
+    }
+    out.0
+}
+
+/// A figure's numbers: whether they are times, their unit, and the rule for their range.
+struct Range {
+    time: bool,
+    unit: &'static str,
+    what: &'static str,
+}
+
+impl Range {
+    fn of(g: &Figure) -> Range {
         let time = g.run.metric.is_time();
-        let unit = if time { "time" } else { "share" };
-        let bad = |x: f64| !x.is_finite() || x < 0.0 || (!time && x > 1.0);
-        let what = if time {
-            "a time cannot be negative"
-        } else {
-            "a share is between 0 and 1"
-        };
-        if bad(p.value) {
-            err(
-                at("published.value"),
-                format!("{unit} {} is out of range", p.value),
-                Some(what),
-            );
-        }
-        if let Some(s) = &p.spread {
-            if bad(s.low) {
-                err(
-                    at("published.spread.low"),
-                    format!("{unit} {} is out of range", s.low),
-                    Some(what),
-                );
-            }
-            if bad(s.high) {
-                err(
-                    at("published.spread.high"),
-                    format!("{unit} {} is out of range", s.high),
-                    Some(what),
-                );
-            }
-            if s.low > s.high {
-                err(
-                    at("published.spread"),
-                    format!("low {} is above high {}", s.low, s.high),
-                    None,
-                );
-            }
-        }
-        match (p.statistic, time) {
-            (Statistic::Share | Statistic::Reduction, true) => err(
-                at("published.statistic"),
-                format!(
-                    "metric `{}` is a time; the statistic must be median, mean or quantile",
-                    metric_name(g.run.metric)
-                ),
-                None,
-            ),
-            (Statistic::Median | Statistic::Mean | Statistic::Quantile, false) => err(
-                at("published.statistic"),
-                format!(
-                    "metric `{}` is a share; the statistic must be share or reduction",
-                    metric_name(g.run.metric)
-                ),
-                None,
-            ),
-            _ => {}
-        }
-        if let Some(q) = g.run.quantile
-            && !(q > 0.0 && q < 1.0)
-        {
-            err(
-                at("run.quantile"),
-                format!("quantile {q} is not between 0 and 1"),
-                None,
-            );
-        }
-        let tc = crate::techniques::TechniqueCatalog::builtin();
-        for (k, t) in g.run.techniques.iter().enumerate() {
-            let tat = |f: &str| at(&format!("run.techniques[{k}].{f}"));
-            if !tc.list.iter().any(|x| x.id == t.id) {
-                let hint =
-                    crate::suggest::did_you_mean_hint(&t.id, tc.list.iter().map(|x| x.id.as_str()))
-                        .unwrap_or_else(|| "`ztsim techniques` lists them".into());
-                err(
-                    tat("id"),
-                    format!("unknown technique `{}`", t.id),
-                    Some(&hint),
-                );
-            }
-            for (f, v, time) in [
-                ("p", t.p, false),
-                ("noise", t.noise, false),
-                ("mean_hours", t.mean_hours, true),
-            ] {
-                if let Some(v) = v
-                    && (!v.is_finite() || v < 0.0 || (!time && v > 1.0))
-                {
-                    let hint = if time {
-                        "a time cannot be negative"
-                    } else {
-                        "a probability is between 0 and 1"
-                    };
-                    err(tat(f), format!("{f} {v} is out of range"), Some(hint));
-                }
-            }
-        }
-        if g.run.trials == 0 {
-            err(at("run.trials"), "at least 1 trial".into(), None);
-        }
-        if g.run.metric == Metric::ObjectiveReduction && g.run.baseline.is_none() {
-            err(
-                at("run.baseline"),
-                "a reduction needs the control set it is relative to".into(),
-                Some("add `baseline: none`"),
-            );
-        }
-        match g.band.rule {
-            BandRule::Spread if p.spread.is_none() => err(
-                at("band.rule"),
-                "band `spread` but no published spread".into(),
-                Some("give `published.spread`, or use `factor` when only a value is published"),
-            ),
-            BandRule::Factor => match g.band.factor {
-                Some(x) if x.is_finite() && x >= 1.0 => {}
-                Some(x) => err(at("band.factor"), format!("factor {x} is below 1"), None),
-                None => err(
-                    at("band"),
-                    "band `factor` needs `factor`".into(),
-                    Some("e.g. `factor: 2`"),
-                ),
+        Range {
+            time,
+            unit: if time { "time" } else { "share" },
+            what: if time {
+                "a time cannot be negative"
+            } else {
+                "a share is between 0 and 1"
             },
-            BandRule::Range => match (g.band.low, g.band.high) {
-                (Some(lo), Some(hi)) => {
-                    for (field, x) in [("band.low", lo), ("band.high", hi)] {
-                        if bad(x) {
-                            err(at(field), format!("{unit} {x} is out of range"), Some(what));
-                        }
-                    }
-                    if lo > hi {
-                        err(at("band"), format!("low {lo} is above high {hi}"), None);
-                    }
-                }
-                _ => err(
-                    at("band"),
-                    "band `range` needs `low` and `high`".into(),
-                    None,
-                ),
-            },
-            _ => {}
         }
-        if g.expect == Expect::OutOfBand && g.reason.as_deref().is_none_or(|r| r.trim().is_empty())
-        {
-            err(
-                at("reason"),
-                "a row expected out of band must say why".into(),
-                Some("add `reason:`"),
+    }
+    fn bad(&self, x: f64) -> bool {
+        !x.is_finite() || x < 0.0 || (!self.time && x > 1.0)
+    }
+    /// Reports `x` at `path` when it is out of range.
+    fn check(&self, x: f64, path: String, out: &mut Problems) {
+        if self.bad(x) {
+            out.err(
+                path,
+                format!("{} {x} is out of range", self.unit),
+                Some(self.what),
             );
         }
     }
-    out
+}
+
+/// The words every figure carries: source, population, run reason, band reason, limits.
+fn check_texts(g: &Figure, at: &dyn Fn(&str) -> String, out: &mut Problems) {
+    for (field, text) in [
+        ("figure", &g.figure),
+        ("quantity", &g.quantity),
+        ("limits", &g.limits),
+        ("published.source", &g.published.source),
+        ("published.population", &g.published.population),
+        ("run.why", &g.run.why),
+        ("band.reason", &g.band.reason),
+    ] {
+        if text.trim().is_empty() {
+            out.err(
+                at(field),
+                format!("`{field}` is empty"),
+                Some(
+                    "every figure names its source, population, run reason, band reason and limits",
+                ),
+            );
+        }
+    }
+}
+
+/// The published value and spread: in range, and a statistic that fits the metric.
+fn check_published(g: &Figure, at: &dyn Fn(&str) -> String, out: &mut Problems) {
+    let p = &g.published;
+    let r = Range::of(g);
+    r.check(p.value, at("published.value"), out);
+    if let Some(s) = &p.spread {
+        r.check(s.low, at("published.spread.low"), out);
+        r.check(s.high, at("published.spread.high"), out);
+        if s.low > s.high {
+            out.err(
+                at("published.spread"),
+                format!("low {} is above high {}", s.low, s.high),
+                None,
+            );
+        }
+    }
+    let wrong = match (p.statistic, r.time) {
+        (Statistic::Share | Statistic::Reduction, true) => {
+            Some("is a time; the statistic must be median, mean or quantile")
+        }
+        (Statistic::Median | Statistic::Mean | Statistic::Quantile, false) => {
+            Some("is a share; the statistic must be share or reduction")
+        }
+        _ => None,
+    };
+    if let Some(w) = wrong {
+        out.err(
+            at("published.statistic"),
+            format!("metric `{}` {w}", metric_name(g.run.metric)),
+            None,
+        );
+    }
+}
+
+/// The run: its quantile, technique overrides, trials and baseline.
+fn check_run(g: &Figure, at: &dyn Fn(&str) -> String, out: &mut Problems) {
+    if let Some(q) = g.run.quantile
+        && !(q > 0.0 && q < 1.0)
+    {
+        out.err(
+            at("run.quantile"),
+            format!("quantile {q} is not between 0 and 1"),
+            None,
+        );
+    }
+    let tc = crate::techniques::TechniqueCatalog::builtin();
+    for (k, t) in g.run.techniques.iter().enumerate() {
+        let tat = |f: &str| at(&format!("run.techniques[{k}].{f}"));
+        if !tc.list.iter().any(|x| x.id == t.id) {
+            let hint =
+                crate::suggest::did_you_mean_hint(&t.id, tc.list.iter().map(|x| x.id.as_str()))
+                    .unwrap_or_else(|| "`ztsim techniques` lists them".into());
+            out.err(
+                tat("id"),
+                format!("unknown technique `{}`", t.id),
+                Some(&hint),
+            );
+        }
+        for (f, v, time) in [
+            ("p", t.p, false),
+            ("noise", t.noise, false),
+            ("mean_hours", t.mean_hours, true),
+        ] {
+            if let Some(v) = v
+                && (!v.is_finite() || v < 0.0 || (!time && v > 1.0))
+            {
+                let hint = if time {
+                    "a time cannot be negative"
+                } else {
+                    "a probability is between 0 and 1"
+                };
+                out.err(tat(f), format!("{f} {v} is out of range"), Some(hint));
+            }
+        }
+    }
+    if g.run.trials == 0 {
+        out.err(at("run.trials"), "at least 1 trial".into(), None);
+    }
+    if g.run.metric == Metric::ObjectiveReduction && g.run.baseline.is_none() {
+        out.err(
+            at("run.baseline"),
+            "a reduction needs the control set it is relative to".into(),
+            Some("add `baseline: none`"),
+        );
+    }
+}
+
+/// The band rule and its numbers, and the reason a row expected out of band gives.
+fn check_band(g: &Figure, at: &dyn Fn(&str) -> String, out: &mut Problems) {
+    let r = Range::of(g);
+    match g.band.rule {
+        BandRule::Spread if g.published.spread.is_none() => out.err(
+            at("band.rule"),
+            "band `spread` but no published spread".into(),
+            Some("give `published.spread`, or use `factor` when only a value is published"),
+        ),
+        BandRule::Factor => match g.band.factor {
+            Some(x) if x.is_finite() && x >= 1.0 => {}
+            Some(x) => out.err(at("band.factor"), format!("factor {x} is below 1"), None),
+            None => out.err(
+                at("band"),
+                "band `factor` needs `factor`".into(),
+                Some("e.g. `factor: 2`"),
+            ),
+        },
+        BandRule::Range => match (g.band.low, g.band.high) {
+            (Some(lo), Some(hi)) => {
+                r.check(lo, at("band.low"), out);
+                r.check(hi, at("band.high"), out);
+                if lo > hi {
+                    out.err(at("band"), format!("low {lo} is above high {hi}"), None);
+                }
+            }
+            _ => out.err(
+                at("band"),
+                "band `range` needs `low` and `high`".into(),
+                None,
+            ),
+        },
+        _ => {}
+    }
+    if g.expect == Expect::OutOfBand && g.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        out.err(
+            at("reason"),
+            "a row expected out of band must say why".into(),
+            Some("add `reason:`"),
+        );
+    }
 }
 
 /// The metric's name as written in the file.
