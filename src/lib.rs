@@ -33,6 +33,7 @@ pub mod policy;
 pub mod recommend;
 pub mod report;
 pub mod rng;
+pub mod room;
 pub mod rules;
 pub mod scenario;
 pub mod schema;
