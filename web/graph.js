@@ -88,6 +88,7 @@ const ZT = (() => {
       this.lastSeq = -1;
       this.pollTimer = null;
       this.onState = () => {};
+      Live.current = this; // for the browser test
       this.connect();
       setInterval(() => this.resendStale(), 3000);
     }
@@ -301,12 +302,12 @@ const ZT = (() => {
         height: 26,
         label: "data(label)",
         "font-family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-        "font-size": 9,
+        "font-size": 10,
         color: "#1a1a1a",
         "text-valign": "bottom",
         "text-margin-y": 3,
         "text-wrap": "ellipsis",
-        "text-max-width": 78,
+        "text-max-width": 90,
         "min-zoomed-font-size": 7,
         "text-background-color": "#ffffff",
         "text-background-opacity": 0.75,
@@ -332,7 +333,9 @@ const ZT = (() => {
         "text-valign": "top",
         "text-halign": "center",
         "text-margin-y": -4,
-        "text-max-width": 400,
+        "text-max-width": "data(tw)",
+        "text-wrap": "ellipsis",
+        "min-zoomed-font-size": 4,
         "text-background-opacity": 0,
         padding: 14,
       },
@@ -396,6 +399,16 @@ const ZT = (() => {
       });
       this.showAllLinks = false;
       this.selected = null;
+      // Panels settle after the first view: keep the drawing fitted to the box while the
+      // user has not zoomed or panned it.
+      this.userMoved = false;
+      this.cy.on("viewport", () => {
+        if (!this.fitting) this.userMoved = true;
+      });
+      new ResizeObserver(() => {
+        this.cy.resize();
+        if (!this.userMoved) this.fit();
+      }).observe(container);
     }
 
     /** Draw a view: relayout only when the set of assets changes, otherwise restyle. */
@@ -416,7 +429,7 @@ const ZT = (() => {
       const groups = new Set(est.groups.map((g) => g.id));
       const nodes = new Set(est.nodes.map((n) => n.id));
       const els = [];
-      for (const g of est.groups) els.push({ group: "nodes", data: { id: "grp:" + g.id, label: g.title } });
+      for (const g of est.groups) els.push({ group: "nodes", data: { id: "grp:" + g.id, label: g.title, tw: 300 } });
       for (const n of est.nodes) {
         els.push({
           group: "nodes",
@@ -446,51 +459,72 @@ const ZT = (() => {
 
     /**
      * Groups as boxes on shelves, members on a grid inside each box: deterministic, fast at
-     * 300 assets, and labels do not overlap.
+     * 300 assets, and labels do not overlap. Of a few box shapes and shelf widths, the one
+     * drawn largest in the panel wins.
      */
     layout(est) {
       const cy = this.cy;
-      const dx = 96;
-      const dy = 62;
-      const gap = 70;
+      const dx = 100;
+      const dy = 64;
+      const gap = 60;
       const members = new Map(est.groups.map((g) => [g.id, []]));
       const loose = [];
       for (const n of est.nodes) (members.has(n.group) ? members.get(n.group) : loose).push(n.id);
-      const boxes = [];
-      for (const g of est.groups) boxes.push({ ids: members.get(g.id), title: g.title });
-      if (loose.length) boxes.push({ ids: loose, title: "" });
-      const total = est.nodes.length || 1;
+      const boxes = est.groups.map((g) => ({ id: g.id, ids: members.get(g.id), title: g.title }));
+      if (loose.length) boxes.push({ id: null, ids: loose, title: "" });
+      const shown = boxes.filter((b) => b.ids.length);
       const rect = this.container.getBoundingClientRect();
-      const aspect = rect.width > 0 && rect.height > 0 ? rect.width / rect.height : 1.5;
-      // Target width of a shelf: the whole drawing about as wide as the panel's aspect.
-      const area = total * dx * dy * 1.6;
-      const shelfW = Math.max(dx * 4, Math.sqrt(area * aspect));
-      const pos = {};
-      let x = 0;
-      let y = 0;
-      let shelfH = 0;
-      for (const b of boxes) {
-        const n = b.ids.length;
-        if (!n) continue;
-        let cols = Math.max(1, Math.ceil(Math.sqrt(n * 1.8)));
-        cols = Math.min(cols, Math.max(1, Math.floor(shelfW / dx)), n);
-        // A box at least as wide as its title.
-        cols = Math.min(n, Math.max(cols, Math.ceil((b.title.length * 7.5) / dx)));
-        const rows = Math.ceil(n / cols);
-        const w = cols * dx;
-        const h = rows * dy;
-        if (x > 0 && x + w > shelfW) {
-          x = 0;
-          y += shelfH + gap;
-          shelfH = 0;
+      const cw = rect.width > 50 ? rect.width : 900;
+      const ch = rect.height > 50 ? rect.height : 600;
+
+      const arrange = (factor, shelfW) => {
+        const pos = {};
+        const widths = {};
+        let x = 0;
+        let y = 0;
+        let shelfH = 0;
+        let maxW = 0;
+        for (const b of shown) {
+          const n = b.ids.length;
+          let cols = Math.max(1, Math.round(Math.sqrt(n * factor)));
+          // Wide enough for most of its title.
+          cols = Math.max(cols, Math.ceil(Math.min(b.title.length * 7, 320) / dx));
+          cols = Math.min(cols, n);
+          const w = cols * dx;
+          const h = Math.ceil(n / cols) * dy;
+          if (x > 0 && x + w > shelfW) {
+            x = 0;
+            y += shelfH + gap;
+            shelfH = 0;
+          }
+          b.ids.forEach((id, k) => {
+            pos[id] = { x: x + (k % cols) * dx, y: y + Math.floor(k / cols) * dy };
+          });
+          widths[b.id] = w;
+          x += w + gap;
+          maxW = Math.max(maxW, x - gap);
+          shelfH = Math.max(shelfH, h);
         }
-        b.ids.forEach((id, k) => {
-          pos[id] = { x: x + (k % cols) * dx, y: y + Math.floor(k / cols) * dy };
-        });
-        x += w + gap;
-        shelfH = Math.max(shelfH, h);
+        const height = y + shelfH;
+        const scale = Math.min(cw / (maxW + 80), ch / (height + 80));
+        return { pos, widths, scale };
+      };
+      let best = null;
+      const total = shown.reduce((s, b) => s + b.ids.length, 0) || 1;
+      for (const factor of [0.5, 1, 1.8, 3, 5]) {
+        for (const k of [0.6, 0.8, 1, 1.25, 1.6, 2, 2.5, 3.2]) {
+          const shelfW = Math.sqrt(total * dx * dy * 2 * (cw / ch)) * k;
+          const r = arrange(factor, shelfW);
+          if (!best || r.scale > best.scale * 1.001) best = r;
+        }
       }
-      cy.layout({ name: "preset", positions: (n) => pos[n.id()] || { x: 0, y: 0 }, fit: true, padding: 24 }).run();
+      cy.batch(() => {
+        for (const b of shown) {
+          if (b.id !== null) cy.getElementById("grp:" + b.id).data("tw", Math.max(60, best.widths[b.id] + 10));
+        }
+      });
+      cy.layout({ name: "preset", positions: (n) => best.pos[n.id()] || { x: 0, y: 0 }, fit: false }).run();
+      this.fit();
     }
 
     paint(statuses) {
@@ -555,7 +589,10 @@ const ZT = (() => {
     }
 
     fit() {
-      this.cy.fit(undefined, 24);
+      this.fitting = true;
+      this.cy.fit(undefined, 20);
+      this.fitting = false;
+      this.userMoved = false;
     }
   }
 
