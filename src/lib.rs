@@ -37,6 +37,7 @@ pub mod room;
 pub mod rules;
 pub mod scenario;
 pub mod schema;
+pub mod serve;
 pub mod sharphound;
 pub mod sim;
 pub mod stats;

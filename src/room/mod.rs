@@ -132,7 +132,7 @@ impl Room {
             .map(|((id, role), (_, token))| Seat { id, role, token })
             .collect();
         let play = Play::new(&live);
-        Ok(Room {
+        let mut room = Room {
             session,
             live,
             info,
@@ -146,7 +146,10 @@ impl Room {
             seq: 0,
             connected: Default::default(),
             clock_cap: None,
-        })
+        };
+        // Injects at T+0 fire before anyone acts.
+        room.process_due();
+        Ok(room)
     }
 
     /// Attaches the journal: from now on every accepted request is written to it before

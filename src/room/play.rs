@@ -491,6 +491,7 @@ impl Room {
         self.play = Play::new(&self.live);
         self.play.branch = branch;
         self.play.branches = branches;
+        self.process_due();
         for (req, at) in line {
             if cap.is_some_and(|c| at >= c) {
                 break;
