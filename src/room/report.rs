@@ -60,10 +60,23 @@ impl Room {
                 }
             })
             .collect();
-        let timeline = self.view(Who::Facilitator)["events"]
+        let events = self.view(Who::Facilitator)["events"].clone();
+        // A detected step is both an alert and an attack step: the report says it once.
+        let alerted: std::collections::BTreeSet<String> = events
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["kind"] == "alert")
+            .map(|e| format!("{}|{}", e["t"], e["text"]))
+            .collect();
+        let timeline = events
             .as_array()
             .map(|v| {
                 v.iter()
+                    .filter(|e| {
+                        e["kind"] != "attack"
+                            || !alerted.contains(&format!("{}|{}", e["t"], e["text"]))
+                    })
                     .map(|e| TimelineItem {
                         t: e["t"].as_f64().unwrap_or(0.0),
                         kind: e["kind"].as_str().unwrap_or("").to_string(),
