@@ -337,13 +337,15 @@ type Ending = (bool, u32, u64);
 /// Plays the three arms of every future, in parallel over the futures; the result is in
 /// the futures' order, so it does not depend on the threads.
 fn play_futures(s: &Session, d: &Decision, p: &Setup, branches: u32, seed: u64) -> Result<Futures> {
-    let endings: Vec<[Ending; 3]> = (0..branches as u64)
+    let endings: Vec<[Ending; 3]> = (0..branches)
         .into_par_iter()
+        // Each piece of work builds its own session first: not too many pieces.
+        .with_min_len(4)
         .map_init(
             || s.fresh(),
             |fork, k| {
                 let fork = fork.as_mut().map_err(|e| Error::Usage(e.to_string()))?;
-                let key = TrialKey::derived(seed, FUTURES_TAG, k);
+                let key = TrialKey::derived(seed, FUTURES_TAG, k as u64);
                 Ok([
                     future(fork, p, key, Which::Earlier)?,
                     future(fork, p, key, Which::AsPlayed)?,
