@@ -108,7 +108,14 @@ pub struct Room {
     connected: std::collections::BTreeMap<String, u32>,
     /// During a rewind's rebuild: no clock move goes past this time.
     clock_cap: Option<f64>,
+    /// Bumped when a seat connects or leaves (the console shows who is connected).
+    conn_version: u64,
+    /// Views built at (seq, conn_version), per role (`None`: the facilitator's).
+    view_cache: std::cell::RefCell<ViewCache>,
 }
+
+/// Views built at one (seq, connection version), per role (`None`: the facilitator's).
+type ViewCache = ((u64, u64), HashMap<Option<usize>, std::sync::Arc<str>>);
 
 impl Room {
     /// A room on a session at its start, with the given tokens (which must match the
@@ -147,6 +154,8 @@ impl Room {
             seq: 0,
             connected: Default::default(),
             clock_cap: None,
+            conn_version: 0,
+            view_cache: std::cell::RefCell::new(((u64::MAX, 0), HashMap::new())),
         };
         // Injects at T+0 fire before anyone acts.
         room.process_due();
@@ -164,6 +173,7 @@ impl Room {
         if let Who::Seat(s) = who {
             let c = self.connected.entry(self.seats[s].id.clone()).or_insert(0);
             *c = if open { *c + 1 } else { c.saturating_sub(1) };
+            self.conn_version += 1;
         }
     }
 

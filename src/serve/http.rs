@@ -21,6 +21,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
+/// The least time between two views sent on one socket.
+const VIEW_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The largest request body or WebSocket message taken.
 pub const MAX_MESSAGE: usize = 16 * 1024;
 
@@ -149,7 +152,11 @@ fn token(q: &HashMap<String, String>) -> &str {
 async fn view(State(app): State<Shared>, Query(q): Params) -> Response {
     let room = app.room();
     match room.who(token(&q)) {
-        Ok(who) => axum::Json(room.view(who)).into_response(),
+        Ok(who) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            room.view_text(who),
+        )
+            .into_response(),
         Err(e) => refusal(&e),
     }
 }
@@ -272,8 +279,8 @@ async fn socket(ws: WebSocketUpgrade, State(app): State<Shared>, Query(q): Param
 }
 
 fn view_message(app: &App, who: Who) -> Message {
-    let v = app.room().view(who);
-    Message::Text(json!({"type": "view", "view": v}).to_string().into())
+    let v = app.room().view_text(who);
+    Message::Text(format!("{{\"type\":\"view\",\"view\":{v}}}").into())
 }
 
 /// A seat's live connection: its view after every change; its actions answered.
@@ -282,7 +289,16 @@ async fn live(mut s: WebSocket, app: Shared, tok: String, who: Who) {
     app.room().connection(who, true);
     app.notify(app.room().seq());
     if s.send(view_message(&app, who)).await.is_ok() {
+        // After a change, the view goes out a moment later, so a burst of changes (thirty
+        // seats acting) costs one view per socket; actions are read and answered meanwhile.
+        let mut due: Option<tokio::time::Instant> = None;
         loop {
+            let wait = async {
+                match due {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 msg = s.recv() => {
                     let Some(Ok(msg)) = msg else { break };
@@ -296,8 +312,16 @@ async fn live(mut s: WebSocket, app: Shared, tok: String, who: Who) {
                         break;
                     }
                 }
-                r = rx.changed() => {
-                    if r.is_err() || s.send(view_message(&app, who)).await.is_err() {
+                r = rx.changed(), if due.is_none() => {
+                    if r.is_err() {
+                        break;
+                    }
+                    due = Some(tokio::time::Instant::now() + VIEW_EVERY);
+                }
+                () = wait => {
+                    due = None;
+                    rx.borrow_and_update();
+                    if s.send(view_message(&app, who)).await.is_err() {
                         break;
                     }
                 }
