@@ -44,8 +44,7 @@ except ImportError:  # pragma: no cover
     sys.exit("serve-load.py needs the websockets package: pip install -r tests/browser/requirements.txt")
 
 IDENTITY = {"user", "admin", "service_account", "guest"}
-HOSTS = {"workstation", "laptop", "server", "mobile", "iot", "byod",
-         "domain_controller", "hypervisor", "cluster", "cloud_subscription", "certificate_authority"}
+DATA = {"database", "file_share", "bucket", "mailbox"}
 PILLAR_GROUPS = re.compile(r"^(Identities|Cloud and internet-facing applications|Data \(cloud or unplaced\)|"
                            r"Infrastructure \(cloud or unplaced\)|Devices in no segment)$")
 FREE_TEXT = {"escalate", "note"}
@@ -67,20 +66,28 @@ def loopback_only(host):
             sys.exit(2)
 
 
+def segment_of(group):
+    """The segment a map group stands for (what `block` names), or None for a pillar group:
+    its `segment` when the server sends one, else the id before " — " in its title."""
+    if "segment" in group:
+        return group["segment"] or None
+    if PILLAR_GROUPS.match(group["title"]):
+        return None
+    return group["title"].split(" — ")[0]
+
+
 def targets_of(view):
     """For each action of the seat's role, the targets it may name (None: free text)."""
     est = view.get("estate") or {"nodes": [], "groups": []}
     nodes = est.get("nodes", [])
     out = {}
     for a in view["me"].get("can", []):
-        if a == "isolate":
-            out[a] = [n["id"] for n in nodes if n["kind"] in HOSTS]
-        elif a in ("reset", "revoke"):
+        if a == "isolate":  # hosts: devices, infrastructure, applications
+            out[a] = [n["id"] for n in nodes if n["kind"] not in IDENTITY and n["kind"] not in DATA]
+        elif a in ("reset", "revoke", "disable"):
             out[a] = [n["id"] for n in nodes if n["kind"] in IDENTITY]
         elif a == "block":
-            out[a] = [(g["segment"] if isinstance(g.get("segment"), str) else g["id"])
-                      for g in est.get("groups", [])
-                      if (bool(g["segment"]) if "segment" in g else not PILLAR_GROUPS.match(g["title"]))]
+            out[a] = [s for s in map(segment_of, est.get("groups", [])) if s]
         elif a == "decide":
             out[a] = list(view["me"].get("decisions", []))
         elif a in FREE_TEXT:

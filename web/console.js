@@ -6,7 +6,6 @@
   const { el, fill, fmtT, TOKEN } = ZT;
   const $ = (id) => document.getElementById(id);
   let view = null;
-  const improvements = [];
 
   const estate = new ZT.EstatePanel($("estate"), $("asset"));
   estate.onScrub = () => renderTimeline();
@@ -78,13 +77,15 @@
     if (!item.issue || !item.owner) return;
     const reply = await command(Object.assign({ command: "improve" }, item));
     if (reply.ok) {
-      improvements.push(item);
       $("improve-issue").value = "";
       $("improve-owner").value = "";
-      fill($("improvements"), improvements.map((i) =>
-        el("li", {}, el("span", { class: `badge p-${i.priority}`, text: i.priority }), ` ${i.issue} — ${i.owner}`)));
     }
   });
+
+  function renderImprovements(items) {
+    fill($("improvements"), items.map((i) =>
+      el("li", {}, el("span", { class: `badge p-${i.priority}`, text: i.priority }), ` ${i.issue} — ${i.owner}`)));
+  }
   $("tl-filter").addEventListener("change", () => renderTimeline());
 
   function renderTimeline() {
@@ -151,5 +152,9 @@
     renderSeats(v.seats || []);
     ZT.renderScore($("score"), v.score);
     renderPending(v.pending || []);
+    renderImprovements(v.improvements || []);
+    ZT.renderObjectives($("objectives"), v.exercise);
+    $("notes").textContent = v.exercise.notes || "";
+    fill($("branches"), (v.clock.branches || []).map((b) => el("option", { value: b })));
   }
 })();

@@ -260,23 +260,26 @@ const ZT = (() => {
   }
 
   /**
-   * Each asset's status at time t, replaying events with t ≤ scrub: the last
-   * alert (detected), effect (contained), attack (compromised) event per asset, and the
-   * successful path steps (compromised). A seat's action on an asset with no status yet
+   * Each asset's status at time t, replaying what happened up to then: the last alert
+   * (detected), effect (contained, unless it had no effect) or successful attack step
+   * (compromised, from `path`) per asset. A seat's action on an asset with no status yet
    * marks it suspected. Assets compromised then and lost by now show as lost.
    */
   function statusAt(view, t) {
     const out = {};
     const items = [];
-    for (const e of view.events || []) if (e.t <= t) items.push(e);
+    for (const e of view.events || []) {
+      if (e.t <= t && e.kind !== "attack") items.push(e);
+    }
     for (const p of view.path || []) {
       if (p.t <= t && p.success) items.push({ t: p.t, kind: "attack", assets: [p.dst] });
     }
     items.sort((a, b) => a.t - b.t);
     for (const e of items) {
       for (const a of e.assets || []) {
+        if (!a) continue;
         if (e.kind === "alert") out[a] = "detected";
-        else if (e.kind === "effect") out[a] = "contained";
+        else if (e.kind === "effect" && !/had no effect/.test(e.text || "")) out[a] = "contained";
         else if (e.kind === "attack") out[a] = "compromised";
         else if (e.kind === "action" && !out[a]) out[a] = "suspected";
       }
@@ -286,6 +289,19 @@ const ZT = (() => {
       if (s === "compromised" && live[a] === "lost") out[a] = "lost";
     }
     return out;
+  }
+
+  const PILLAR_GROUPS = /^(Identities|Cloud and internet-facing applications|Data \(cloud or unplaced\)|Infrastructure \(cloud or unplaced\)|Devices in no segment)$/;
+
+  /**
+   * The segment a group of the map stands for (what `block` names), or null for a pillar
+   * group: the group's `segment` when the server sends one, else the id before " — " in
+   * its title ("servers — Server VLAN").
+   */
+  function segmentOf(group) {
+    if ("segment" in group) return group.segment || null;
+    if (PILLAR_GROUPS.test(group.title)) return null;
+    return group.title.split(" — ")[0];
   }
 
   // ---------- the graph ----------
@@ -716,7 +732,7 @@ const ZT = (() => {
     for (const p of steps) {
       items.push(el("li", {}, el("span", { class: "ev-t", text: fmtT(p.t) }),
         el("span", { class: "badge k-attack", text: "Attack" }),
-        el("span", { text: `${p.src} → ${p.dst} (${p.technique}${p.success ? "" : ", failed"}${p.detected ? ", detected" : ""})` })));
+        el("span", { text: `${p.src || "(outside)"} → ${p.dst} (${p.technique}${p.success ? "" : ", failed"}${p.detected ? ", detected" : ""})` })));
     }
     fill(box,
       el("h3", {}, (n.crown_jewel ? "★ " : "") + (n.label || n.id)),
@@ -734,7 +750,14 @@ const ZT = (() => {
       c.paused ? el("span", { class: "badge b-paused", text: "paused" }) : null,
       c.ended !== null && c.ended !== undefined ? el("span", { class: "badge b-ended", text: "ended" }) : null,
       c.revealed ? el("span", { class: "badge b-revealed", text: "revealed" }) : null,
-      c.branch && c.branch !== "main" ? el("span", { class: "badge", text: `branch ${c.branch}` }) : null);
+      c.branch && c.branch !== "main" ? el("span", { class: "badge", text: `branch ${c.branch}` }) : null,
+      typeof c.blast_radius === "number" ? el("span", { class: "badge b-blast", title: "assets the attacker holds", text: `blast radius ${c.blast_radius}` }) : null);
+  }
+
+  /** The exercise's objectives as a list. */
+  function renderObjectives(box, exercise) {
+    const obj = (exercise && exercise.objectives) || [];
+    fill(box, obj.map((o) => el("li", { text: o })));
   }
 
   /**
@@ -804,7 +827,7 @@ const ZT = (() => {
 
   return {
     el, clear, fill, fmtT, TOKEN, status, Live, Graph, Scrubber, EstatePanel, statusAt, legend,
-    renderTimeline, renderScore, renderAsset, renderClock, replyText,
-    STATUS, IDENTITY_KINDS, DEVICE_KINDS, INFRA_KINDS,
+    renderTimeline, renderScore, renderAsset, renderClock, renderObjectives, replyText,
+    STATUS, IDENTITY_KINDS, DEVICE_KINDS, INFRA_KINDS, DATA_KINDS, segmentOf,
   };
 })();

@@ -15,12 +15,12 @@
     isolate: "Isolate a device",
     reset: "Reset an identity",
     revoke: "Revoke sessions",
+    disable: "Disable an account",
     block: "Block a segment",
     escalate: "Escalate",
     note: "Note to facilitator",
     decide: "Decide",
   };
-  const PILLAR_GROUPS = /^(Identities|Cloud and internet-facing applications|Data \(cloud or unplaced\)|Infrastructure \(cloud or unplaced\)|Devices in no segment)$/;
 
   const estate = new ZT.EstatePanel($("estate"), $("asset"), (id) => pickFromGraph(id));
   estate.onScrub = () => renderTimeline();
@@ -37,15 +37,16 @@
       text: `${n.crown_jewel ? "★ " : ""}${n.label || n.id} (${n.id})`,
     }));
     switch (action) {
-      case "isolate":
-        return nodes((k) => ZT.DEVICE_KINDS.has(k) || ZT.INFRA_KINDS.has(k));
+      case "isolate": // hosts: devices, infrastructure, applications
+        return nodes((k) => !ZT.IDENTITY_KINDS.has(k) && !ZT.DATA_KINDS.has(k));
       case "reset":
       case "revoke":
+      case "disable":
         return nodes((k) => ZT.IDENTITY_KINDS.has(k));
       case "block":
         return est.groups
-          .filter((g) => (g.segment !== undefined ? !!g.segment : !PILLAR_GROUPS.test(g.title)))
-          .map((g) => ({ group: "", value: typeof g.segment === "string" ? g.segment : g.id, text: g.title }));
+          .filter((g) => ZT.segmentOf(g))
+          .map((g) => ({ group: "", value: ZT.segmentOf(g), text: g.title }));
       case "decide":
         return (view.me.decisions || []).map((d) => ({ group: "", value: d, text: d }));
       default:
@@ -180,6 +181,8 @@
     renderMessages(v.events || []);
     renderPending((v.pending || []).filter((p) => !me.seat || p.seat === me.seat));
     ZT.renderScore($("score"), v.score);
+    $("brief").textContent = me.brief || "";
+    ZT.renderObjectives($("objectives"), v.exercise);
     $("score-mini").textContent = v.score ? `Score ${v.score.total} / ${v.score.max}` : "";
     firstView = false;
   }
