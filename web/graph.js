@@ -198,8 +198,10 @@ const ZT = (() => {
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify(body),
         });
-        if (r.status >= 500) throw new Error(`HTTP ${r.status}`);
+        // A reply (ok or a refusal with its code) settles the request; anything else (a
+        // proxy's error page, a dropped connection) leaves it pending to be sent again.
         const reply = await r.json();
+        if (typeof reply !== "object" || reply === null || !("ok" in reply)) throw new Error(`HTTP ${r.status}`);
         this.settle(p.frame.id, reply);
         if (!this.up) this.poll();
       } catch (e) {
