@@ -165,6 +165,11 @@ pub enum Command {
         after_help = "Examples:\n  ztsim tabletop scenarios/flat-ad.yaml --profile ransomware\n  ztsim tabletop scenarios/flat-ad.yaml --script scenarios/exercises/ransomware-night.yaml --transcript night.md\n  printf 'step 3\\nstatus\\n' | ztsim tabletop scenarios/hybrid-cloud.yaml --god-view\nCommands: type `help` in a session. Guide: docs/tabletop.md."
     )]
     Tabletop(Box<ztsim::tabletop::TabletopArgs>),
+    /// Serve a tabletop exercise in the browser: a facilitator console, a page per player seat, live updates, scores, triggered injects and an after-action report.
+    #[command(
+        after_help = "Examples:\n  ztsim serve scenarios/exercises/phish-to-payroll.yaml\n  ztsim serve scenarios/exercises/ransomware-night.yaml --state-dir night.session\nThe server prints the facilitator's link and one join link per seat. Guide: docs/serve.md."
+    )]
+    Serve(Box<ztsim::serve::ServeArgs>),
     /// Run a parameter sweep from a spec: scenarios x profiles x control sets x parameter values, with checkpoints, resume and shards.
     #[command(
         after_help = "Examples:\n  ztsim sweep notebooks/spec.yaml --out results/sweep\n  ztsim sweep spec.yaml --out results/sweep --resume\n  ztsim sweep spec.yaml --out shard-2 --shard-index 2 --shard-count 4\nSpec format and outputs: docs/sweeps.md."
@@ -683,6 +688,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Whatif(a) => whatif(&a),
         Command::Estimate(a) => estimate(&a),
         Command::Tabletop(a) => tabletop(&a),
+        Command::Serve(a) => {
+            ztsim::serve::main(&a)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sweep(a) => sweep(&a),
         Command::Merge(a) => merge(&a),
         Command::Sensitivity(a) => sensitivity(&a),

@@ -1160,6 +1160,11 @@ pub fn inject(cx: &Ctx, st: &mut TrialState, what: Inject) {
     if st.ended == Some(EndReason::Exhausted) || st.ended == Some(EndReason::Contained) {
         st.ended = None;
     }
+    // Start what the intervention made possible before judging the end: at the very
+    // start no step is in flight yet, and an inject there must not end the trial.
+    if st.ended.is_none() {
+        dispatch(cx, st);
+    }
     check_end(cx, st);
 }
 

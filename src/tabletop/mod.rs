@@ -20,6 +20,7 @@
 //! and control set are the same trial until the trainer intervenes.
 
 pub mod command;
+pub mod exercise;
 pub mod map;
 pub mod narrate;
 pub mod play;

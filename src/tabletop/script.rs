@@ -48,8 +48,33 @@ pub struct Exercise {
     /// Notes for the facilitator, shown at the start.
     #[serde(default)]
     pub facilitator_notes: Option<String>,
-    /// The steps, in the order played.
+    /// The steps, in the order played (a browser exercise may have none).
+    #[serde(default)]
     pub steps: Vec<StepDef>,
+    /// Live play in the browser: the roles (seats).
+    #[serde(default)]
+    pub roles: Vec<super::exercise::RoleDef>,
+    /// Live play: each player action's delay in hours, where not the default.
+    #[serde(default)]
+    pub delays: std::collections::BTreeMap<String, f64>,
+    /// Live play: expected actions with scores, deadlines and hints.
+    #[serde(default)]
+    pub expectations: Vec<super::exercise::ExpectationDef>,
+    /// Live play: triggered injects.
+    #[serde(default)]
+    pub injects: Vec<super::exercise::InjectDef>,
+}
+
+impl Exercise {
+    /// The live-play part of the exercise.
+    pub fn live(&self) -> super::exercise::LivePlay {
+        super::exercise::LivePlay {
+            roles: self.roles.clone(),
+            delays: self.delays.clone(),
+            expectations: self.expectations.clone(),
+            injects: self.injects.clone(),
+        }
+    }
 }
 
 /// One step of an exercise: at a time, a command, and an optional note.
@@ -199,6 +224,7 @@ pub fn parse(text: &str, origin: &str, limits: &Limits) -> Result<Script> {
             }
         }
     }
+    exercise.live().check().map_err(err)?;
     Ok(Script {
         exercise,
         commands,

@@ -297,6 +297,11 @@ impl Session {
 
     // ------------------------------------------------------------------ lookups
 
+    /// Whether `id` names an asset (not a segment) of the scenario; else the message.
+    pub fn asset_exists(&self, id: &str) -> std::result::Result<(), String> {
+        self.node(id, Want::Any).map(|_| ())
+    }
+
     fn node(&self, id: &str, want: Want) -> std::result::Result<NodeId, String> {
         let est = &self.prep.estate;
         let n = match est.index.get(id) {
