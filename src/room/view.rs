@@ -233,7 +233,7 @@ impl Room {
             }
         }
         json!({
-            "groups": groups.iter().enumerate().map(|(g, grp)| json!({"id": format!("g{g}"), "title": grp.title})).collect::<Vec<_>>(),
+            "groups": groups.iter().enumerate().map(|(g, grp)| json!({"id": format!("g{g}"), "title": grp.title, "segment": grp.segment.map(|n| est.node(n).id.clone())})).collect::<Vec<_>>(),
             "nodes": nodes,
             "links": links,
         })
