@@ -12,9 +12,7 @@
 
   const live = new ZT.Live("fac", (v) => render(v));
 
-  for (const [id, path] of [["report-html", "/report.html"], ["report-pdf", "/report.pdf"], ["report-layer", "/layer.json"]]) {
-    $(id).href = `${path}?token=${encodeURIComponent(TOKEN)}`;
-  }
+  ZT.linkReports();
 
   /** Send a facilitator command; the status line (and `out`, if given) shows the reply. */
   async function command(fields, out, button) {

@@ -40,20 +40,12 @@ const ZT = (() => {
     return e;
   }
 
-  /** Hours since the start as T+8h30m (T+2d4h for long runs). */
+  /** Hours since the start as the server writes them: T+08:30 (fmt_time). */
   function fmtT(h) {
     if (h === null || h === undefined || Number.isNaN(h)) return "—";
-    const neg = h < 0;
-    let m = Math.round(Math.abs(h) * 60);
-    const d = Math.floor(m / 1440);
-    m -= d * 1440;
-    const hh = Math.floor(m / 60);
-    const mm = m - hh * 60;
-    let s = "T" + (neg ? "-" : "+");
-    if (d) s += d + "d";
-    if (d || hh) s += hh + "h";
-    if (!d || mm) s += String(mm).padStart(d || hh ? 2 : 1, "0") + "m";
-    return s;
+    if (!Number.isFinite(h)) return "T+end";
+    const m = Math.round(Math.max(0, h) * 60);
+    return `T+${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
   }
 
   const TOKEN = new URLSearchParams(location.search).get("token") || "";
@@ -690,31 +682,28 @@ const ZT = (() => {
       el("li", { class: `ev ev-${e.kind}${o.t !== null && o.t !== undefined && e.t > o.t ? " later" : ""}` },
         el("span", { class: "ev-t", text: fmtT(e.t) }),
         el("span", { class: `badge k-${e.kind}`, text: KIND_LABEL[e.kind] || e.kind }),
-        el("span", { class: "ev-text", text: e.seat ? `${e.seat}: ${e.text}` : e.text })));
+        el("span", { class: "ev-text", text: e.seat && !(e.text || "").includes(e.seat) ? `${e.seat}: ${e.text}` : e.text })));
     if (!rows.length) rows.push(el("li", { class: "empty", text: o.empty || "Nothing yet." }));
     fill(box, rows);
     if (stick) box.scrollTop = box.scrollHeight;
   }
 
-  /** The expectations and the total. */
-  function renderScore(box, score, opts) {
+  /** The expectations and the total: each a title over a line of role, deadline, state and points. */
+  function renderScore(box, score) {
     const s = score || { total: 0, max: 0, expectations: [] };
-    const o = opts || {};
     const head = el("p", { class: "score-total" },
       el("strong", { text: `${s.total} / ${s.max}` }), " points");
     const rows = (s.expectations || []).map((x) =>
-      el("tr", { class: `st-${x.state}` },
-        el("td", { text: x.title }),
-        o.roles === false ? null : el("td", { text: x.role }),
-        el("td", { class: "num", text: fmtT(x.by) }),
-        el("td", {}, el("span", { class: `badge s-${x.state}`, text: x.state })),
-        el("td", { class: "num", text: `${x.earned ?? 0}/${x.points}` })));
-    const table = el("table", { class: "score" },
-      el("thead", {}, el("tr", {},
-        el("th", { text: "Expectation" }), o.roles === false ? null : el("th", { text: "Role" }),
-        el("th", { class: "num", text: "By" }), el("th", { text: "State" }), el("th", { class: "num", text: "Points" }))),
-      el("tbody", {}, rows.length ? rows : [el("tr", {}, el("td", { colspan: "5", class: "empty", text: "No expectations." }))]));
-    fill(box, head, table);
+      el("li", { class: `exp st-${x.state}` },
+        el("span", { class: "exp-title", text: x.title }),
+        el("span", { class: "exp-meta" },
+          el("span", { class: `badge s-${x.state}`, text: x.state }),
+          el("span", { text: x.role }),
+          el("span", { text: `by ${x.by_text || fmtT(x.by)}` }),
+          x.at !== null && x.at !== undefined ? el("span", { text: `done ${fmtT(x.at)}${x.seat ? ` (${x.seat})` : ""}` }) : null,
+          el("span", { class: "exp-points", text: `${x.earned ?? 0}/${x.points}` }))));
+    fill(box, head, el("ul", { class: "plain expectations" },
+      rows.length ? rows : [el("li", { class: "empty", text: "No expectations." })]));
   }
 
   /** The selected asset: what it is, its status and the events naming it. */
@@ -754,6 +743,14 @@ const ZT = (() => {
       c.revealed ? el("span", { class: "badge b-revealed", text: "revealed" }) : null,
       c.branch && c.branch !== "main" ? el("span", { class: "badge", text: `branch ${c.branch}` }) : null,
       typeof c.blast_radius === "number" ? el("span", { class: "badge b-blast", title: "assets the attacker holds", text: `blast radius ${c.blast_radius}` }) : null);
+  }
+
+  /** Point the report links (#report-html, #report-pdf, #report-layer) at this token's report. */
+  function linkReports() {
+    for (const [id, path] of [["report-html", "/report.html"], ["report-pdf", "/report.pdf"], ["report-layer", "/layer.json"]]) {
+      const a = document.getElementById(id);
+      if (a) a.href = `${path}?token=${encodeURIComponent(TOKEN)}`;
+    }
   }
 
   /** The exercise's objectives as a list. */
@@ -829,7 +826,7 @@ const ZT = (() => {
 
   return {
     el, clear, fill, fmtT, TOKEN, status, Live, Graph, Scrubber, EstatePanel, statusAt, legend,
-    renderTimeline, renderScore, renderAsset, renderClock, renderObjectives, replyText,
+    renderTimeline, renderScore, renderAsset, renderClock, renderObjectives, replyText, linkReports,
     STATUS, IDENTITY_KINDS, DEVICE_KINDS, INFRA_KINDS, DATA_KINDS, segmentOf,
   };
 })();

@@ -8,7 +8,7 @@
   const $ = (id) => document.getElementById(id);
   let view = null;
   let chosen = null; // the action whose target picker is open
-  const seen = new Set(); // messages already shown (the newest are highlighted)
+  const seen = new Map(); // message -> when this page first showed it (new ones are highlighted)
   let firstView = true;
 
   const ACTION_TEXT = {
@@ -26,6 +26,7 @@
   estate.onScrub = () => renderTimeline();
 
   const live = new ZT.Live("seat", (v) => render(v));
+  ZT.linkReports();
 
   /** The options of an action's target picker: [{group, value, text}], or null for free text. */
   function targets(action) {
@@ -110,9 +111,7 @@
     out.dataset.kind = "info";
     try {
       const reply = await live.request("act", { action, target });
-      let text = ZT.replyText(reply);
-      if (reply.ok && typeof reply.effective_at === "number") text += ` (takes effect at ${fmtT(reply.effective_at)})`;
-      out.textContent = text;
+      out.textContent = ZT.replyText(reply);
       out.dataset.kind = reply.ok ? "ok" : "error";
       if (reply.ok && free) $("target-text").value = "";
     } finally {
@@ -147,9 +146,10 @@
     const box = $("messages");
     const rows = mine.map((e) => {
       const key = `${e.t}|${e.kind}|${e.text}`;
-      const fresh = !seen.has(key) && !firstView;
-      seen.add(key);
-      return el("li", { class: `ev ev-${e.kind}${fresh ? " fresh" : ""}` },
+      const arriving = !seen.has(key) && !firstView;
+      if (!seen.has(key)) seen.set(key, firstView ? 0 : Date.now());
+      const fresh = Date.now() - seen.get(key) < 15000; // outlined for 15 s, flashed once
+      return el("li", { class: `ev ev-${e.kind}${fresh ? " fresh" : ""}${arriving ? " arriving" : ""}` },
         el("span", { class: "ev-t", text: fmtT(e.t) }),
         el("span", { class: `badge k-${e.kind}`, text: e.kind }),
         el("span", { class: "ev-text", text: e.text }));
@@ -175,6 +175,7 @@
     ZT.renderClock($("clock"), v.clock);
     const ended = v.clock.ended !== null && v.clock.ended !== undefined;
     document.body.classList.toggle("ended", ended);
+    $("report-links").hidden = !ended; // the report is final once the exercise ends
     renderActions(me, ended);
     estate.render(v);
     renderTimeline();
