@@ -311,19 +311,20 @@ const ZT = (() => {
         width: 26,
         height: 26,
         label: "data(label)",
-        "font-family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-        "font-size": 10,
+        "font-family": "system-ui, -apple-system, Segoe UI, Roboto, Noto Sans, Liberation Sans, Arial, sans-serif",
+        "font-size": 11,
         color: "#1a1a1a",
         "text-valign": "bottom",
         "text-margin-y": 3,
         "text-wrap": "ellipsis",
-        "text-max-width": 90,
+        "text-max-width": 94,
         "min-zoomed-font-size": 7,
         "text-background-color": "#ffffff",
         "text-background-opacity": 0.75,
         "text-background-padding": 1,
       },
     },
+    { selector: "node.extra", style: { "border-style": "dashed" } },
     {
       selector: "node.jewel",
       style: { "border-width": 4, "border-color": "#7a1fa2", "border-style": "double", width: 32, height: 32 },
@@ -381,6 +382,34 @@ const ZT = (() => {
     },
   ];
 
+  /**
+   * The view's estate, plus a box for what the attacker's path or the statuses name that
+   * the estate leaves out (AD groups, whose rights the attacker uses): so that a step from
+   * a group draws as an edge. Segments (drawn as their boxes), the internet and virtual
+   * nodes (`@…`) are not added.
+   */
+  function withExtras(view) {
+    const est = view.estate || { groups: [], nodes: [], links: [] };
+    const known = new Set(est.nodes.map((n) => n.id));
+    for (const g of est.groups) if (g.segment) known.add(g.segment);
+    const extra = new Set();
+    const add = (id) => {
+      if (id && !known.has(id) && id !== "internet" && !id.startsWith("@")) extra.add(id);
+    };
+    for (const p of view.path || []) {
+      add(p.src);
+      add(p.dst);
+    }
+    for (const id of Object.keys(view.status || {})) add(id);
+    if (!extra.size) return est;
+    const gid = "extra";
+    return {
+      groups: [...est.groups, { id: gid, title: "Groups and others on the attack path", segment: null }],
+      nodes: [...est.nodes, ...[...extra].sort().map((id) => ({ id, label: id, kind: "group", group: gid, crown_jewel: false, extra: true }))],
+      links: est.links || [],
+    };
+  }
+
   /** The estate in a Cytoscape instance: positions stay put between views. */
   class Graph {
     constructor(container, opts) {
@@ -392,7 +421,6 @@ const ZT = (() => {
         container,
         style: STYLE,
         elements: [],
-        wheelSensitivity: 0.25,
         minZoom: 0.1,
         maxZoom: 3,
         boxSelectionEnabled: false,
@@ -409,6 +437,7 @@ const ZT = (() => {
       });
       this.showAllLinks = false;
       this.selected = null;
+      Graph.current = this; // for the browser test
       // Panels settle after the first view: keep the drawing fitted to the box while the
       // user has not zoomed or panned it.
       this.userMoved = false;
@@ -424,7 +453,8 @@ const ZT = (() => {
     /** Draw a view: relayout only when the set of assets changes, otherwise restyle. */
     update(view, statuses, t) {
       this.view = view;
-      const est = view.estate || { groups: [], nodes: [], links: [] };
+      const est = withExtras(view);
+      this.segments = new Map(est.groups.filter((g) => g.segment).map((g) => [g.segment, "grp:" + g.id]));
       const key = est.groups.map((g) => g.id).join("|") + "#" + est.nodes.map((n) => n.id + "@" + n.group).join("|");
       if (key !== this.key) {
         this.key = key;
@@ -451,7 +481,7 @@ const ZT = (() => {
             fill: STATUS.clean.fill,
             kind: n.kind,
           },
-          classes: n.crown_jewel ? "jewel" : "",
+          classes: (n.crown_jewel ? "jewel" : "") + (n.extra ? " extra" : ""),
         });
       }
       let i = 0;
@@ -552,13 +582,22 @@ const ZT = (() => {
       cy.batch(() => {
         const have = cy.edges(".path");
         const want = new Set();
+        // An end is an asset on the graph, or a segment's box (a network scan, a step from
+        // a foothold in a segment); steps from outside have none and are not drawn.
+        const end = (id) => {
+          if (!id) return null;
+          if (this.segments.has(id)) return this.segments.get(id);
+          return cy.getElementById(id).nonempty() ? id : null;
+        };
         path.forEach((p, i) => {
-          if (!cy.getElementById(p.src).nonempty() || !cy.getElementById(p.dst).nonempty() || p.src === p.dst) return;
-          const id = `p${i}:${p.src}>${p.dst}`;
+          const src = end(p.src);
+          const dst = end(p.dst);
+          if (!src || !dst || src === dst) return;
+          const id = `p${i}:${src}>${dst}`;
           want.add(id);
           let e = cy.getElementById(id);
           if (e.empty()) {
-            e = cy.add({ group: "edges", data: { id, source: p.src, target: p.dst }, classes: "path" });
+            e = cy.add({ group: "edges", data: { id, source: src, target: dst }, classes: "path" });
           }
           e.toggleClass("failed", !p.success);
           e.toggleClass("future", p.t > t);
@@ -627,10 +666,10 @@ const ZT = (() => {
       this.live = true;
       this.now = 0;
       this.input = el("input", {
-        type: "range", min: "0", max: "0", step: "0.05", value: "0", id: "scrub",
+        type: "range", min: "0", max: "0", step: "0.05", value: "0", id: "scrub-time",
         "aria-label": "Show the estate at time",
       });
-      this.label = el("output", { for: "scrub", class: "scrub-time", text: "live" });
+      this.label = el("output", { for: "scrub-time", class: "scrub-time", text: "live" });
       this.button = el("button", { type: "button", class: "small", text: "Live", "aria-pressed": "true" });
       this.input.addEventListener("input", () => {
         const t = Number(this.input.value);
@@ -709,22 +748,17 @@ const ZT = (() => {
   /** The selected asset: what it is, its status and the events naming it. */
   function renderAsset(box, view, id, statuses) {
     const est = view.estate || { nodes: [], groups: [] };
-    const n = est.nodes.find((x) => x.id === id);
+    const n = est.nodes.find((x) => x.id === id) ||
+      (id && { id, label: id, kind: "not on the estate map (a group or other)", group: null, crown_jewel: false });
     if (!n) {
       fill(box, el("p", { class: "hint-text", text: "Click an asset in the graph to see its events." }));
       return;
     }
     const g = est.groups.find((x) => x.id === n.group);
     const st = (statuses || view.status || {})[id] || "clean";
-    const evs = (view.events || []).filter((e) => (e.assets || []).includes(id));
-    const steps = (view.path || []).filter((p) => p.src === id || p.dst === id);
+    const evs = (view.events || []).filter((e) => (e.assets || []).includes(id)); // attack steps too, when shown
     const items = evs.map((e) => el("li", {}, el("span", { class: "ev-t", text: fmtT(e.t) }),
       el("span", { class: `badge k-${e.kind}`, text: KIND_LABEL[e.kind] || e.kind }), el("span", { text: e.text })));
-    for (const p of steps) {
-      items.push(el("li", {}, el("span", { class: "ev-t", text: fmtT(p.t) }),
-        el("span", { class: "badge k-attack", text: "Attack" }),
-        el("span", { text: `${p.src || "(outside)"} → ${p.dst} (${p.technique}${p.success ? "" : ", failed"}${p.detected ? ", detected" : ""})` })));
-    }
     fill(box,
       el("h3", {}, (n.crown_jewel ? "★ " : "") + (n.label || n.id)),
       el("p", { class: "asset-meta" },
