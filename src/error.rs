@@ -144,6 +144,14 @@ pub enum Error {
     /// A request that cannot be honoured (bad option, inconsistent inputs), with the reason.
     #[error("{0}")]
     Usage(String),
+    /// A PDF was asked for, and no headless Chromium to print it with was found: the
+    /// message says how to get one.
+    #[error("{0}")]
+    NoChromium(String),
+    /// Headless Chromium ran but printed no PDF (it failed, timed out or wrote something
+    /// else): what went wrong.
+    #[error("printing the PDF with Chromium failed: {0}")]
+    Chromium(String),
     /// The embedded catalogs failed to load: a bug in ztsim, not in the input.
     #[error("internal catalog error: {0}")]
     Catalog(String),

@@ -153,6 +153,14 @@ pub fn groups(est: &Estate) -> Vec<Group> {
     out
 }
 
+/// The assets an alert about attack edge `edge` names: its source (when it has one) and,
+/// when the step succeeded, its target.
+pub(crate) fn alert_names(est: &Estate, edge: u32, success: bool) -> impl Iterator<Item = NodeId> {
+    let e = &est.edges[edge as usize];
+    let src = (e.src != crate::estate::NO_SOURCE).then_some(e.src);
+    src.into_iter().chain(success.then_some(e.dst))
+}
+
 /// Each node's status in the given view.
 pub fn statuses(s: &Session, god: bool) -> Vec<Status> {
     let est = s.estate();
@@ -167,12 +175,8 @@ pub fn statuses(s: &Session, god: bool) -> Vec<Status> {
                 ..
             } = j.what
             {
-                let e = &est.edges[edge as usize];
-                if e.src != crate::estate::NO_SOURCE {
-                    alerted[e.src as usize] = true;
-                }
-                if success {
-                    alerted[e.dst as usize] = true;
+                for n in alert_names(est, edge, success) {
+                    alerted[n as usize] = true;
                 }
             }
         }

@@ -19,6 +19,7 @@
 //! There is no second simulator: a tabletop trial and batch trial `I` with the same seed
 //! and control set are the same trial until the trainer intervenes.
 
+pub mod aar;
 pub mod command;
 pub mod exercise;
 pub mod map;

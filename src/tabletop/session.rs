@@ -1521,6 +1521,44 @@ impl Session {
     }
 }
 
+// ------------------------------------------------------------------ for the after-action report
+
+impl Session {
+    /// A fresh session on what this one plays (the scenario as loaded, before any `edit`;
+    /// the same catalog, control set, profile, seed and trial), at the start, with an empty
+    /// log and no branches: where the after-action report's counterfactuals replay logs
+    /// ([`super::aar::counterfactuals`]). This session is left as it is.
+    pub(crate) fn fresh(&self) -> Result<Session> {
+        let scenario = self
+            .unedited
+            .clone()
+            .unwrap_or_else(|| self.prep.loaded.scenario.clone());
+        let world = crate::world::EstateWorld::from_scenario(&scenario);
+        let estate = Arc::new(crate::estate::compile_world(
+            &world,
+            self.cfg.profile.as_deref(),
+        ));
+        let prep = Prepared {
+            loaded: crate::scenario::LoadedScenario {
+                scenario,
+                origin: self.prep.loaded.origin.clone(),
+                warnings: Vec::new(),
+                source_hash: self.prep.loaded.source_hash,
+            },
+            world,
+            estate,
+            catalog: self.prep.catalog.clone(),
+        };
+        Session::new(prep, self.cfg.clone())
+    }
+
+    /// Switches the trial's random key: every draw from now on comes from `key` (a
+    /// counterfactual future played on from a saved moment). The log does not record it.
+    pub(crate) fn rekey(&mut self, key: crate::rng::TrialKey) {
+        self.engine.rekey(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -386,9 +386,8 @@ pub fn chart_svg(s: &Session) -> String {
         (t + h - b) / 2.0,
         (t + h - b) / 2.0
     );
-    // Decisions; labels that would overlap go on the next row.
-    let mut last_x = f64::NEG_INFINITY;
-    let mut row = 0usize;
+    // Decisions; each label goes on the first row where it overlaps no other label.
+    let mut rows: Vec<(f64, f64)> = Vec::new();
     for (e, applied, _, _) in s.history() {
         if matches!(e.cmd, super::command::Command::Note(_))
             || e.cmd.moves_clock()
@@ -397,17 +396,18 @@ pub fn chart_svg(s: &Session) -> String {
             continue;
         }
         let label = e.cmd.to_string();
-        row = if x(applied) - last_x < 6.5 * label.len() as f64 {
-            (row + 1) % 6
-        } else {
-            0
-        };
-        last_x = x(applied);
         let (lx, anchor) = if x(applied) > w - 170.0 {
             (x(applied) - 3.0, "end")
         } else {
             (x(applied) + 3.0, "start")
         };
+        let span = 6.3 * label.chars().count() as f64;
+        let (from, to) = if anchor == "end" {
+            (lx - span, lx)
+        } else {
+            (lx, lx + span)
+        };
+        let row = label_row(&mut rows, from, to, ((h - t - b) / 12.0) as usize);
         let _ = writeln!(
             o,
             r##"<line x1="{0}" y1="{t}" x2="{0}" y2="{1}" stroke="#1f77b4" stroke-dasharray="4 3"/><text x="{2}" y="{3}" font-size="10" fill="#1f77b4" stroke="#ffffff" stroke-width="3" paint-order="stroke" text-anchor="{anchor}">{4}</text>"##,
@@ -451,6 +451,24 @@ pub fn chart_svg(s: &Session) -> String {
     );
     o.push_str("</svg>\n");
     o
+}
+
+/// The first row (of at most `max`) whose labels, as `(from, to)` spans, leave room for
+/// one from `from` to `to`; the row takes it. With every row full, the one that ends first.
+fn label_row(rows: &mut Vec<(f64, f64)>, from: f64, to: f64, max: usize) -> usize {
+    let free = rows.iter().position(|r| from > r.1 + 4.0 || to < r.0 - 4.0);
+    let i = match free {
+        Some(i) => i,
+        None if rows.len() < max.max(1) => {
+            rows.push((from, to));
+            return rows.len() - 1;
+        }
+        None => (0..rows.len())
+            .min_by(|&a, &b| rows[a].1.total_cmp(&rows[b].1))
+            .unwrap_or(0),
+    };
+    rows[i] = (rows[i].0.min(from), rows[i].1.max(to));
+    i
 }
 
 fn nice_step(span: f64) -> f64 {
