@@ -404,7 +404,7 @@ const ZT = (() => {
     if (!extra.size) return est;
     const gid = "extra";
     return {
-      groups: [...est.groups, { id: gid, title: "Groups and others on the attack path", segment: null }],
+      groups: [...est.groups, { id: gid, title: "Groups on the attack path", segment: null }],
       nodes: [...est.nodes, ...[...extra].sort().map((id) => ({ id, label: id, kind: "group", group: gid, crown_jewel: false, extra: true }))],
       links: est.links || [],
     };

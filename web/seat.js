@@ -161,6 +161,7 @@
   function renderTimeline() {
     if (!view) return;
     ZT.renderTimeline($("timeline"), view.events, {
+      kinds: ["alert", "action", "effect", "expectation", "attack", "clock"], // the rest: Messages
       t: estate.scrubber.t,
       empty: "No alerts yet. The estate looks quiet, which is not the same as clean.",
     });

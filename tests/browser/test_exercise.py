@@ -233,14 +233,14 @@ def test_exercise_in_the_browser(server, browser):
 
         # The score on the console has moved (an expectation met, late or missed).
         expect(console.page.locator("#score")).not_to_have_text(score_before, timeout=10000)
+        console.shot("console.png")
+        seat.shot("seat.png")  # the seat the inject reached, highlighted
+
         # A failing inject shows the server's error text.
         console.page.fill("#inject-line", "bogus-command-xyz u-nobody")
         console.page.click("#f-inject button[type=submit]")
         expect(console.page.locator("#inject-result")).to_have_attribute("data-kind", "error", timeout=10000)
         assert console.page.locator("#inject-result").text_content().strip()
-
-        console.shot("console.png")
-        seat_b.shot("seat.png")
 
         # The facilitator ends the exercise; the seats can no longer act.
         console.page.click("#b-end")
