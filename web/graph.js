@@ -338,7 +338,7 @@ const ZT = (() => {
         "border-width": 1,
         shape: "round-rectangle",
         label: "data(label)",
-        "font-size": 12,
+        "font-size": "data(fs)",
         "font-weight": "bold",
         color: "#27313d",
         "text-valign": "top",
@@ -469,7 +469,7 @@ const ZT = (() => {
       const groups = new Set(est.groups.map((g) => g.id));
       const nodes = new Set(est.nodes.map((n) => n.id));
       const els = [];
-      for (const g of est.groups) els.push({ group: "nodes", data: { id: "grp:" + g.id, label: g.title, tw: 300 } });
+      for (const g of est.groups) els.push({ group: "nodes", data: { id: "grp:" + g.id, label: g.title, tw: 300, fs: 12 } });
       for (const n of est.nodes) {
         els.push({
           group: "nodes",
@@ -642,6 +642,12 @@ const ZT = (() => {
       this.cy.fit(undefined, 20);
       this.fitting = false;
       this.userMoved = false;
+      // Box titles stay readable (about 11 px on screen) however small the fit makes the
+      // drawing; asset labels show once zoomed in far enough.
+      const fs = Math.min(40, Math.max(12, 11 / this.cy.zoom()));
+      this.cy.batch(() => this.cy.nodes(":parent").forEach((n) => {
+        if (n.data("fs") !== fs) n.data("fs", fs);
+      }));
     }
   }
 
