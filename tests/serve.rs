@@ -443,3 +443,56 @@ fn a_changed_exercise_does_not_resume_a_session() {
         "{err}"
     );
 }
+
+#[test]
+fn the_report_its_layer_and_its_pdf_are_served_to_any_seat() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(EXERCISE, &dir.path().join("s"), &["--branches", "20"]);
+    s.fac("f-1", json!({"command": "advance", "to": "1h"}));
+    s.act("it-1", "i-1", "isolate", "lt-ceo");
+    s.fac("f-2", json!({"command": "advance", "to": "3h"}));
+    s.fac("f-3", json!({"command": "improve", "issue": "Helpdesk accounts are local admin everywhere", "owner": "IT", "priority": "high"}));
+    s.fac("f-4", json!({"command": "end"}));
+    let get = |path: &str, tok: &str| {
+        let mut r = ureq::get(format!("{}{path}?token={tok}", s.base))
+            .call()
+            .expect(path);
+        r.body_mut()
+            .with_config()
+            .limit(50_000_000)
+            .read_to_vec()
+            .unwrap()
+    };
+    let html = String::from_utf8(get("/report.html", &s.seat("exec-1"))).unwrap();
+    for want in [
+        "Phish to payroll",
+        "isolate lt-ceo",
+        "Helpdesk accounts are local admin everywhere",
+        "was missed",
+    ] {
+        assert!(html.contains(want), "the report lacks {want:?}");
+    }
+    let layer: Value = serde_json::from_slice(&get("/layer.json", &s.facilitator)).unwrap();
+    assert!(
+        layer["techniques"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty())
+    );
+    // A forged token gets nothing.
+    let r = ureq::get(format!("{}/report.html?token=nope", s.base)).call();
+    assert!(r.is_err());
+    if which_chromium() {
+        let pdf = get("/report.pdf", &s.seat("soc-1"));
+        assert!(pdf.starts_with(b"%PDF"));
+    } else if std::env::var("ZTSIM_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
+        panic!("ZTSIM_REQUIRE_CHROMIUM=1 but no chromium on PATH");
+    } else {
+        eprintln!("skipped: the report's PDF needs chromium (apt-get install chromium)");
+    }
+}
+
+fn which_chromium() -> bool {
+    std::env::var_os("ZTSIM_CHROMIUM").is_some()
+        || std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("chromium").exists()))
+}

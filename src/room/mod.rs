@@ -18,6 +18,7 @@
 
 pub mod clock;
 pub mod play;
+pub mod report;
 pub mod request;
 pub mod store;
 pub mod triggers;

@@ -30,6 +30,8 @@ pub struct App {
     changed: watch::Sender<u64>,
     /// Paired futures per counterfactual in the report.
     pub branches: u32,
+    /// The last report built.
+    pub report: super::report::Cache,
 }
 
 impl App {
@@ -54,6 +56,7 @@ pub fn router(room: Room, branches: u32) -> (Router, Shared) {
         room: Mutex::new(room),
         changed,
         branches,
+        report: Default::default(),
     });
     let r = Router::new()
         .route("/", get(|| async { Html(super::assets::INDEX) }))
@@ -66,7 +69,7 @@ pub fn router(room: Room, branches: u32) -> (Router, Shared) {
         .route("/ws", get(socket))
         .layer(DefaultBodyLimit::max(MAX_MESSAGE))
         .with_state(app.clone());
-    (super::report_routes(r, app.clone()), app)
+    (super::report::routes(r, app.clone()), app)
 }
 
 /// Serves until Ctrl-C: prints where, and the join links.

@@ -4,12 +4,14 @@
 //!
 //! - [`setup`]: from the exercise file to a room, new or resumed from its journal.
 //! - [`http`]: the routes, the JSON API and the WebSocket.
+//! - [`report`]: the after-action report's routes, built off the room's lock.
 //! - [`assets`]: the web front end (`web/`), embedded in the binary.
 //!
 //! The server binds loopback unless told otherwise, and says so loudly when it is not.
 
 pub mod assets;
 pub mod http;
+pub mod report;
 pub mod setup;
 
 use crate::error::{Error, Result};
@@ -35,11 +37,6 @@ pub struct ServeArgs {
     /// Paired futures per counterfactual in the after-action report.
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub branches: u32,
-}
-
-/// Adds the after-action report's routes.
-pub fn report_routes(r: axum::Router, _app: std::sync::Arc<http::App>) -> axum::Router {
-    r
 }
 
 /// Runs `ztsim serve` until interrupted.
