@@ -1,9 +1,12 @@
 // ztsim serve: code shared by the facilitator console and the player seats.
-//   ZT.el / ZT.clear / ZT.fmtT      DOM and time helpers (server text goes in as textContent)
-//   ZT.Live                         the WebSocket link: views in, actions out, resent until replied
-//   ZT.Graph                        the estate drawn with Cytoscape, statuses and attack path
-//   ZT.Scrubber                     the timeline slider: the graph as it stood at time t
-//   ZT.renderTimeline / renderScore / renderAsset   panels both pages show
+//   ZT.el / ZT.fill / ZT.fmtT          DOM and time helpers (server text goes in as textContent)
+//   ZT.Live                            the WebSocket link: views in, actions out, each resent
+//                                      with its id until replied; POST and polling while down
+//   ZT.Graph                           the estate drawn with Cytoscape: boxes per segment or
+//                                      pillar, statuses, crown jewels, the attacker's path
+//   ZT.Scrubber, ZT.statusAt           the timeline slider: the estate as it stood at time t
+//   ZT.EstatePanel                     graph + scrubber + legend + the clicked asset's events
+//   ZT.renderTimeline / renderScore / renderClock / renderObjectives / linkReports
 // Plain ES2020, no build step, no network call except to the serving origin.
 "use strict";
 
@@ -148,7 +151,16 @@ const ZT = (() => {
     view(v) {
       if (typeof v.seq === "number" && v.seq < this.lastSeq) return; // an older poll
       this.lastSeq = typeof v.seq === "number" ? v.seq : this.lastSeq;
-      this.onView(v);
+      // Views that arrive in a burst are drawn once, the newest.
+      const first = this.nextView === undefined;
+      this.nextView = v;
+      if (first) {
+        setTimeout(() => {
+          const latest = this.nextView;
+          this.nextView = undefined;
+          this.onView(latest);
+        }, 0);
+      }
     }
 
     settle(id, reply) {
@@ -867,6 +879,6 @@ const ZT = (() => {
   return {
     el, clear, fill, fmtT, TOKEN, status, Live, Graph, Scrubber, EstatePanel, statusAt, legend,
     renderTimeline, renderScore, renderAsset, renderClock, renderObjectives, replyText, linkReports,
-    STATUS, IDENTITY_KINDS, DEVICE_KINDS, INFRA_KINDS, DATA_KINDS, segmentOf,
+    STATUS, IDENTITY_KINDS, DATA_KINDS, segmentOf,
   };
 })();
