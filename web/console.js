@@ -6,16 +6,13 @@
   const { el, fill, fmtT, TOKEN } = ZT;
   const $ = (id) => document.getElementById(id);
   let view = null;
-  const improvements = [];
 
   const estate = new ZT.EstatePanel($("estate"), $("asset"));
   estate.onScrub = () => renderTimeline();
 
   const live = new ZT.Live("fac", (v) => render(v));
 
-  for (const [id, path] of [["report-html", "/report.html"], ["report-pdf", "/report.pdf"], ["report-layer", "/layer.json"]]) {
-    $(id).href = `${path}?token=${encodeURIComponent(TOKEN)}`;
-  }
+  ZT.linkReports();
 
   /** Send a facilitator command; the status line (and `out`, if given) shows the reply. */
   async function command(fields, out, button) {
@@ -78,13 +75,15 @@
     if (!item.issue || !item.owner) return;
     const reply = await command(Object.assign({ command: "improve" }, item));
     if (reply.ok) {
-      improvements.push(item);
       $("improve-issue").value = "";
       $("improve-owner").value = "";
-      fill($("improvements"), improvements.map((i) =>
-        el("li", {}, el("span", { class: `badge p-${i.priority}`, text: i.priority }), ` ${i.issue} — ${i.owner}`)));
     }
   });
+
+  function renderImprovements(items) {
+    fill($("improvements"), items.map((i) =>
+      el("li", {}, el("span", { class: `badge p-${i.priority}`, text: i.priority }), ` ${i.issue} — ${i.owner}`)));
+  }
   $("tl-filter").addEventListener("change", () => renderTimeline());
 
   function renderTimeline() {
@@ -151,5 +150,9 @@
     renderSeats(v.seats || []);
     ZT.renderScore($("score"), v.score);
     renderPending(v.pending || []);
+    renderImprovements(v.improvements || []);
+    ZT.renderObjectives($("objectives"), v.exercise);
+    $("notes").textContent = v.exercise.notes || "";
+    fill($("branches"), (v.clock.branches || []).map((b) => el("option", { value: b })));
   }
 })();

@@ -1,9 +1,12 @@
 // ztsim serve: code shared by the facilitator console and the player seats.
-//   ZT.el / ZT.clear / ZT.fmtT      DOM and time helpers (server text goes in as textContent)
-//   ZT.Live                         the WebSocket link: views in, actions out, resent until replied
-//   ZT.Graph                        the estate drawn with Cytoscape, statuses and attack path
-//   ZT.Scrubber                     the timeline slider: the graph as it stood at time t
-//   ZT.renderTimeline / renderScore / renderAsset   panels both pages show
+//   ZT.el / ZT.fill / ZT.fmtT          DOM and time helpers (server text goes in as textContent)
+//   ZT.Live                            the WebSocket link: views in, actions out, each resent
+//                                      with its id until replied; POST and polling while down
+//   ZT.Graph                           the estate drawn with Cytoscape: boxes per segment or
+//                                      pillar, statuses, crown jewels, the attacker's path
+//   ZT.Scrubber, ZT.statusAt           the timeline slider: the estate as it stood at time t
+//   ZT.EstatePanel                     graph + scrubber + legend + the clicked asset's events
+//   ZT.renderTimeline / renderScore / renderClock / renderObjectives / linkReports
 // Plain ES2020, no build step, no network call except to the serving origin.
 "use strict";
 
@@ -40,20 +43,12 @@ const ZT = (() => {
     return e;
   }
 
-  /** Hours since the start as T+8h30m (T+2d4h for long runs). */
+  /** Hours since the start as the server writes them: T+08:30 (fmt_time). */
   function fmtT(h) {
     if (h === null || h === undefined || Number.isNaN(h)) return "—";
-    const neg = h < 0;
-    let m = Math.round(Math.abs(h) * 60);
-    const d = Math.floor(m / 1440);
-    m -= d * 1440;
-    const hh = Math.floor(m / 60);
-    const mm = m - hh * 60;
-    let s = "T" + (neg ? "-" : "+");
-    if (d) s += d + "d";
-    if (d || hh) s += hh + "h";
-    if (!d || mm) s += String(mm).padStart(d || hh ? 2 : 1, "0") + "m";
-    return s;
+    if (!Number.isFinite(h)) return "T+end";
+    const m = Math.round(Math.max(0, h) * 60);
+    return `T+${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
   }
 
   const TOKEN = new URLSearchParams(location.search).get("token") || "";
@@ -156,7 +151,16 @@ const ZT = (() => {
     view(v) {
       if (typeof v.seq === "number" && v.seq < this.lastSeq) return; // an older poll
       this.lastSeq = typeof v.seq === "number" ? v.seq : this.lastSeq;
-      this.onView(v);
+      // Views that arrive in a burst are drawn once, the newest.
+      const first = this.nextView === undefined;
+      this.nextView = v;
+      if (first) {
+        setTimeout(() => {
+          const latest = this.nextView;
+          this.nextView = undefined;
+          this.onView(latest);
+        }, 0);
+      }
     }
 
     settle(id, reply) {
@@ -198,8 +202,10 @@ const ZT = (() => {
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify(body),
         });
-        if (r.status >= 500) throw new Error(`HTTP ${r.status}`);
+        // A reply (ok or a refusal with its code) settles the request; anything else (a
+        // proxy's error page, a dropped connection) leaves it pending to be sent again.
         const reply = await r.json();
+        if (typeof reply !== "object" || reply === null || !("ok" in reply)) throw new Error(`HTTP ${r.status}`);
         this.settle(p.frame.id, reply);
         if (!this.up) this.poll();
       } catch (e) {
@@ -260,23 +266,26 @@ const ZT = (() => {
   }
 
   /**
-   * Each asset's status at time t, replaying events with t ≤ scrub: the last
-   * alert (detected), effect (contained), attack (compromised) event per asset, and the
-   * successful path steps (compromised). A seat's action on an asset with no status yet
+   * Each asset's status at time t, replaying what happened up to then: the last alert
+   * (detected), effect (contained, unless it had no effect) or successful attack step
+   * (compromised, from `path`) per asset. A seat's action on an asset with no status yet
    * marks it suspected. Assets compromised then and lost by now show as lost.
    */
   function statusAt(view, t) {
     const out = {};
     const items = [];
-    for (const e of view.events || []) if (e.t <= t) items.push(e);
+    for (const e of view.events || []) {
+      if (e.t <= t && e.kind !== "attack") items.push(e);
+    }
     for (const p of view.path || []) {
       if (p.t <= t && p.success) items.push({ t: p.t, kind: "attack", assets: [p.dst] });
     }
     items.sort((a, b) => a.t - b.t);
     for (const e of items) {
       for (const a of e.assets || []) {
+        if (!a) continue;
         if (e.kind === "alert") out[a] = "detected";
-        else if (e.kind === "effect") out[a] = "contained";
+        else if (e.kind === "effect" && !/had no effect/.test(e.text || "")) out[a] = "contained";
         else if (e.kind === "attack") out[a] = "compromised";
         else if (e.kind === "action" && !out[a]) out[a] = "suspected";
       }
@@ -286,6 +295,19 @@ const ZT = (() => {
       if (s === "compromised" && live[a] === "lost") out[a] = "lost";
     }
     return out;
+  }
+
+  const PILLAR_GROUPS = /^(Identities|Cloud and internet-facing applications|Data \(cloud or unplaced\)|Infrastructure \(cloud or unplaced\)|Devices in no segment)$/;
+
+  /**
+   * The segment a group of the map stands for (what `block` names), or null for a pillar
+   * group: the group's `segment` when the server sends one, else the id before " — " in
+   * its title ("servers — Server VLAN").
+   */
+  function segmentOf(group) {
+    if ("segment" in group) return group.segment || null;
+    if (PILLAR_GROUPS.test(group.title)) return null;
+    return group.title.split(" — ")[0];
   }
 
   // ---------- the graph ----------
@@ -301,19 +323,20 @@ const ZT = (() => {
         width: 26,
         height: 26,
         label: "data(label)",
-        "font-family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-        "font-size": 10,
+        "font-family": "system-ui, -apple-system, Segoe UI, Roboto, Noto Sans, Liberation Sans, Arial, sans-serif",
+        "font-size": 11,
         color: "#1a1a1a",
         "text-valign": "bottom",
         "text-margin-y": 3,
         "text-wrap": "ellipsis",
-        "text-max-width": 90,
+        "text-max-width": 94,
         "min-zoomed-font-size": 7,
         "text-background-color": "#ffffff",
         "text-background-opacity": 0.75,
         "text-background-padding": 1,
       },
     },
+    { selector: "node.extra", style: { "border-style": "dashed" } },
     {
       selector: "node.jewel",
       style: { "border-width": 4, "border-color": "#7a1fa2", "border-style": "double", width: 32, height: 32 },
@@ -327,7 +350,7 @@ const ZT = (() => {
         "border-width": 1,
         shape: "round-rectangle",
         label: "data(label)",
-        "font-size": 12,
+        "font-size": "data(fs)",
         "font-weight": "bold",
         color: "#27313d",
         "text-valign": "top",
@@ -371,6 +394,34 @@ const ZT = (() => {
     },
   ];
 
+  /**
+   * The view's estate, plus a box for what the attacker's path or the statuses name that
+   * the estate leaves out (AD groups, whose rights the attacker uses): so that a step from
+   * a group draws as an edge. Segments (drawn as their boxes), the internet and virtual
+   * nodes (`@…`) are not added.
+   */
+  function withExtras(view) {
+    const est = view.estate || { groups: [], nodes: [], links: [] };
+    const known = new Set(est.nodes.map((n) => n.id));
+    for (const g of est.groups) if (g.segment) known.add(g.segment);
+    const extra = new Set();
+    const add = (id) => {
+      if (id && !known.has(id) && id !== "internet" && !id.startsWith("@")) extra.add(id);
+    };
+    for (const p of view.path || []) {
+      add(p.src);
+      add(p.dst);
+    }
+    for (const id of Object.keys(view.status || {})) add(id);
+    if (!extra.size) return est;
+    const gid = "extra";
+    return {
+      groups: [...est.groups, { id: gid, title: "Groups on the attack path", segment: null }],
+      nodes: [...est.nodes, ...[...extra].sort().map((id) => ({ id, label: id, kind: "group", group: gid, crown_jewel: false, extra: true }))],
+      links: est.links || [],
+    };
+  }
+
   /** The estate in a Cytoscape instance: positions stay put between views. */
   class Graph {
     constructor(container, opts) {
@@ -382,7 +433,6 @@ const ZT = (() => {
         container,
         style: STYLE,
         elements: [],
-        wheelSensitivity: 0.25,
         minZoom: 0.1,
         maxZoom: 3,
         boxSelectionEnabled: false,
@@ -399,6 +449,7 @@ const ZT = (() => {
       });
       this.showAllLinks = false;
       this.selected = null;
+      Graph.current = this; // for the browser test
       // Panels settle after the first view: keep the drawing fitted to the box while the
       // user has not zoomed or panned it.
       this.userMoved = false;
@@ -414,7 +465,8 @@ const ZT = (() => {
     /** Draw a view: relayout only when the set of assets changes, otherwise restyle. */
     update(view, statuses, t) {
       this.view = view;
-      const est = view.estate || { groups: [], nodes: [], links: [] };
+      const est = withExtras(view);
+      this.segments = new Map(est.groups.filter((g) => g.segment).map((g) => [g.segment, "grp:" + g.id]));
       const key = est.groups.map((g) => g.id).join("|") + "#" + est.nodes.map((n) => n.id + "@" + n.group).join("|");
       if (key !== this.key) {
         this.key = key;
@@ -429,7 +481,7 @@ const ZT = (() => {
       const groups = new Set(est.groups.map((g) => g.id));
       const nodes = new Set(est.nodes.map((n) => n.id));
       const els = [];
-      for (const g of est.groups) els.push({ group: "nodes", data: { id: "grp:" + g.id, label: g.title, tw: 300 } });
+      for (const g of est.groups) els.push({ group: "nodes", data: { id: "grp:" + g.id, label: g.title, tw: 300, fs: 12 } });
       for (const n of est.nodes) {
         els.push({
           group: "nodes",
@@ -441,7 +493,7 @@ const ZT = (() => {
             fill: STATUS.clean.fill,
             kind: n.kind,
           },
-          classes: n.crown_jewel ? "jewel" : "",
+          classes: (n.crown_jewel ? "jewel" : "") + (n.extra ? " extra" : ""),
         });
       }
       let i = 0;
@@ -542,13 +594,22 @@ const ZT = (() => {
       cy.batch(() => {
         const have = cy.edges(".path");
         const want = new Set();
+        // An end is an asset on the graph, or a segment's box (a network scan, a step from
+        // a foothold in a segment); steps from outside have none and are not drawn.
+        const end = (id) => {
+          if (!id) return null;
+          if (this.segments.has(id)) return this.segments.get(id);
+          return cy.getElementById(id).nonempty() ? id : null;
+        };
         path.forEach((p, i) => {
-          if (!cy.getElementById(p.src).nonempty() || !cy.getElementById(p.dst).nonempty() || p.src === p.dst) return;
-          const id = `p${i}:${p.src}>${p.dst}`;
+          const src = end(p.src);
+          const dst = end(p.dst);
+          if (!src || !dst || src === dst) return;
+          const id = `p${i}:${src}>${dst}`;
           want.add(id);
           let e = cy.getElementById(id);
           if (e.empty()) {
-            e = cy.add({ group: "edges", data: { id, source: p.src, target: p.dst }, classes: "path" });
+            e = cy.add({ group: "edges", data: { id, source: src, target: dst }, classes: "path" });
           }
           e.toggleClass("failed", !p.success);
           e.toggleClass("future", p.t > t);
@@ -593,6 +654,12 @@ const ZT = (() => {
       this.cy.fit(undefined, 20);
       this.fitting = false;
       this.userMoved = false;
+      // Box titles stay readable (about 11 px on screen) however small the fit makes the
+      // drawing; asset labels show once zoomed in far enough.
+      const fs = Math.min(40, Math.max(12, 11 / this.cy.zoom()));
+      this.cy.batch(() => this.cy.nodes(":parent").forEach((n) => {
+        if (n.data("fs") !== fs) n.data("fs", fs);
+      }));
     }
   }
 
@@ -617,10 +684,10 @@ const ZT = (() => {
       this.live = true;
       this.now = 0;
       this.input = el("input", {
-        type: "range", min: "0", max: "0", step: "0.05", value: "0", id: "scrub",
+        type: "range", min: "0", max: "0", step: "0.05", value: "0", id: "scrub-time",
         "aria-label": "Show the estate at time",
       });
-      this.label = el("output", { for: "scrub", class: "scrub-time", text: "live" });
+      this.label = el("output", { for: "scrub-time", class: "scrub-time", text: "live" });
       this.button = el("button", { type: "button", class: "small", text: "Live", "aria-pressed": "true" });
       this.input.addEventListener("input", () => {
         const t = Number(this.input.value);
@@ -672,52 +739,44 @@ const ZT = (() => {
       el("li", { class: `ev ev-${e.kind}${o.t !== null && o.t !== undefined && e.t > o.t ? " later" : ""}` },
         el("span", { class: "ev-t", text: fmtT(e.t) }),
         el("span", { class: `badge k-${e.kind}`, text: KIND_LABEL[e.kind] || e.kind }),
-        el("span", { class: "ev-text", text: e.seat ? `${e.seat}: ${e.text}` : e.text })));
+        el("span", { class: "ev-text", text: e.seat && !(e.text || "").includes(e.seat) ? `${e.seat}: ${e.text}` : e.text })));
     if (!rows.length) rows.push(el("li", { class: "empty", text: o.empty || "Nothing yet." }));
     fill(box, rows);
     if (stick) box.scrollTop = box.scrollHeight;
   }
 
-  /** The expectations and the total. */
-  function renderScore(box, score, opts) {
+  /** The expectations and the total: each a title over a line of role, deadline, state and points. */
+  function renderScore(box, score) {
     const s = score || { total: 0, max: 0, expectations: [] };
-    const o = opts || {};
     const head = el("p", { class: "score-total" },
       el("strong", { text: `${s.total} / ${s.max}` }), " points");
     const rows = (s.expectations || []).map((x) =>
-      el("tr", { class: `st-${x.state}` },
-        el("td", { text: x.title }),
-        o.roles === false ? null : el("td", { text: x.role }),
-        el("td", { class: "num", text: fmtT(x.by) }),
-        el("td", {}, el("span", { class: `badge s-${x.state}`, text: x.state })),
-        el("td", { class: "num", text: `${x.earned ?? 0}/${x.points}` })));
-    const table = el("table", { class: "score" },
-      el("thead", {}, el("tr", {},
-        el("th", { text: "Expectation" }), o.roles === false ? null : el("th", { text: "Role" }),
-        el("th", { class: "num", text: "By" }), el("th", { text: "State" }), el("th", { class: "num", text: "Points" }))),
-      el("tbody", {}, rows.length ? rows : [el("tr", {}, el("td", { colspan: "5", class: "empty", text: "No expectations." }))]));
-    fill(box, head, table);
+      el("li", { class: `exp st-${x.state}` },
+        el("span", { class: "exp-title", text: x.title }),
+        el("span", { class: "exp-meta" },
+          el("span", { class: `badge s-${x.state}`, text: x.state }),
+          el("span", { text: x.role }),
+          el("span", { text: `by ${x.by_text || fmtT(x.by)}` }),
+          x.at !== null && x.at !== undefined ? el("span", { text: `done ${fmtT(x.at)}${x.seat ? ` (${x.seat})` : ""}` }) : null,
+          el("span", { class: "exp-points", text: `${x.earned ?? 0}/${x.points}` }))));
+    fill(box, head, el("ul", { class: "plain expectations" },
+      rows.length ? rows : [el("li", { class: "empty", text: "No expectations." })]));
   }
 
   /** The selected asset: what it is, its status and the events naming it. */
   function renderAsset(box, view, id, statuses) {
     const est = view.estate || { nodes: [], groups: [] };
-    const n = est.nodes.find((x) => x.id === id);
+    const n = est.nodes.find((x) => x.id === id) ||
+      (id && { id, label: id, kind: "not on the estate map (a group or other)", group: null, crown_jewel: false });
     if (!n) {
       fill(box, el("p", { class: "hint-text", text: "Click an asset in the graph to see its events." }));
       return;
     }
     const g = est.groups.find((x) => x.id === n.group);
     const st = (statuses || view.status || {})[id] || "clean";
-    const evs = (view.events || []).filter((e) => (e.assets || []).includes(id));
-    const steps = (view.path || []).filter((p) => p.src === id || p.dst === id);
+    const evs = (view.events || []).filter((e) => (e.assets || []).includes(id)); // attack steps too, when shown
     const items = evs.map((e) => el("li", {}, el("span", { class: "ev-t", text: fmtT(e.t) }),
       el("span", { class: `badge k-${e.kind}`, text: KIND_LABEL[e.kind] || e.kind }), el("span", { text: e.text })));
-    for (const p of steps) {
-      items.push(el("li", {}, el("span", { class: "ev-t", text: fmtT(p.t) }),
-        el("span", { class: "badge k-attack", text: "Attack" }),
-        el("span", { text: `${p.src} → ${p.dst} (${p.technique}${p.success ? "" : ", failed"}${p.detected ? ", detected" : ""})` })));
-    }
     fill(box,
       el("h3", {}, (n.crown_jewel ? "★ " : "") + (n.label || n.id)),
       el("p", { class: "asset-meta" },
@@ -734,7 +793,22 @@ const ZT = (() => {
       c.paused ? el("span", { class: "badge b-paused", text: "paused" }) : null,
       c.ended !== null && c.ended !== undefined ? el("span", { class: "badge b-ended", text: "ended" }) : null,
       c.revealed ? el("span", { class: "badge b-revealed", text: "revealed" }) : null,
-      c.branch && c.branch !== "main" ? el("span", { class: "badge", text: `branch ${c.branch}` }) : null);
+      c.branch && c.branch !== "main" ? el("span", { class: "badge", text: `branch ${c.branch}` }) : null,
+      typeof c.blast_radius === "number" ? el("span", { class: "badge b-blast", title: "assets the attacker holds", text: `blast radius ${c.blast_radius}` }) : null);
+  }
+
+  /** Point the report links (#report-html, #report-pdf, #report-layer) at this token's report. */
+  function linkReports() {
+    for (const [id, path] of [["report-html", "/report.html"], ["report-pdf", "/report.pdf"], ["report-layer", "/layer.json"]]) {
+      const a = document.getElementById(id);
+      if (a) a.href = `${path}?token=${encodeURIComponent(TOKEN)}`;
+    }
+  }
+
+  /** The exercise's objectives as a list. */
+  function renderObjectives(box, exercise) {
+    const obj = (exercise && exercise.objectives) || [];
+    fill(box, obj.map((o) => el("li", { text: o })));
   }
 
   /**
@@ -804,7 +878,7 @@ const ZT = (() => {
 
   return {
     el, clear, fill, fmtT, TOKEN, status, Live, Graph, Scrubber, EstatePanel, statusAt, legend,
-    renderTimeline, renderScore, renderAsset, renderClock, replyText,
-    STATUS, IDENTITY_KINDS, DEVICE_KINDS, INFRA_KINDS,
+    renderTimeline, renderScore, renderAsset, renderClock, renderObjectives, replyText, linkReports,
+    STATUS, IDENTITY_KINDS, DATA_KINDS, segmentOf,
   };
 })();

@@ -8,24 +8,25 @@
   const $ = (id) => document.getElementById(id);
   let view = null;
   let chosen = null; // the action whose target picker is open
-  const seen = new Set(); // messages already shown (the newest are highlighted)
+  const seen = new Map(); // message -> when this page first showed it (new ones are highlighted)
   let firstView = true;
 
   const ACTION_TEXT = {
     isolate: "Isolate a device",
     reset: "Reset an identity",
     revoke: "Revoke sessions",
+    disable: "Disable an account",
     block: "Block a segment",
     escalate: "Escalate",
     note: "Note to facilitator",
     decide: "Decide",
   };
-  const PILLAR_GROUPS = /^(Identities|Cloud and internet-facing applications|Data \(cloud or unplaced\)|Infrastructure \(cloud or unplaced\)|Devices in no segment)$/;
 
   const estate = new ZT.EstatePanel($("estate"), $("asset"), (id) => pickFromGraph(id));
   estate.onScrub = () => renderTimeline();
 
   const live = new ZT.Live("seat", (v) => render(v));
+  ZT.linkReports();
 
   /** The options of an action's target picker: [{group, value, text}], or null for free text. */
   function targets(action) {
@@ -37,15 +38,16 @@
       text: `${n.crown_jewel ? "★ " : ""}${n.label || n.id} (${n.id})`,
     }));
     switch (action) {
-      case "isolate":
-        return nodes((k) => ZT.DEVICE_KINDS.has(k) || ZT.INFRA_KINDS.has(k));
+      case "isolate": // hosts: devices, infrastructure, applications
+        return nodes((k) => !ZT.IDENTITY_KINDS.has(k) && !ZT.DATA_KINDS.has(k));
       case "reset":
       case "revoke":
+      case "disable":
         return nodes((k) => ZT.IDENTITY_KINDS.has(k));
       case "block":
         return est.groups
-          .filter((g) => (g.segment !== undefined ? !!g.segment : !PILLAR_GROUPS.test(g.title)))
-          .map((g) => ({ group: "", value: typeof g.segment === "string" ? g.segment : g.id, text: g.title }));
+          .filter((g) => ZT.segmentOf(g))
+          .map((g) => ({ group: "", value: ZT.segmentOf(g), text: g.title }));
       case "decide":
         return (view.me.decisions || []).map((d) => ({ group: "", value: d, text: d }));
       default:
@@ -109,9 +111,7 @@
     out.dataset.kind = "info";
     try {
       const reply = await live.request("act", { action, target });
-      let text = ZT.replyText(reply);
-      if (reply.ok && typeof reply.effective_at === "number") text += ` (takes effect at ${fmtT(reply.effective_at)})`;
-      out.textContent = text;
+      out.textContent = ZT.replyText(reply);
       out.dataset.kind = reply.ok ? "ok" : "error";
       if (reply.ok && free) $("target-text").value = "";
     } finally {
@@ -146,9 +146,10 @@
     const box = $("messages");
     const rows = mine.map((e) => {
       const key = `${e.t}|${e.kind}|${e.text}`;
-      const fresh = !seen.has(key) && !firstView;
-      seen.add(key);
-      return el("li", { class: `ev ev-${e.kind}${fresh ? " fresh" : ""}` },
+      const arriving = !seen.has(key) && !firstView;
+      if (!seen.has(key)) seen.set(key, firstView ? 0 : Date.now());
+      const fresh = Date.now() - seen.get(key) < 15000; // outlined for 15 s, flashed once
+      return el("li", { class: `ev ev-${e.kind}${fresh ? " fresh" : ""}${arriving ? " arriving" : ""}` },
         el("span", { class: "ev-t", text: fmtT(e.t) }),
         el("span", { class: `badge k-${e.kind}`, text: e.kind }),
         el("span", { class: "ev-text", text: e.text }));
@@ -160,6 +161,7 @@
   function renderTimeline() {
     if (!view) return;
     ZT.renderTimeline($("timeline"), view.events, {
+      kinds: ["alert", "action", "effect", "expectation", "attack", "clock"], // the rest: Messages
       t: estate.scrubber.t,
       empty: "No alerts yet. The estate looks quiet, which is not the same as clean.",
     });
@@ -174,12 +176,15 @@
     ZT.renderClock($("clock"), v.clock);
     const ended = v.clock.ended !== null && v.clock.ended !== undefined;
     document.body.classList.toggle("ended", ended);
+    $("report-links").hidden = !ended; // the report is final once the exercise ends
     renderActions(me, ended);
     estate.render(v);
     renderTimeline();
     renderMessages(v.events || []);
     renderPending((v.pending || []).filter((p) => !me.seat || p.seat === me.seat));
     ZT.renderScore($("score"), v.score);
+    $("brief").textContent = me.brief || "";
+    ZT.renderObjectives($("objectives"), v.exercise);
     $("score-mini").textContent = v.score ? `Score ${v.score.total} / ${v.score.max}` : "";
     firstView = false;
   }
