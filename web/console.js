@@ -1,5 +1,5 @@
 // ztsim serve: the facilitator console. Renders every view the server sends and turns the
-// controls into facilitator commands (docs/serve-contract.md). Shared code: graph.js (ZT).
+// controls into facilitator commands (docs/serve.md). Shared code: graph.js (ZT).
 "use strict";
 
 (() => {

@@ -1,6 +1,6 @@
 // ztsim serve: a player's seat. Renders the role's view and sends its actions, each with a
 // client id (seat-<random>-<counter>) that ZT.Live resends until the server replies
-// (docs/serve-contract.md). Shared code: graph.js (ZT).
+// (docs/serve.md). Shared code: graph.js (ZT).
 "use strict";
 
 (() => {

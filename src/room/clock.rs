@@ -217,6 +217,7 @@ impl Room {
             text,
             assets: vec![p.target],
             seat: Some(p.seat),
+            id: None,
             to: super::play::Audience::Actor(role),
         });
     }

@@ -38,6 +38,9 @@ pub struct Event {
     pub assets: Vec<String>,
     /// The seat that acted, for actions.
     pub seat: Option<String>,
+    /// The client's id of the request, for actions (a client checks its actions landed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Who sees it.
     #[serde(skip)]
     pub to: Audience,
@@ -354,6 +357,7 @@ impl Room {
                     text: text.clone(),
                     assets: Vec::new(),
                     seat: Some("facilitator".into()),
+                    id: None,
                     to: aud,
                 });
                 (format!("Message sent to {to}."), None)
@@ -386,6 +390,7 @@ impl Room {
             text,
             assets: Vec::new(),
             seat: None,
+            id: None,
             to: Audience::All,
         });
     }
@@ -432,6 +437,7 @@ impl Room {
             text: format!("{} ({}): {shown}", seat_id, role.title),
             assets,
             seat: Some(seat_id.clone()),
+            id: Some(id.to_string()),
             to: Audience::Actor(role_id),
         });
         self.score(d);
@@ -477,6 +483,7 @@ impl Room {
             text: text.clone(),
             assets: Vec::new(),
             seat: None,
+            id: None,
             to,
         });
         self.process_due();

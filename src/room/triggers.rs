@@ -47,6 +47,7 @@ impl Room {
                 text,
                 assets: Vec::new(),
                 seat: Some(dec.seat.clone()),
+                id: None,
                 to: role.map_or(Audience::All, |r| Audience::Roles(vec![r])),
             });
         }
@@ -97,6 +98,7 @@ impl Room {
                 text: say.clone(),
                 assets: Vec::new(),
                 seat: None,
+                id: None,
                 to: to.clone(),
             });
         }
@@ -152,6 +154,7 @@ impl Room {
                     text: h.text.clone(),
                     assets: Vec::new(),
                     seat: None,
+                    id: None,
                     to: to.clone(),
                 });
             }
@@ -171,6 +174,7 @@ impl Room {
                     ),
                     assets: Vec::new(),
                     seat: None,
+                    id: None,
                     to,
                 });
             }
