@@ -445,9 +445,9 @@ pub fn chart_svg(s: &Session) -> String {
     );
     let _ = writeln!(
         o,
-        r##"<text x="{}" y="{}" font-size="11" fill="#555">red ticks: alerts; dashed: the trainer's injects</text>"##,
-        l + 8.0,
-        t + 24.0
+        r##"<text x="{}" y="{}" font-size="11" fill="#555" text-anchor="end">red ticks: alerts; dashed: the trainer's injects</text>"##,
+        w - r,
+        h - 12.0
     );
     o.push_str("</svg>\n");
     o

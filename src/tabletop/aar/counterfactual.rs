@@ -187,9 +187,19 @@ fn setup(s: &Session, d: &Decision) -> std::result::Result<Setup, String> {
     }
     let est = s.estate();
     let (watched, words) = target(est, &entry.cmd)?;
-    let Some((alt_at, alert)) = first_alert(s, &watched, entry.at) else {
+    // The first alert that named the target; else the room's first alert, when the room
+    // could first have known something was wrong (the decision then was a judgment call).
+    let all = vec![true; watched.len()];
+    let Some((alt_at, alert)) = first_alert(s, &watched, entry.at).or_else(|| {
+        first_alert(s, &all, entry.at).map(|(t, a)| {
+            (
+                t,
+                format!("the exercise's first alert (none named {words}): {a}"),
+            )
+        })
+    }) else {
         return Err(format!(
-            "no alert named {words} before it took effect at {}",
+            "no alert came before it took effect at {}",
             fmt_time(entry.at)
         ));
     };
@@ -578,7 +588,7 @@ mod tests {
         assert_eq!(
             why,
             [
-                "no alert named ws-4 before it took effect at T+01:00",
+                "no alert came before it took effect at T+01:00",
                 "no effect on the attack to move",
                 "`note done` is not a defender action on an asset",
                 "its log entry 9 is not in this branch's log (4 entries)",
@@ -586,6 +596,29 @@ mod tests {
             ]
         );
         assert!(counterfactuals(&s, &ds, 0, 1).is_err());
+    }
+
+    #[test]
+    fn with_no_alert_naming_the_target_the_futures_start_at_the_first_alert() {
+        // No alert ever names the finance share: the room's first alert is the moment.
+        let s = chain(&["run until detection", "step 30m", "isolate fs-fin"]);
+        let first = s
+            .state()
+            .journal
+            .iter()
+            .find(|j| matches!(j.what, Happening::Finished { detected: true, .. }))
+            .map(|j| j.t)
+            .expect("an alert");
+        let d = decision("isolate fs-fin", Some(2), &s);
+        let cf = counterfactuals(&s, &[d], 4, 1).expect("computes");
+        let f = cf[0].futures().expect("computed, not skipped");
+        assert_eq!(f.alt_at, first);
+        assert!(
+            f.alert
+                .starts_with("the exercise's first alert (none named fs-fin): "),
+            "{}",
+            f.alert
+        );
     }
 
     #[test]
