@@ -496,3 +496,68 @@ fn which_chromium() -> bool {
         || std::env::var_os("PATH")
             .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("chromium").exists()))
 }
+
+#[test]
+fn a_reissued_link_replaces_the_old_one_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s");
+    let s = Server::start(EXERCISE, &state, &[]);
+    let old = s.seat("soc-1");
+    // A client cannot choose the new token.
+    let (c, _) = s.fac(
+        "f-0",
+        json!({"command": "reissue", "seat": "soc-1", "new_token": "0".repeat(32)}),
+    );
+    assert_eq!(c, 400);
+    let (c, r) = s.fac("f-1", json!({"command": "reissue", "seat": "soc-1"}));
+    assert_eq!(c, 200, "{r}");
+    let link = s.view(&s.facilitator)["seats"][0]["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let new = token_of(&link);
+    assert_ne!(new, old);
+    let (c, r) = s.post(
+        "/api/act",
+        &json!({"token": old, "id": "x", "action": "note", "target": "hi"}).to_string(),
+    );
+    assert_eq!(
+        (c, r["error"]["code"].as_str()),
+        (401, Some("bad_token")),
+        "the old link is dead: {r}"
+    );
+    s.kill9();
+    let s = Server::start(EXERCISE, &state, &[]);
+    assert_eq!(s.seat("soc-1"), new, "the new link survives the restart");
+}
+
+#[test]
+fn an_injected_detection_reaches_the_roles_that_see_such_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(EXERCISE, &dir.path().join("s"), &[]);
+    let (c, r) = s.fac("f-1", json!({"command": "alert", "asset": "hd-marco", "text": "Impossible travel: hd-marco signed in from two countries"}));
+    assert_eq!(c, 200, "{r}");
+    let alerts = |v: &Value| {
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "alert")
+            .count()
+    };
+    // The identity team sees identity alerts, the SOC every alert, IT only device alerts.
+    for (seat, n, status) in [
+        ("identity-1", 1, json!("detected")),
+        ("soc-1", 1, json!("detected")),
+        ("it-1", 0, Value::Null),
+    ] {
+        let v = s.view(&s.seat(seat));
+        assert_eq!(alerts(&v), n, "{seat}");
+        assert_eq!(v["status"]["hd-marco"], status, "{seat}");
+    }
+    let (c, _) = s.fac(
+        "f-2",
+        json!({"command": "alert", "asset": "no-such", "text": "x"}),
+    );
+    assert_eq!(c, 400);
+}

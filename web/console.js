@@ -64,6 +64,13 @@
     const reply = await command({ command: "inject", line }, $("inject-result"));
     if (reply.ok) $("inject-line").value = "";
   });
+  onSubmit("f-alert", async () => {
+    const asset = $("alert-asset").value.trim();
+    const text = $("alert-text").value.trim();
+    if (!asset || !text) return;
+    const reply = await command({ command: "alert", asset, text }, $("alert-result"));
+    if (reply.ok) { $("alert-asset").value = ""; $("alert-text").value = ""; }
+  });
   onSubmit("f-message", async () => {
     const text = $("message-text").value.trim();
     if (!text) return;
@@ -105,12 +112,18 @@
         }
         setTimeout(() => { copy.textContent = "Copy"; }, 1500);
       });
+      const reissue = el("button", { type: "button", class: "small", text: "New link", "aria-label": `Give ${s.seat} a new join link; the old one stops working` });
+      reissue.addEventListener("click", (ev) => {
+        if (confirm(`Give ${s.seat} a new link? The old link stops working at once.`)) {
+          command({ command: "reissue", seat: s.seat }, null, ev.currentTarget);
+        }
+      });
       return el("tr", {},
         el("td", { text: s.seat }),
         el("td", { text: s.role }),
         el("td", {}, el("span", { class: `dot ${s.connected ? "on" : "off"}`, title: s.connected ? "connected" : "not connected", text: s.connected ? "●" : "○" })),
         el("td", { class: "num", text: s.actions }),
-        el("td", { class: "link-cell" }, el("a", { href: url, target: "_blank", rel: "noopener", class: "join", text: "open" }), " ", copy));
+        el("td", { class: "link-cell" }, el("a", { href: url, target: "_blank", rel: "noopener", class: "join", text: "open" }), " ", copy, " ", reissue));
     });
     fill($("seats"), rows.length ? rows : [el("tr", {}, el("td", { colspan: "5", class: "empty", text: "No seats." }))]);
     // The message box: everyone, or one role.

@@ -263,6 +263,16 @@ impl Room {
             });
         }
         self.permit(who, &what)?;
+        let mut what = what;
+        if let What::Facilitator(FacCommand::Reissue { new_token, .. }) = &mut what {
+            if new_token.is_some() {
+                return Err(RoomError::new(
+                    "bad_request",
+                    "the room chooses a new token; send only `seat`",
+                ));
+            }
+            *new_token = Some(format!("{:032x}", rand::random::<u128>()));
+        }
         let req = Request {
             who: self.who_name(who),
             id: id.to_string(),

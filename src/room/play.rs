@@ -23,6 +23,13 @@ pub enum Audience {
     Channel(Channel),
     /// The seats of one role, and roles that see escalations (a player's action).
     Actor(String),
+    /// An alert: seats that see every alert, or alerts of this kind of asset.
+    Alert {
+        /// It names an identity.
+        identity: bool,
+        /// It names a device, application or infrastructure asset.
+        device: bool,
+    },
 }
 
 /// One item of the timeline.
@@ -273,6 +280,22 @@ impl Room {
                     _ => Err(bad("`priority` is high, medium or low")),
                 }
             }
+            FacCommand::Alert { asset, text } => {
+                text_ok(text, 500, "text")?;
+                self.session
+                    .asset_exists(asset)
+                    .map_err(|m| RoomError::new("unknown_target", m))
+            }
+            FacCommand::Reissue { seat, .. } => {
+                if self.seats.iter().any(|s| &s.id == seat) {
+                    Ok(())
+                } else {
+                    Err(RoomError::new(
+                        "unknown_target",
+                        format!("no seat `{seat}`"),
+                    ))
+                }
+            }
             FacCommand::Step
             | FacCommand::Reveal { .. }
             | FacCommand::Pause { .. }
@@ -371,6 +394,39 @@ impl Room {
                     .improvements
                     .push((issue.clone(), owner.clone(), priority.clone()));
                 ("Added to the improvement plan.".into(), None)
+            }
+            FacCommand::Alert { asset, text } => {
+                keep(&mut self.play);
+                let kind = self
+                    .session
+                    .estate()
+                    .index
+                    .get(asset)
+                    .map(|&n| self.session.estate().node(n).kind);
+                let to = Audience::Alert {
+                    identity: kind.is_some_and(|k| k.is_identity()),
+                    device: kind.is_some_and(|k| k.is_device() || k.is_app() || k.is_infra()),
+                };
+                self.play.events.push(Event {
+                    t: now,
+                    kind: "alert",
+                    text: text.clone(),
+                    assets: vec![asset.clone()],
+                    seat: None,
+                    id: None,
+                    to,
+                });
+                (format!("Alert on {asset} injected."), None)
+            }
+            FacCommand::Reissue { seat, new_token } => {
+                let tok = new_token.clone().unwrap_or_default();
+                if let Some(s) = self.seats.iter_mut().find(|s| &s.id == seat) {
+                    s.token = tok;
+                }
+                (
+                    format!("A new link for {seat}; the old one no longer works."),
+                    None,
+                )
             }
             FacCommand::End => {
                 self.meta.ended = true;

@@ -78,6 +78,23 @@ pub enum FacCommand {
         /// `high`, `medium` or `low`.
         priority: String,
     },
+    /// A detection the facilitator injects: an alert naming an asset, shown to the roles
+    /// whose channels see such an alert, as the engine's alerts are.
+    Alert {
+        /// The asset the alert names.
+        asset: String,
+        /// What the alert says.
+        text: String,
+    },
+    /// A new join link for a seat: its old token stops working (a lost or shared link).
+    Reissue {
+        /// The seat (`soc-1`).
+        seat: String,
+        /// The new token, chosen by the room when the request is taken (never by a client);
+        /// kept in the journal so a restart gives the same link.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_token: Option<String>,
+    },
     /// End the exercise: no more actions or clock moves; the report is final.
     End,
 }

@@ -98,6 +98,11 @@ impl Room {
             Audience::Roles(r) => r.iter().any(|x| x == role),
             Audience::Channel(c) => ch.contains(c),
             Audience::Actor(r) => r == role || ch.contains(&Channel::Escalations),
+            Audience::Alert { identity, device } => {
+                ch.contains(&Channel::Alerts)
+                    || (*identity && ch.contains(&Channel::IdentityAlerts))
+                    || (*device && ch.contains(&Channel::DeviceAlerts))
+            }
         }
     }
 
@@ -286,6 +291,13 @@ impl Room {
         for a in seen {
             for id in &a.assets {
                 out.insert(id.clone(), "detected");
+            }
+        }
+        for e in self.events() {
+            if e.kind == "alert" && self.sees(who, &e.to) {
+                for id in &e.assets {
+                    out.insert(id.clone(), "detected");
+                }
             }
         }
         if self.god(who) {

@@ -5,7 +5,8 @@
 //! alternative time `t_alt` is the first alert (a detected attack step, see
 //! [`crate::tabletop::map::statuses`]) before `t` that named the decision's target: the asset
 //! itself, for an identity also a device where its session or a stored credential sits, for
-//! a segment any asset in it. Then, for `k` in `0..branches`, three futures are played on a
+//! a segment any asset in it; when no alert named it, the room's first alert before `t` (the
+//! first moment the room could have known something was wrong). Then, for `k` in `0..branches`, three futures are played on a
 //! fresh session from the same moment: the log is replayed up to `t_alt` (everything the
 //! room did before then; the trial is exactly the played one so far), the engine is
 //! re-keyed with `TrialKey::derived(seed, FUTURES_TAG, k)`, and
