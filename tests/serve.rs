@@ -561,3 +561,45 @@ fn an_injected_detection_reaches_the_roles_that_see_such_alerts() {
     );
     assert_eq!(c, 400);
 }
+
+#[test]
+fn after_the_first_view_a_socket_gets_only_the_new_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(EXERCISE, &dir.path().join("s"), &[]);
+    let url = format!(
+        "{}/ws?token={}",
+        s.base.replace("http", "ws"),
+        s.facilitator
+    );
+    let (mut ws, _) = tungstenite::connect(url.as_str()).expect("connects");
+    let read = |ws: &mut tungstenite::WebSocket<_>| -> Value {
+        serde_json::from_str(ws.read().unwrap().to_text().unwrap()).unwrap()
+    };
+    let first = read(&mut ws);
+    assert!(
+        first["view"].get("events_from").is_none(),
+        "the first view is whole"
+    );
+    let mut events = first["view"]["events"].as_array().unwrap().clone();
+    s.fac("f-1", json!({"command": "advance", "by": "1h"}));
+    // Views until one reflects the move (a connection notice may come first).
+    let mut seq = first["view"]["seq"].as_u64().unwrap();
+    while seq < 1 {
+        let v = read(&mut ws);
+        if v["type"] != "view" {
+            continue;
+        }
+        let from = v["view"]["events_from"].as_u64().unwrap_or(0) as usize;
+        events.truncate(from);
+        events.extend(v["view"]["events"].as_array().unwrap().iter().cloned());
+        seq = v["view"]["seq"].as_u64().unwrap();
+        if seq >= 1 {
+            assert!(from > 0, "a delta, not the whole view: {}", v["view"]);
+        }
+    }
+    assert_eq!(
+        Value::Array(events),
+        s.view(&s.facilitator)["events"],
+        "the deltas add up to the whole"
+    );
+}

@@ -150,6 +150,15 @@ const ZT = (() => {
 
     view(v) {
       if (typeof v.seq === "number" && v.seq < this.lastSeq) return; // an older poll
+      // After the first view of a connection, the server sends only the events this page
+      // does not have yet (events_from says how many it has): append them.
+      if (typeof v.events_from === "number") {
+        const had = this.events || [];
+        if (had.length < v.events_from) { this.poll(); return; } // out of step: a whole view
+        v.events = had.slice(0, v.events_from).concat(v.events || []);
+        delete v.events_from;
+      }
+      this.events = v.events || [];
       this.lastSeq = typeof v.seq === "number" ? v.seq : this.lastSeq;
       // Views that arrive in a burst are drawn once, the newest.
       const first = this.nextView === undefined;

@@ -21,6 +21,7 @@ pub mod play;
 pub mod report;
 pub mod request;
 pub mod store;
+pub mod timeline;
 pub mod triggers;
 pub mod view;
 
@@ -112,10 +113,20 @@ pub struct Room {
     conn_version: u64,
     /// Views built at (seq, conn_version), per role (`None`: the facilitator's).
     view_cache: std::cell::RefCell<ViewCache>,
+    /// Bumped when the line is rebuilt (rewind, switch): events written out before are void.
+    line_version: u64,
+    /// The timeline's events written out as JSON.
+    items: std::cell::RefCell<timeline::Items>,
 }
 
+/// A role's view but `me`, and its events, as text.
+type ViewParts = (
+    std::sync::Arc<str>,
+    std::sync::Arc<Vec<std::sync::Arc<str>>>,
+);
+
 /// Views built at one (seq, connection version), per role (`None`: the facilitator's).
-type ViewCache = ((u64, u64), HashMap<Option<usize>, std::sync::Arc<str>>);
+type ViewCache = ((u64, u64), HashMap<Option<usize>, ViewParts>);
 
 impl Room {
     /// A room on a session at its start, with the given tokens (which must match the
@@ -156,6 +167,8 @@ impl Room {
             clock_cap: None,
             conn_version: 0,
             view_cache: std::cell::RefCell::new(((u64::MAX, 0), HashMap::new())),
+            line_version: 0,
+            items: Default::default(),
         };
         // Injects at T+0 fire before anyone acts.
         room.process_due();

@@ -551,6 +551,7 @@ impl Room {
         let branch = self.play.branch.clone();
         let branches = std::mem::take(&mut self.play.branches);
         let _ = self.session.replay(Vec::new());
+        self.line_version += 1;
         self.play = Play::new(&self.live);
         self.play.branch = branch;
         self.play.branches = branches;

@@ -4,7 +4,7 @@
 //! attacker's path included, which a reveal shows to every seat.
 
 use super::Room;
-use super::play::{Audience, Event};
+use super::play::Audience;
 use super::request::Who;
 use crate::estate::{Estate, NO_SOURCE};
 use crate::model::RelationKind;
@@ -14,6 +14,7 @@ use crate::tabletop::exercise::Channel;
 use crate::tabletop::{map, narrate};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Relations drawn between assets on the graph (others would clutter it).
 const LINKS: [RelationKind; 4] = [
@@ -25,8 +26,6 @@ const LINKS: [RelationKind; 4] = [
 
 /// An alert: when, what it says, the assets it names.
 struct Alert {
-    t: f64,
-    text: String,
     assets: Vec<String>,
     identity: bool,
     device: bool,
@@ -52,8 +51,6 @@ fn alerts(est: &Estate, journal: &[crate::sim::JournalEntry]) -> Vec<Alert> {
             }
             let kinds: Vec<_> = nodes.iter().map(|&n| est.node(n).kind).collect();
             out.push(Alert {
-                t: j.t,
-                text: narrate::step_sentence(est, edge, success),
                 assets: nodes.iter().map(|&n| est.node(n).id.clone()).collect(),
                 identity: kinds.iter().any(|k| k.is_identity()),
                 device: kinds
@@ -67,7 +64,7 @@ fn alerts(est: &Estate, journal: &[crate::sim::JournalEntry]) -> Vec<Alert> {
 
 impl Room {
     /// The channels `who` sees (the facilitator: all).
-    fn channels(&self, who: Who) -> Vec<Channel> {
+    pub(super) fn channels(&self, who: Who) -> Vec<Channel> {
         match who {
             Who::Facilitator => vec![
                 Channel::Alerts,
@@ -87,7 +84,7 @@ impl Room {
     }
 
     /// Whether `who` sees an event addressed to `to`.
-    fn sees(&self, who: Who, to: &Audience) -> bool {
+    pub(super) fn sees(&self, who: Who, to: &Audience) -> bool {
         let Some(role) = self.role_id(who) else {
             return true;
         };
@@ -113,46 +110,49 @@ impl Room {
     }
 
     /// Whether `who` sees the attacker (facilitator, or a reveal).
-    fn god(&self, who: Who) -> bool {
+    pub(super) fn god(&self, who: Who) -> bool {
         who == Who::Facilitator || self.meta.revealed
     }
 
-    /// The View for `who` as JSON text, as the API and the WebSocket send it. Seats of one
-    /// role see the same view but for `me`: it is built once per role and change, kept,
-    /// and `me` is spliced in per seat, so thirty seats cost a few builds, not thirty.
+    /// The View for `who` as JSON text, as the API and the WebSocket send it whole.
     pub fn view_text(&self, who: Who) -> String {
+        self.view_since(who, &mut None)
+    }
+
+    /// The View for `who`, as JSON.
+    pub fn view(&self, who: Who) -> Value {
+        serde_json::from_str(&self.view_text(who)).unwrap_or(Value::Null)
+    }
+
+    /// The view of `who`'s role but for `me` and with `"events":null`, and its events.
+    /// Seats of one role see the same: built once per role and change and kept, so thirty
+    /// seats cost a few builds, not thirty.
+    pub(super) fn view_parts(&self, who: Who) -> (Arc<str>, Arc<Vec<Arc<str>>>) {
         let class = match who {
             Who::Facilitator => None,
             Who::Seat(s) => Some(self.seats[s].role),
         };
         let key = (self.seq, self.conn_version);
-        let shared = {
+        {
             let mut c = self.view_cache.borrow_mut();
             if c.0 != key {
                 *c = (key, Default::default());
             }
-            c.1.get(&class).cloned()
-        };
-        let shared = shared.unwrap_or_else(|| {
-            let mut v = self.view(who);
-            if let Some(m) = v.as_object_mut() {
-                m.remove("me");
+            if let Some(p) = c.1.get(&class) {
+                return p.clone();
             }
-            let text: std::sync::Arc<str> = v.to_string().into();
-            self.view_cache.borrow_mut().1.insert(class, text.clone());
-            text
-        });
-        // `shared` is a JSON object: put `me` first.
-        let me = self.me(who).to_string();
-        match shared.strip_prefix('{') {
-            Some(rest) if rest.starts_with('}') => format!("{{\"me\":{me}}}"),
-            Some(rest) => format!("{{\"me\":{me},{rest}"),
-            None => shared.to_string(),
         }
+        let rest: Arc<str> = self.view_rest(who).to_string().into();
+        let events = Arc::new(self.event_texts(who));
+        self.view_cache
+            .borrow_mut()
+            .1
+            .insert(class, (rest.clone(), events.clone()));
+        (rest, events)
     }
 
-    /// The View for `who`, as JSON.
-    pub fn view(&self, who: Who) -> Value {
+    /// Everything of the view but `me`, with `events` null (spliced in as text).
+    fn view_rest(&self, who: Who) -> Value {
         let est = self.session.estate();
         let st = self.session.state();
         let ch = self.channels(who);
@@ -160,30 +160,11 @@ impl Room {
             .into_iter()
             .filter(|a| self.sees_alert(&ch, a))
             .collect();
-        let mut events: Vec<Value> = seen_alerts
-            .iter()
-            .map(|a| json!({"t": a.t, "kind": "alert", "text": a.text, "assets": a.assets, "seat": null}))
-            .collect();
-        events.extend(
-            self.events()
-                .into_iter()
-                .filter(|e| self.sees(who, &e.to))
-                .map(|e: &Event| serde_json::to_value(e).unwrap_or(Value::Null)),
-        );
         let path = if self.god(who) {
             self.path()
         } else {
             Vec::new()
         };
-        if self.god(who) {
-            for p in &path {
-                events.push(json!({"t": p["t"], "kind": "attack", "text": p["text"], "assets": [p["src"], p["dst"]], "seat": null}));
-            }
-        }
-        events.sort_by(|a, b| {
-            let t = |v: &Value| v["t"].as_f64().unwrap_or(0.0);
-            t(a).total_cmp(&t(b))
-        });
         json!({
             "seq": self.seq,
             "exercise": {
@@ -202,10 +183,9 @@ impl Room {
                 "branches": self.branch_names(),
                 "blast_radius": if ch.contains(&Channel::BlastRadius) { Some(st.m.compromised) } else { None },
             },
-            "me": self.me(who),
             "estate": if ch.contains(&Channel::Graph) { self.estate_json() } else { json!({"groups": [], "nodes": [], "links": []}) },
             "status": self.status(who, &seen_alerts),
-            "events": events,
+            "events": null,
             "path": path,
             "score": self.score_json(),
             "pending": self.play.pending.iter().filter(|p| self.sees(who, &Audience::Actor(self.role_of_seat(&p.seat)))).collect::<Vec<_>>(),
@@ -222,7 +202,7 @@ impl Room {
             .unwrap_or_default()
     }
 
-    fn me(&self, who: Who) -> Value {
+    pub(super) fn me(&self, who: Who) -> Value {
         match who {
             Who::Facilitator => json!({
                 "seat": "facilitator", "role": "facilitator", "role_title": "Facilitator",

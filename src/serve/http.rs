@@ -278,8 +278,9 @@ async fn socket(ws: WebSocketUpgrade, State(app): State<Shared>, Query(q): Param
         .on_upgrade(move |s| live(s, app, tok, who))
 }
 
-fn view_message(app: &App, who: Who) -> Message {
-    let v = app.room().view_text(who);
+/// The view for a socket: whole the first time, then only the events it does not have.
+fn view_message(app: &App, who: Who, sent: &mut Option<crate::room::timeline::Sent>) -> Message {
+    let v = app.room().view_since(who, sent);
     Message::Text(format!("{{\"type\":\"view\",\"view\":{v}}}").into())
 }
 
@@ -288,7 +289,8 @@ async fn live(mut s: WebSocket, app: Shared, tok: String, who: Who) {
     let mut rx = app.changed.subscribe();
     app.room().connection(who, true);
     app.notify(app.room().seq());
-    if s.send(view_message(&app, who)).await.is_ok() {
+    let mut sent = None;
+    if s.send(view_message(&app, who, &mut sent)).await.is_ok() {
         // After a change, the view goes out a moment later, so a burst of changes (thirty
         // seats acting) costs one view per socket; actions are read and answered meanwhile.
         let mut due: Option<tokio::time::Instant> = None;
@@ -321,7 +323,7 @@ async fn live(mut s: WebSocket, app: Shared, tok: String, who: Who) {
                 () = wait => {
                     due = None;
                     rx.borrow_and_update();
-                    if s.send(view_message(&app, who)).await.is_err() {
+                    if s.send(view_message(&app, who, &mut sent)).await.is_err() {
                         break;
                     }
                 }
