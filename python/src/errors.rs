@@ -103,7 +103,9 @@ pub fn to_py(py: Python<'_>, e: ztsim::Error) -> PyErr {
         ztsim::Error::UnknownControlSet { .. } | ztsim::Error::Usage(_) => {
             UsageError::new_err(e.to_string())
         }
-        ztsim::Error::Catalog(_) => ZtsimError::new_err(e.to_string()),
+        ztsim::Error::Catalog(_) | ztsim::Error::NoChromium(_) | ztsim::Error::Chromium(_) => {
+            ZtsimError::new_err(e.to_string())
+        }
     }
 }
 
