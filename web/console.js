@@ -112,7 +112,7 @@
         }
         setTimeout(() => { copy.textContent = "Copy"; }, 1500);
       });
-      const reissue = el("button", { type: "button", class: "small", text: "New link", "aria-label": `Give ${s.seat} a new join link; the old one stops working` });
+      const reissue = el("button", { type: "button", class: "small", text: "New", title: "A new join link (the old one stops working)", "aria-label": `Give ${s.seat} a new join link; the old one stops working` });
       reissue.addEventListener("click", (ev) => {
         if (confirm(`Give ${s.seat} a new link? The old link stops working at once.`)) {
           command({ command: "reissue", seat: s.seat }, null, ev.currentTarget);

@@ -15,8 +15,10 @@
 //! - arm *as played*: every later log entry as played, the decision at its own time;
 //! - arm *never*: every later log entry as played except the decision.
 //!
-//! Each is played to the horizon, recording whether a crown jewel fell and the final blast
-//! radius. The three arms of one `k` share the key, so the same attempt has the same luck in
+//! Each is played until the later of the played session's end and a day after `t_alt`
+//! ([`WINDOW_HOURS`]; never past the horizon): the window a room cares about, not the
+//! scenario's 30-day horizon, by which an unopposed attacker has usually won whatever the
+//! room did. It records whether a crown jewel fell by then and the blast radius then. The three arms of one `k` share the key, so the same attempt has the same luck in
 //! each (common random numbers) and their difference is measured pairwise. Everything is a
 //! pure function of (session, decisions, branches, seed).
 
@@ -39,6 +41,9 @@ pub const FUTURES_TAG: u64 = 0x5_0000_0000_0000;
 /// The most futures one decision may ask for.
 pub const MAX_BRANCHES: u32 = 100_000;
 
+/// The futures run at least this long after the alternative time (hours).
+pub const WINDOW_HOURS: f64 = 24.0;
+
 /// One arm of a counterfactual over its futures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Arm {
@@ -60,6 +65,8 @@ pub struct Futures {
     pub alert: String,
     /// Futures per arm.
     pub branches: u32,
+    /// Until when each future is played (hours since the start).
+    pub until: f64,
     /// The master seed of the futures' keys.
     pub seed: u64,
     /// The decision applied at `alt_at`.
@@ -164,6 +171,8 @@ struct Setup {
     prefix: Vec<Entry>,
     /// The log entries from `alt_at` on, by index.
     later: Vec<(usize, Entry)>,
+    /// Until when the futures are played.
+    until: f64,
 }
 
 /// Finds the decision's log entry, its target and the first alert naming it; `Err`: the
@@ -227,9 +236,14 @@ fn setup(s: &Session, d: &Decision) -> std::result::Result<Setup, String> {
         note: None,
         until: None,
     };
+    let until = s
+        .now()
+        .max(alt_at + WINDOW_HOURS)
+        .min(s.estate().horizon_hours);
     Ok(Setup {
         index,
         earlier,
+        until,
         alt_at,
         alert,
         prefix,
@@ -386,6 +400,7 @@ fn play_futures(s: &Session, d: &Decision, p: &Setup, branches: u32, seed: u64) 
         alt_at: p.alt_at,
         alert: p.alert.clone(),
         branches,
+        until: p.until,
         seed,
         diff: paired_diff(&hit(1), &hit(0)),
         diff_never: paired_diff(&hit(2), &hit(1)),
@@ -414,9 +429,8 @@ fn future(fork: &mut Session, p: &Setup, key: TrialKey, which: Which) -> Result<
         }
         skipped += fork.apply(e.clone()).is_err() as u64;
     }
-    let horizon = fork.estate().horizon_hours;
-    if fork.now() < horizon {
-        skipped += fork.apply(clock_to(horizon)).is_err() as u64;
+    if fork.now() < p.until {
+        skipped += fork.apply(clock_to(p.until)).is_err() as u64;
     }
     let est = fork.estate();
     let st = fork.state();
@@ -485,10 +499,11 @@ fn sentence(s: &Session, d: &Decision, p: &Setup, earlier: &Arm, played: &Arm, n
         )
     };
     format!(
-        "Had {who} {} at {} instead of {}, P(crown jewel) would have been {change} ({n} paired futures from the state at {}).",
+        "Had {who} {} at {} instead of {}, P(crown jewel by {}) would have been {change} ({n} paired futures from the state at {}).",
         past_tense(&e.cmd),
         fmt_time(p.alt_at),
         fmt_time(e.at),
+        fmt_time(p.until),
         fmt_time(p.alt_at)
     )
 }
@@ -537,7 +552,7 @@ mod tests {
         assert_eq!(
             f.sentence,
             format!(
-                "Had IT isolated ws-3 at {} instead of T+500:00, P(crown jewel) would have been 0% [0%, 16%] instead of 100% [84%, 100%] (20 paired futures from the state at {}).",
+                "Had IT isolated ws-3 at {} instead of T+500:00, P(crown jewel by T+500:00) would have been 0% [0%, 16%] instead of 100% [84%, 100%] (20 paired futures from the state at {}).",
                 fmt_time(f.alt_at),
                 fmt_time(f.alt_at)
             )

@@ -372,7 +372,7 @@ fn method(cf: &[Counterfactual]) -> String {
         .map(|f| f.earlier.skipped_entries + f.as_played.skipped_entries + f.never.skipped_entries)
         .sum();
     let mut m = format!(
-        "For each key decision, the exercise's log was replayed on a fresh copy of the trial up to the first alert that named the decision's target (for an account, also a device holding its credentials; when none did, the room's first alert), and {} futures were played from that state to the horizon, each on its own random stream (seed {}): the decision taken at the alert, the log as played, and the log without the decision. \
+        "For each key decision, the exercise's log was replayed on a fresh copy of the trial up to the first alert that named the decision's target (for an account, also a device holding its credentials; when none did, the room's first alert), and {} futures were played from that state until the later of the exercise's end and a day after the alert (never past the scenario's horizon: by then an unopposed attacker has usually won whatever the room did), each on its own random stream (seed {}): the decision taken at the alert, the log as played, and the log without the decision. \
          The three futures of one stream share every random draw (common random numbers), so their differences are measured pair by pair: probabilities carry 95% Wilson intervals, differences 95% Student-t intervals over the pairs (n.s.: the interval includes 0).",
         f.branches, f.seed
     );
