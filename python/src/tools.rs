@@ -1,5 +1,5 @@
 //! The library's other tools as module functions: `generate`, `import_bloodhound`,
-//! `compare` and `paths`. Reports come back as JSON text (what the CLI's `--json` prints);
+//! `compare`, `paths` and `estimate`. Reports come back as JSON text (what the CLI's `--json` prints);
 //! the Python side parses it.
 
 use crate::errors::UsageError;
@@ -133,11 +133,70 @@ fn paths_json(
     json(&report)
 }
 
+/// `ztsim estimate` as JSON: the probability of `target` (`crown-jewel`, `asset:ID`,
+/// `tier-zero`, `blast>=K`) under one control set, to a relative precision, by crude Monte
+/// Carlo, importance sampling or multilevel splitting (`auto` picks after a pilot run).
+#[pyfunction]
+#[pyo3(signature = (scenario, controls = "none", target = "crown-jewel", rel_error = 0.1, method = "auto", seed = None, threads = 0, max_steps = None, max_seconds = 120.0, pilot_trials = None, particles = None))]
+#[allow(clippy::too_many_arguments)]
+fn estimate_json(
+    py: Python<'_>,
+    scenario: &Scenario,
+    controls: &str,
+    target: &str,
+    rel_error: f64,
+    method: &str,
+    seed: Option<u64>,
+    threads: usize,
+    max_steps: Option<u64>,
+    max_seconds: f64,
+    pilot_trials: Option<u32>,
+    particles: Option<u32>,
+) -> PyResult<String> {
+    use ztsim::estimate::{Method, Options, Target};
+    let method = match method {
+        "auto" => Method::Auto,
+        "crude" => Method::Crude,
+        "is" => Method::Is,
+        "splitting" => Method::Splitting,
+        other => {
+            return Err(UsageError::new_err(format!(
+                "method `{other}`: expected auto, crude, is or splitting"
+            )));
+        }
+    };
+    if max_seconds.is_nan() || max_seconds <= 0.0 {
+        return Err(UsageError::new_err(format!(
+            "max_seconds {max_seconds}: give a positive number of seconds"
+        )));
+    }
+    let prep = Arc::clone(&scenario.prep);
+    let target = target.to_string();
+    let controls = controls.to_string();
+    let report = detached(py, || {
+        let target = Target::parse(&target)?;
+        let mut opt = Options::new(rel_error, method);
+        opt.threads = threads;
+        opt.max_steps = max_steps;
+        if let Some(n) = pilot_trials {
+            opt.pilot_trials = n;
+        }
+        if let Some(n) = particles {
+            opt.particles = n;
+        }
+        opt.seed = seed.unwrap_or(prep.loaded.scenario.simulation.seed);
+        opt.check()?;
+        prep.estimate(&controls, &target, &opt, Some(max_seconds))
+    })?;
+    json(&report)
+}
+
 /// Adds the tools to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(generate_yaml, m)?)?;
     m.add_function(wrap_pyfunction!(import_bloodhound_yaml, m)?)?;
     m.add_function(wrap_pyfunction!(compare_json, m)?)?;
     m.add_function(wrap_pyfunction!(paths_json, m)?)?;
+    m.add_function(wrap_pyfunction!(estimate_json, m)?)?;
     Ok(())
 }

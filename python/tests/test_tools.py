@@ -53,3 +53,19 @@ def test_import_bloodhound_round_trip(in_root, ztsim_bin, tmp_path):
     assert s.attack_edges > 0
     with pytest.raises(OSError):
         ztsim.import_bloodhound(tmp_path / "missing.zip")
+
+
+def test_estimate_equals_cli(in_root, ztsim_bin):
+    # A four-hop chain: importance sampling to 10% on P(ws-5 falls); all but the seconds
+    # equal the CLI's (the same engine, keys and stopping rule).
+    chain = "tests/scenarios/estimate/chain-4.yaml"
+    cli = json.loads(subprocess.run([ztsim_bin, "estimate", chain, "-c", "none", "--target", "asset:ws-5", "--json"],
+                                    check=True, capture_output=True, text=True).stdout)
+    got = ztsim.Scenario.load(chain).estimate("none", target="asset:ws-5")
+    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}
+    assert strip(got) == strip(cli)
+    assert got["stop"] == "precision"
+    with pytest.raises(ztsim.UsageError, match="method"):
+        ztsim.Scenario.load(chain).estimate(method="luck")
+    with pytest.raises(ztsim.UsageError, match="target"):
+        ztsim.Scenario.load(chain).estimate(target="everything")

@@ -213,6 +213,33 @@ class Scenario:
         trials. Returns ``ztsim paths --json``'s dict."""
         return json.loads(_native.paths_json(self._native, controls, k, by, list(to), trials, seed, threads))
 
+    def estimate(
+        self,
+        controls: str = "none",
+        *,
+        target: str = "crown-jewel",
+        rel_error: float = 0.1,
+        method: str = "auto",
+        seed: int | None = None,
+        threads: int = 0,
+        max_steps: int | None = None,
+        max_seconds: float = 120.0,
+        pilot_trials: int | None = None,
+        particles: int | None = None,
+    ) -> dict[str, Any]:
+        """``ztsim estimate``: the probability of ``target`` (``crown-jewel``, ``asset:ID``,
+        ``tier-zero``, ``blast>=K``) under one control set, to ``rel_error`` (the 95%
+        interval's half-width over the estimate), by crude Monte Carlo, importance sampling
+        (``is``) or multilevel splitting; ``auto`` picks after a pilot run. Stops at
+        ``max_steps`` attack steps or ``max_seconds``, saying so. Returns ``ztsim estimate
+        --json``'s dict (docs/estimate.md). The GIL is released meanwhile."""
+        return json.loads(
+            _native.estimate_json(
+                self._native, controls, target, rel_error, method, seed, threads,
+                max_steps, max_seconds, pilot_trials, particles,
+            )
+        )
+
     def __repr__(self) -> str:
         return f"<ztsim.Scenario {self.name!r} from {self.origin!r}: {self.attack_edges} attack edges>"
 
