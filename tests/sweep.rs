@@ -404,6 +404,14 @@ fn a_bad_spec_is_reported_with_line_and_field() {
             ],
         ),
         (
+            "trials: 10\nscenarios: [SCENARIO]\nestimate: {target: everything}\n",
+            &["spec.yaml:3:", "estimate.target:", "a target is"],
+        ),
+        (
+            "trials: 10\nscenarios: [SCENARIO]\nestimate: {target: crown-jewel, rel_error: 1.5}\n",
+            &["estimate.rel_error:", "between 0 and 1"],
+        ),
+        (
             "trials: 10\nscenarios:\n  - generate: {size: small, knobs: {mfa_shar: 0.5}}\n",
             &[
                 "error: scenarios[0].generate.knobs.mfa_shar:",
@@ -509,4 +517,43 @@ fn sensitivity_ranks_assumed_parameters_and_draws_a_tornado() {
     assert!(px.chunks(3).filter(|c| c.iter().all(|&v| v < 0x40)).count() > 500);
     let svg = std::fs::read_to_string(out.join("tornado.svg")).unwrap();
     assert!(svg.contains("Mean blast radius") && svg.contains("P(crown jewel)"));
+}
+
+#[test]
+fn cells_can_carry_a_rare_event_estimate() {
+    // The four-hop chain of tests/scenarios/estimate/ (P(ws-5) = 1e-4 exactly) at two values
+    // of a parameter that does not touch it: each cell's estimate holds the truth, and the
+    // columns are there only because the spec asks.
+    let d = tempfile::tempdir().unwrap();
+    let chain = format!(
+        "{}/tests/scenarios/estimate/chain-4.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let spec = write_spec(
+        d.path(),
+        &format!(
+            "trials: 10\nscenarios: [{chain}]\nparameters:\n  coverage.C01: [0, 1]\nestimate: {{target: \"asset:ws-5\", rel_error: 0.2, method: splitting}}\n"
+        ),
+    );
+    let out = d.path().join("out");
+    ok(sweep(&spec, &out, &[]));
+    let (head, rows) = csv(&out.join("cells.csv"));
+    let col = |name: &str| head.iter().position(|h| h == name).expect(name);
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(r[col("estimate_target")], "asset:ws-5");
+        assert_eq!(r[col("estimate_method")], "splitting");
+        assert_eq!(r[col("estimate_stop")], "precision");
+        let lo: f64 = r[col("estimate_ci_lo")].parse().unwrap();
+        let hi: f64 = r[col("estimate_ci_hi")].parse().unwrap();
+        assert!(lo <= 1e-4 && 1e-4 <= hi, "[{lo}, {hi}]");
+        assert!(r[col("estimate_rel_error")].parse::<f64>().unwrap() <= 0.2);
+    }
+    // A step budget, not a clock: the same spec gives the same bytes.
+    let again = d.path().join("again");
+    ok(sweep(&spec, &again, &[]));
+    assert_eq!(
+        std::fs::read(out.join("cells.csv")).unwrap(),
+        std::fs::read(again.join("cells.csv")).unwrap()
+    );
 }

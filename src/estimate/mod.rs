@@ -32,7 +32,7 @@ use serde::Serialize;
 use std::sync::{Arc, Mutex};
 
 /// How to estimate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// Crude Monte Carlo if a pilot run shows it affordable, else importance sampling,

@@ -38,6 +38,8 @@ pub struct Job {
     pub seed: u64,
     /// Trials to play.
     pub trials: u32,
+    /// A rare-event estimate to make besides the trials.
+    pub estimate: Option<super::spec::EstimateSpec>,
 }
 
 impl Spec {
@@ -120,6 +122,7 @@ impl Spec {
                 .collect(),
             seed: self.cell_seed(c),
             trials: self.def.trials,
+            estimate: self.def.estimate.clone(),
         }
     }
 }

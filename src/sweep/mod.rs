@@ -147,7 +147,15 @@ pub fn run_sweep(o: &SweepOptions, spec: &Spec, progress: &dyn Progress) -> Resu
             spec_hash: spec.hash.clone(),
             cell: cell.index,
             key: spec.cell_key(&cell),
-            row: tidy::cell_row(spec, &cell, f.job.seed, f.estate, &f.summary, &f.outcomes)?,
+            row: tidy::cell_row(
+                spec,
+                &cell,
+                f.job.seed,
+                f.estate,
+                &f.summary,
+                &f.outcomes,
+                f.estimate.as_ref(),
+            )?,
             trials: tidy::trial_rows(cell.index, &f.outcomes)?,
         };
         store::write_checkpoint(out, &c)

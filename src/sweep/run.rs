@@ -33,6 +33,8 @@ pub struct Finished<'a> {
     pub summary: SetSummary,
     /// In trial order.
     pub outcomes: Vec<TrialOutcome>,
+    /// The cell's rare-event estimate, when the job asked for one.
+    pub estimate: Option<crate::estimate::Estimate>,
 }
 
 /// What a batch of jobs cost.
@@ -86,6 +88,7 @@ pub fn run_jobs(
                     Arc::new(estate::compile_with(&s, job.profile.as_deref()))
                 })
                 .clone();
+            let scenario = &sc.scenario;
             let (catalog, sets) = apply_to_controls(&sc.catalog, sc.sets(), &job.overrides);
             let set = resolve_set(&job.controls, &sets, &catalog)?;
             let plan = Arc::new(plan::build(&est, &set, job.seed));
@@ -109,11 +112,16 @@ pub fn run_jobs(
             .control_sets
             .pop()
             .ok_or_else(|| Error::Usage("internal: a cell produced no summary".into()))?;
+            let estimate = match &job.estimate {
+                Some(e) => Some(cell_estimate(scenario, &est, &run.plan, job, e)?),
+                None => None,
+            };
             on_done(Finished {
                 job,
                 estate: &est,
                 summary,
                 outcomes: run.outcomes,
+                estimate,
             })?;
             progress.cell_done();
             Ok::<(), Error>(())
@@ -126,6 +134,25 @@ pub fn run_jobs(
         seconds: started.elapsed().as_secs_f64(),
         threads,
     })
+}
+
+/// A cell's rare-event estimate: `ztsim estimate` on the cell's estate and plan, from the
+/// cell's seed, on one thread (the cells run in parallel), within the spec's step budget.
+fn cell_estimate(
+    scenario: &crate::scenario::Scenario,
+    est: &Arc<Estate>,
+    plan: &plan::ControlPlan,
+    job: &Job,
+    e: &super::spec::EstimateSpec,
+) -> Result<crate::estimate::Estimate> {
+    let target = crate::estimate::Target::parse(&e.target)?;
+    let mut opt = crate::estimate::Options::new(e.rel_error, e.method);
+    opt.seed = job.seed;
+    opt.threads = 1;
+    opt.max_steps = Some(e.max_steps);
+    let mut r = crate::estimate::estimate(scenario, est, plan, &target, &opt, &|| true)?;
+    r.control_set = job.controls.clone();
+    Ok(r)
 }
 
 /// The trials of one cell, in chunks on the pool; outcomes in trial order.

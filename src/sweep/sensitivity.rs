@@ -361,6 +361,7 @@ fn run_variants(
         overrides,
         seed,
         trials,
+        estimate: None,
     };
     let mut jobs = vec![job(0, Vec::new())];
     for (k, c) in cands.iter().enumerate() {

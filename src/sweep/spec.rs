@@ -53,6 +53,40 @@ pub struct SpecDef {
     /// Parameter axes, in the order written: `name: values`.
     #[serde(default)]
     pub parameters: ParamList,
+    /// A rare-event estimate in every cell besides its trials (`ztsim estimate`'s method,
+    /// within a step budget so that cells stay pure functions of the spec).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<EstimateSpec>,
+}
+
+/// `estimate:` in a sweep spec: what every cell estimates and to what precision.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateSpec {
+    /// `crown-jewel`, `asset:ID`, `tier-zero` or `blast>=K`.
+    pub target: String,
+    /// The 95% half-width over the estimate to stop at (0 < r < 1).
+    #[serde(default = "default_rel_error")]
+    pub rel_error: f64,
+    /// `auto`, `crude`, `is` or `splitting`.
+    #[serde(default = "default_method")]
+    pub method: crate::estimate::Method,
+    /// Attack steps a cell's estimate may spend before it stops and says so. A step budget,
+    /// not a clock, keeps a cell's result the same on every machine and every resume.
+    #[serde(default = "default_max_steps")]
+    pub max_steps: u64,
+}
+
+fn default_rel_error() -> f64 {
+    0.1
+}
+
+fn default_method() -> crate::estimate::Method {
+    crate::estimate::Method::Auto
+}
+
+fn default_max_steps() -> u64 {
+    200_000_000
 }
 
 fn default_seed() -> u64 {
@@ -606,6 +640,28 @@ fn spec_hash(text: &str, scenarios: &[ScenarioInstance]) -> String {
 fn check_shape(def: &SpecDef, pr: &mut Problems) {
     if def.trials == 0 {
         pr.error(vec![key("trials")], "trials must be at least 1", None);
+    }
+    if let Some(e) = &def.estimate {
+        if let Err(err) = crate::estimate::Target::parse(&e.target) {
+            pr.error(vec![key("estimate"), key("target")], err.to_string(), None);
+        }
+        if !(e.rel_error > 0.0 && e.rel_error < 1.0) {
+            pr.error(
+                vec![key("estimate"), key("rel_error")],
+                format!(
+                    "rel_error {} must be between 0 and 1 (exclusive)",
+                    e.rel_error
+                ),
+                None,
+            );
+        }
+        if e.max_steps == 0 {
+            pr.error(
+                vec![key("estimate"), key("max_steps")],
+                "max_steps must be at least 1",
+                None,
+            );
+        }
     }
     if def.scenarios.is_empty() {
         pr.error(

@@ -51,6 +51,19 @@ const STATS: [&str; 31] = [
     "end_contained_share",
 ];
 
+/// Estimate columns, when the spec asks every cell for a rare-event estimate.
+const ESTIMATE: [&str; 9] = [
+    "estimate_target",
+    "estimate_method",
+    "estimate_p",
+    "estimate_ci_lo",
+    "estimate_ci_hi",
+    "estimate_rel_error",
+    "estimate_stop",
+    "estimate_steps",
+    "estimate_crude_steps",
+];
+
 /// `trials.csv` columns.
 pub const TRIAL_COLUMNS: [&str; 11] = [
     "cell",
@@ -73,7 +86,36 @@ pub(crate) fn cell_columns(spec: &Spec) -> Vec<String> {
         .chain(spec.axes.iter().map(|a| a.name.clone()))
         .chain(DEF_TAIL.iter().map(|s| s.to_string()))
         .chain(STATS.iter().map(|s| s.to_string()))
+        .chain(
+            ESTIMATE
+                .iter()
+                .filter(|_| spec.def.estimate.is_some())
+                .map(|s| s.to_string()),
+        )
         .collect()
+}
+
+/// A name as the estimate's JSON writes it (`precision`, `is`).
+fn word<T: serde::Serialize>(x: &T) -> String {
+    serde_json::to_value(x)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// The estimate columns of a cell.
+fn estimate_fields(e: &crate::estimate::Estimate) -> [String; 9] {
+    [
+        csv_safe(&e.target),
+        word(&e.method),
+        num(e.probability),
+        num(e.ci95[0]),
+        num(e.ci95[1]),
+        opt(e.rel_error),
+        word(&e.stop),
+        e.work.steps.to_string(),
+        e.crude.as_ref().map(|c| num(c.steps)).unwrap_or_default(),
+    ]
 }
 
 pub(crate) fn trial_columns() -> Vec<String> {
@@ -137,6 +179,7 @@ pub fn cell_row(
     est: &Estate,
     s: &SetSummary,
     o: &[TrialOutcome],
+    estimate: Option<&crate::estimate::Estimate>,
 ) -> Result<String> {
     let sc = &spec.scenarios[cell.scenario];
     let h = est.horizon_hours;
@@ -191,6 +234,12 @@ pub fn cell_row(
         share("objective"),
         share("contained"),
     ]);
+    if spec.def.estimate.is_some() {
+        match estimate {
+            Some(e) => f.extend(estimate_fields(e)),
+            None => f.extend(std::iter::repeat_n(String::new(), ESTIMATE.len())),
+        }
+    }
     record(&f)
 }
 
