@@ -417,6 +417,9 @@ pub struct EstimateArgs {
     /// Also write the estimate as JSON to this file (atomically).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also write a self-contained HTML page: the estimate and its interval on a log scale, the work, the notes.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub controls_files: ControlsFileArgs,
     #[command(flatten)]
@@ -892,6 +895,11 @@ fn estimate(a: &EstimateArgs) -> Result<ExitCode> {
     if let Some(file) = &a.out {
         ztsim::output::write_json(file, &report)
             .with_context(|| format!("writing {}", file.display()))?;
+    }
+    if let Some(file) = &a.report {
+        let page = ztsim::report::estimate::estimate_html(&report, &prep.loaded.scenario.name)?;
+        ztsim::output::write_atomic(file, page.as_bytes())?;
+        eprintln!("wrote {}", file.display());
     }
     let mut out = std::io::stdout().lock();
     if a.json {

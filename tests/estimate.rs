@@ -255,3 +255,42 @@ fn splitting_intervals_cover_the_truth() {
     o.particles = 50;
     coverage(&format!("{DIR}/chain-4.yaml"), "asset:ws-5", 1e-4, o);
 }
+
+#[test]
+fn the_report_page_shows_the_estimate_on_a_log_scale() {
+    let d = tempfile::tempdir().unwrap();
+    let page = d.path().join("estimate.html");
+    let out = ztsim()
+        .args([
+            "estimate",
+            &format!("{DIR}/chain-5.yaml"),
+            "-c",
+            "none",
+            "--target",
+            "asset:ws-6",
+            "--report",
+        ])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    // P = 1e-5: the axis runs from 1e-7 (a decade below the interval) to 1e0, without
+    // a script or a request.
+    for want in [
+        ">1e-7<",
+        ">1e-5<",
+        ">1e0<",
+        "importance sampling",
+        "Crude Monte Carlo, same precision",
+    ] {
+        assert!(html.contains(want), "{want} missing");
+    }
+    assert!(
+        !html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http")
+    );
+}

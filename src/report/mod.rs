@@ -5,6 +5,7 @@
 
 pub mod board;
 mod compare_table;
+pub mod estimate;
 mod html;
 mod navigator;
 mod table;
