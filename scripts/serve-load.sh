@@ -24,7 +24,12 @@ links="$state/links.txt"
 "$bin" serve tests/exercises/load-30.yaml --bind 127.0.0.1:0 --state-dir "$state/session" \
     >"$links" 2>"$state/server.log" &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$state"' EXIT
+stop() {
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    rm -rf "$state"
+}
+trap stop EXIT
 for _ in $(seq 100); do
     grep -q '^facilitator: ' "$links" && break
     kill -0 "$server" 2>/dev/null || { cat "$state/server.log" >&2; exit 1; }
@@ -32,4 +37,9 @@ for _ in $(seq 100); do
 done
 console=$(sed -n 's/^facilitator: //p' "$links")
 [ -n "$console" ] || { echo "$0: the server printed no facilitator link" >&2; exit 1; }
-"$venv/bin/python" scripts/serve-load.py "$console" "$@"
+# The load script's verdict is the exit status, whatever stopping the server returns.
+status=0
+"$venv/bin/python" scripts/serve-load.py "$console" "$@" || status=$?
+trap - EXIT
+stop
+exit "$status"
