@@ -3,7 +3,6 @@
 
 use super::Room;
 use super::play::{Audience, Event, Met};
-use crate::estate::NO_SOURCE;
 use crate::sim::Happening;
 use crate::tabletop::command::fmt_time;
 use crate::tabletop::exercise::{Action, Typed};
@@ -195,13 +194,10 @@ impl Room {
                 ..
             } = j.what
             {
-                let e = &est.edges[edge as usize];
-                if e.src != NO_SOURCE {
-                    alerted.push(est.nodes[e.src as usize].id.clone());
-                }
-                if success {
-                    alerted.push(est.nodes[e.dst as usize].id.clone());
-                }
+                alerted.extend(
+                    crate::tabletop::map::alert_names(est, edge, success)
+                        .map(|n| est.node(n).id.clone()),
+                );
             }
         }
         (reached, alerted)

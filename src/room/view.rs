@@ -41,14 +41,7 @@ fn alerts(est: &Estate, journal: &[crate::sim::JournalEntry]) -> Vec<Alert> {
             ..
         } = j.what
         {
-            let e = &est.edges[edge as usize];
-            let mut nodes = Vec::new();
-            if e.src != NO_SOURCE {
-                nodes.push(e.src);
-            }
-            if success {
-                nodes.push(e.dst);
-            }
+            let nodes: Vec<_> = crate::tabletop::map::alert_names(est, edge, success).collect();
             let kinds: Vec<_> = nodes.iter().map(|&n| est.node(n).kind).collect();
             out.push(Alert {
                 assets: nodes.iter().map(|&n| est.node(n).id.clone()).collect(),
