@@ -10,6 +10,9 @@
 //! - `parallel`: batch Monte Carlo on 1 and 2 threads.
 //! - `random_graph`: the engine and the kernel, in the same run, on the random directed
 //!   graph of issue 17 (10,000 accounts, mean out-degree 10, p = 0.15): trials per second.
+//! - `episode`: the step-by-step interface the Python environments drive
+//!   (`sim::external::Episode`) on `tests/scenarios/env-random.yaml`, a uniform choice
+//!   among the steps on offer, episodes begun anew as they end: decisions per second.
 //! - `incremental`: a one-asset edit to the estate's World and the recompile of only the
 //!   edges it touches, beside a full compile of the same World.
 //!
@@ -358,6 +361,43 @@ fn bench_random_graph(c: &mut Criterion) {
     g.finish();
 }
 
+/// Decisions per second of [`Episode`] with a uniform chooser (a cheap xorshift, so the
+/// figure is the engine's): the Rust side of `ztsim.envs`' environments.
+fn bench_episode(c: &mut Criterion) {
+    use ztsim::sim::external::Episode;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/scenarios/env-random.yaml"
+    );
+    let prep = Prepared::from_file(std::path::Path::new(path), &Limits::default()).unwrap();
+    let est = prep.estate.clone();
+    let none = prep.plan_on(&est, "none", 1).unwrap();
+    let mut ep = Episode::new(est, none, 1);
+    let (mut index, mut x) = (0u64, 0x2545_f491_4f6c_dd1d_u64);
+    ep.begin(1, index);
+    let steps = 10_000u64;
+    let mut g = c.benchmark_group("episode");
+    g.throughput(Throughput::Elements(steps));
+    g.bench_function("uniform_decisions", |b| {
+        b.iter(|| {
+            for _ in 0..steps {
+                if ep.ended().is_some() {
+                    index += 1;
+                    ep.begin(1, index);
+                    continue;
+                }
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let offered = ep.offered();
+                let a = offered[(x % offered.len() as u64) as usize];
+                black_box(ep.step(a as u64).unwrap());
+            }
+        })
+    });
+    g.finish();
+}
+
 fn bench_entry(c: &mut Criterion) {
     let mut g = c.benchmark_group("entry");
     for n in sizes() {
@@ -502,6 +542,7 @@ criterion_group!(
     bench_kernel,
     bench_entry,
     bench_parallel,
-    bench_random_graph
+    bench_random_graph,
+    bench_episode
 );
 criterion_main!(benches);

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Produces the notebooks' inputs with the built ztsim binary, installs the Python package, and
-# executes every notebook with
-# pytest --nbmake, keeping executed copies (with their charts) in target/notebooks/executed/.
+# Installs the Python package (the wheel python/run-tests.sh built, else built here) and
+# executes every notebook with pytest --nbmake, keeping executed copies (with their charts) in
+# target/notebooks/executed/. The notebooks run ztsim through the package: their sweep and
+# sensitivity results go to target/notebooks/.
 #
 #   bash notebooks/run.sh
 #
-# Environment: ZTSIM (default target/debug/ztsim, built if missing), PYTHON (default
-# python3), VENV (default target/notebooks/venv).
+# Environment: PYTHON (default python3), VENV (default target/notebooks/venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -26,13 +26,6 @@ if bad:
     print("notebooks with outputs:", ", ".join(bad), file=sys.stderr)
     sys.exit(1)
 EOF
-
-ZTSIM=${ZTSIM:-$ROOT/target/debug/ztsim}
-if [ ! -x "$ZTSIM" ]; then
-    say "building ztsim"
-    cargo build --locked --quiet
-fi
-ZTSIM=$(realpath "$ZTSIM")
 
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-$ROOT/target/notebooks/venv}
@@ -58,20 +51,15 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$WHEEL"
 t_env=$(date +%s.%N)
 
-# Inputs: a small sweep and a sensitivity analysis.
+# The notebooks make their own inputs through the Python package (ztsim.sweep,
+# ztsim.sensitivity) into $DATA; a fresh start each run.
 DATA=$ROOT/target/notebooks
 rm -rf "$DATA/sweep" "$DATA/sensitivity" "$DATA/executed"
-say "ztsim sweep notebooks/spec.yaml"
-"$ZTSIM" sweep notebooks/spec.yaml --out "$DATA/sweep"
-say "ztsim sensitivity scenarios/hybrid-cloud.yaml"
-"$ZTSIM" sensitivity scenarios/hybrid-cloud.yaml --controls initial --trials 60 \
-    --out "$DATA/sensitivity" --plot "$DATA/sensitivity" --top 15 >/dev/null
-t_data=$(date +%s.%N)
 
 # Execute copies, so the sources stay stripped and the executed ones keep their charts.
 mkdir -p "$DATA/executed"
 cp notebooks/*.ipynb "$DATA/executed/"
-export ZTSIM_NOTEBOOK_DATA=$DATA MPLBACKEND=module://matplotlib_inline.backend_inline
+export ZTSIM_REPO=$ROOT ZTSIM_NOTEBOOK_DATA=$DATA MPLBACKEND=module://matplotlib_inline.backend_inline
 set +e
 "$VENV/bin/python" -m pytest --nbmake --overwrite --nbmake-timeout=600 -p no:cacheprovider \
     "$DATA/executed"
@@ -96,4 +84,4 @@ sys.exit(0 if ok else 1)
 EOF
 t_end=$(date +%s.%N)
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-say "environment $(secs "$t_start" "$t_env") s, inputs $(secs "$t_env" "$t_data") s, notebooks $(secs "$t_data" "$t_end") s; executed copies in $DATA/executed"
+say "environment $(secs "$t_start" "$t_env") s, notebooks $(secs "$t_env" "$t_end") s; executed copies in $DATA/executed"

@@ -4,6 +4,8 @@ the vector environment (n = 64), in env steps per second of wall time, median of
     python python/bench/bench_envs.py [--scenario tests/scenarios/env-random.yaml]
         [--steps 200000] [--repeats 5] [--json out.json]
 
+BENCHMARKS.md's figures pin the process to one core: `taskset -c 0 python ...`.
+
 The agent's own work (choosing a valid action with numpy) is inside the timing, as it is in
 the published figures of CyberBattleSim and NASim it is compared with (BENCHMARKS.md).
 Run from the repository root; one process, one thread (the engine steps on the calling

@@ -36,20 +36,41 @@ pub fn estate_and_plan(
     Ok((est, plan, seed))
 }
 
+/// Each byte of state bits as its eight 0/1 columns (bit 0 first): one copy per node.
+const UNPACKED: [[i8; BITS]; 256] = {
+    let mut table = [[0i8; BITS]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut i = 0;
+        while i < BITS {
+            table[b][i] = ((b >> i) & 1) as i8;
+            i += 1;
+        }
+        b += 1;
+    }
+    table
+};
+
 /// Writes an episode's observation into the slices of one environment: the bits held per
 /// node (one 0/1 per bit), whether each node is known and contained. Returns the time as
-/// a share of the horizon.
-pub fn write_obs(ep: &Episode, held: &mut [i8], known: &mut [i8], contained: &mut [i8]) -> f32 {
-    let st = ep.state();
+/// a share of the horizon, and how the episode ended (if it did).
+pub fn write_obs(
+    ep: &Episode,
+    held: &mut [i8],
+    known: &mut [i8],
+    contained: &mut [i8],
+) -> (f32, Option<EndReason>) {
+    // The trial is looked up once (a lookup in the engine's World per node was most of
+    // the cost of an observation).
+    let t = ep.trial();
+    let st = &t.st;
     for (n, &b) in st.bits.iter().enumerate() {
-        let row = &mut held[n * BITS..(n + 1) * BITS];
-        for (i, x) in row.iter_mut().enumerate() {
-            *x = ((b >> i) & 1) as i8;
-        }
-        known[n] = ep.knows(n as u32) as i8;
+        held[n * BITS..(n + 1) * BITS].copy_from_slice(&UNPACKED[b as usize]);
+        known[n] = t.knows(n as u32) as i8;
         contained[n] = st.contained.contains(n) as i8;
     }
-    (st.now / ep.trial().est.horizon_hours.max(1e-9)).min(1.0) as f32
+    let share = (st.now / t.est.horizon_hours.max(1e-9)).min(1.0) as f32;
+    (share, st.ended)
 }
 
 /// Writes the action mask of one environment: 1 for each attack edge on offer.
@@ -62,8 +83,8 @@ pub fn write_mask(ep: &Episode, mask: &mut [i8]) {
 
 /// (terminated, truncated) in Gymnasium's sense: the horizon truncates, every other end
 /// (objective, containment, nothing left to try) terminates.
-pub fn done_flags(ep: &Episode) -> (bool, bool) {
-    match ep.ended() {
+pub fn done_flags(ended: Option<EndReason>) -> (bool, bool) {
+    match ended {
         None => (false, false),
         Some(EndReason::Horizon) => (false, true),
         Some(_) => (true, false),
@@ -152,8 +173,20 @@ impl AttackerCore {
             .ep
             .step(action as u64)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let (term, trunc) = done_flags(&self.ep);
+        let (term, trunc) = done_flags(self.ep.ended());
         Ok((self.observe(py)?, reward, term, trunc))
+    }
+
+    /// `step` and `info` in one call (what the Gymnasium environment's step needs):
+    /// (observation..., mask, reward, terminated, truncated, info).
+    #[allow(clippy::type_complexity)]
+    fn play<'py>(
+        &mut self,
+        py: Python<'py>,
+        action: i64,
+    ) -> PyResult<(Obs<'py>, f64, bool, bool, Bound<'py, PyDict>)> {
+        let (obs, reward, term, trunc) = self.step(py, action)?;
+        Ok((obs, reward, term, trunc, episode_info(py, &self.ep)?))
     }
 
     /// The observation and mask now.
@@ -162,7 +195,7 @@ impl AttackerCore {
         let mut held = vec![0i8; n * BITS];
         let mut known = vec![0i8; n];
         let mut contained = vec![0i8; n];
-        let t = write_obs(&self.ep, &mut held, &mut known, &mut contained);
+        let (t, _) = write_obs(&self.ep, &mut held, &mut known, &mut contained);
         let mut mask = vec![0i8; self.est.edges.len()];
         write_mask(&self.ep, &mut mask);
         Ok((

@@ -1,5 +1,5 @@
 //! The library's other tools as module functions: `generate`, `import_bloodhound`,
-//! `compare`, `paths` and `estimate`. Reports come back as JSON text (what the CLI's `--json` prints);
+//! `compare`, `paths`, `estimate`, `sweep` and `sensitivity`. Reports come back as JSON text (what the CLI's `--json` prints);
 //! the Python side parses it.
 
 use crate::errors::UsageError;
@@ -191,6 +191,91 @@ fn estimate_json(
     json(&report)
 }
 
+/// `ztsim sweep`: runs (or, with `resume`, finishes) the sweep of spec file `spec` into
+/// directory `out` (checkpointed per cell, as the CLI does: an interrupted sweep resumes);
+/// `shard` = (index, count) runs one shard. Returns JSON: what the run did and the
+/// manifest; the tables are `out`'s cells.csv and trials.csv.
+#[pyfunction]
+#[pyo3(signature = (spec, out, resume = false, threads = 0, shard = None))]
+fn sweep_json(
+    py: Python<'_>,
+    spec: PathBuf,
+    out: PathBuf,
+    resume: bool,
+    threads: usize,
+    shard: Option<(usize, usize)>,
+) -> PyResult<String> {
+    use ztsim::sweep::{NoProgress, Spec, SweepOptions};
+    let r = detached(py, || {
+        let limits = Limits::default();
+        let parsed = Spec::load(&spec, &limits)?;
+        let opts = SweepOptions {
+            spec,
+            out,
+            resume,
+            shard,
+            threads,
+            limits,
+        };
+        ztsim::sweep::run_sweep(&opts, &parsed, &NoProgress)
+    })?;
+    json(&serde_json::json!({
+        "cells_total": r.cells_total,
+        "cells_mine": r.cells_mine,
+        "cells_run": r.cells_run,
+        "cells_resumed": r.cells_resumed,
+        "trials_run": r.trials_run,
+        "seconds": r.seconds,
+        "threads": r.threads,
+        "redone": r.redone,
+        "manifest": r.manifest,
+    }))
+}
+
+/// `ztsim sensitivity`: every assumed parameter of scenario file `scenario` moved down and
+/// up by `range`, one at a time, under control set `controls`, on common random numbers.
+/// Returns (sensitivity.json's text, sensitivity.csv's text); with `plot`, also writes the
+/// tornado chart (tornado.png, tornado.svg of the `top` parameters) into that directory.
+#[pyfunction]
+#[pyo3(signature = (scenario, controls = "none".to_string(), controls_files = Vec::new(), profile = None, range = 0.5, trials = None, seed = None, threads = 0, plot = None, top = 15))]
+#[allow(clippy::too_many_arguments)]
+fn sensitivity_json(
+    py: Python<'_>,
+    scenario: PathBuf,
+    controls: String,
+    controls_files: Vec<PathBuf>,
+    profile: Option<String>,
+    range: f64,
+    trials: Option<u32>,
+    seed: Option<u64>,
+    threads: usize,
+    plot: Option<PathBuf>,
+    top: usize,
+) -> PyResult<(String, String)> {
+    use ztsim::sweep::sensitivity::{self, SensitivityOptions};
+    let r = detached(py, || {
+        let opts = SensitivityOptions {
+            scenario,
+            controls_files,
+            controls,
+            profile,
+            range,
+            trials,
+            seed,
+            threads,
+            limits: Limits::default(),
+        };
+        let r = sensitivity::analyse(&opts, &ztsim::sweep::NoProgress)?;
+        if let Some(dir) = &plot {
+            ztsim::sweep::tornado::write(&r, top, dir)?;
+        }
+        let csv = sensitivity::to_csv(&r)?;
+        Ok((r, csv))
+    })?;
+    let csv = String::from_utf8(r.1).map_err(|e| UsageError::new_err(format!("csv: {e}")))?;
+    Ok((json(&r.0)?, csv))
+}
+
 /// Adds the tools to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(generate_yaml, m)?)?;
@@ -198,5 +283,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compare_json, m)?)?;
     m.add_function(wrap_pyfunction!(paths_json, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_json, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_json, m)?)?;
+    m.add_function(wrap_pyfunction!(sensitivity_json, m)?)?;
     Ok(())
 }

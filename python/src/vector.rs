@@ -10,6 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::Arc;
 use ztsim::estate::Estate;
+use ztsim::sim::EndReason;
 use ztsim::sim::external::Episode;
 
 /// n episodes of the engine side by side.
@@ -100,6 +101,7 @@ impl VectorCore {
         let mut rewards = vec![0f64; n];
         let mut term = vec![false; n];
         let mut trunc = vec![false; n];
+        let mut out = Buffers::new(n, self.est.nodes.len(), self.est.edges.len());
         let stride = n as u64;
         for i in 0..n {
             let ep = &mut self.eps[i];
@@ -108,6 +110,7 @@ impl VectorCore {
                 self.keys[i] = (s, idx + stride);
                 ep.begin(s, idx + stride);
                 self.needs_reset[i] = false;
+                out.write(i, ep);
                 continue;
             }
             let a = actions[i];
@@ -120,13 +123,14 @@ impl VectorCore {
             rewards[i] = ep
                 .step(a as u64)
                 .map_err(|e| PyValueError::new_err(format!("environment {i}: {e}")))?;
-            let (t, u) = done_flags(ep);
+            // The observation and the end from one look at the trial.
+            let (t, u) = done_flags(out.write(i, ep));
             term[i] = t;
             trunc[i] = u;
             self.needs_reset[i] = t || u;
         }
         Ok((
-            self.observe(py)?,
+            out.into_arrays(py)?,
             PyArray1::from_vec(py, rewards),
             PyArray1::from_vec(py, term),
             PyArray1::from_vec(py, trunc),
@@ -134,6 +138,7 @@ impl VectorCore {
     }
 
     /// Per environment: compromised assets, return so far, hours, trial index.
+    #[allow(clippy::type_complexity)]
     fn stats<'py>(
         &self,
         py: Python<'py>,
@@ -175,33 +180,72 @@ impl VectorCore {
 
 impl VectorCore {
     fn observe<'py>(&self, py: Python<'py>) -> PyResult<Batch<'py>> {
-        let (n, nodes, edges) = (self.eps.len(), self.est.nodes.len(), self.est.edges.len());
-        let mut held = vec![0i8; n * nodes * BITS];
-        let mut known = vec![0i8; n * nodes];
-        let mut contained = vec![0i8; n * nodes];
-        let mut time = vec![0f32; n];
-        let mut mask = vec![0i8; n * edges];
+        let mut out = Buffers::new(self.eps.len(), self.est.nodes.len(), self.est.edges.len());
         for (i, ep) in self.eps.iter().enumerate() {
-            time[i] = write_obs(
-                ep,
-                &mut held[i * nodes * BITS..(i + 1) * nodes * BITS],
-                &mut known[i * nodes..(i + 1) * nodes],
-                &mut contained[i * nodes..(i + 1) * nodes],
-            );
-            write_mask(ep, &mut mask[i * edges..(i + 1) * edges]);
+            out.write(i, ep);
         }
+        out.into_arrays(py)
+    }
+}
+
+/// The observation batch being filled, one environment at a time.
+struct Buffers {
+    n: usize,
+    nodes: usize,
+    edges: usize,
+    held: Vec<i8>,
+    known: Vec<i8>,
+    contained: Vec<i8>,
+    time: Vec<f32>,
+    mask: Vec<i8>,
+}
+
+impl Buffers {
+    fn new(n: usize, nodes: usize, edges: usize) -> Buffers {
+        Buffers {
+            n,
+            nodes,
+            edges,
+            held: vec![0; n * nodes * BITS],
+            known: vec![0; n * nodes],
+            contained: vec![0; n * nodes],
+            time: vec![0.0; n],
+            mask: vec![0; n * edges],
+        }
+    }
+
+    /// Writes environment `i`'s observation and mask; returns how its episode ended.
+    fn write(&mut self, i: usize, ep: &Episode) -> Option<EndReason> {
+        let (nodes, edges) = (self.nodes, self.edges);
+        let (share, ended) = write_obs(
+            ep,
+            &mut self.held[i * nodes * BITS..(i + 1) * nodes * BITS],
+            &mut self.known[i * nodes..(i + 1) * nodes],
+            &mut self.contained[i * nodes..(i + 1) * nodes],
+        );
+        self.time[i] = share;
+        write_mask(ep, &mut self.mask[i * edges..(i + 1) * edges]);
+        ended
+    }
+
+    fn into_arrays<'py>(self, py: Python<'py>) -> PyResult<Batch<'py>> {
+        let (n, nodes, edges) = (self.n, self.nodes, self.edges);
         Ok((
-            PyArray1::from_vec(py, held)
+            PyArray1::from_vec(py, self.held)
                 .reshape([n, nodes, BITS])?
                 .into_any(),
-            PyArray1::from_vec(py, known)
+            PyArray1::from_vec(py, self.known)
                 .reshape([n, nodes])?
                 .into_any(),
-            PyArray1::from_vec(py, contained)
+            PyArray1::from_vec(py, self.contained)
                 .reshape([n, nodes])?
                 .into_any(),
-            PyArray1::from_vec(py, time).reshape([n, 1])?.into_any(),
-            PyArray1::from_vec(py, mask).reshape([n, edges])?.into_any(),
+            PyArray1::from_vec(py, self.time)
+                .reshape([n, 1])?
+                .into_any(),
+            PyArray1::from_vec(py, self.mask)
+                .reshape([n, edges])?
+                .into_any(),
         ))
     }
 }

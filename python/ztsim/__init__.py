@@ -8,6 +8,10 @@ The API mirrors the Rust library (not the CLI)::
     r.summary            # the same dict as summary.json
     r.trials             # pandas DataFrame, one row per trial (trials.csv's columns)
     r.trials_arrow()     # the same as a pyarrow Table
+    sw = ztsim.sweep("notebooks/spec.yaml", "out/sweep")
+    sw.cells             # cells.csv as a DataFrame (sw.trials: trials.csv)
+    sens = ztsim.sensitivity("scenarios/hybrid-cloud.yaml", controls="initial")
+    sens.table           # sensitivity.csv as a DataFrame (sens.report: sensitivity.json)
 
 Errors arrive as exceptions: :class:`ScenarioError` (a ``ValueError``) carries ``file``,
 ``line``, ``column``, ``field`` and every ``diagnostics`` entry; :class:`UsageError` (a
@@ -17,8 +21,10 @@ release the GIL. The Gymnasium and PettingZoo environments live in :mod:`ztsim.e
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import tempfile
 from typing import Any, Iterable, Mapping, Sequence
 
 from . import _native
@@ -29,12 +35,16 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "Sensitivity",
+    "Sweep",
     "UsageError",
     "ZtsimError",
     "generate",
     "generate_yaml",
     "import_bloodhound",
     "import_bloodhound_yaml",
+    "sensitivity",
+    "sweep",
     "validate",
     "__version__",
 ]
@@ -267,6 +277,110 @@ def import_bloodhound(path: str | os.PathLike[str], *, include_disabled: bool = 
 def import_bloodhound_yaml(path: str | os.PathLike[str], *, include_disabled: bool = False) -> str:
     """The scenario YAML ``ztsim import bloodhound`` writes, the import report on top."""
     return _native.import_bloodhound_yaml(os.fspath(path), include_disabled)
+
+
+class Sweep:
+    """What :func:`sweep` returns: the sweep's directory (``dir``), its manifest
+    (``manifest``, manifest.json's dict), what this call did (``run``: cells run and
+    resumed, trials, seconds, threads), and its tables as pandas DataFrames (``cells``,
+    ``trials``: the directory's cells.csv and trials.csv, the sweep's durable results)."""
+
+    def __init__(self, out: str, run: dict[str, Any]) -> None:
+        self.dir = out
+        self.manifest: dict[str, Any] = run.pop("manifest")
+        self.run = run
+        self._cells = None
+        self._trials = None
+
+    @property
+    def cells(self):  # -> pandas.DataFrame
+        """One row per cell: its definition (scenario, profile, controls, parameter values),
+        then statistics with 95 % intervals (cells.csv)."""
+        if self._cells is None:
+            import pandas as pd
+
+            self._cells = pd.read_csv(os.path.join(self.dir, "cells.csv"))
+        return self._cells
+
+    @property
+    def trials(self):  # -> pandas.DataFrame
+        """One row per trial of every cell (trials.csv)."""
+        if self._trials is None:
+            import pandas as pd
+
+            self._trials = pd.read_csv(os.path.join(self.dir, "trials.csv"))
+        return self._trials
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return f"<ztsim.Sweep {m['name']!r}: {m['cells']} cells x {m['trials_per_cell']} trials in {self.dir!r}>"
+
+
+def sweep(
+    spec: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    resume: bool = False,
+    threads: int = 0,
+    shard: tuple[int, int] | None = None,
+) -> Sweep:
+    """``ztsim sweep``: plays every cell of a sweep spec (docs/sweeps.md) into directory
+    ``out`` (a new temporary directory when None), checkpointing each cell as it finishes,
+    exactly as the CLI does; ``resume=True`` finishes an interrupted sweep in ``out``;
+    ``shard=(index, count)`` plays one shard (merge them with ``ztsim merge``). A directory
+    that already holds a sweep is refused unless ``resume``. The GIL is released meanwhile."""
+    where = tempfile.mkdtemp(prefix="ztsim-sweep-") if out is None else os.fspath(out)
+    run = json.loads(_native.sweep_json(os.fspath(spec), where, resume, threads, shard))
+    return Sweep(where, run)
+
+
+class Sensitivity:
+    """What :func:`sensitivity` returns: ``report`` (sensitivity.json's dict: the baseline,
+    every varied parameter ranked, the skipped ones with reasons), ``table`` (sensitivity.csv
+    as a pandas DataFrame, one row per parameter, ranked) and ``plots`` (the tornado chart's
+    files, when ``plot`` was given)."""
+
+    def __init__(self, report: dict[str, Any], csv: str, plots: list[str]) -> None:
+        self.report = report
+        self._csv = csv
+        self.plots = plots
+
+    @property
+    def table(self):  # -> pandas.DataFrame
+        import pandas as pd
+
+        return pd.read_csv(io.StringIO(self._csv))
+
+    def __repr__(self) -> str:
+        r = self.report
+        return f"<ztsim.Sensitivity {r['scenario']!r} under {r['controls']!r}: {len(r['parameters'])} parameters, {r['trials']} trials each>"
+
+
+def sensitivity(
+    scenario: str | os.PathLike[str],
+    controls: str = "none",
+    *,
+    controls_files: Sequence[str | os.PathLike[str]] = (),
+    profile: str | None = None,
+    range: float = 0.5,
+    trials: int | None = None,
+    seed: int | None = None,
+    threads: int = 0,
+    plot: str | os.PathLike[str] | None = None,
+    top: int = 15,
+) -> Sensitivity:
+    """``ztsim sensitivity``: every parameter the scenario assumes (unsourced control and
+    technique values) moved down and up by ``range`` (0.5: ±50 %, clamped to its valid
+    range), one at a time, under ``controls``, every variant on the baseline's trial keys.
+    With ``plot`` (a directory), also draws the tornado chart of the ``top`` parameters
+    there (tornado.png and tornado.svg). The GIL is released meanwhile."""
+    plot_dir = None if plot is None else os.fspath(plot)
+    text, csv = _native.sensitivity_json(
+        os.fspath(scenario), controls, [os.fspath(p) for p in controls_files], profile,
+        range, trials, seed, threads, plot_dir, top,
+    )
+    plots = [] if plot_dir is None else [os.path.join(plot_dir, f) for f in ("tornado.png", "tornado.svg")]
+    return Sensitivity(json.loads(text), csv, plots)
 
 
 def validate(source: str | os.PathLike[str] | Mapping[str, Any]) -> list[Diagnostic]:

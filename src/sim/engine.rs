@@ -1223,6 +1223,7 @@ fn credit_tries(cx: &Ctx, st: &mut TrialState, s: u32) {
 
 /// Whether the attacker knows node `n` (always, for an attacker that does not discover):
 /// it is public, it was learnt of, its segment was swept, or the directory listing it was.
+#[inline]
 pub(crate) fn knows(cx: &Ctx, st: &TrialState, n: NodeId) -> bool {
     let k = &cx.est.knowledge;
     let ni = n as usize;

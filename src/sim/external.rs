@@ -65,15 +65,40 @@ struct Pending {
     what: Defence,
 }
 
+/// The attack edges on offer, in the order they were taken from the frontier, and their
+/// membership by edge.
+struct Offer {
+    edges: Vec<u32>,
+    member: FixedBitSet,
+}
+
+impl Offer {
+    fn clear(&mut self) {
+        for &e in &self.edges {
+            self.member.set(e as usize, false);
+        }
+        self.edges.clear();
+    }
+
+    fn remove(&mut self, e: u32) {
+        self.member.set(e as usize, false);
+        if let Some(i) = self.edges.iter().position(|&x| x == e) {
+            self.edges.swap_remove(i);
+        }
+    }
+}
+
 /// One trial played step by step, the attacker's choices made by the caller.
+///
+/// The trial lives in the engine's World as a resource; each public call looks it up
+/// once and hands it to the helpers below (a lookup per helper call cost a sixth of a
+/// decision's time).
 pub struct Episode {
     engine: Engine,
     /// The plan episodes begin with (a defender's monitoring changes the engine's).
     base_plan: Arc<ControlPlan>,
-    /// Attack edges on offer now, in the order they were taken from the frontier.
-    offered: Vec<u32>,
-    /// Membership of `offered`, by edge.
-    in_offer: FixedBitSet,
+    /// Attack edges on offer now.
+    offer: Offer,
     /// Defender actions not yet in effect.
     pending: Vec<Pending>,
     seq: u64,
@@ -89,8 +114,10 @@ impl Episode {
         Episode {
             engine: Engine::new(est, plan.clone(), seed),
             base_plan: plan,
-            offered: Vec::new(),
-            in_offer: FixedBitSet::with_capacity(edges),
+            offer: Offer {
+                edges: Vec::new(),
+                member: FixedBitSet::with_capacity(edges),
+            },
             pending: Vec::new(),
             seq: 0,
             alerts: Vec::new(),
@@ -100,19 +127,20 @@ impl Episode {
     /// Begins trial `index` of master seed `seed` (the same trial key as trial `index` of a
     /// batch run with that seed) and advances to the attacker's first decision.
     pub fn begin(&mut self, seed: u64, index: u64) {
-        self.engine.trial_mut().seed = seed;
-        if !Arc::ptr_eq(&self.engine.trial().plan, &self.base_plan) {
-            self.engine.set_plan(self.base_plan.clone());
+        {
+            let t = self.engine.trial_mut().into_inner();
+            t.seed = seed;
+            if !Arc::ptr_eq(&t.plan, &self.base_plan) {
+                t.plan = self.base_plan.clone();
+            }
         }
-        for &e in &self.offered {
-            self.in_offer.set(e as usize, false);
-        }
-        self.offered.clear();
+        self.offer.clear();
         self.pending.clear();
         self.alerts.clear();
         // The journal records detections for the defender's view.
         self.engine.begin(index, true);
-        self.settle();
+        let t = self.engine.trial_mut().into_inner();
+        settle(t, &mut self.offer, &mut self.pending);
     }
 
     /// The trial's estate, plan, key and state.
@@ -127,12 +155,12 @@ impl Episode {
 
     /// The attack edges on offer now (empty once the episode ended).
     pub fn offered(&self) -> &[u32] {
-        &self.offered
+        &self.offer.edges
     }
 
     /// Whether attack edge `e` is on offer now.
     pub fn is_offered(&self, e: usize) -> bool {
-        self.in_offer.contains(e)
+        self.offer.member.contains(e)
     }
 
     /// Why the episode ended, or `None` while it goes on.
@@ -142,14 +170,12 @@ impl Episode {
 
     /// Whether the attacker knows node `n` (it is public, was learnt of, or swept).
     pub fn knows(&self, n: NodeId) -> bool {
-        let t = self.engine.trial();
-        engine::knows(&t.ctx(), &t.st, n)
+        self.trial().knows(n)
     }
 
     /// Value gained minus the cost of the tries so far: the return of the episode.
     pub fn score(&self) -> f64 {
-        let m = &self.state().m;
-        m.value - m.cost
+        score(self.state())
     }
 
     /// The outcome so far, as a batch trial reports it (without discovery counts or
@@ -162,29 +188,26 @@ impl Episode {
     /// Starts attack step `action` (an edge on offer) and advances to the next decision.
     /// Returns the reward: value gained minus the step's cost.
     pub fn step(&mut self, action: u64) -> Result<f64, StepError> {
-        if let Some(r) = self.ended() {
+        let t = self.engine.trial_mut().into_inner();
+        if let Some(r) = t.st.ended {
             return Err(StepError::Ended(r.name()));
         }
-        let edges = self.trial().est.edges.len();
+        let edges = t.est.edges.len();
         if action >= edges as u64 {
             return Err(StepError::OutOfRange { action, edges });
         }
         let e = action as u32;
-        if !self.in_offer.contains(e as usize) {
+        if !self.offer.member.contains(e as usize) {
             return Err(StepError::Masked { action });
         }
-        let before = self.score();
-        self.in_offer.set(e as usize, false);
-        if let Some(i) = self.offered.iter().position(|&x| x == e) {
-            self.offered.swap_remove(i);
-        }
+        let before = score(&t.st);
+        self.offer.remove(e);
         {
-            let t = self.engine.trial_mut().into_inner();
             let (cx, st) = t.parts();
             engine::start_step(&cx, st, e);
         }
-        self.settle();
-        Ok(self.score() - before)
+        settle(t, &mut self.offer, &mut self.pending);
+        Ok(score(&t.st) - before)
     }
 
     /// A defender's action, in effect `delay_hours` from now (at once when 0). Containment
@@ -203,12 +226,13 @@ impl Episode {
     }
 
     fn schedule_defence(&mut self, what: Defence, delay_hours: f64) {
+        let t = self.engine.trial_mut().into_inner();
         if delay_hours <= 0.0 {
-            self.apply(what);
+            apply(t, what);
         } else {
             self.seq += 1;
             self.pending.push(Pending {
-                at: self.state().now + delay_hours,
+                at: t.st.now + delay_hours,
                 seq: self.seq,
                 what,
             });
@@ -241,136 +265,131 @@ impl Episode {
             }
         }
     }
+}
 
-    /// Applies a defender action now, then the FREE edges it enables.
-    fn apply(&mut self, what: Defence) {
-        let what = match what {
-            Defence::Inject(i) => i,
-            Defence::Monitor { segment, boost } => return self.monitor(segment, boost),
-        };
-        let t = self.engine.trial_mut().into_inner();
-        let (cx, st) = t.parts();
-        match what {
-            Inject::Isolate(n) | Inject::Disable(n) => engine::contain(&cx, st, n),
-            Inject::ResetCredentials(n) => engine::reset_credentials(&cx, st, n),
-            Inject::RevokeTokens(n) => engine::revoke(&cx, st, n),
-            Inject::BlockSegment(n) => engine::block_segment(&cx, st, n),
-            // Attacker-side injects (phish, exploit...) go through the engine's own inject.
-            other => engine::inject(&cx, st, other),
-        }
-        engine::drain_free(&cx, st);
+fn score(st: &TrialState) -> f64 {
+    st.m.value - st.m.cost
+}
+
+/// Applies a defender action now, then the FREE edges it enables.
+fn apply(t: &mut Trial, what: Defence) {
+    let what = match what {
+        Defence::Inject(i) => i,
+        Defence::Monitor { segment, boost } => return monitor(t, segment, boost),
+    };
+    let (cx, st) = t.parts();
+    match what {
+        Inject::Isolate(n) | Inject::Disable(n) => engine::contain(&cx, st, n),
+        Inject::ResetCredentials(n) => engine::reset_credentials(&cx, st, n),
+        Inject::RevokeTokens(n) => engine::revoke(&cx, st, n),
+        Inject::BlockSegment(n) => engine::block_segment(&cx, st, n),
+        // Attacker-side injects (phish, exploit...) go through the engine's own inject.
+        other => engine::inject(&cx, st, other),
     }
+    engine::drain_free(&cx, st);
+}
 
-    fn monitor(&mut self, segment: NodeId, boost: f32) {
-        let t = self.engine.trial();
-        let mut plan = (*t.plan).clone();
-        let boost = boost.clamp(0.0, 1.0);
-        for (e, edge) in t.est.edges.iter().enumerate() {
-            if edge.dst == segment || t.est.node(edge.dst).segment == segment {
-                let d = plan.detect[e];
-                plan.detect[e] = 1.0 - (1.0 - d) * (1.0 - boost);
-            }
+/// Raises detection on the steps into segment `segment`'s nodes, in a copy of the plan.
+fn monitor(t: &mut Trial, segment: NodeId, boost: f32) {
+    let mut plan = (*t.plan).clone();
+    let boost = boost.clamp(0.0, 1.0);
+    for (e, edge) in t.est.edges.iter().enumerate() {
+        if edge.dst == segment || t.est.node(edge.dst).segment == segment {
+            let d = plan.detect[e];
+            plan.detect[e] = 1.0 - (1.0 - d) * (1.0 - boost);
         }
-        self.engine.set_plan(Arc::new(plan));
     }
+    t.plan = Arc::new(plan);
+}
 
-    /// Resolves the earliest of the next event and the next pending defender action.
-    /// Returns false when there is nothing left to resolve before the horizon (the episode
-    /// then ends).
-    fn resolve_one(&mut self) -> bool {
-        let next_event = self.state().events.peek().map(|ev| ev.t);
-        let next_defence = self
-            .pending
-            .iter()
-            .enumerate()
-            .min_by(|a, b| a.1.at.total_cmp(&b.1.at).then(a.1.seq.cmp(&b.1.seq)))
-            .map(|(i, p)| (i, p.at));
-        let horizon = self.trial().est.horizon_hours;
-        let t = match (next_event, next_defence) {
-            (None, None) => {
-                let st = &mut self.engine.trial_mut().into_inner().st;
-                st.ended = Some(if st.live_owned == 0 && st.m.contained_at.is_some() {
-                    EndReason::Contained
-                } else {
-                    EndReason::Exhausted
-                });
-                return false;
-            }
-            (Some(a), None) => a,
-            (None, Some((_, b))) => b,
-            (Some(a), Some((_, b))) => a.min(b),
-        };
-        if t > horizon {
-            let st = &mut self.engine.trial_mut().into_inner().st;
-            st.now = st.now.max(horizon);
-            st.ended = Some(EndReason::Horizon);
+/// Resolves the earliest of the next event and the next pending defender action.
+/// Returns false when there is nothing left to resolve before the horizon (the episode
+/// then ends).
+fn resolve_one(t: &mut Trial, pending: &mut Vec<Pending>) -> bool {
+    let next_event = t.st.events.peek().map(|ev| ev.t);
+    let next_defence = pending
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.at.total_cmp(&b.1.at).then(a.1.seq.cmp(&b.1.seq)))
+        .map(|(i, p)| (i, p.at));
+    let at = match (next_event, next_defence) {
+        (None, None) => {
+            let st = &mut t.st;
+            st.ended = Some(if st.live_owned == 0 && st.m.contained_at.is_some() {
+                EndReason::Contained
+            } else {
+                EndReason::Exhausted
+            });
             return false;
         }
-        match next_defence {
-            // Ties go to the defender: its action was decided first.
-            Some((i, at)) if next_event.is_none_or(|a| at <= a) => {
-                let p = self.pending.swap_remove(i);
-                let st = &mut self.engine.trial_mut().into_inner().st;
-                st.now = st.now.max(p.at);
-                self.apply(p.what);
-            }
-            _ => {
-                let t = self.engine.trial_mut().into_inner();
-                let (cx, st) = t.parts();
-                engine::resolve_next(&cx, st);
-                engine::objective_end(&cx, st);
-            }
-        }
-        true
+        (Some(a), None) => a,
+        (None, Some((_, b))) => b,
+        (Some(a), Some((_, b))) => a.min(b),
+    };
+    if at > t.est.horizon_hours {
+        let st = &mut t.st;
+        st.now = st.now.max(t.est.horizon_hours);
+        st.ended = Some(EndReason::Horizon);
+        return false;
     }
+    match next_defence {
+        // Ties go to the defender: its action was decided first.
+        Some((i, at)) if next_event.is_none_or(|a| at <= a) => {
+            let p = pending.swap_remove(i);
+            t.st.now = t.st.now.max(p.at);
+            apply(t, p.what);
+        }
+        _ => {
+            let (cx, st) = t.parts();
+            engine::resolve_next(&cx, st);
+            engine::objective_end(&cx, st);
+        }
+    }
+    true
+}
 
-    /// Refreshes the offers and resolves events until the attacker has a free hand and
-    /// something on offer, or the episode ends.
-    fn settle(&mut self) {
-        loop {
-            if self.ended().is_some() {
-                break;
-            }
-            if self.refill() {
-                return;
-            }
-            if !self.resolve_one() {
-                break;
-            }
+/// Refreshes the offers and resolves events until the attacker has a free hand and
+/// something on offer, or the episode ends.
+fn settle(t: &mut Trial, offer: &mut Offer, pending: &mut Vec<Pending>) {
+    loop {
+        if t.st.ended.is_some() {
+            break;
         }
-        for &e in &self.offered {
-            self.in_offer.set(e as usize, false);
+        if refill(t, offer) {
+            return;
         }
-        self.offered.clear();
+        if !resolve_one(t, pending) {
+            break;
+        }
     }
+    offer.clear();
+}
 
-    /// Brings the offers up to date when the attacker has a free hand: drops what is no
-    /// longer usable, takes everything usable from the engine's frontier. Returns whether
-    /// a decision is due (a free hand and something on offer).
-    fn refill(&mut self) -> bool {
-        let t = self.engine.trial_mut().into_inner();
-        let (cx, st) = t.parts();
-        let par = cx.est.profile.parallelism;
-        if (par != 0 && st.in_flight >= par) || engine::out_of_time(&cx, st) {
-            return false;
-        }
-        let in_offer = &mut self.in_offer;
-        self.offered.retain(|&e| {
-            let ok = engine::usable(&cx, st, e);
-            if !ok {
-                in_offer.set(e as usize, false);
-            }
-            ok
-        });
-        let max_tries = cx.est.profile.max_tries.min(255) as u8;
-        while let Some(e) = engine::next_edge(&cx, st, max_tries) {
-            if e != NO_EDGE && !in_offer.contains(e as usize) && engine::usable(&cx, st, e) {
-                in_offer.insert(e as usize);
-                self.offered.push(e);
-            }
-        }
-        !self.offered.is_empty()
+/// Brings the offers up to date when the attacker has a free hand: drops what is no
+/// longer usable, takes everything usable from the engine's frontier. Returns whether
+/// a decision is due (a free hand and something on offer).
+fn refill(t: &mut Trial, offer: &mut Offer) -> bool {
+    let (cx, st) = t.parts();
+    let par = cx.est.profile.parallelism;
+    if (par != 0 && st.in_flight >= par) || engine::out_of_time(&cx, st) {
+        return false;
     }
+    let member = &mut offer.member;
+    offer.edges.retain(|&e| {
+        let ok = engine::usable(&cx, st, e);
+        if !ok {
+            member.set(e as usize, false);
+        }
+        ok
+    });
+    let max_tries = cx.est.profile.max_tries.min(255) as u8;
+    while let Some(e) = engine::next_edge(&cx, st, max_tries) {
+        if e != NO_EDGE && !member.contains(e as usize) && engine::usable(&cx, st, e) {
+            member.insert(e as usize);
+            offer.edges.push(e);
+        }
+    }
+    !offer.edges.is_empty()
 }
 
 #[cfg(test)]

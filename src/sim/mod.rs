@@ -55,6 +55,13 @@ pub struct Trial {
 }
 
 impl Trial {
+    /// Whether the attacker knows node `n` now (it is public, was learnt of, or swept;
+    /// always, for an attacker that does not discover).
+    #[inline]
+    pub fn knows(&self, n: crate::estate::NodeId) -> bool {
+        engine::knows(&self.ctx(), &self.st, n)
+    }
+
     /// The engine's view of the trial and its mutable state, borrowed together.
     pub fn parts(&mut self) -> (engine::Ctx<'_>, &mut TrialState) {
         let cx = engine::Ctx {

@@ -119,9 +119,12 @@ class AttackerEnv(gym.Env):
         ):
             obs = {k: v.copy() for k, v in self._last.items()}
             return obs, 0.0, False, False, self._info(invalid=True)
-        out, reward, terminated, truncated = self._core.step(a)
+        # One call into Rust: the step, its observation and the episode's counters.
+        out, reward, terminated, truncated, info = self._core.play(a)
         obs = self._obs(out)
-        return obs, float(reward), terminated, truncated, self._info()
+        info["action_mask"] = self._mask.copy()
+        info["invalid_action"] = False
+        return obs, reward, terminated, truncated, info
 
     def action_masks(self) -> np.ndarray:
         """The valid actions now, as booleans (sb3-contrib's ``MaskablePPO`` convention)."""
