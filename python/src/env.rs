@@ -268,6 +268,12 @@ impl AttackerCore {
         PyArray1::from_vec(py, counts)
     }
 
+    /// The attack graph: (edge_index [2, edges], edge_attr [edges, 2]); see
+    /// [`graph_arrays`].
+    fn graph<'py>(&self, py: Python<'py>) -> PyResult<Graph<'py>> {
+        graph_numpy(py, &self.ep)
+    }
+
     /// Per node: (kind, segment index, whether it is an identity, whether holding it is a
     /// foothold): what the defender's actions may target.
     fn node_roles(&self) -> Vec<(String, u32, bool, bool)> {
@@ -296,6 +302,44 @@ impl AttackerCore {
     fn edge_labels(&self) -> Vec<(String, String, String, String)> {
         edge_labels(&self.est)
     }
+}
+
+/// The attack graph as arrays, for the optional graph observation: `edge_index` [2, edges]
+/// (source and target node of each attack edge, the action's index as column; a step with
+/// no source node, reached over the network from any foothold, comes from its target's
+/// segment node) and `edge_attr` [edges, 2] (the plan's success probability per try and
+/// detection probability).
+pub fn graph_arrays(ep: &Episode) -> (Vec<i64>, Vec<f32>) {
+    let t = ep.trial();
+    let (est, plan) = (&t.est, &t.plan);
+    let m = est.edges.len();
+    let mut index = vec![0i64; 2 * m];
+    let mut attr = vec![0f32; 2 * m];
+    for (e, edge) in est.edges.iter().enumerate() {
+        let src = if edge.src == ztsim::estate::NO_SOURCE {
+            est.node(edge.dst).segment
+        } else {
+            edge.src
+        };
+        index[e] = src as i64;
+        index[m + e] = edge.dst as i64;
+        attr[2 * e] = plan.p[e];
+        attr[2 * e + 1] = plan.detect[e];
+    }
+    (index, attr)
+}
+
+/// The graph arrays as numpy arrays: (edge_index [2, edges], edge_attr [edges, 2]).
+pub type Graph<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
+
+/// [`graph_arrays`] as numpy arrays.
+pub fn graph_numpy<'py>(py: Python<'py>, ep: &Episode) -> PyResult<Graph<'py>> {
+    let m = ep.trial().est.edges.len();
+    let (index, attr) = graph_arrays(ep);
+    Ok((
+        PyArray1::from_vec(py, index).reshape([2, m])?.into_any(),
+        PyArray1::from_vec(py, attr).reshape([m, 2])?.into_any(),
+    ))
 }
 
 /// The episode's counters as a dict (the `info` of a step).

@@ -3,7 +3,7 @@
 //! step after an episode ends resets that environment (its action is ignored, its reward
 //! is 0) and returns the new episode's first observation.
 
-use crate::env::{BITS, done_flags, estate_and_plan, write_mask, write_obs};
+use crate::env::{BITS, Graph, done_flags, estate_and_plan, graph_numpy, write_mask, write_obs};
 use crate::scenario::Scenario;
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
@@ -157,6 +157,12 @@ impl VectorCore {
             PyArray1::from_vec(py, self.eps.iter().map(|e| e.state().now).collect()),
             PyArray1::from_vec(py, self.eps.iter().map(|e| e.state().trial).collect()),
         )
+    }
+
+    /// The attack graph, the same for every environment: (edge_index [2, edges],
+    /// edge_attr [edges, 2]).
+    fn graph<'py>(&self, py: Python<'py>) -> PyResult<Graph<'py>> {
+        graph_numpy(py, &self.eps[0])
     }
 
     /// Environments.

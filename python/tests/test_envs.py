@@ -43,6 +43,35 @@ def test_check_env_passes(in_root):
     check_env(gym.make("ztsim/Attacker-v0", scenario=SMALL, invalid_action="noop").unwrapped)
 
 
+def test_graph_observation(in_root):
+    # graph=True adds the attack graph: one column per action, its ends being the nodes the
+    # action's labels name (a step with no source node comes from its target's segment).
+    env = AttackerEnv(SMALL, invalid_action="noop", graph=True)
+    check_env(env)
+    obs, info = env.reset(seed=1)
+    idx, attr = obs["edge_index"], obs["edge_attr"]
+    assert idx.shape == (2, env.action_space.n) and attr.shape == (env.action_space.n, 2)
+    nodes = env.scenario.nodes
+    for e, (src, dst, _, _) in enumerate(env.edge_labels()):
+        assert nodes[idx[1, e]] == dst
+        if src != "(network)":
+            assert nodes[idx[0, e]] == src
+    assert ((attr >= 0) & (attr <= 1)).all() and attr[:, 0].max() > 0
+    # The same step with and without the graph: the same state.
+    plain = AttackerEnv(SMALL)
+    p_obs, p_info = plain.reset(seed=1)
+    a = int(np.flatnonzero(info["action_mask"])[0])
+    g2, p2 = env.step(a)[0], plain.step(a)[0]
+    assert all((g2[k] == p2[k]).all() for k in p2)
+    v = VectorAttackerEnv(SMALL, num_envs=3, graph=True)
+    vo, _ = v.reset(seed=1)
+    assert vo["edge_index"].shape == (3, 2, env.action_space.n)
+    assert v.observation_space.contains(vo)
+    assert (vo["edge_index"][2] == idx).all()
+    with pytest.raises(ValueError):
+        vo["edge_index"][0, 0, 0] = 1  # a read-only view, shared by the environments
+
+
 def test_noop_mode_flags_masked_actions(in_root):
     env = AttackerEnv(SMALL, invalid_action="noop")
     obs, info = env.reset(seed=1)

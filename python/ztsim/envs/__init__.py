@@ -11,7 +11,14 @@ given by ``info["action_mask"]`` and ``action_masks()``. A masked or out-of-rang
 raises ``ValueError`` and changes nothing. The observation is a ``Dict``: ``held`` (the
 state bits the attacker holds per node, ``MultiBinary([nodes, 8])``: access, admin,
 password, hash, token, signed in, exfiltrated, impact), ``known`` and ``contained``
-(``MultiBinary(nodes)``) and ``time`` (the share of the horizon elapsed, ``Box``). The
+(``MultiBinary(nodes)``) and ``time`` (the share of the horizon elapsed, ``Box``); with
+``graph=True`` it adds the attack graph, the same at every step: ``edge_index``
+(``[2, attack_edges]`` source and target node per action; a step with no source node,
+reached over the network from any foothold, comes from its target's segment node) and
+``edge_attr`` (``[attack_edges, 2]``: the success probability per try and the detection
+probability under the control set), the shape graph-network libraries expect (a copy per
+step in ``AttackerEnv``, as Gymnasium wants; read-only views of one copy in
+``VectorAttackerEnv``). The
 reward is the value gained minus the cost of the step's tries. An episode terminates on
 the objective, on full containment or when nothing is left to try, and is truncated at the
 horizon. ``reset(seed=s)`` plays trial 0 of master seed ``s`` (exactly replayable); a reset
@@ -40,15 +47,25 @@ def _scenario(scenario: str | Scenario) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
 
 
-def _obs_space(nodes: int) -> spaces.Dict:
-    return spaces.Dict(
-        {
-            "held": spaces.MultiBinary([nodes, 8]),
-            "known": spaces.MultiBinary(nodes),
-            "contained": spaces.MultiBinary(nodes),
-            "time": spaces.Box(0.0, 1.0, (1,), np.float32),
-        }
-    )
+def _obs_space(nodes: int, edges: int | None = None) -> spaces.Dict:
+    d = {
+        "held": spaces.MultiBinary([nodes, 8]),
+        "known": spaces.MultiBinary(nodes),
+        "contained": spaces.MultiBinary(nodes),
+        "time": spaces.Box(0.0, 1.0, (1,), np.float32),
+    }
+    if edges is not None:
+        d["edge_index"] = spaces.Box(0, max(nodes - 1, 0), (2, edges), np.int64)
+        d["edge_attr"] = spaces.Box(0.0, 1.0, (edges, 2), np.float32)
+    return spaces.Dict(d)
+
+
+def _frozen(graph: tuple) -> dict[str, np.ndarray]:
+    # The graph is the same at every step: kept read-only.
+    index, attr = graph
+    index.setflags(write=False)
+    attr.setflags(write=False)
+    return {"edge_index": index, "edge_attr": attr}
 
 
 class AttackerEnv(gym.Env):
@@ -63,7 +80,8 @@ class AttackerEnv(gym.Env):
     default) raises ``ValueError`` and changes nothing; ``"noop"`` changes nothing and
     returns the same observation, reward 0 and ``info["invalid_action"] = True`` (what
     Gymnasium's ``check_env``, which samples actions without the mask, needs). An action
-    outside ``Discrete(attack_edges)`` always raises ``ValueError``.
+    outside ``Discrete(attack_edges)`` always raises ``ValueError``. ``graph=True`` adds
+    the attack graph to the observation (``edge_index``, ``edge_attr``; see the module).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -76,13 +94,15 @@ class AttackerEnv(gym.Env):
         plan_seed: int | None = None,
         render_mode: str | None = None,
         invalid_action: str = "raise",
+        graph: bool = False,
     ) -> None:
         if invalid_action not in ("raise", "noop"):
             raise ValueError(f"invalid_action {invalid_action!r}: expected 'raise' or 'noop'")
         self.invalid_action = invalid_action
         self.scenario = _scenario(scenario)
         self._core = _native.AttackerCore(self.scenario._native, controls, profile, plan_seed)
-        self.observation_space = _obs_space(self._core.nodes)
+        self._graph = _frozen(self._core.graph()) if graph else {}
+        self.observation_space = _obs_space(self._core.nodes, self._core.edges if graph else None)
         self.action_space = spaces.Discrete(self._core.edges)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r}: only 'ansi' is supported")
@@ -94,7 +114,9 @@ class AttackerEnv(gym.Env):
     def _obs(self, out: tuple) -> dict[str, np.ndarray]:
         held, known, contained, time, mask = out
         self._mask = mask
-        self._last = {"held": held, "known": known, "contained": contained, "time": time}
+        # Gymnasium wants no two observations to share an array: the graph is copied.
+        graph = {k: v.copy() for k, v in self._graph.items()}
+        self._last = {"held": held, "known": known, "contained": contained, "time": time, **graph}
         return self._last
 
     def _info(self, invalid: bool = False) -> dict[str, Any]:
@@ -155,7 +177,8 @@ class VectorAttackerEnv(VectorEnv):
     arrays. Autoreset mode ``NEXT_STEP`` (Gymnasium 1.1+): the step after an episode ends
     resets that environment, ignores its action and returns reward 0. ``reset(seed=s)``
     makes environment i play trials i, i + n, i + 2n... of master seed s.
-    ``infos["action_mask"]`` is the ``[num_envs, attack_edges]`` mask."""
+    ``infos["action_mask"]`` is the ``[num_envs, attack_edges]`` mask. ``graph=True`` adds
+    the attack graph (``edge_index``, ``edge_attr``), as read-only views of one copy."""
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
@@ -166,11 +189,16 @@ class VectorAttackerEnv(VectorEnv):
         controls: str = "none",
         profile: str | None = None,
         plan_seed: int | None = None,
+        graph: bool = False,
     ) -> None:
         self.scenario = _scenario(scenario)
         self._core = _native.VectorCore(self.scenario._native, num_envs, controls, profile, plan_seed)
         self.num_envs = num_envs
-        self.single_observation_space = _obs_space(self._core.nodes)
+        self._graph = {}
+        if graph:
+            one = _frozen(self._core.graph())
+            self._graph = {k: np.broadcast_to(v, (num_envs, *v.shape)) for k, v in one.items()}
+        self.single_observation_space = _obs_space(self._core.nodes, self._core.edges if graph else None)
         self.single_action_space = spaces.Discrete(self._core.edges)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
@@ -179,7 +207,7 @@ class VectorAttackerEnv(VectorEnv):
     def _obs(self, out: tuple) -> dict[str, np.ndarray]:
         held, known, contained, time, mask = out
         self._mask = mask
-        return {"held": held, "known": known, "contained": contained, "time": time}
+        return {"held": held, "known": known, "contained": contained, "time": time, **self._graph}
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         if seed is not None:
