@@ -247,6 +247,11 @@ impl Kernel {
         }
     }
 
+    /// Nodes reached by the last trial (its start included).
+    fn reached(&self) -> usize {
+        self.touched.len()
+    }
+
     fn trial(&mut self, seed: u64) -> u64 {
         // SplitMix64 inline: the fastest decent seeded generator.
         let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -348,13 +353,46 @@ fn bench_random_graph(c: &mut Criterion) {
         &resolve_set("none", &[], &catalog).unwrap(),
         1,
     ));
-    let t = 20u64;
+    // Half the trials die out within a few steps, half take over the giant component:
+    // each measurement plays the same 200 trials (20 made the two sides' mixes differ by
+    // luck: one side's 20 could hold twice the other's cascades).
+    let t = if measuring() { 200u64 } else { 20 };
     g.throughput(Throughput::Elements(t));
     let mut k = Kernel::new(&est, &none);
+    let mut engine = Engine::new(est.clone(), none.clone(), 1);
+    // Are the two playing the same cascade? Their share of trials that take off (reach
+    // more than 1 % of the graph), the mean size of those, and the work per trial, side by
+    // side (printed, not asserted: a diagnostic for BENCHMARKS.md).
+    let probe = if measuring() { 1000u64 } else { 100 };
+    let big = n / 100;
+    let (mut k_big, mut k_size, mut k_tried) = (0u64, 0usize, 0u64);
+    let (mut z_big, mut z_size, mut z_steps) = (0u64, 0u64, 0u64);
+    for i in 0..probe {
+        k_tried += k.trial(i);
+        if k.reached() > big {
+            k_big += 1;
+            k_size += k.reached();
+        }
+        let o = engine.run_trial(i, 2);
+        z_steps += o.steps_attempted as u64;
+        if o.compromised as usize > big {
+            z_big += 1;
+            z_size += o.compromised as u64;
+        }
+    }
+    let p = probe as f64;
+    eprintln!(
+        "random_graph n={n}, {probe} trials: kernel: {:.1} % take off, reaching {:.0} nodes, {:.0} edge trials per trial; ztsim: {:.1} % take off, compromising {:.0} assets, {:.0} attack steps per trial",
+        100.0 * k_big as f64 / p,
+        k_size as f64 / k_big.max(1) as f64,
+        k_tried as f64 / p,
+        100.0 * z_big as f64 / p,
+        z_size as f64 / z_big.max(1) as f64,
+        z_steps as f64 / p
+    );
     g.bench_function(BenchmarkId::new("kernel_trials", n), |b| {
         b.iter(|| black_box((0..t).map(|i| k.trial(i)).sum::<u64>()))
     });
-    let mut engine = Engine::new(est.clone(), none.clone(), 1);
     g.bench_function(BenchmarkId::new("ztsim_trials", n), |b| {
         b.iter(|| black_box(play(&mut engine, t)))
     });
