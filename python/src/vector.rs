@@ -64,14 +64,12 @@ impl VectorCore {
     /// seed `seed` (default: the plan's seed), so n environments cover a batch run's trials.
     #[pyo3(signature = (seed = None))]
     fn reset<'py>(&mut self, py: Python<'py>, seed: Option<u64>) -> PyResult<Batch<'py>> {
-        let n = self.eps.len() as u64;
         for (i, ep) in self.eps.iter_mut().enumerate() {
             let s = seed.unwrap_or(self.keys[i].0);
             self.keys[i] = (s, i as u64);
             ep.begin(s, i as u64);
             self.needs_reset[i] = false;
         }
-        let _ = n;
         self.observe(py)
     }
 
